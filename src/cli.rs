@@ -1,0 +1,224 @@
+//! The command line: `partner-coach run | check | digest | principle | invite-url | export |
+//! backup` (DESIGN.md).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::domain::lang::Lang;
+use crate::prompts::Prompts;
+use crate::startup::{self, BotOptions};
+
+/// partner-coach: a Discord bot that coaches teams on the ten principles of successful
+/// partnerships. Settings come from the environment and `.env` (see .env.example).
+#[derive(Debug, Parser)]
+#[command(name = "partner-coach", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the bot (needs DISCORD_TOKEN).
+    Run,
+    /// Validate settings, prompts and the database (migrating it); non-zero exit on any problem.
+    Check,
+    /// Print the OAuth2 link that invites the bot with exactly the permissions it uses.
+    InviteUrl {
+        /// The application id (default: read from DISCORD_TOKEN).
+        #[arg(long)]
+        client_id: Option<u64>,
+    },
+    /// Print a principle with its tips; without N, list the ten.
+    Principle {
+        /// 1–10.
+        n: Option<u8>,
+        /// Language.
+        #[arg(long, default_value = "en", value_parser = ["en", "vi"])]
+        lang: String,
+    },
+}
+
+/// The permissions the bot uses: View Channel, Send Messages, Embed Links, Attach Files
+/// (`/mydata` sends a file). 1024 + 2048 + 16384 + 32768.
+pub const PERMISSIONS: u64 = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15);
+
+/// Runs a parsed command line; returns the process exit code.
+pub async fn execute(cli: Cli) -> ExitCode {
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    init_logging(&settings.log_filter);
+    let result = match cli.command {
+        Command::Run => startup::run(BotOptions::new(settings), startup::shutdown_signal()).await,
+        Command::Check => return check(&settings).await,
+        Command::InviteUrl { client_id } => invite_url(&settings, client_id).map(|url| println!("{url}")),
+        Command::Principle { n, lang } => principle(n, Lang::parse(&lang).unwrap_or(Lang::En)).map(|s| print!("{s}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+fn fail(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {e:#}");
+    ExitCode::FAILURE
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+}
+
+/// `partner-coach check`: one line per check; exit 1 if any failed.
+async fn check(settings: &Settings) -> ExitCode {
+    let mut ok = true;
+    let mut line = |good: bool, what: &str, detail: String| {
+        ok &= good;
+        println!("{} {what}: {detail}", if good { "ok  " } else { "FAIL" });
+    };
+    match settings.require_token() {
+        Ok(_) => line(true, "DISCORD_TOKEN", "set (not shown)".into()),
+        Err(e) => line(false, "DISCORD_TOKEN", e.to_string()),
+    }
+    line(
+        true,
+        "DISCORD_API_URL",
+        settings.api_url.clone().unwrap_or_else(|| "unset: the real Discord (https://discord.com)".into()),
+    );
+    line(
+        true,
+        "DISCORD_GUILD_ID",
+        settings.guild_id.map(|g| format!("commands registered in guild {g}")).unwrap_or_else(|| "unset: commands registered globally".into()),
+    );
+    match Prompts::builtin() {
+        Ok(p) => line(true, "prompts", format!("{} principles in en and vi, all messages present", p.catalog.all().len())),
+        Err(e) => line(false, "prompts", e.to_string()),
+    }
+    match startup::open_store(settings).await {
+        Ok(store) => {
+            match store.summary().await {
+                Ok(s) if s.integrity_ok => line(
+                    true,
+                    "database",
+                    format!("{} migrated ({} migrations); {} guilds, {} check-ins, {} commitments", settings.database_url, s.migrations, s.guilds, s.checkins, s.commitments),
+                ),
+                Ok(_) => line(false, "database", format!("{}: integrity check failed; restore a backup", settings.database_url)),
+                Err(e) => line(false, "database", format!("{}: {e}", settings.database_url)),
+            }
+            store.close().await;
+        }
+        Err(e) => line(false, "database", format!("{e:#}")),
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// `partner-coach invite-url`.
+pub fn invite_url(settings: &Settings, client_id: Option<u64>) -> anyhow::Result<String> {
+    let id = match client_id {
+        Some(id) => id,
+        None => {
+            let token = settings.token.as_ref().ok_or_else(|| anyhow::anyhow!("give --client-id (the Application ID on the Developer Portal) or set DISCORD_TOKEN, whose first part encodes it"))?;
+            application_id_from_token(token.expose()).ok_or_else(|| anyhow::anyhow!("DISCORD_TOKEN does not start with an application id; give --client-id instead"))?
+        }
+    };
+    Ok(format!("https://discord.com/oauth2/authorize?client_id={id}&scope=bot%20applications.commands&permissions={PERMISSIONS}"))
+}
+
+/// A bot token's first segment is the bot's user id (= the application id) in base64.
+pub fn application_id_from_token(token: &str) -> Option<u64> {
+    let first = token.split('.').next()?;
+    let bytes = base64_decode(first)?;
+    std::str::from_utf8(&bytes).ok()?.parse().ok()
+}
+
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let val = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes().filter(|c| *c != b'=') {
+        acc = (acc << 6) | val(c)?;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+/// `partner-coach principle [N] [--lang]`.
+pub fn principle(n: Option<u8>, lang: Lang) -> anyhow::Result<String> {
+    let prompts = Prompts::builtin()?;
+    let mut out = String::new();
+    match n {
+        None => {
+            for p in prompts.catalog.all() {
+                out.push_str(&format!("{:>2}. {}\n", p.number, p.text(lang).title));
+            }
+        }
+        Some(n) if (1..=10).contains(&n) => {
+            let p = prompts.catalog.get(n).text(lang);
+            let k = crate::prompts::keys::PRINCIPLE_TIPS;
+            out.push_str(&format!("{n}. {}\n\n{}\n\n{}:\n", p.title, p.summary, prompts.text(lang, k)));
+            for t in &p.tips {
+                out.push_str(&format!("  • {t}\n"));
+            }
+            out.push_str(&format!("\n{}:\n", prompts.text(lang, crate::prompts::keys::PRINCIPLE_QUESTIONS)));
+            for q in &p.questions {
+                out.push_str(&format!("  • {q}\n"));
+            }
+            out.push_str(&format!("\n{}: {}\n", prompts.text(lang, crate::prompts::keys::PRINCIPLE_TRY_TODAY), p.try_today));
+        }
+        Some(n) => anyhow::bail!("there is no principle {n}; choose 1 to 10, or none to list them"),
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_application_id_is_read_from_the_token() {
+        // "MTIzNDU2Nzg5MDEyMzQ1Njc4" is base64 for "123456789012345678".
+        assert_eq!(application_id_from_token("MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.secret"), Some(123456789012345678));
+        assert_eq!(application_id_from_token("not a token"), None);
+    }
+
+    #[test]
+    fn the_invite_asks_for_exactly_the_permissions_used() {
+        let s = Settings::from_lookup(|_| None).unwrap();
+        let url = invite_url(&s, Some(42)).unwrap();
+        assert!(url.contains("client_id=42"));
+        assert!(url.contains("scope=bot%20applications.commands"));
+        assert!(url.ends_with("permissions=52224"), "{url}");
+    }
+
+    #[test]
+    fn principle_prints_in_both_languages_and_refuses_unknown_numbers() {
+        assert!(principle(Some(4), Lang::Vi).unwrap().contains("Giao tiếp hiệu quả"));
+        assert_eq!(principle(None, Lang::En).unwrap().lines().count(), 10);
+        assert!(principle(Some(11), Lang::En).is_err());
+    }
+}

@@ -1,0 +1,100 @@
+//! `/checkin commitments`, `/checkin communication`, `/commitments`.
+
+use poise::serenity_prelude as serenity;
+
+use super::KeptChoice;
+use crate::discord::context::{discord_error, reply_embed, session, Context, Error};
+use crate::discord::{interactions, render};
+use crate::domain::ids::UserId;
+use crate::service::{CommitmentsInput, CommitmentsOutcome};
+
+/// Check in on your commitments or on how the team communicated
+#[poise::command(
+    slash_command,
+    guild_only = false,
+    subcommands("checkin_commitments", "checkin_communication"),
+    subcommand_required,
+    description_localized("vi", "Check-in về cam kết hoặc về cách nhóm giao tiếp")
+)]
+pub async fn checkin(_: Context<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// What you promised, whether you kept it, and your next commitment
+#[poise::command(slash_command, rename = "commitments", description_localized("vi", "Bạn đã hứa gì, đã giữ chưa, và cam kết tiếp theo"))]
+pub async fn checkin_commitments(
+    ctx: Context<'_>,
+    #[description = "Did you keep your open commitment?"]
+    #[description_localized("vi", "Bạn đã giữ cam kết đang mở chưa?")]
+    kept: Option<KeptChoice>,
+    #[description = "Your next commitment (max 300 characters)"]
+    #[description_localized("vi", "Cam kết tiếp theo của bạn (tối đa 300 ký tự)")]
+    #[max_length = 300]
+    next: Option<String>,
+    #[description = "When it is due: YYYY-MM-DD, a weekday or tomorrow (default: end of week)"]
+    #[description_localized("vi", "Hạn: YYYY-MM-DD, một thứ trong tuần hoặc ngày mai (mặc định: cuối tuần)")]
+    due: Option<String>,
+    #[description = "Anything blocking you (max 500 characters)"]
+    #[description_localized("vi", "Điều đang cản trở bạn (tối đa 500 ký tự)")]
+    #[max_length = 500]
+    blocker: Option<String>,
+    #[description = "Who the commitment is to"]
+    #[description_localized("vi", "Bạn cam kết với ai")]
+    partner: Option<serenity::UserId>,
+) -> Result<(), Error> {
+    let s = session(ctx).await?;
+    let service = &ctx.data().service;
+    let input = CommitmentsInput { kept: kept.map(|k| k.0), next, due, blocker, partner: partner.map(|u| UserId(u.get())) };
+    match service.checkin_commitments(&s, input, None).await? {
+        CommitmentsOutcome::Saved(saved) => reply_embed(ctx, render::commitments_saved(&service.prompts, s.lang, &saved)).await,
+        CommitmentsOutcome::NeedModal(state) => {
+            let poise::Context::Application(actx) = ctx else { return Ok(()) };
+            let modal = interactions::commitment_modal(&service.prompts, s.lang, &state);
+            actx.interaction
+                .create_response(ctx.http(), serenity::CreateInteractionResponse::Modal(modal))
+                .await
+                .map_err(discord_error)?;
+            // The modal is the initial response; the submit arrives as its own interaction.
+            actx.has_sent_initial_response.store(true, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        }
+    }
+}
+
+/// How well the team communicated this week, and what to improve
+#[poise::command(slash_command, rename = "communication", description_localized("vi", "Nhóm đã giao tiếp tốt thế nào tuần này, và cần cải thiện gì"))]
+pub async fn checkin_communication(
+    ctx: Context<'_>,
+    #[description = "1 (poor) to 5 (excellent)"]
+    #[description_localized("vi", "1 (kém) đến 5 (rất tốt)")]
+    #[min = 1]
+    #[max = 5]
+    rating: i64,
+    #[description = "What went well (max 500 characters)"]
+    #[description_localized("vi", "Điều đã làm tốt (tối đa 500 ký tự)")]
+    #[max_length = 500]
+    went_well: Option<String>,
+    #[description = "What to improve (max 500 characters)"]
+    #[description_localized("vi", "Điều cần cải thiện (tối đa 500 ký tự)")]
+    #[max_length = 500]
+    improve: Option<String>,
+    #[description = "Who you worked with most"]
+    #[description_localized("vi", "Người bạn làm việc cùng nhiều nhất")]
+    partner: Option<serenity::UserId>,
+) -> Result<(), Error> {
+    let s = session(ctx).await?;
+    let service = &ctx.data().service;
+    let saved = service
+        .checkin_communication(&s, rating, went_well.as_deref(), improve.as_deref(), partner.map(|u| UserId(u.get())))
+        .await?;
+    reply_embed(ctx, render::communication_saved(&service.prompts, s.lang, &saved)).await
+}
+
+/// Your open and recent commitments
+#[poise::command(slash_command, description_localized("vi", "Các cam kết đang mở và gần đây của bạn"))]
+pub async fn commitments(ctx: Context<'_>) -> Result<(), Error> {
+    let s = session(ctx).await?;
+    let service = &ctx.data().service;
+    let v = service.commitments(&s).await?;
+    reply_embed(ctx, render::commitments(&service.prompts, s.lang, &v)).await
+}

@@ -1,0 +1,232 @@
+//! `/setup`: the guild's schedule and settings (Manage Server).
+
+use poise::serenity_prelude as serenity;
+
+use super::{DayChoice, LanguageChoice};
+use crate::discord::context::{reply_embed, reply_text, session, Context, Error};
+use crate::discord::render::{self, stamp, t};
+use crate::domain::ids::{ChannelId, RoleId};
+use crate::domain::lang::Lang;
+use crate::domain::schedule::Occurrence;
+use crate::domain::time::{search_zones, weekday_code};
+use crate::prompts::keys as k;
+use crate::service::SetupView;
+
+/// Set up the daily principle, the digest and the bot's settings
+#[poise::command(
+    slash_command,
+    guild_only,
+    default_member_permissions = "MANAGE_GUILD",
+    subcommands("daily", "digest", "lead_role", "language", "retention", "show"),
+    subcommand_required,
+    description_localized("vi", "Thiết lập nguyên tắc hằng ngày, bản tổng hợp và cài đặt của bot")
+)]
+pub async fn setup(_: Context<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Where and when to post the day's principle
+#[poise::command(slash_command, guild_only, description_localized("vi", "Đăng nguyên tắc mỗi ngày ở đâu và lúc nào"))]
+pub async fn daily(
+    ctx: Context<'_>,
+    #[description = "The channel for the daily post"]
+    #[description_localized("vi", "Kênh đăng bài hằng ngày")]
+    #[channel_types("Text", "News")]
+    channel: serenity::PartialChannel,
+    #[description = "Local time, HH:MM (24-hour), e.g. 09:00"]
+    #[description_localized("vi", "Giờ địa phương, HH:MM (24 giờ), ví dụ 09:00")]
+    time: String,
+    #[description = "Time zone (IANA), e.g. Asia/Ho_Chi_Minh"]
+    #[description_localized("vi", "Múi giờ (IANA), ví dụ Asia/Ho_Chi_Minh")]
+    #[autocomplete = "autocomplete_zone"]
+    timezone: String,
+    #[description = "Skip Saturday and Sunday"]
+    #[description_localized("vi", "Bỏ qua thứ bảy và chủ nhật")]
+    weekdays_only: Option<bool>,
+) -> Result<(), Error> {
+    let s = session(ctx).await?;
+    let service = &ctx.data().service;
+    let postable = can_post(ctx, channel.id);
+    let (daily, zone, next) = service
+        .setup_daily(&s, ChannelId(channel.id.get()), &time, &timezone, weekdays_only.unwrap_or(false), postable)
+        .await?;
+    let p = &service.prompts;
+    let days = p.text(s.lang, if daily.weekdays_only { k::SETUP_WEEKDAYS_ONLY } else { k::SETUP_EVERY_DAY });
+    let text = t(
+        p,
+        s.lang,
+        k::SETUP_DAILY_DONE,
+        &[("channel", format!("<#{}>", daily.channel)), ("time", daily.time.to_string()), ("zone", zone.to_string()), ("days", days.into()), ("next", stamp(next.at, 'F'))],
+    );
+    reply_text(ctx, text).await
+}
+
+/// Where and when to post the weekly digest
+#[poise::command(slash_command, guild_only, description_localized("vi", "Đăng bản tổng hợp hằng tuần ở đâu và lúc nào"))]
+pub async fn digest(
+    ctx: Context<'_>,
+    #[description = "The channel for the digest"]
+    #[description_localized("vi", "Kênh đăng bản tổng hợp")]
+    #[channel_types("Text", "News")]
+    channel: serenity::PartialChannel,
+    #[description = "Day of the week"]
+    #[description_localized("vi", "Ngày trong tuần")]
+    day: DayChoice,
+    #[description = "Local time, HH:MM (24-hour), e.g. 16:00"]
+    #[description_localized("vi", "Giờ địa phương, HH:MM (24 giờ), ví dụ 16:00")]
+    time: String,
+) -> Result<(), Error> {
+    let s = session(ctx).await?;
+    let service = &ctx.data().service;
+    let postable = can_post(ctx, channel.id);
+    let (d, next) = service.setup_digest(&s, ChannelId(channel.id.get()), &day.0, &time, postable).await?;
+    let text = t(
+        &service.prompts,
+        s.lang,
+        k::SETUP_DIGEST_DONE,
+        &[
+            ("channel", format!("<#{}>", d.channel)),
+            ("day", weekday_code(d.day).into()),
+            ("time", d.time.to_string()),
+            ("zone", s.settings.zone.to_string()),
+            ("next", stamp(next.at, 'F')),
+        ],
+    );
+    reply_text(ctx, text).await
+}
+
+/// The role whose members may read digests
+#[poise::command(slash_command, guild_only, rename = "lead-role", description_localized("vi", "Vai trò có quyền xem bản tổng hợp"))]
+pub async fn lead_role(
+    ctx: Context<'_>,
+    #[description = "The team leads' role"]
+    #[description_localized("vi", "Vai trò của trưởng nhóm")]
+    role: serenity::RoleId,
+) -> Result<(), Error> {
+    let s = session(ctx).await?;
+    let service = &ctx.data().service;
+    service.setup_lead_role(&s, RoleId(role.get())).await?;
+    reply_text(ctx, t(&service.prompts, s.lang, k::SETUP_LEAD_ROLE_DONE, &[("role", format!("<@&{role}>"))])).await
+}
+
+/// The language the bot speaks in this server
+#[poise::command(slash_command, guild_only, description_localized("vi", "Ngôn ngữ bot dùng trong máy chủ này"))]
+pub async fn language(
+    ctx: Context<'_>,
+    #[description = "en (English) or vi (Vietnamese)"]
+    #[description_localized("vi", "en (tiếng Anh) hoặc vi (tiếng Việt)")]
+    language: LanguageChoice,
+) -> Result<(), Error> {
+    let s = session(ctx).await?;
+    let service = &ctx.data().service;
+    let lang = service.setup_language(&s, &language.0).await?;
+    reply_text(ctx, service.prompts.text(lang, k::SETUP_LANGUAGE_DONE).to_owned()).await
+}
+
+/// How many weeks of check-ins to keep (0 = forever)
+#[poise::command(slash_command, guild_only, description_localized("vi", "Giữ check-in bao nhiêu tuần (0 = mãi mãi)"))]
+pub async fn retention(
+    ctx: Context<'_>,
+    #[description = "Weeks to keep; 0 keeps everything (default 104)"]
+    #[description_localized("vi", "Số tuần lưu giữ; 0 là giữ tất cả (mặc định 104)")]
+    #[min = 0]
+    #[max = 1040]
+    weeks: i64,
+) -> Result<(), Error> {
+    let s = session(ctx).await?;
+    let service = &ctx.data().service;
+    let weeks = service.setup_retention(&s, weeks).await?;
+    let text = if weeks == 0 {
+        service.prompts.text(s.lang, k::SETUP_RETENTION_FOREVER).to_owned()
+    } else {
+        t(&service.prompts, s.lang, k::SETUP_RETENTION_DONE, &[("weeks", weeks.to_string())])
+    };
+    reply_text(ctx, text).await
+}
+
+/// This server's settings and the next scheduled posts
+#[poise::command(slash_command, guild_only, description_localized("vi", "Cài đặt của máy chủ và các bài đăng sắp tới"))]
+pub async fn show(ctx: Context<'_>) -> Result<(), Error> {
+    let s = session(ctx).await?;
+    let service = &ctx.data().service;
+    let view = service.setup_show(&s).await?;
+    reply_embed(ctx, render_show(&service.prompts, s.lang, &view)).await
+}
+
+fn render_show(p: &crate::prompts::Prompts, lang: Lang, v: &SetupView) -> serenity::CreateEmbed {
+    let st = &v.settings;
+    let zone = st.zone;
+    let mut lines = Vec::new();
+    let next_line = |what: &str, occ: &Occurrence| {
+        let local = occ.at.with_timezone(&zone.0).format("%Y-%m-%d %H:%M").to_string();
+        t(p, lang, k::SETUP_SHOW_NEXT, &[("what", what.into()), ("local", local), ("stamp", stamp(occ.at, 'R'))])
+    };
+    match st.daily {
+        Some(d) => {
+            let days = p.text(lang, if d.weekdays_only { k::SETUP_WEEKDAYS_ONLY } else { k::SETUP_EVERY_DAY });
+            lines.push(t(p, lang, k::SETUP_SHOW_DAILY, &[("channel", format!("<#{}>", d.channel)), ("time", d.time.to_string()), ("zone", zone.to_string()), ("days", days.into())]));
+            if let Some(n) = &v.next_daily {
+                lines.push(next_line("📅", n));
+            }
+        }
+        None => lines.push(p.text(lang, k::SETUP_SHOW_DAILY_OFF).to_owned()),
+    }
+    match st.digest {
+        Some(d) => {
+            lines.push(t(
+                p,
+                lang,
+                k::SETUP_SHOW_DIGEST,
+                &[("channel", format!("<#{}>", d.channel)), ("day", weekday_code(d.day).into()), ("time", d.time.to_string()), ("zone", zone.to_string())],
+            ));
+            if let Some(n) = &v.next_digest {
+                lines.push(next_line("📊", n));
+            }
+        }
+        None => lines.push(p.text(lang, k::SETUP_SHOW_DIGEST_OFF).to_owned()),
+    }
+    lines.push(match st.language {
+        Some(l) => t(p, lang, k::SETUP_SHOW_LANGUAGE, &[("language", l.code().into())]),
+        None => p.text(lang, k::SETUP_SHOW_LANGUAGE_AUTO).to_owned(),
+    });
+    lines.push(match st.lead_role {
+        Some(r) => t(p, lang, k::SETUP_SHOW_LEAD_ROLE, &[("role", format!("<@&{r}>"))]),
+        None => p.text(lang, k::SETUP_SHOW_LEAD_ROLE_NONE).to_owned(),
+    });
+    let retention = if st.retention_weeks == 0 { "∞".to_owned() } else { st.retention_weeks.to_string() };
+    lines.push(t(p, lang, k::SETUP_SHOW_RETENTION, &[("weeks", retention)]));
+    lines.push(match &v.last_failure {
+        Some(f) => t(
+            p,
+            lang,
+            k::SETUP_SHOW_FAILURE,
+            &[("what", format!("{} {}", f.kind, f.period)), ("when", stamp(f.at, 'R')), ("error", crate::domain::text::neutralize(&f.error))],
+        ),
+        None => p.text(lang, k::SETUP_SHOW_NO_FAILURE).to_owned(),
+    });
+    serenity::CreateEmbed::new()
+        .colour(render::COLOR)
+        .title(p.text(lang, k::SETUP_SHOW_TITLE))
+        .description(crate::domain::text::shorten(&lines.join("\n"), render::limits::DESCRIPTION))
+}
+
+/// Whether the bot can post in a channel, from the cache: View Channel, Send Messages and
+/// Embed Links after the channel's overwrites. `None` when the cache cannot tell (then the
+/// first post's failure shows up in `/setup show`).
+fn can_post(ctx: Context<'_>, channel: serenity::ChannelId) -> Option<bool> {
+    let guild_id = ctx.guild_id()?;
+    let cache = &ctx.serenity_context().cache;
+    let me = cache.current_user().id;
+    let guild = cache.guild(guild_id)?;
+    let ch = guild.channels.get(&channel)?;
+    let member = guild.members.get(&me)?;
+    let perms = guild.user_permissions_in(ch, member);
+    Some(perms.view_channel() && perms.send_messages() && perms.embed_links())
+}
+
+/// IANA zones matching what was typed ("ho chi" finds Asia/Ho_Chi_Minh).
+pub async fn autocomplete_zone(_ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    let choices = search_zones(partial, 25).into_iter().map(|z| serenity::AutocompleteChoice::new(z, z)).collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+

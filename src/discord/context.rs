@@ -1,0 +1,127 @@
+//! What every command shares: the poise types, who is calling, and how answers and errors
+//! are sent back.
+
+use std::sync::Arc;
+
+use poise::serenity_prelude as serenity;
+use tracing::{error, info};
+
+use crate::domain::ids::{GuildId, RoleId, UserId};
+use crate::domain::lang::Lang;
+use crate::domain::refusal::Refusal;
+use crate::prompts::keys as k;
+use crate::service::{Caller, Service, ServiceError, Session};
+
+/// Shared state of the poise framework.
+pub struct Data {
+    /// The application.
+    pub service: Arc<Service>,
+}
+
+/// Errors a command can return: the service's.
+pub type Error = ServiceError;
+/// The poise context.
+pub type Context<'a> = poise::Context<'a, Data, Error>;
+
+/// The caller of a command interaction.
+pub fn caller_of(ctx: Context<'_>) -> Caller {
+    match ctx {
+        poise::Context::Application(a) => caller_from(a.interaction.guild_id, &a.interaction.user, a.interaction.member.as_deref(), &a.interaction.locale),
+        poise::Context::Prefix(p) => caller_from(p.msg.guild_id, &p.msg.author, None, "en-US"),
+    }
+}
+
+/// The caller from the parts every interaction has.
+pub fn caller_from(guild: Option<serenity::GuildId>, user: &serenity::User, member: Option<&serenity::Member>, locale: &str) -> Caller {
+    // Discord computes `member.permissions` for the interaction's channel, overwrites and
+    // Administrator included; that is the server-side truth, whatever the client showed.
+    let perms = member.and_then(|m| m.permissions).unwrap_or_else(serenity::Permissions::empty);
+    Caller {
+        guild: guild.map(|g| GuildId(g.get())),
+        user: UserId(user.id.get()),
+        locale: locale.to_owned(),
+        can_manage: perms.manage_guild() || perms.administrator(),
+        roles: member.map(|m| m.roles.iter().map(|r| RoleId(r.get())).collect()).unwrap_or_default(),
+    }
+}
+
+/// The session of a command's caller.
+pub async fn session(ctx: Context<'_>) -> Result<Session, Error> {
+    ctx.data().service.session(caller_of(ctx)).await
+}
+
+/// Mentions in bot replies never ping: user text may contain `@everyone`.
+pub fn no_pings() -> serenity::CreateAllowedMentions {
+    serenity::CreateAllowedMentions::new()
+}
+
+/// Sends an ephemeral reply with one embed.
+pub async fn reply_embed(ctx: Context<'_>, embed: serenity::CreateEmbed) -> Result<(), Error> {
+    ctx.send(poise::CreateReply::default().embed(embed).ephemeral(true).allowed_mentions(no_pings()))
+        .await
+        .map_err(discord_error)?;
+    Ok(())
+}
+
+/// Sends an ephemeral text reply.
+pub async fn reply_text(ctx: Context<'_>, text: impl Into<String>) -> Result<(), Error> {
+    ctx.send(poise::CreateReply::default().content(fit_content(text.into())).ephemeral(true).allowed_mentions(no_pings()))
+        .await
+        .map_err(discord_error)?;
+    Ok(())
+}
+
+/// A serenity failure while answering: unexpected by definition.
+pub fn discord_error(e: serenity::Error) -> Error {
+    ServiceError::Unexpected(anyhow::Error::new(e).context("discord"))
+}
+
+/// Message content is capped at 2000 characters; a refusal that quotes a long text back
+/// must still be sent.
+pub fn fit_content(s: String) -> String {
+    crate::domain::text::shorten(&s, 2000)
+}
+
+/// The text of a refusal in a language.
+pub fn refusal_text(service: &Service, lang: Lang, r: &Refusal) -> String {
+    let args: Vec<(&str, String)> = r.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+    service.prompts.render(lang, r.key, &args)
+}
+
+/// poise's error hook: refusals are answered ephemerally and logged at info; anything else
+/// gets a short apology and a full log with the cause chain.
+pub async fn on_error(err: poise::FrameworkError<'_, Data, Error>) {
+    match err {
+        poise::FrameworkError::Command { error, ctx, .. } => {
+            let service = &ctx.data().service;
+            let caller = caller_of(ctx);
+            let lang = match service.session(caller.clone()).await {
+                Ok(s) => s.lang,
+                Err(_) => Lang::from_locale(&caller.locale),
+            };
+            let text = match &error {
+                ServiceError::Refused(r) => {
+                    info!(command = %ctx.command().qualified_name, user = %caller.user, refusal = %r, "refused");
+                    refusal_text(service, lang, r)
+                }
+                ServiceError::Unexpected(e) => {
+                    error!(command = %ctx.command().qualified_name, user = %caller.user, error = ?e, "command failed");
+                    service.prompts.text(lang, k::ERR_GENERIC).to_owned()
+                }
+            };
+            if let Err(e) = reply_text(ctx, text).await {
+                error!(error = ?e, "could not send the error reply");
+            }
+        }
+        poise::FrameworkError::ArgumentParse { error, ctx, input, .. } => {
+            info!(command = %ctx.command().qualified_name, ?input, %error, "could not parse options");
+            let lang = Lang::from_locale(ctx.locale().unwrap_or("en-US"));
+            let _ = reply_text(ctx, ctx.data().service.prompts.text(lang, k::ERR_GENERIC).to_owned()).await;
+        }
+        other => {
+            if let Err(e) = poise::builtins::on_error(other).await {
+                error!(error = ?e, "error while handling an error");
+            }
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Interactions that are not slash commands: the commitment modal's submit (and, later,
+//! buttons). Their custom ids carry all the state they need, so they survive a restart.
+
+use chrono::NaiveDate;
+use poise::serenity_prelude as serenity;
+use serenity::{CreateActionRow, CreateInputText, CreateInteractionResponse, CreateInteractionResponseMessage, CreateModal, InputTextStyle};
+use tracing::{error, info};
+
+use super::context::{caller_from, no_pings, refusal_text, Data};
+use super::render;
+use crate::domain::checkin::{Outcome, COMMITMENT_LIMIT, NOTE_LIMIT};
+use crate::domain::ids::UserId;
+use crate::domain::lang::Lang;
+use crate::domain::text::shorten;
+use crate::prompts::keys as k;
+use crate::prompts::Prompts;
+use crate::service::{CommitmentsInput, CommitmentsOutcome, ModalState, ServiceError};
+
+const MODAL_PREFIX: &str = "pc:ci";
+const FIELD_NEXT: &str = "next";
+const FIELD_BLOCKER: &str = "blocker";
+
+/// Encodes a modal's state in its custom id (`pc:ci:<kept>:<due>:<partner>`, ≤ 60 chars).
+pub fn encode_modal_state(s: &ModalState) -> String {
+    format!(
+        "{MODAL_PREFIX}:{}:{}:{}",
+        s.kept.map_or("-", Outcome::choice),
+        s.due.map_or_else(|| "-".to_owned(), |d| d.format("%Y%m%d").to_string()),
+        s.partner.map_or_else(|| "-".to_owned(), |u| u.to_string()),
+    )
+}
+
+/// The inverse of [`encode_modal_state`] (without the blocker, which travels in the modal).
+pub fn decode_modal_state(id: &str) -> Option<ModalState> {
+    let rest = id.strip_prefix(MODAL_PREFIX)?.strip_prefix(':')?;
+    let mut parts = rest.split(':');
+    let (kept, due, partner) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(ModalState {
+        kept: match kept {
+            "-" => None,
+            s => Some(Outcome::from_choice(s)?),
+        },
+        due: match due {
+            "-" => None,
+            s => Some(NaiveDate::parse_from_str(s, "%Y%m%d").ok()?),
+        },
+        partner: match partner {
+            "-" => None,
+            s => Some(UserId(s.parse().ok()?)),
+        },
+        blocker: None,
+    })
+}
+
+/// The modal asking for the next commitment and an optional blocker.
+pub fn commitment_modal(p: &Prompts, lang: Lang, state: &ModalState) -> CreateModal {
+    // Labels and the title have hard caps (45); the prompts are checked by a test, and
+    // shortening here keeps a future edit from breaking the modal.
+    let label = |key| shorten(p.text(lang, key), 45);
+    let next = CreateInputText::new(InputTextStyle::Paragraph, label(k::MODAL_NEXT), FIELD_NEXT)
+        .placeholder(shorten(p.text(lang, k::MODAL_NEXT_PLACEHOLDER), 100))
+        .max_length(COMMITMENT_LIMIT as u16)
+        .required(true);
+    let mut blocker = CreateInputText::new(InputTextStyle::Paragraph, label(k::MODAL_BLOCKER), FIELD_BLOCKER)
+        .placeholder(shorten(p.text(lang, k::MODAL_BLOCKER_PLACEHOLDER), 100))
+        .max_length(NOTE_LIMIT as u16)
+        .required(false);
+    if let Some(b) = &state.blocker {
+        blocker = blocker.value(b.clone());
+    }
+    CreateModal::new(encode_modal_state(state), label(k::MODAL_TITLE))
+        .components(vec![CreateActionRow::InputText(next), CreateActionRow::InputText(blocker)])
+}
+
+fn modal_value(m: &serenity::ModalInteraction, field: &str) -> Option<String> {
+    m.data.components.iter().flat_map(|row| row.components.iter()).find_map(|c| match c {
+        serenity::ActionRowComponent::InputText(t) if t.custom_id == field => t.value.clone(),
+        _ => None,
+    })
+}
+
+/// Handles an interaction poise does not (modal submits, buttons).
+pub async fn handle(ctx: &serenity::Context, data: &Data, interaction: &serenity::Interaction) {
+    if let serenity::Interaction::Modal(m) = interaction {
+        if let Some(state) = decode_modal_state(&m.data.custom_id) {
+            submit_commitment_modal(ctx, data, m, state).await;
+        }
+    }
+}
+
+async fn submit_commitment_modal(ctx: &serenity::Context, data: &Data, m: &serenity::ModalInteraction, state: ModalState) {
+    let service = &data.service;
+    let caller = caller_from(m.guild_id, &m.user, m.member.as_ref(), &m.locale);
+    let session = match service.session(caller.clone()).await {
+        Ok(s) => s,
+        Err(e) => {
+            error!(error = ?e, "modal submit: no session");
+            respond_text(ctx, m, service.prompts.text(Lang::from_locale(&caller.locale), k::ERR_GENERIC).to_owned()).await;
+            return;
+        }
+    };
+    let input = CommitmentsInput {
+        kept: None,
+        next: modal_value(m, FIELD_NEXT).or(Some(String::new())),
+        due: None,
+        blocker: modal_value(m, FIELD_BLOCKER),
+        partner: None,
+    };
+    match service.checkin_commitments(&session, input, Some(state)).await {
+        Ok(CommitmentsOutcome::Saved(saved)) => {
+            let embed = render::commitments_saved(&service.prompts, session.lang, &saved);
+            let msg = CreateInteractionResponseMessage::new().embed(embed).ephemeral(true).allowed_mentions(no_pings());
+            if let Err(e) = m.create_response(&ctx.http, CreateInteractionResponse::Message(msg)).await {
+                error!(error = ?e, "modal submit: could not answer");
+            }
+        }
+        Ok(CommitmentsOutcome::NeedModal(_)) => {
+            // Cannot happen: the modal always carries `next`. Answer rather than leave the
+            // member with a spinning modal.
+            respond_text(ctx, m, service.prompts.text(session.lang, k::ERR_GENERIC).to_owned()).await;
+        }
+        Err(ServiceError::Refused(r)) => {
+            info!(user = %caller.user, refusal = %r, "modal submit refused");
+            respond_text(ctx, m, refusal_text(service, session.lang, &r)).await;
+        }
+        Err(ServiceError::Unexpected(e)) => {
+            error!(user = %caller.user, error = ?e, "modal submit failed");
+            respond_text(ctx, m, service.prompts.text(session.lang, k::ERR_GENERIC).to_owned()).await;
+        }
+    }
+}
+
+async fn respond_text(ctx: &serenity::Context, m: &serenity::ModalInteraction, text: String) {
+    let msg = CreateInteractionResponseMessage::new().content(shorten(&text, 2000)).ephemeral(true).allowed_mentions(no_pings());
+    if let Err(e) = m.create_response(&ctx.http, CreateInteractionResponse::Message(msg)).await {
+        error!(error = ?e, "could not answer an interaction");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modal_state_round_trips_through_the_custom_id() {
+        let s = ModalState {
+            kept: Some(Outcome::Partly),
+            due: NaiveDate::from_ymd_opt(2026, 12, 4),
+            partner: Some(UserId(u64::MAX)),
+            blocker: None,
+        };
+        let id = encode_modal_state(&s);
+        assert!(id.len() <= 100);
+        assert_eq!(decode_modal_state(&id), Some(s));
+        let empty = ModalState { kept: None, due: None, partner: None, blocker: None };
+        assert_eq!(decode_modal_state(&encode_modal_state(&empty)), Some(empty));
+        assert_eq!(decode_modal_state("pc:ci:maybe:-:-"), None);
+        assert_eq!(decode_modal_state("something-else"), None);
+    }
+
+    #[test]
+    fn modal_labels_fit_discords_limits_in_both_languages() {
+        let p = Prompts::builtin().unwrap();
+        for lang in Lang::ALL {
+            for key in [k::MODAL_TITLE, k::MODAL_NEXT, k::MODAL_BLOCKER] {
+                assert!(p.text(lang, key).chars().count() <= 45, "{lang} {}", key.0);
+            }
+        }
+    }
+}

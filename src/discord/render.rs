@@ -1,0 +1,222 @@
+//! Turning service answers into Discord embeds and text, within Discord's limits.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use poise::serenity_prelude as serenity;
+use serenity::{CreateEmbed, CreateEmbedFooter};
+
+use crate::domain::checkin::Outcome;
+use crate::domain::ids::UserId;
+use crate::domain::lang::Lang;
+use crate::domain::text::{neutralize, shorten};
+use crate::prompts::keys::{self as k, Key};
+use crate::prompts::Prompts;
+use crate::service::{CommitmentsSaved, CommitmentsView, CommunicationSaved, Post, TipView};
+use crate::storage::Commitment;
+
+/// The bot's accent colour.
+pub const COLOR: u32 = 0x2E86AB;
+
+/// Discord's embed limits (shared/discord/LIMITS.md).
+pub mod limits {
+    /// Embed title.
+    pub const TITLE: usize = 256;
+    /// Embed description.
+    pub const DESCRIPTION: usize = 4096;
+    /// Field name.
+    pub const FIELD_NAME: usize = 256;
+    /// Field value.
+    pub const FIELD_VALUE: usize = 1024;
+    /// Footer text.
+    pub const FOOTER: usize = 2048;
+}
+
+/// Text with placeholders filled.
+pub fn t(p: &Prompts, lang: Lang, key: Key, args: &[(&str, String)]) -> String {
+    p.render(lang, key, args)
+}
+
+fn embed(title: String) -> CreateEmbed {
+    CreateEmbed::new().colour(COLOR).title(shorten(&title, limits::TITLE))
+}
+
+fn field(e: CreateEmbed, name: String, value: String) -> CreateEmbed {
+    // Discord refuses empty field values; a blank one becomes a dash.
+    let value = if value.trim().is_empty() { "—".to_owned() } else { value };
+    e.field(shorten(&name, limits::FIELD_NAME), shorten(&value, limits::FIELD_VALUE), false)
+}
+
+fn footer(e: CreateEmbed, text: String) -> CreateEmbed {
+    e.footer(CreateEmbedFooter::new(shorten(&text, limits::FOOTER)))
+}
+
+fn bullets(items: &[String]) -> String {
+    items.iter().map(|s| format!("• {s}")).collect::<Vec<_>>().join("\n")
+}
+
+/// A Discord timestamp that each reader sees in their own zone: `<t:…:D>` (date) or `:f`.
+pub fn stamp(at: DateTime<Utc>, style: char) -> String {
+    format!("<t:{}:{style}>", at.timestamp())
+}
+
+/// A local date shown as a Discord date stamp (noon UTC of that date, so it shows the same
+/// calendar day everywhere from UTC-11 to UTC+11).
+pub fn date_stamp(d: NaiveDate) -> String {
+    let noon = d.and_hms_opt(12, 0, 0).expect("valid").and_utc();
+    format!("{} ({})", stamp(noon, 'D'), d)
+}
+
+/// `/help`.
+pub fn help(p: &Prompts, lang: Lang) -> CreateEmbed {
+    let e = embed(p.text(lang, k::HELP_TITLE).to_owned()).description(p.text(lang, k::HELP_BODY));
+    let e = field(e, "📖".into(), p.text(lang, k::HELP_LEARN).to_owned());
+    let e = field(e, "✅".into(), p.text(lang, k::HELP_CHECKIN).to_owned());
+    let e = field(e, "📊".into(), p.text(lang, k::HELP_LEADS).to_owned());
+    field(e, "🔒".into(), p.text(lang, k::HELP_PRIVACY).to_owned())
+}
+
+/// `/principle`: number and title, summary, tips, reflection questions, try this today.
+pub fn principle(p: &Prompts, lang: Lang, number: u8, today: Option<NaiveDate>) -> CreateEmbed {
+    let pr = p.catalog.get(number).text(lang);
+    let title = t(p, lang, k::PRINCIPLE_HEADING, &[("number", number.to_string()), ("title", pr.title.clone())]);
+    let e = embed(title).description(shorten(&pr.summary, limits::DESCRIPTION));
+    let e = field(e, p.text(lang, k::PRINCIPLE_TIPS).to_owned(), bullets(&pr.tips));
+    let e = field(e, p.text(lang, k::PRINCIPLE_QUESTIONS).to_owned(), bullets(&pr.questions));
+    let e = field(e, p.text(lang, k::PRINCIPLE_TRY_TODAY).to_owned(), pr.try_today.clone());
+    let foot = match today {
+        Some(d) => t(p, lang, k::PRINCIPLE_TODAY_FOOTER, &[("date", d.to_string())]),
+        None => t(p, lang, k::PRINCIPLE_FOOTER, &[("number", number.to_string())]),
+    };
+    footer(e, foot)
+}
+
+/// `/principles`: the ten, one line each.
+pub fn principles(p: &Prompts, lang: Lang) -> CreateEmbed {
+    let lines: Vec<String> = p.catalog.all().iter().map(|pr| format!("**{}.** {}", pr.number, pr.text(lang).title)).collect();
+    let e = embed(p.text(lang, k::PRINCIPLES_TITLE).to_owned()).description(lines.join("\n"));
+    footer(e, p.text(lang, k::PRINCIPLES_FOOTER).to_owned())
+}
+
+/// `/tip`.
+pub fn tip(p: &Prompts, lang: Lang, v: TipView) -> CreateEmbed {
+    let pr = p.catalog.get(v.number).text(lang);
+    let tip = pr.tips.get(v.tip).cloned().unwrap_or_default();
+    let e = embed(t(p, lang, k::TIP_TITLE, &[("number", v.number.to_string()), ("title", pr.title.clone())])).description(tip);
+    footer(e, t(p, lang, k::TIP_FOOTER, &[("number", v.number.to_string())]))
+}
+
+/// A scheduled post as an embed.
+pub fn post(p: &Prompts, post: &Post, _cache: Option<&serenity::Cache>) -> CreateEmbed {
+    match post {
+        Post::Daily { lang, principle, tip, question, date } => {
+            let lang = *lang;
+            let pr = p.catalog.get(*principle).text(lang);
+            let title = t(p, lang, k::DAILY_TITLE, &[("number", principle.to_string()), ("title", pr.title.clone())]);
+            let e = embed(title).description(shorten(&pr.summary, limits::DESCRIPTION));
+            let e = field(e, p.text(lang, k::DAILY_TIP).to_owned(), pr.tips.get(*tip).cloned().unwrap_or_default());
+            let e = field(e, p.text(lang, k::DAILY_QUESTION).to_owned(), pr.questions.get(*question).cloned().unwrap_or_default());
+            let e = field(e, "✅".into(), p.text(lang, k::DAILY_INVITE).to_owned());
+            footer(e, t(p, lang, k::PRINCIPLE_TODAY_FOOTER, &[("date", date.to_string())]))
+        }
+    }
+}
+
+fn mention(u: UserId) -> String {
+    format!("<@{u}>")
+}
+
+fn outcome_word(p: &Prompts, lang: Lang, o: Outcome) -> String {
+    p.text(
+        lang,
+        match o {
+            Outcome::Kept => k::OUTCOME_KEPT,
+            Outcome::Partly => k::OUTCOME_PARTLY,
+            Outcome::Missed => k::OUTCOME_MISSED,
+        },
+    )
+    .to_owned()
+}
+
+/// Confirmation of a commitments check-in.
+pub fn commitments_saved(p: &Prompts, lang: Lang, s: &CommitmentsSaved) -> CreateEmbed {
+    let mut lines = Vec::new();
+    if let Some(prev) = &s.previous {
+        let args = [("text", neutralize(&prev.text)), ("due", date_stamp(prev.due)), ("partner", prev.partner.map(mention).unwrap_or_default())];
+        let key = if prev.partner.is_some() { k::CHECKIN_LAST_TIME_PARTNER } else { k::CHECKIN_LAST_TIME };
+        lines.push(t(p, lang, key, &args));
+        match s.resolved {
+            Some(o) => lines.push(t(p, lang, k::CHECKIN_RESOLVED, &[("outcome", outcome_word(p, lang, o))])),
+            None => lines.push(p.text(lang, k::CHECKIN_OPEN_UNRESOLVED).to_owned()),
+        }
+    } else if s.nothing_to_resolve {
+        lines.push(p.text(lang, k::ERR_NOTHING_TO_RESOLVE).to_owned());
+    }
+    if let Some(n) = &s.new {
+        let args = [("text", neutralize(&n.text)), ("due", date_stamp(n.due)), ("partner", n.partner.map(mention).unwrap_or_default())];
+        let key = if n.partner.is_some() { k::CHECKIN_NEW_COMMITMENT_PARTNER } else { k::CHECKIN_NEW_COMMITMENT };
+        lines.push(t(p, lang, key, &args));
+    }
+    if let Some(b) = &s.blocker {
+        lines.push(t(p, lang, k::CHECKIN_BLOCKER, &[("text", neutralize(b))]));
+    }
+    lines.push(t(p, lang, k::CHECKIN_STREAK, &[("weeks", s.streak.to_string())]));
+    let e = embed(p.text(lang, k::CHECKIN_TITLE_COMMITMENTS).to_owned()).description(shorten(&lines.join("\n"), limits::DESCRIPTION));
+    footer(e, coach(p, lang, s.coach))
+}
+
+/// Confirmation of a communication check-in.
+pub fn communication_saved(p: &Prompts, lang: Lang, s: &CommunicationSaved) -> CreateEmbed {
+    let mut lines = vec![t(p, lang, k::CHECKIN_COMMUNICATION, &[("rating", s.rating.to_string())])];
+    if s.replaced {
+        lines.push(p.text(lang, k::CHECKIN_REPLACED).to_owned());
+    }
+    lines.push(t(p, lang, k::CHECKIN_STREAK, &[("weeks", s.streak.to_string())]));
+    let e = embed(p.text(lang, k::CHECKIN_TITLE_COMMUNICATION).to_owned()).description(lines.join("\n"));
+    footer(e, coach(p, lang, s.coach))
+}
+
+fn coach(p: &Prompts, lang: Lang, (principle, tip): (u8, usize)) -> String {
+    let tip = p.catalog.get(principle).text(lang).tips.get(tip).cloned().unwrap_or_default();
+    t(p, lang, k::CHECKIN_COACH, &[("tip", tip)])
+}
+
+/// `/commitments`.
+pub fn commitments(p: &Prompts, lang: Lang, v: &CommitmentsView) -> CreateEmbed {
+    let line = |c: &Commitment| {
+        let mut parts = vec![format!("\"{}\"", neutralize(&shorten(&c.text, 120)))];
+        parts.push(t(p, lang, k::COMMITMENTS_DUE, &[("due", date_stamp(c.due))]));
+        if let Some(u) = c.partner {
+            parts.push(t(p, lang, k::COMMITMENTS_TO, &[("partner", mention(u))]));
+        }
+        match c.outcome {
+            Some(o) => parts.push(format!("**{}**", outcome_word(p, lang, o))),
+            None if c.due < v.today => parts.push(p.text(lang, k::COMMITMENTS_OVERDUE).to_owned()),
+            None => {}
+        }
+        format!("• {}", parts.join(" · "))
+    };
+    let open = if v.open.is_empty() { p.text(lang, k::COMMITMENTS_NONE).to_owned() } else { fit_lines(v.open.iter().map(line)) };
+    let resolved = if v.resolved.is_empty() { p.text(lang, k::COMMITMENTS_NONE_RESOLVED).to_owned() } else { fit_lines(v.resolved.iter().map(line)) };
+    let e = embed(p.text(lang, k::COMMITMENTS_TITLE).to_owned());
+    let e = field(e, p.text(lang, k::COMMITMENTS_OPEN).to_owned(), open);
+    field(e, p.text(lang, k::COMMITMENTS_RESOLVED).to_owned(), resolved)
+}
+
+/// Joins lines into one field value, dropping whole lines (with a "…") rather than cutting
+/// one in half when they do not fit.
+pub fn fit_lines(lines: impl Iterator<Item = String>) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    for l in lines {
+        let len = l.chars().count() + 1;
+        if used + len > limits::FIELD_VALUE - 2 {
+            out.push_str("\n…");
+            break;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&l);
+        used += len;
+    }
+    out
+}

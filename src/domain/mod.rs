@@ -1,0 +1,12 @@
+//! Pure rules: no I/O, no clock, no global randomness. Everything here is a function of its
+//! arguments, tested beside the code.
+
+pub mod checkin;
+pub mod ids;
+pub mod lang;
+pub mod principles;
+pub mod refusal;
+pub mod schedule;
+pub mod settings;
+pub mod text;
+pub mod time;

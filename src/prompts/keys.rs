@@ -1,0 +1,195 @@
+//! Stable keys of `prompts/messages.*.toml`. Code refers to messages only through these
+//! constants, and the loader checks that every one exists in both languages, so a missing
+//! translation is caught at start (and by `cargo test`), never in front of a user.
+
+/// A message key such as `help.title`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Key(pub &'static str);
+
+macro_rules! keys {
+    ($($name:ident = $value:literal;)*) => {
+        $(
+            #[doc = concat!("`", $value, "`")]
+            pub const $name: Key = Key($value);
+        )*
+        /// Every key, for validation.
+        pub const ALL: &[Key] = &[$($name),*];
+    };
+}
+
+keys! {
+    // Errors and refusals.
+    ERR_GENERIC = "err.generic";
+    ERR_TOO_LONG = "err.too_long";
+    ERR_BAD_TIME = "err.bad_time";
+    ERR_BAD_ZONE = "err.bad_zone";
+    ERR_BAD_DUE = "err.bad_due";
+    ERR_DUE_PAST = "err.due_past";
+    ERR_DUE_FAR = "err.due_far";
+    ERR_BAD_AWAY = "err.bad_away";
+    ERR_BAD_WEEK = "err.bad_week";
+    ERR_BAD_DAY = "err.bad_day";
+    ERR_BAD_RATING = "err.bad_rating";
+    ERR_BAD_KEPT = "err.bad_kept";
+    ERR_BAD_LANGUAGE = "err.bad_language";
+    ERR_BAD_RETENTION = "err.bad_retention";
+    ERR_UNKNOWN_PRINCIPLE = "err.unknown_principle";
+    ERR_GUILD_ONLY = "err.guild_only";
+    ERR_NOT_MANAGER = "err.not_manager";
+    ERR_NOT_LEAD = "err.not_lead";
+    ERR_CHANNEL = "err.channel";
+    ERR_NOTHING_TO_RESOLVE = "err.nothing_to_resolve";
+    ERR_KEPT_WITHOUT_OPEN = "err.kept_without_open";
+    ERR_FORGET_NOT_YOURS = "err.forget_not_yours";
+    ERR_FORGET_EXPIRED = "err.forget_expired";
+    ERR_REMIND_NEEDS_BOTH = "err.remind_needs_both";
+
+    // /help
+    HELP_TITLE = "help.title";
+    HELP_BODY = "help.body";
+    HELP_LEARN = "help.learn";
+    HELP_CHECKIN = "help.checkin";
+    HELP_LEADS = "help.leads";
+    HELP_PRIVACY = "help.privacy";
+
+    // Principles
+    PRINCIPLE_HEADING = "principle.heading";
+    PRINCIPLE_TIPS = "principle.tips";
+    PRINCIPLE_QUESTIONS = "principle.questions";
+    PRINCIPLE_TRY_TODAY = "principle.try_today";
+    PRINCIPLE_FOOTER = "principle.footer";
+    PRINCIPLE_TODAY_FOOTER = "principle.today_footer";
+    PRINCIPLES_TITLE = "principles.title";
+    PRINCIPLES_FOOTER = "principles.footer";
+    TIP_TITLE = "tip.title";
+    TIP_FOOTER = "tip.footer";
+
+    // The daily post
+    DAILY_TITLE = "daily.title";
+    DAILY_TIP = "daily.tip";
+    DAILY_QUESTION = "daily.question";
+    DAILY_INVITE = "daily.invite";
+
+    // Check-ins
+    CHECKIN_LAST_TIME = "checkin.last_time";
+    CHECKIN_LAST_TIME_PARTNER = "checkin.last_time_partner";
+    CHECKIN_RESOLVED = "checkin.resolved";
+    CHECKIN_OPEN_UNRESOLVED = "checkin.open_unresolved";
+    CHECKIN_NEW_COMMITMENT = "checkin.new_commitment";
+    CHECKIN_NEW_COMMITMENT_PARTNER = "checkin.new_commitment_partner";
+    CHECKIN_BLOCKER = "checkin.blocker";
+    CHECKIN_COMMUNICATION = "checkin.communication";
+    CHECKIN_REPLACED = "checkin.replaced";
+    CHECKIN_STREAK = "checkin.streak";
+    CHECKIN_COACH = "checkin.coach";
+    CHECKIN_TITLE_COMMITMENTS = "checkin.title_commitments";
+    CHECKIN_TITLE_COMMUNICATION = "checkin.title_communication";
+    OUTCOME_KEPT = "outcome.kept";
+    OUTCOME_PARTLY = "outcome.partly";
+    OUTCOME_MISSED = "outcome.missed";
+    MODAL_TITLE = "modal.title";
+    MODAL_NEXT = "modal.next";
+    MODAL_NEXT_PLACEHOLDER = "modal.next_placeholder";
+    MODAL_BLOCKER = "modal.blocker";
+    MODAL_BLOCKER_PLACEHOLDER = "modal.blocker_placeholder";
+    FIELD_COMMITMENT = "field.commitment";
+    FIELD_BLOCKER = "field.blocker";
+    FIELD_WENT_WELL = "field.went_well";
+    FIELD_IMPROVE = "field.improve";
+
+    // /commitments
+    COMMITMENTS_TITLE = "commitments.title";
+    COMMITMENTS_OPEN = "commitments.open";
+    COMMITMENTS_RESOLVED = "commitments.resolved";
+    COMMITMENTS_NONE = "commitments.none";
+    COMMITMENTS_NONE_RESOLVED = "commitments.none_resolved";
+    COMMITMENTS_OVERDUE = "commitments.overdue";
+    COMMITMENTS_DUE = "commitments.due";
+    COMMITMENTS_TO = "commitments.to";
+
+    // /setup
+    SETUP_DAILY_DONE = "setup.daily_done";
+    SETUP_DIGEST_DONE = "setup.digest_done";
+    SETUP_LEAD_ROLE_DONE = "setup.lead_role_done";
+    SETUP_LANGUAGE_DONE = "setup.language_done";
+    SETUP_RETENTION_DONE = "setup.retention_done";
+    SETUP_RETENTION_FOREVER = "setup.retention_forever";
+    SETUP_SHOW_TITLE = "setup.show_title";
+    SETUP_SHOW_DAILY = "setup.show_daily";
+    SETUP_SHOW_DAILY_OFF = "setup.show_daily_off";
+    SETUP_SHOW_DIGEST = "setup.show_digest";
+    SETUP_SHOW_DIGEST_OFF = "setup.show_digest_off";
+    SETUP_SHOW_NEXT = "setup.show_next";
+    SETUP_SHOW_LANGUAGE = "setup.show_language";
+    SETUP_SHOW_LANGUAGE_AUTO = "setup.show_language_auto";
+    SETUP_SHOW_LEAD_ROLE = "setup.show_lead_role";
+    SETUP_SHOW_LEAD_ROLE_NONE = "setup.show_lead_role_none";
+    SETUP_SHOW_RETENTION = "setup.show_retention";
+    SETUP_SHOW_FAILURE = "setup.show_failure";
+    SETUP_SHOW_NO_FAILURE = "setup.show_no_failure";
+    SETUP_WEEKDAYS_ONLY = "setup.weekdays_only";
+    SETUP_EVERY_DAY = "setup.every_day";
+
+    // Digest
+    DIGEST_TITLE = "digest.title";
+    DIGEST_PARTICIPATION = "digest.participation";
+    DIGEST_PARTICIPATION_VALUE = "digest.participation_value";
+    DIGEST_AWAY = "digest.away";
+    DIGEST_COMMITMENTS = "digest.commitments";
+    DIGEST_COMMITMENTS_VALUE = "digest.commitments_value";
+    DIGEST_OVERDUE = "digest.overdue";
+    DIGEST_COMMUNICATION = "digest.communication";
+    DIGEST_COMMUNICATION_VALUE = "digest.communication_value";
+    DIGEST_WENT_WELL = "digest.went_well";
+    DIGEST_IMPROVE = "digest.improve";
+    DIGEST_BLOCKERS = "digest.blockers";
+    DIGEST_PRINCIPLES = "digest.principles";
+    DIGEST_NO_PRINCIPLES = "digest.no_principles";
+    DIGEST_FOCUS = "digest.focus";
+    DIGEST_NOT_ENOUGH = "digest.not_enough";
+    DIGEST_CHANGE = "digest.change";
+    DIGEST_NO_CHANGE = "digest.no_change";
+    DIGEST_FOOTER = "digest.footer";
+    DIGEST_POSTED = "digest.posted";
+    FOCUS_LOW_PARTICIPATION = "focus.low_participation";
+    FOCUS_FALLING_PARTICIPATION = "focus.falling_participation";
+    FOCUS_LOW_KEEP_RATE = "focus.low_keep_rate";
+    FOCUS_FALLING_KEEP_RATE = "focus.falling_keep_rate";
+    FOCUS_MANY_OVERDUE = "focus.many_overdue";
+    FOCUS_LOW_COMMUNICATION = "focus.low_communication";
+    FOCUS_FALLING_COMMUNICATION = "focus.falling_communication";
+    FOCUS_PERSISTENT_BLOCKERS = "focus.persistent_blockers";
+    FOCUS_MANY_BLOCKERS = "focus.many_blockers";
+    FOCUS_LEAST_SEEN = "focus.least_seen";
+
+    // /me, /remind, /away
+    ME_TIMEZONE_DONE = "me.timezone_done";
+    ME_SHOW_TITLE = "me.show_title";
+    ME_SHOW_ZONE = "me.show_zone";
+    ME_SHOW_ZONE_GUILD = "me.show_zone_guild";
+    ME_SHOW_REMIND = "me.show_remind";
+    ME_SHOW_REMIND_OFF = "me.show_remind_off";
+    ME_SHOW_AWAY = "me.show_away";
+    ME_SHOW_NOT_AWAY = "me.show_not_away";
+    ME_SHOW_DM_CLOSED = "me.show_dm_closed";
+    ME_SHOW_STREAK = "me.show_streak";
+    ME_SHOW_CHECKINS = "me.show_checkins";
+    REMIND_ON_DONE = "remind.on_done";
+    REMIND_OFF_DONE = "remind.off_done";
+    REMIND_DM = "remind.dm";
+    AWAY_DONE = "away.done";
+    AWAY_OFF_DONE = "away.off_done";
+
+    // /mydata, /forget
+    MYDATA_DONE = "mydata.done";
+    FORGET_CONFIRM = "forget.confirm";
+    FORGET_BUTTON = "forget.button";
+    FORGET_CANCEL = "forget.cancel";
+    FORGET_DONE = "forget.done";
+    FORGET_CANCELLED = "forget.cancelled";
+
+    // Words used inside other messages.
+    WORD_YES = "word.yes";
+    WORD_NO = "word.no";
+    WORD_NONE = "word.none";
+}

@@ -1,0 +1,66 @@
+//! Learning the principles: today's, any one, a tip.
+
+use chrono::NaiveDate;
+
+use super::{Result, Service, Session};
+use crate::domain::ids::GuildId;
+use crate::domain::principles::principle_of_day;
+
+/// A principle to show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PrincipleView {
+    /// 1–10.
+    pub number: u8,
+    /// Set when it was chosen as today's principle (the local date it is for).
+    pub today: Option<NaiveDate>,
+}
+
+/// One tip to show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TipView {
+    /// The principle it belongs to.
+    pub number: u8,
+    /// Index into that principle's tips.
+    pub tip: usize,
+}
+
+impl Service {
+    /// Today's principle for a guild (the same rule as the daily post).
+    pub fn todays_principle(&self, session: &Session) -> (u8, NaiveDate) {
+        let today = self.today(session.settings.zone);
+        // In a DM there is no guild: the caller's own id seeds the rotation instead.
+        let seed = session.caller.guild.unwrap_or(GuildId(session.caller.user.get()));
+        (principle_of_day(seed, today), today)
+    }
+
+    /// `/principle [which]`.
+    pub fn principle(&self, session: &Session, which: Option<&str>) -> Result<PrincipleView> {
+        match which.map(str::trim).filter(|w| !w.is_empty()) {
+            None => {
+                let (number, today) = self.todays_principle(session);
+                Ok(PrincipleView { number, today: Some(today) })
+            }
+            Some(w) => Ok(PrincipleView { number: self.prompts.catalog.resolve(w)?.number, today: None }),
+        }
+    }
+
+    /// `/tip [which]`: a random tip from one principle, or from any.
+    pub fn tip(&self, session: &Session, which: Option<&str>) -> Result<TipView> {
+        let number = match which.map(str::trim).filter(|w| !w.is_empty()) {
+            Some(w) => self.prompts.catalog.resolve(w)?.number,
+            None => self.pick(10) as u8 + 1,
+        };
+        let tips = self.prompts.catalog.get(number).text(session.lang).tips.len();
+        Ok(TipView { number, tip: self.pick(tips) })
+    }
+
+    /// Autocomplete for `which`: `(label, value)` pairs, at most 25, in the session language.
+    pub fn principle_choices(&self, session: &Session, query: &str) -> Vec<(String, String)> {
+        self.prompts
+            .catalog
+            .search(query)
+            .into_iter()
+            .map(|p| (format!("{}. {}", p.number, p.text(session.lang).title), p.number.to_string()))
+            .collect()
+    }
+}

@@ -1,0 +1,129 @@
+//! `/setup`: a guild's schedule and settings.
+
+use super::{Result, Service, Session};
+use crate::domain::ids::{ChannelId, GuildId, RoleId};
+use crate::domain::lang::Lang;
+use crate::domain::refusal::Refusal;
+use crate::domain::schedule::Occurrence;
+use crate::domain::settings::{DailySetup, DigestSetup, GuildSettings, MAX_RETENTION_WEEKS};
+use crate::domain::time::{parse_weekday, LocalTime, Zone};
+use crate::prompts::keys as k;
+use crate::storage::{Failure, GuildChange, JobKey, JobKind, JobUpdate};
+
+/// What `/setup show` displays.
+#[derive(Clone, Debug)]
+pub struct SetupView {
+    /// The settings.
+    pub settings: GuildSettings,
+    /// When the next daily post is due.
+    pub next_daily: Option<Occurrence>,
+    /// When the next digest is due.
+    pub next_digest: Option<Occurrence>,
+    /// The last failed delivery.
+    pub last_failure: Option<Failure>,
+}
+
+impl Service {
+    /// `/setup daily`. `postable` is the Discord layer's answer to "can the bot post there?"
+    /// (`None` when it cannot tell).
+    pub async fn setup_daily(&self, session: &Session, channel: ChannelId, time: &str, zone: &str, weekdays_only: bool, postable: Option<bool>) -> Result<(DailySetup, Zone, Occurrence)> {
+        let guild = session.require_manager()?;
+        let time = LocalTime::parse(time)?;
+        let zone = Zone::parse(zone)?;
+        check_postable(channel, postable)?;
+        let daily = DailySetup { channel, time, weekdays_only };
+        let next = daily.recurrence().next_after(zone.0, self.now());
+        let mut jobs = vec![JobUpdate::new(JobKey::guild(JobKind::Daily, guild), next.at, next.date)];
+        // The digest follows the guild's zone: move it too.
+        if let Some(d) = session.settings.digest {
+            let n = d.recurrence().next_after(zone.0, self.now());
+            jobs.push(JobUpdate::new(JobKey::guild(JobKind::Digest, guild), n.at, n.date));
+        }
+        self.store.update_guild(guild, GuildChange::Daily(daily, zone), &jobs, self.now()).await?;
+        Ok((daily, zone, next))
+    }
+
+    /// `/setup digest`.
+    pub async fn setup_digest(&self, session: &Session, channel: ChannelId, day: &str, time: &str, postable: Option<bool>) -> Result<(DigestSetup, Occurrence)> {
+        let guild = session.require_manager()?;
+        let day = parse_weekday(day).ok_or_else(|| Refusal::new(k::ERR_BAD_DAY).arg("input", day.trim()))?;
+        let time = LocalTime::parse(time)?;
+        check_postable(channel, postable)?;
+        let digest = DigestSetup { channel, day, time };
+        let next = digest.recurrence().next_after(session.settings.zone.0, self.now());
+        let job = JobUpdate::new(JobKey::guild(JobKind::Digest, guild), next.at, next.date);
+        self.store.update_guild(guild, GuildChange::Digest(digest), &[job], self.now()).await?;
+        Ok((digest, next))
+    }
+
+    /// `/setup lead-role`.
+    pub async fn setup_lead_role(&self, session: &Session, role: RoleId) -> Result<()> {
+        let guild = session.require_manager()?;
+        self.store.update_guild(guild, GuildChange::LeadRole(role), &[], self.now()).await?;
+        Ok(())
+    }
+
+    /// `/setup language`; returns the new language (replies use it at once).
+    pub async fn setup_language(&self, session: &Session, language: &str) -> Result<Lang> {
+        let guild = session.require_manager()?;
+        let lang = Lang::parse(language).ok_or_else(|| Refusal::new(k::ERR_BAD_LANGUAGE).arg("input", language.trim()))?;
+        self.store.update_guild(guild, GuildChange::Language(lang), &[], self.now()).await?;
+        Ok(lang)
+    }
+
+    /// `/setup retention`.
+    pub async fn setup_retention(&self, session: &Session, weeks: i64) -> Result<u32> {
+        let guild = session.require_manager()?;
+        let weeks = u32::try_from(weeks)
+            .ok()
+            .filter(|w| *w <= MAX_RETENTION_WEEKS)
+            .ok_or_else(|| Refusal::new(k::ERR_BAD_RETENTION).arg("input", weeks))?;
+        self.store.update_guild(guild, GuildChange::Retention(weeks), &[], self.now()).await?;
+        Ok(weeks)
+    }
+
+    /// `/setup show`.
+    pub async fn setup_show(&self, session: &Session) -> Result<SetupView> {
+        let guild = session.require_manager()?;
+        let (daily_job, digest_job, last_failure) = tokio::try_join!(
+            self.store.job(JobKey::guild(JobKind::Daily, guild)),
+            self.store.job(JobKey::guild(JobKind::Digest, guild)),
+            self.store.last_failure(guild),
+        )?;
+        let occ = |j: Option<crate::storage::Job>| j.map(|j| Occurrence { date: j.period_date, at: j.due_at });
+        Ok(SetupView { settings: session.settings.clone(), next_daily: occ(daily_job), next_digest: occ(digest_job), last_failure })
+    }
+
+    /// The bot is in a guild (GUILD_CREATE). If it had been removed before, its schedule is
+    /// put back from its settings.
+    pub async fn guild_available(&self, guild: GuildId) -> Result<()> {
+        if !self.store.mark_guild_present(guild, self.now()).await? {
+            return Ok(());
+        }
+        let Some(settings) = self.store.guild_settings(guild).await? else { return Ok(()) };
+        let now = self.now();
+        let tz = settings.zone.0;
+        if let Some(d) = settings.daily {
+            let n = d.recurrence().next_after(tz, now);
+            self.store.put_job(JobUpdate::new(JobKey::guild(JobKind::Daily, guild), n.at, n.date)).await?;
+        }
+        if let Some(d) = settings.digest {
+            let n = d.recurrence().next_after(tz, now);
+            self.store.put_job(JobUpdate::new(JobKey::guild(JobKind::Digest, guild), n.at, n.date)).await?;
+        }
+        Ok(())
+    }
+
+    /// The bot was removed from a guild (GUILD_DELETE, not an outage): posts stop, data stays.
+    pub async fn guild_removed(&self, guild: GuildId) -> Result<()> {
+        self.store.mark_guild_left(guild, self.now()).await?;
+        Ok(())
+    }
+}
+
+fn check_postable(channel: ChannelId, postable: Option<bool>) -> std::result::Result<(), Refusal> {
+    if postable == Some(false) {
+        return Err(Refusal::new(k::ERR_CHANNEL).arg("channel", format!("<#{channel}>")));
+    }
+    Ok(())
+}

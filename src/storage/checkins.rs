@@ -1,0 +1,366 @@
+//! Check-ins and commitments.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{from_ts, ts, Result, Store};
+use crate::domain::checkin::{CheckinKind, Outcome};
+use crate::domain::ids::{GuildId, UserId};
+use crate::domain::time::IsoWeek;
+
+/// A commitment as stored.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Commitment {
+    /// Row id.
+    pub id: i64,
+    /// What was promised.
+    pub text: String,
+    /// Local due date.
+    pub due: NaiveDate,
+    /// To whom.
+    pub partner: Option<UserId>,
+    /// How it ended; `None` while open.
+    pub outcome: Option<Outcome>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it was resolved.
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CommitmentRow {
+    id: i64,
+    text: String,
+    due_date: String,
+    partner_id: Option<i64>,
+    status: String,
+    created_at: i64,
+    resolved_at: Option<i64>,
+}
+
+impl From<CommitmentRow> for Commitment {
+    fn from(r: CommitmentRow) -> Self {
+        Commitment {
+            id: r.id,
+            text: r.text,
+            due: NaiveDate::parse_from_str(&r.due_date, "%Y-%m-%d").unwrap_or_default(),
+            partner: r.partner_id.map(UserId::from_db),
+            outcome: Outcome::from_status(&r.status),
+            created_at: from_ts(r.created_at),
+            resolved_at: r.resolved_at.map(from_ts),
+        }
+    }
+}
+
+const COMMITMENT_COLUMNS: &str = "id, text, due_date, partner_id, status, created_at, resolved_at";
+
+/// Who checked in, where and when (local date and week in the guild's zone).
+#[derive(Clone, Copy, Debug)]
+pub struct CheckinContext {
+    /// The guild.
+    pub guild: GuildId,
+    /// The member.
+    pub user: UserId,
+    /// Their local date.
+    pub local_date: NaiveDate,
+    /// The guild's ISO week of that date.
+    pub week: IsoWeek,
+    /// Now.
+    pub now: DateTime<Utc>,
+}
+
+/// A new commitment.
+#[derive(Clone, Debug)]
+pub struct NewCommitment {
+    /// Cleaned text, ≤300 characters.
+    pub text: String,
+    /// Due date.
+    pub due: NaiveDate,
+    /// To whom.
+    pub partner: Option<UserId>,
+}
+
+/// A commitments check-in.
+#[derive(Clone, Debug)]
+pub struct CommitmentCheckin {
+    /// Resolve this open commitment with this outcome.
+    pub resolve: Option<(i64, Outcome)>,
+    /// Make this new commitment.
+    pub next: Option<NewCommitment>,
+    /// A blocker note.
+    pub blocker: Option<String>,
+    /// The partner named in the check-in.
+    pub partner: Option<UserId>,
+}
+
+/// A communication check-in.
+#[derive(Clone, Debug)]
+pub struct CommunicationCheckin {
+    /// 1–5.
+    pub rating: u8,
+    /// What went well.
+    pub went_well: Option<String>,
+    /// What to improve.
+    pub improve: Option<String>,
+    /// With whom.
+    pub partner: Option<UserId>,
+}
+
+/// What a commitments check-in changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitmentCheckinSaved {
+    /// The check-in row.
+    pub checkin_id: i64,
+    /// Whether the open commitment was resolved (false if it had been resolved meanwhile).
+    pub resolved: bool,
+    /// The new commitment's id.
+    pub new_commitment: Option<i64>,
+}
+
+impl Store {
+    /// Records a commitments check-in: resolves the open commitment, stores the answer and
+    /// the new commitment, all in one transaction.
+    pub async fn record_commitment_checkin(&self, ctx: CheckinContext, c: &CommitmentCheckin) -> Result<CommitmentCheckinSaved> {
+        let mut tx = self.begin_write().await?;
+        let mut resolved = false;
+        if let Some((id, outcome)) = c.resolve {
+            let r = sqlx::query(
+                "UPDATE commitments SET status = ?, resolved_week = ?, resolved_at = ? WHERE id = ? AND guild_id = ? AND user_id = ? AND status = 'open'",
+            )
+            .bind(outcome.status())
+            .bind(ctx.week.to_string())
+            .bind(ts(ctx.now))
+            .bind(id)
+            .bind(ctx.guild.to_db())
+            .bind(ctx.user.to_db())
+            .execute(&mut *tx)
+            .await?;
+            resolved = r.rows_affected() == 1;
+        }
+        let checkin_id: i64 = sqlx::query_scalar(
+            "INSERT INTO checkins (guild_id, user_id, kind, local_date, iso_week, outcome, blocker, partner_id, created_at, updated_at) \
+             VALUES (?, ?, 'commitments', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(ctx.guild.to_db())
+        .bind(ctx.user.to_db())
+        .bind(ctx.local_date.to_string())
+        .bind(ctx.week.to_string())
+        .bind(c.resolve.filter(|_| resolved).map(|(_, o)| o.status()))
+        .bind(c.blocker.as_deref())
+        .bind(c.partner.map(UserId::to_db))
+        .bind(ts(ctx.now))
+        .bind(ts(ctx.now))
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut new_commitment = None;
+        if let Some(n) = &c.next {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO commitments (guild_id, user_id, text, due_date, partner_id, created_week, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(ctx.guild.to_db())
+            .bind(ctx.user.to_db())
+            .bind(&n.text)
+            .bind(n.due.to_string())
+            .bind(n.partner.map(UserId::to_db))
+            .bind(ctx.week.to_string())
+            .bind(ts(ctx.now))
+            .fetch_one(&mut *tx)
+            .await?;
+            new_commitment = Some(id);
+        }
+        tx.commit().await?;
+        Ok(CommitmentCheckinSaved { checkin_id, resolved, new_commitment })
+    }
+
+    /// Records a communication check-in. A second one by the same member on the same local
+    /// day replaces the first; returns true when it did.
+    pub async fn record_communication_checkin(&self, ctx: CheckinContext, c: &CommunicationCheckin) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let existed: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM checkins WHERE guild_id = ? AND user_id = ? AND local_date = ? AND kind = 'communication'",
+        )
+        .bind(ctx.guild.to_db())
+        .bind(ctx.user.to_db())
+        .bind(ctx.local_date.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO checkins (guild_id, user_id, kind, local_date, iso_week, rating, went_well, improve, partner_id, created_at, updated_at) \
+             VALUES (?, ?, 'communication', ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (guild_id, user_id, local_date) WHERE kind = 'communication' DO UPDATE SET \
+             rating = excluded.rating, went_well = excluded.went_well, improve = excluded.improve, partner_id = excluded.partner_id, \
+             iso_week = excluded.iso_week, updated_at = excluded.updated_at",
+        )
+        .bind(ctx.guild.to_db())
+        .bind(ctx.user.to_db())
+        .bind(ctx.local_date.to_string())
+        .bind(ctx.week.to_string())
+        .bind(i64::from(c.rating))
+        .bind(c.went_well.as_deref())
+        .bind(c.improve.as_deref())
+        .bind(c.partner.map(UserId::to_db))
+        .bind(ts(ctx.now))
+        .bind(ts(ctx.now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(existed.is_some())
+    }
+
+    /// A member's open commitments, earliest due first.
+    pub async fn open_commitments(&self, guild: GuildId, user: UserId) -> Result<Vec<Commitment>> {
+        let rows: Vec<CommitmentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COMMITMENT_COLUMNS} FROM commitments WHERE guild_id = ? AND user_id = ? AND status = 'open' ORDER BY due_date, id"
+        )))
+        .bind(guild.to_db())
+        .bind(user.to_db())
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// A member's most recently resolved commitments.
+    pub async fn resolved_commitments(&self, guild: GuildId, user: UserId, limit: u32) -> Result<Vec<Commitment>> {
+        let rows: Vec<CommitmentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COMMITMENT_COLUMNS} FROM commitments WHERE guild_id = ? AND user_id = ? AND status != 'open' ORDER BY resolved_at DESC, id DESC LIMIT ?"
+        )))
+        .bind(guild.to_db())
+        .bind(user.to_db())
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// The ISO weeks in which a member checked in (for the streak), newest 520 at most.
+    pub async fn checkin_weeks(&self, guild: GuildId, user: UserId) -> Result<BTreeSet<IsoWeek>> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT iso_week FROM checkins WHERE guild_id = ? AND user_id = ? ORDER BY iso_week DESC LIMIT 520",
+        )
+        .bind(guild.to_db())
+        .bind(user.to_db())
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.iter().filter_map(|w| IsoWeek::parse(w)).collect())
+    }
+
+    /// Whether a member checked in during a week.
+    pub async fn has_checked_in(&self, guild: GuildId, user: UserId, week: IsoWeek) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM checkins WHERE guild_id = ? AND user_id = ? AND iso_week = ?")
+            .bind(guild.to_db())
+            .bind(user.to_db())
+            .bind(week.to_string())
+            .fetch_one(&self.read)
+            .await?;
+        Ok(n > 0)
+    }
+
+    /// How many check-ins of a kind a guild has in total (tests and the load driver).
+    pub async fn count_checkins(&self, guild: Option<GuildId>, kind: Option<CheckinKind>) -> Result<i64> {
+        sqlx::query_scalar(
+            "SELECT count(*) FROM checkins WHERE (?1 IS NULL OR guild_id = ?1) AND (?2 IS NULL OR kind = ?2)",
+        )
+        .bind(guild.map(GuildId::to_db))
+        .bind(kind.map(CheckinKind::as_str))
+        .fetch_one(&self.read)
+        .await
+    }
+}
+
+impl Store {
+    /// Deletes check-ins and commitments older than each guild's retention (guilds with 0
+    /// keep everything). Returns the number of rows deleted.
+    pub async fn apply_retention(&self, now: DateTime<Utc>) -> Result<u64> {
+        let mut deleted = 0;
+        for (guild, weeks) in self.guilds_with_retention().await? {
+            let cutoff = ts(now) - i64::from(weeks) * 7 * 86_400;
+            let mut tx = self.begin_write().await?;
+            for sql in [
+                "DELETE FROM checkins WHERE guild_id = ? AND created_at < ?",
+                "DELETE FROM commitments WHERE guild_id = ? AND created_at < ?",
+            ] {
+                deleted += sqlx::query(sql).bind(guild.to_db()).bind(cutoff).execute(&mut *tx).await?.rows_affected();
+            }
+            tx.commit().await?;
+        }
+        Ok(deleted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::test_support::store;
+
+    fn ctx(date: &str) -> CheckinContext {
+        let local_date = NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
+        CheckinContext { guild: GuildId(1), user: UserId(2), local_date, week: IsoWeek::of(local_date), now: Utc::now() }
+    }
+
+    fn commit(text: &str, due: &str) -> CommitmentCheckin {
+        CommitmentCheckin {
+            resolve: None,
+            next: Some(NewCommitment { text: text.into(), due: NaiveDate::parse_from_str(due, "%Y-%m-%d").unwrap(), partner: Some(UserId(3)) }),
+            blocker: None,
+            partner: Some(UserId(3)),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_commitment_is_made_then_resolved_in_a_later_checkin() {
+        let (s, _dir) = store().await;
+        let saved = s.record_commitment_checkin(ctx("2026-11-23"), &commit("send the draft", "2026-11-27")).await.unwrap();
+        let open = s.open_commitments(GuildId(1), UserId(2)).await.unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].id, saved.new_commitment.unwrap());
+        assert_eq!(open[0].partner, Some(UserId(3)));
+
+        let mut second = commit("review the contract", "2026-12-04");
+        second.resolve = Some((open[0].id, Outcome::Partly));
+        second.blocker = Some("waiting for legal".into());
+        let saved = s.record_commitment_checkin(ctx("2026-11-30"), &second).await.unwrap();
+        assert!(saved.resolved);
+        let open = s.open_commitments(GuildId(1), UserId(2)).await.unwrap();
+        assert_eq!(open.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), vec!["review the contract"]);
+        let resolved = s.resolved_commitments(GuildId(1), UserId(2), 5).await.unwrap();
+        assert_eq!(resolved[0].outcome, Some(Outcome::Partly));
+        assert_eq!(s.checkin_weeks(GuildId(1), UserId(2)).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn resolving_someone_elses_or_a_closed_commitment_changes_nothing() {
+        let (s, _dir) = store().await;
+        let saved = s.record_commitment_checkin(ctx("2026-11-23"), &commit("a", "2026-11-27")).await.unwrap();
+        let id = saved.new_commitment.unwrap();
+        let mut other = ctx("2026-11-24");
+        other.user = UserId(99);
+        let c = CommitmentCheckin { resolve: Some((id, Outcome::Kept)), next: None, blocker: None, partner: None };
+        assert!(!s.record_commitment_checkin(other, &c).await.unwrap().resolved);
+        assert!(s.record_commitment_checkin(ctx("2026-11-24"), &c).await.unwrap().resolved);
+        assert!(!s.record_commitment_checkin(ctx("2026-11-25"), &c).await.unwrap().resolved);
+    }
+
+    #[tokio::test]
+    async fn a_second_communication_checkin_the_same_day_replaces_the_first() {
+        let (s, _dir) = store().await;
+        let c = CommunicationCheckin { rating: 2, went_well: Some("demo".into()), improve: None, partner: None };
+        assert!(!s.record_communication_checkin(ctx("2026-11-27"), &c).await.unwrap());
+        let c2 = CommunicationCheckin { rating: 4, ..c.clone() };
+        assert!(s.record_communication_checkin(ctx("2026-11-27"), &c2).await.unwrap());
+        assert_eq!(s.count_checkins(Some(GuildId(1)), Some(CheckinKind::Communication)).await.unwrap(), 1);
+        let rating: i64 = sqlx::query_scalar("SELECT rating FROM checkins").fetch_one(&s.read).await.unwrap();
+        assert_eq!(rating, 4);
+        assert!(!s.record_communication_checkin(ctx("2026-11-28"), &c).await.unwrap());
+        assert_eq!(s.count_checkins(None, None).await.unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_schema_refuses_a_rating_on_a_commitments_checkin() {
+        let (s, _dir) = store().await;
+        let r = sqlx::query("INSERT INTO checkins (guild_id, user_id, kind, local_date, iso_week, rating, created_at, updated_at) VALUES (1, 2, 'commitments', '2026-11-27', '2026-W48', 3, 0, 0)")
+            .execute(&s.write)
+            .await;
+        assert!(r.is_err());
+    }
+}

@@ -1,0 +1,184 @@
+//! A member's own settings and time away.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{ts, JobKey, JobUpdate, Result, Store};
+use crate::domain::ids::{GuildId, UserId};
+use crate::domain::settings::{MemberSettings, Reminder};
+use crate::domain::time::{parse_weekday, weekday_code, IsoWeek, LocalTime, Zone};
+
+/// A stretch of time away, inclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AwaySpan {
+    /// First day away.
+    pub start: NaiveDate,
+    /// Last day away.
+    pub end: NaiveDate,
+}
+
+impl Store {
+    /// A member's settings (defaults if none).
+    pub async fn member_settings(&self, guild: GuildId, user: UserId) -> Result<MemberSettings> {
+        let row: Option<(Option<String>, Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT timezone, remind_day, remind_time FROM members WHERE guild_id = ? AND user_id = ?")
+                .bind(guild.to_db())
+                .bind(user.to_db())
+                .fetch_optional(&self.read)
+                .await?;
+        let Some((zone, day, time)) = row else { return Ok(MemberSettings::default()) };
+        let reminder = match (day.as_deref().and_then(parse_weekday), time.as_deref().and_then(|t| LocalTime::parse(t).ok())) {
+            (Some(day), Some(time)) => Some(Reminder { day, time }),
+            _ => None,
+        };
+        Ok(MemberSettings { zone: zone.as_deref().and_then(|z| Zone::parse(z).ok()), reminder })
+    }
+
+    /// Sets a member's zone and moves their reminder job (if any) in the same transaction.
+    pub async fn set_member_zone(&self, guild: GuildId, user: UserId, zone: Zone, job: Option<JobUpdate>, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO members (guild_id, user_id, timezone, created_at, updated_at) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (guild_id, user_id) DO UPDATE SET timezone = excluded.timezone, updated_at = excluded.updated_at",
+        )
+        .bind(guild.to_db())
+        .bind(user.to_db())
+        .bind(zone.name())
+        .bind(ts(now))
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        if let Some(job) = job {
+            super::schedule::put_job(&mut tx, &job).await?;
+        }
+        tx.commit().await
+    }
+
+    /// Turns a member's reminder on (with its first job) or off (removing the job).
+    pub async fn set_reminder(&self, guild: GuildId, user: UserId, reminder: Option<(Reminder, JobUpdate)>, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let (day, time) = match &reminder {
+            Some((r, _)) => (Some(weekday_code(r.day)), Some(r.time.to_string())),
+            None => (None, None),
+        };
+        sqlx::query(
+            "INSERT INTO members (guild_id, user_id, remind_day, remind_time, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (guild_id, user_id) DO UPDATE SET remind_day = excluded.remind_day, remind_time = excluded.remind_time, updated_at = excluded.updated_at",
+        )
+        .bind(guild.to_db())
+        .bind(user.to_db())
+        .bind(day)
+        .bind(time)
+        .bind(ts(now))
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        match reminder {
+            Some((_, job)) => super::schedule::put_job(&mut tx, &job).await?,
+            None => super::schedule::delete_job(&mut tx, JobKey::member(super::JobKind::Reminder, guild, user)).await?,
+        }
+        tx.commit().await
+    }
+
+    /// Starts (or replaces) time away from `start` to `end`, or ends the current one when
+    /// `end` is `None` (it then ends yesterday, so today counts as present).
+    pub async fn set_away(&self, guild: GuildId, user: UserId, start: NaiveDate, end: Option<NaiveDate>, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        // A span that has not started yet is replaced; one that is running is cut at yesterday.
+        sqlx::query("DELETE FROM away WHERE guild_id = ? AND user_id = ? AND start_date >= ?")
+            .bind(guild.to_db())
+            .bind(user.to_db())
+            .bind(start.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let yesterday = start.pred_opt().unwrap_or(start);
+        sqlx::query("UPDATE away SET end_date = ? WHERE guild_id = ? AND user_id = ? AND end_date >= ?")
+            .bind(yesterday.to_string())
+            .bind(guild.to_db())
+            .bind(user.to_db())
+            .bind(start.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if let Some(end) = end {
+            sqlx::query("INSERT INTO away (guild_id, user_id, start_date, end_date, created_at) VALUES (?, ?, ?, ?, ?)")
+                .bind(guild.to_db())
+                .bind(user.to_db())
+                .bind(start.to_string())
+                .bind(end.to_string())
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await
+    }
+
+    /// The span a member is away on `date`, if any.
+    pub async fn away_on(&self, guild: GuildId, user: UserId, date: NaiveDate) -> Result<Option<AwaySpan>> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT start_date, end_date FROM away WHERE guild_id = ?1 AND user_id = ?2 AND start_date <= ?3 AND end_date >= ?3 ORDER BY end_date DESC LIMIT 1",
+        )
+        .bind(guild.to_db())
+        .bind(user.to_db())
+        .bind(date.to_string())
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.and_then(|(s, e)| Some(AwaySpan { start: s.parse().ok()?, end: e.parse().ok()? })))
+    }
+
+    /// Every ISO week in which a member was away at least one day.
+    pub async fn away_weeks(&self, guild: GuildId, user: UserId) -> Result<BTreeSet<IsoWeek>> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT start_date, end_date FROM away WHERE guild_id = ? AND user_id = ? ORDER BY end_date DESC LIMIT 200")
+            .bind(guild.to_db())
+            .bind(user.to_db())
+            .fetch_all(&self.read)
+            .await?;
+        let mut weeks = BTreeSet::new();
+        for (s, e) in rows {
+            let (Ok(start), Ok(end)) = (s.parse::<NaiveDate>(), e.parse::<NaiveDate>()) else { continue };
+            let mut w = IsoWeek::of(start);
+            while w <= IsoWeek::of(end) {
+                weeks.insert(w);
+                w = w.next();
+            }
+        }
+        Ok(weeks)
+    }
+
+    /// Members of a guild away at some point during `week`.
+    pub async fn away_in_week(&self, guild: GuildId, week: IsoWeek) -> Result<BTreeSet<UserId>> {
+        let rows: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT user_id FROM away WHERE guild_id = ? AND end_date >= ? AND start_date <= ?")
+            .bind(guild.to_db())
+            .bind(week.monday().to_string())
+            .bind(week.sunday().to_string())
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows.into_iter().map(UserId::from_db).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::test_support::store;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn away_spans_cover_weeks_and_end_early_with_off() {
+        let (s, _dir) = store().await;
+        let (g, u) = (GuildId(1), UserId(2));
+        s.set_away(g, u, d("2026-11-27"), Some(d("2026-12-09")), Utc::now()).await.unwrap();
+        assert!(s.away_on(g, u, d("2026-12-01")).await.unwrap().is_some());
+        let weeks: Vec<String> = s.away_weeks(g, u).await.unwrap().iter().map(|w| w.to_string()).collect();
+        assert_eq!(weeks, vec!["2026-W48", "2026-W49", "2026-W50"]);
+        // Ending it on Dec 2 keeps Nov 27 – Dec 1 as history.
+        s.set_away(g, u, d("2026-12-02"), None, Utc::now()).await.unwrap();
+        assert!(s.away_on(g, u, d("2026-12-02")).await.unwrap().is_none());
+        assert!(s.away_on(g, u, d("2026-12-01")).await.unwrap().is_some());
+        assert_eq!(s.away_in_week(g, IsoWeek::parse("2026-W49").unwrap()).await.unwrap().len(), 1);
+        assert!(s.away_in_week(g, IsoWeek::parse("2026-W50").unwrap()).await.unwrap().is_empty());
+    }
+}

@@ -1,0 +1,134 @@
+//! The only place with SQL. One [`Store`] over SQLite: a single-connection pool for writes
+//! (SQLite has one writer anyway; queuing in-process avoids `SQLITE_BUSY` retries) and a small
+//! pool for reads, which WAL lets run beside the writer.
+
+mod checkins;
+
+mod guilds;
+mod members;
+mod schedule;
+
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub use checkins::*;
+pub use guilds::*;
+pub use members::*;
+pub use schedule::*;
+
+/// How long a statement waits for another process's lock (a backup, an operator's sqlite3
+/// shell) before it fails: long enough to ride out a short lock.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Storage errors are unexpected by definition: user mistakes are refused before they get here.
+pub type Result<T> = std::result::Result<T, sqlx::Error>;
+
+/// The database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    write: SqlitePool,
+    read: SqlitePool,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+impl Store {
+    /// Opens (creating if missing) and migrates the database.
+    pub async fn open(options: SqliteConnectOptions) -> Result<Self> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL in WAL mode survives a process crash (the WAL is on disk when a commit
+            // returns); only a power cut can lose the last transactions.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(BUSY_TIMEOUT + Duration::from_secs(5))
+            .connect_with(options.clone())
+            .await?;
+        MIGRATOR.run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .min_connections(1)
+            .acquire_timeout(BUSY_TIMEOUT + Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        Ok(Self { write, read })
+    }
+
+    /// Flushes and closes both pools; waits for writes in flight.
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+
+    /// Quick health figures for `partner-coach check`.
+    pub async fn summary(&self) -> Result<StoreSummary> {
+        let (guilds, checkins, commitments): (i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM guilds), (SELECT count(*) FROM checkins), (SELECT count(*) FROM commitments)",
+        )
+        .fetch_one(&self.read)
+        .await?;
+        let migrations: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&self.read)
+            .await?;
+        let integrity: String = sqlx::query_scalar("PRAGMA quick_check").fetch_one(&self.read).await?;
+        Ok(StoreSummary { guilds, checkins, commitments, migrations, integrity_ok: integrity == "ok" })
+    }
+
+    /// A consistent copy of the database at `path`, safe while the bot runs (`VACUUM INTO`
+    /// reads one snapshot; writers go on meanwhile).
+    pub async fn backup(&self, path: &str) -> Result<()> {
+        sqlx::query("VACUUM INTO ?").bind(path).execute(&self.read).await?;
+        Ok(())
+    }
+
+    /// Begins a write transaction. `BEGIN IMMEDIATE` takes the write lock up front, so a
+    /// transaction never fails half-way when another process holds the lock: it waits for
+    /// the busy timeout at the start instead.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.write.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+/// Counts shown by `partner-coach check`.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreSummary {
+    /// Guilds known.
+    pub guilds: i64,
+    /// Check-ins stored.
+    pub checkins: i64,
+    /// Commitments stored.
+    pub commitments: i64,
+    /// Migrations applied.
+    pub migrations: i64,
+    /// `PRAGMA quick_check` said ok.
+    pub integrity_ok: bool,
+}
+
+/// Unix seconds for a UTC instant.
+pub(crate) fn ts(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp()
+}
+
+/// The inverse of [`ts`].
+pub(crate) fn from_ts(s: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(s, 0).unwrap_or_default()
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    /// A fresh database file in its own temporary directory (kept alive by the guard).
+    pub async fn store() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let store = Store::open(crate::config::database_options(&url).unwrap()).await.unwrap();
+        (store, dir)
+    }
+}

@@ -1,0 +1,448 @@
+//! What is due (`schedule`) and what was delivered (`deliveries`).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::SqliteConnection;
+
+use super::{from_ts, ts, Result, Store};
+use crate::domain::ids::{ChannelId, GuildId, MessageId, UserId};
+
+/// The kinds of recurring job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JobKind {
+    /// The day's principle in a guild's channel.
+    Daily,
+    /// The weekly digest in a guild's channel.
+    Digest,
+    /// A member's weekly reminder DM.
+    Reminder,
+    /// The daily retention clean-up (one global job, guild 0).
+    Retention,
+}
+
+impl JobKind {
+    /// Database name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Daily => "daily",
+            JobKind::Digest => "digest",
+            JobKind::Reminder => "reminder",
+            JobKind::Retention => "retention",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "daily" => JobKind::Daily,
+            "digest" => JobKind::Digest,
+            "reminder" => JobKind::Reminder,
+            "retention" => JobKind::Retention,
+            _ => return None,
+        })
+    }
+}
+
+/// Which job: kind, guild and (for reminders) member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct JobKey {
+    /// The kind.
+    pub kind: JobKind,
+    /// The guild (0 for the global retention job).
+    pub guild: GuildId,
+    /// The member, or `UserId(0)` for guild-wide jobs.
+    pub user: UserId,
+}
+
+impl JobKey {
+    /// A guild-wide job.
+    pub fn guild(kind: JobKind, guild: GuildId) -> Self {
+        Self { kind, guild, user: UserId(0) }
+    }
+
+    /// A member's job.
+    pub fn member(kind: JobKind, guild: GuildId, user: UserId) -> Self {
+        Self { kind, guild, user }
+    }
+}
+
+/// A job that is due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Job {
+    /// Which job.
+    pub key: JobKey,
+    /// When it became due.
+    pub due_at: DateTime<Utc>,
+    /// The local date of the occurrence.
+    pub period_date: NaiveDate,
+    /// Failed attempts so far for this occurrence.
+    pub attempts: u32,
+}
+
+/// The next due time of a job (insert or replace).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobUpdate {
+    /// Which job.
+    pub key: JobKey,
+    /// When it is next due.
+    pub due_at: DateTime<Utc>,
+    /// The local date of that occurrence.
+    pub period_date: NaiveDate,
+    /// Failed attempts for that occurrence (0 for a new occurrence).
+    pub attempts: u32,
+}
+
+impl JobUpdate {
+    /// A fresh occurrence.
+    pub fn new(key: JobKey, due_at: DateTime<Utc>, period_date: NaiveDate) -> Self {
+        Self { key, due_at, period_date, attempts: 0 }
+    }
+}
+
+/// The state of one delivery in the exactly-once record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    /// Recorded, not known to be sent: send it (Discord's nonce dedupes a repeat).
+    Pending,
+    /// Sent; never send again.
+    Sent,
+    /// Given up for this period (no access, channel gone, day over).
+    Failed,
+    /// Deliberately not sent (a reminder for a member who checked in, an away member).
+    Skipped,
+}
+
+impl DeliveryStatus {
+    fn parse(s: &str) -> Self {
+        match s {
+            "sent" => DeliveryStatus::Sent,
+            "failed" => DeliveryStatus::Failed,
+            "skipped" => DeliveryStatus::Skipped,
+            _ => DeliveryStatus::Pending,
+        }
+    }
+
+    /// Whether the period is finished either way.
+    pub fn is_final(self) -> bool {
+        !matches!(self, DeliveryStatus::Pending)
+    }
+}
+
+/// The last failed delivery of a guild, for `/setup show`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// `daily`, `digest` or `reminder`.
+    pub kind: String,
+    /// The period it was for.
+    pub period: String,
+    /// Discord's answer, in short.
+    pub error: String,
+    /// When it was given up.
+    pub at: DateTime<Utc>,
+}
+
+/// A delivered (or failed) record, for tests and `/me show`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// Its status.
+    pub status: DeliveryStatus,
+    /// The message, once sent.
+    pub message_id: Option<MessageId>,
+    /// The channel it went to.
+    pub channel_id: Option<ChannelId>,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The last error, if any.
+    pub last_error: Option<String>,
+    /// The principle a daily post carried.
+    pub principle: Option<u8>,
+}
+
+pub(super) async fn put_job(conn: &mut SqliteConnection, job: &JobUpdate) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO schedule (kind, guild_id, user_id, due_at, period_date, attempts) VALUES (?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (kind, guild_id, user_id) DO UPDATE SET due_at = excluded.due_at, period_date = excluded.period_date, attempts = excluded.attempts",
+    )
+    .bind(job.key.kind.as_str())
+    .bind(job.key.guild.to_db())
+    .bind(job.key.user.to_db())
+    .bind(ts(job.due_at))
+    .bind(job.period_date.to_string())
+    .bind(i64::from(job.attempts))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn delete_job(conn: &mut SqliteConnection, key: JobKey) -> Result<()> {
+    sqlx::query("DELETE FROM schedule WHERE kind = ? AND guild_id = ? AND user_id = ?")
+        .bind(key.kind.as_str())
+        .bind(key.guild.to_db())
+        .bind(key.user.to_db())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Jobs due at `now`, oldest first. Reads the `schedule_due` index only: the cost follows
+    /// the number of due jobs, not the number of guilds.
+    pub async fn due_jobs(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Job>> {
+        let rows: Vec<(String, i64, i64, i64, String, i64)> = sqlx::query_as(
+            "SELECT kind, guild_id, user_id, due_at, period_date, attempts FROM schedule WHERE due_at <= ? ORDER BY due_at LIMIT ?",
+        )
+        .bind(ts(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(kind, g, u, due, period, attempts)| {
+                Some(Job {
+                    key: JobKey { kind: JobKind::parse(&kind)?, guild: GuildId::from_db(g), user: UserId::from_db(u) },
+                    due_at: from_ts(due),
+                    period_date: NaiveDate::parse_from_str(&period, "%Y-%m-%d").ok()?,
+                    attempts: attempts.max(0) as u32,
+                })
+            })
+            .collect())
+    }
+
+    /// When a job is next due, if it is scheduled.
+    pub async fn job(&self, key: JobKey) -> Result<Option<Job>> {
+        let row: Option<(i64, String, i64)> =
+            sqlx::query_as("SELECT due_at, period_date, attempts FROM schedule WHERE kind = ? AND guild_id = ? AND user_id = ?")
+                .bind(key.kind.as_str())
+                .bind(key.guild.to_db())
+                .bind(key.user.to_db())
+                .fetch_optional(&self.read)
+                .await?;
+        Ok(row.and_then(|(due, period, attempts)| {
+            Some(Job {
+                key,
+                due_at: from_ts(due),
+                period_date: NaiveDate::parse_from_str(&period, "%Y-%m-%d").ok()?,
+                attempts: attempts.max(0) as u32,
+            })
+        }))
+    }
+
+    /// Inserts or moves a job.
+    pub async fn put_job(&self, job: JobUpdate) -> Result<()> {
+        let mut conn = self.write.acquire().await?;
+        put_job(&mut conn, &job).await
+    }
+
+    /// Removes a job.
+    pub async fn delete_job(&self, key: JobKey) -> Result<()> {
+        let mut conn = self.write.acquire().await?;
+        delete_job(&mut conn, key).await
+    }
+
+    /// Opens the exactly-once record for `(job, period)` if it does not exist and returns
+    /// its status. Call before sending; send only if the answer is `Pending`.
+    pub async fn begin_delivery(&self, key: JobKey, period: &str, now: DateTime<Utc>) -> Result<DeliveryStatus> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO deliveries (kind, guild_id, user_id, period, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(key.kind.as_str())
+        .bind(key.guild.to_db())
+        .bind(key.user.to_db())
+        .bind(period)
+        .bind(ts(now))
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        let status: String = sqlx::query_scalar("SELECT status FROM deliveries WHERE kind = ? AND guild_id = ? AND user_id = ? AND period = ?")
+            .bind(key.kind.as_str())
+            .bind(key.guild.to_db())
+            .bind(key.user.to_db())
+            .bind(period)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(DeliveryStatus::parse(&status))
+    }
+
+    /// Records a sent delivery and moves its job to the next occurrence, atomically.
+    pub async fn finish_delivery(
+        &self,
+        key: JobKey,
+        period: &str,
+        outcome: DeliveryOutcome<'_>,
+        next: Option<JobUpdate>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let (status, channel, message, principle, error) = match outcome {
+            DeliveryOutcome::Sent { channel, message, principle } => ("sent", Some(channel.to_db()), Some(message.to_db()), principle.map(i64::from), None),
+            DeliveryOutcome::Failed { error } => ("failed", None, None, None, Some(error)),
+            DeliveryOutcome::Skipped { reason } => ("skipped", None, None, None, Some(reason)),
+        };
+        sqlx::query(
+            "INSERT INTO deliveries (kind, guild_id, user_id, period, status, channel_id, message_id, principle, last_error, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (kind, guild_id, user_id, period) DO UPDATE SET status = excluded.status, channel_id = coalesce(excluded.channel_id, channel_id), \
+             message_id = excluded.message_id, principle = excluded.principle, last_error = coalesce(excluded.last_error, last_error), updated_at = excluded.updated_at",
+        )
+        .bind(key.kind.as_str())
+        .bind(key.guild.to_db())
+        .bind(key.user.to_db())
+        .bind(period)
+        .bind(status)
+        .bind(channel)
+        .bind(message)
+        .bind(principle)
+        .bind(error)
+        .bind(ts(now))
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        match next {
+            Some(job) => put_job(&mut tx, &job).await?,
+            None => delete_job(&mut tx, key).await?,
+        }
+        tx.commit().await
+    }
+
+    /// Records a failed attempt that will be retried: the error, one more attempt, and when
+    /// to try again.
+    pub async fn retry_delivery(&self, key: JobKey, period: &str, error: &str, retry: JobUpdate, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, updated_at = ? WHERE kind = ? AND guild_id = ? AND user_id = ? AND period = ?",
+        )
+        .bind(error)
+        .bind(ts(now))
+        .bind(key.kind.as_str())
+        .bind(key.guild.to_db())
+        .bind(key.user.to_db())
+        .bind(period)
+        .execute(&mut *tx)
+        .await?;
+        put_job(&mut tx, &retry).await?;
+        tx.commit().await
+    }
+
+    /// One delivery record.
+    pub async fn delivery(&self, key: JobKey, period: &str) -> Result<Option<Delivery>> {
+        let row: Option<(String, Option<i64>, Option<i64>, i64, Option<String>, Option<i64>)> = sqlx::query_as(
+            "SELECT status, message_id, channel_id, attempts, last_error, principle FROM deliveries WHERE kind = ? AND guild_id = ? AND user_id = ? AND period = ?",
+        )
+        .bind(key.kind.as_str())
+        .bind(key.guild.to_db())
+        .bind(key.user.to_db())
+        .bind(period)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(|(status, message, channel, attempts, last_error, principle)| Delivery {
+            status: DeliveryStatus::parse(&status),
+            message_id: message.map(MessageId::from_db),
+            channel_id: channel.map(ChannelId::from_db),
+            attempts: attempts.max(0) as u32,
+            last_error,
+            principle: principle.map(|p| p as u8),
+        }))
+    }
+
+    /// The most recent failed guild-wide delivery (daily or digest) of a guild.
+    pub async fn last_failure(&self, guild: GuildId) -> Result<Option<Failure>> {
+        let row: Option<(String, String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT kind, period, last_error, updated_at FROM deliveries WHERE guild_id = ? AND status = 'failed' AND user_id = 0 \
+             ORDER BY updated_at DESC LIMIT 1",
+        )
+        .bind(guild.to_db())
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(|(kind, period, error, at)| Failure { kind, period, error: error.unwrap_or_default(), at: from_ts(at) }))
+    }
+}
+
+/// How a delivery ended.
+#[derive(Clone, Copy, Debug)]
+pub enum DeliveryOutcome<'a> {
+    /// Discord accepted it.
+    Sent {
+        /// Where.
+        channel: ChannelId,
+        /// The message.
+        message: MessageId,
+        /// The principle it carried (daily posts).
+        principle: Option<u8>,
+    },
+    /// Given up for this period.
+    Failed {
+        /// Why.
+        error: &'a str,
+    },
+    /// Not sent on purpose.
+    Skipped {
+        /// Why.
+        reason: &'a str,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::test_support::store;
+    use chrono::Duration;
+
+    fn key() -> JobKey {
+        JobKey::guild(JobKind::Daily, GuildId(5))
+    }
+
+    #[tokio::test]
+    async fn a_delivery_is_pending_until_sent_and_then_final() {
+        let (s, _dir) = store().await;
+        let now = Utc::now();
+        assert_eq!(s.begin_delivery(key(), "2026-11-27", now).await.unwrap(), DeliveryStatus::Pending);
+        // A restart before it was marked sent sees it pending again (and resends with the
+        // same nonce); after it is marked sent, never again.
+        assert_eq!(s.begin_delivery(key(), "2026-11-27", now).await.unwrap(), DeliveryStatus::Pending);
+        let sent = DeliveryOutcome::Sent { channel: ChannelId(1), message: MessageId(2), principle: Some(4) };
+        s.finish_delivery(key(), "2026-11-27", sent, None, now).await.unwrap();
+        assert_eq!(s.begin_delivery(key(), "2026-11-27", now).await.unwrap(), DeliveryStatus::Sent);
+        let d = s.delivery(key(), "2026-11-27").await.unwrap().unwrap();
+        assert_eq!(d.message_id, Some(MessageId(2)));
+        assert_eq!(d.principle, Some(4));
+        // Another day is a new delivery.
+        assert_eq!(s.begin_delivery(key(), "2026-11-28", now).await.unwrap(), DeliveryStatus::Pending);
+    }
+
+    #[tokio::test]
+    async fn due_jobs_returns_only_what_is_due_oldest_first() {
+        let (s, _dir) = store().await;
+        let now = Utc::now();
+        for (g, mins) in [(1u64, -5i64), (2, 10), (3, -10), (4, 0)] {
+            let k = JobKey::guild(JobKind::Daily, GuildId(g));
+            s.put_job(JobUpdate::new(k, now + Duration::minutes(mins), now.date_naive())).await.unwrap();
+        }
+        let due: Vec<u64> = s.due_jobs(now, 10).await.unwrap().iter().map(|j| j.key.guild.get()).collect();
+        assert_eq!(due, vec![3, 1, 4]);
+        assert_eq!(s.due_jobs(now, 1).await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_retry_counts_the_attempt_and_moves_the_job() {
+        let (s, _dir) = store().await;
+        let now = Utc::now();
+        s.begin_delivery(key(), "p", now).await.unwrap();
+        let retry = JobUpdate { key: key(), due_at: now + Duration::seconds(30), period_date: now.date_naive(), attempts: 1 };
+        s.retry_delivery(key(), "p", "HTTP 500", retry, now).await.unwrap();
+        let d = s.delivery(key(), "p").await.unwrap().unwrap();
+        assert_eq!((d.attempts, d.last_error.as_deref(), d.status), (1, Some("HTTP 500"), DeliveryStatus::Pending));
+        assert!(s.due_jobs(now, 10).await.unwrap().is_empty());
+        assert_eq!(s.job(key()).await.unwrap().unwrap().attempts, 1);
+    }
+
+    #[tokio::test]
+    async fn the_last_failure_is_reported() {
+        let (s, _dir) = store().await;
+        let now = Utc::now();
+        assert!(s.last_failure(GuildId(5)).await.unwrap().is_none());
+        s.finish_delivery(key(), "2026-11-27", DeliveryOutcome::Failed { error: "404 Unknown Channel" }, None, now).await.unwrap();
+        let f = s.last_failure(GuildId(5)).await.unwrap().unwrap();
+        assert_eq!((f.kind.as_str(), f.error.as_str()), ("daily", "404 Unknown Channel"));
+    }
+}
