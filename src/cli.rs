@@ -33,6 +33,18 @@ pub enum Command {
         #[arg(long)]
         client_id: Option<u64>,
     },
+    /// Print a guild's weekly digest from the database.
+    Digest {
+        /// The guild (server) id.
+        #[arg(long)]
+        guild: u64,
+        /// `this`, `last` or an ISO week such as 2026-W48 (default: this week in the guild's zone).
+        #[arg(long)]
+        week: Option<String>,
+        /// Output format.
+        #[arg(long, default_value = "text", value_parser = ["text", "markdown", "json"])]
+        format: String,
+    },
     /// Print a principle with its tips; without N, list the ten.
     Principle {
         /// 1–10.
@@ -58,6 +70,7 @@ pub async fn execute(cli: Cli) -> ExitCode {
         Command::Run => startup::run(BotOptions::new(settings), startup::shutdown_signal()).await,
         Command::Check => return check(&settings).await,
         Command::InviteUrl { client_id } => invite_url(&settings, client_id).map(|url| println!("{url}")),
+        Command::Digest { guild, week, format } => digest(&settings, guild, week.as_deref(), &format).await.map(|s| print!("{s}")),
         Command::Principle { n, lang } => principle(n, Lang::parse(&lang).unwrap_or(Lang::En)).map(|s| print!("{s}")),
     };
     match result {
@@ -72,7 +85,12 @@ fn fail(e: impl std::fmt::Display) -> ExitCode {
 }
 
 fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let mut filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // tungstenite dumps every websocket frame at trace level, IDENTIFY (with the token)
+    // included: cap it whatever RUST_LOG says.
+    for cap in ["tungstenite=debug", "tokio_tungstenite=debug"] {
+        filter = filter.add_directive(cap.parse().expect("valid directive"));
+    }
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
 }
 
@@ -87,15 +105,14 @@ async fn check(settings: &Settings) -> ExitCode {
         Ok(_) => line(true, "DISCORD_TOKEN", "set (not shown)".into()),
         Err(e) => line(false, "DISCORD_TOKEN", e.to_string()),
     }
-    line(
-        true,
-        "DISCORD_API_URL",
-        settings.api_url.clone().unwrap_or_else(|| "unset: the real Discord (https://discord.com)".into()),
-    );
+    line(true, "DISCORD_API_URL", settings.api_url.clone().unwrap_or_else(|| "unset: the real Discord (https://discord.com)".into()));
     line(
         true,
         "DISCORD_GUILD_ID",
-        settings.guild_id.map(|g| format!("commands registered in guild {g}")).unwrap_or_else(|| "unset: commands registered globally".into()),
+        settings
+            .guild_id
+            .map(|g| format!("commands registered in guild {g}"))
+            .unwrap_or_else(|| "unset: commands registered globally".into()),
     );
     match Prompts::builtin() {
         Ok(p) => line(true, "prompts", format!("{} principles in en and vi, all messages present", p.catalog.all().len())),
@@ -107,7 +124,10 @@ async fn check(settings: &Settings) -> ExitCode {
                 Ok(s) if s.integrity_ok => line(
                     true,
                     "database",
-                    format!("{} migrated ({} migrations); {} guilds, {} check-ins, {} commitments", settings.database_url, s.migrations, s.guilds, s.checkins, s.commitments),
+                    format!(
+                        "{} migrated ({} migrations); {} guilds, {} check-ins, {} commitments",
+                        settings.database_url, s.migrations, s.guilds, s.checkins, s.commitments
+                    ),
                 ),
                 Ok(_) => line(false, "database", format!("{}: integrity check failed; restore a backup", settings.database_url)),
                 Err(e) => line(false, "database", format!("{}: {e}", settings.database_url)),
@@ -123,13 +143,50 @@ async fn check(settings: &Settings) -> ExitCode {
     }
 }
 
+/// `partner-coach digest`.
+async fn digest(settings: &Settings, guild: u64, week: Option<&str>, format: &str) -> anyhow::Result<String> {
+    use crate::domain::ids::GuildId;
+    let service =
+        startup::build_service(settings, std::sync::Arc::new(crate::clock::SystemClock), crate::clock::Random::from_entropy()).await?;
+    let guild = GuildId(guild);
+    let result = async {
+        let known = service.store.guild_settings(guild).await?;
+        if known.is_none() && service.store.count_checkins(Some(guild), None).await? == 0 {
+            anyhow::bail!(
+                "no data for guild {guild} in {}: check the id (Server Settings → Widget shows it) and DATABASE_URL",
+                settings.database_url
+            );
+        }
+        let gs = known.unwrap_or_else(|| crate::domain::settings::GuildSettings::new(guild));
+        let lang = gs.language.unwrap_or(Lang::En);
+        let week = crate::service::parse_week(week, service.this_week(gs.zone)).map_err(|r| {
+            anyhow::anyhow!("{}", service.prompts.render(Lang::En, r.key, &r.args.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>()))
+        })?;
+        let d = service.digest_for(guild, gs.zone, week).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let p = &service.prompts;
+        Ok(match format {
+            "markdown" => crate::report::markdown(p, lang, &d),
+            "json" => format!("{}\n", serde_json::to_string_pretty(&crate::report::json(p, lang, &d))?),
+            _ => crate::report::text(p, lang, &d),
+        })
+    }
+    .await;
+    service.store.close().await;
+    result
+}
+
 /// `partner-coach invite-url`.
 pub fn invite_url(settings: &Settings, client_id: Option<u64>) -> anyhow::Result<String> {
     let id = match client_id {
         Some(id) => id,
         None => {
-            let token = settings.token.as_ref().ok_or_else(|| anyhow::anyhow!("give --client-id (the Application ID on the Developer Portal) or set DISCORD_TOKEN, whose first part encodes it"))?;
-            application_id_from_token(token.expose()).ok_or_else(|| anyhow::anyhow!("DISCORD_TOKEN does not start with an application id; give --client-id instead"))?
+            let token = settings.token.as_ref().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "give --client-id (the Application ID on the Developer Portal) or set DISCORD_TOKEN, whose first part encodes it"
+                )
+            })?;
+            application_id_from_token(token.expose())
+                .ok_or_else(|| anyhow::anyhow!("DISCORD_TOKEN does not start with an application id; give --client-id instead"))?
         }
     };
     Ok(format!("https://discord.com/oauth2/authorize?client_id={id}&scope=bot%20applications.commands&permissions={PERMISSIONS}"))

@@ -146,7 +146,8 @@ fn check_writable(path: &Path) -> Result<(), String> {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
     };
-    let meta = std::fs::metadata(&dir).map_err(|_| format!("the directory {} does not exist; create it or choose another path", dir.display()))?;
+    let meta =
+        std::fs::metadata(&dir).map_err(|_| format!("the directory {} does not exist; create it or choose another path", dir.display()))?;
     if !meta.is_dir() {
         return Err(format!("{} is not a directory", dir.display()));
     }
@@ -205,7 +206,7 @@ mod tests {
 
     #[test]
     fn bad_values_are_refused_with_the_variable_name() {
-        assert!(matches!(settings(&[("DATABASE_URL", "postgres://x")]), Ok(_)));
+        assert!(settings(&[("DATABASE_URL", "postgres://x")]).is_ok());
         let e = settings(&[("DATABASE_URL", "postgres://x")]).unwrap().database_options().unwrap_err();
         assert!(e.to_string().contains("DATABASE_URL") && e.to_string().contains("sqlite://"));
         let e = settings(&[("DISCORD_API_URL", "localhost:3000")]).unwrap_err();

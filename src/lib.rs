@@ -25,6 +25,7 @@ pub mod config;
 pub mod discord;
 pub mod domain;
 pub mod prompts;
+pub mod report;
 pub mod service;
 pub mod startup;
 pub mod storage;

@@ -26,7 +26,9 @@ pub type Context<'a> = poise::Context<'a, Data, Error>;
 /// The caller of a command interaction.
 pub fn caller_of(ctx: Context<'_>) -> Caller {
     match ctx {
-        poise::Context::Application(a) => caller_from(a.interaction.guild_id, &a.interaction.user, a.interaction.member.as_deref(), &a.interaction.locale),
+        poise::Context::Application(a) => {
+            caller_from(a.interaction.guild_id, &a.interaction.user, a.interaction.member.as_deref(), &a.interaction.locale)
+        }
         poise::Context::Prefix(p) => caller_from(p.msg.guild_id, &p.msg.author, None, "en-US"),
     }
 }
@@ -57,9 +59,7 @@ pub fn no_pings() -> serenity::CreateAllowedMentions {
 
 /// Sends an ephemeral reply with one embed.
 pub async fn reply_embed(ctx: Context<'_>, embed: serenity::CreateEmbed) -> Result<(), Error> {
-    ctx.send(poise::CreateReply::default().embed(embed).ephemeral(true).allowed_mentions(no_pings()))
-        .await
-        .map_err(discord_error)?;
+    ctx.send(poise::CreateReply::default().embed(embed).ephemeral(true).allowed_mentions(no_pings())).await.map_err(discord_error)?;
     Ok(())
 }
 

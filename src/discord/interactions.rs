@@ -3,7 +3,9 @@
 
 use chrono::NaiveDate;
 use poise::serenity_prelude as serenity;
-use serenity::{CreateActionRow, CreateInputText, CreateInteractionResponse, CreateInteractionResponseMessage, CreateModal, InputTextStyle};
+use serenity::{
+    CreateActionRow, CreateInputText, CreateInteractionResponse, CreateInteractionResponseMessage, CreateModal, InputTextStyle,
+};
 use tracing::{error, info};
 
 use super::context::{caller_from, no_pings, refusal_text, Data};

@@ -27,9 +27,17 @@ use outbox::RestOutbox;
 /// roles, to check where it may post). Interactions need no intent; nothing privileged.
 pub const INTENTS: serenity::GatewayIntents = serenity::GatewayIntents::GUILDS;
 
+/// How long a shutdown waits for the gateway to close before giving up on it.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// Runs the bot until `shutdown` completes, then closes the shards and waits for the
 /// scheduler to finish its tick. The caller closes the database afterwards.
-pub async fn run(service: Arc<Service>, settings: &Settings, scheduler_interval: Duration, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    service: Arc<Service>,
+    settings: &Settings,
+    scheduler_interval: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let token = settings.require_token()?.clone();
     let http = match &settings.api_url {
         // serenity rewrites https://discord.com to the proxy only with its rate limiter off
@@ -77,12 +85,28 @@ pub async fn run(service: Arc<Service>, settings: &Settings, scheduler_interval:
         .context("could not build the Discord client")?;
 
     let shards = client.shard_manager.clone();
+    let (closed_tx, closed_rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         shutdown.await;
         info!("shutting down: closing the gateway");
         shards.shutdown_all().await;
+        let _ = closed_tx.send(());
     });
-    let result = client.start().await.context("the Discord client stopped with an error");
+    let result = tokio::select! {
+        r = client.start() => r.context("the Discord client stopped with an error"),
+        // A shard that is retrying a connection (Discord unreachable) does not notice the
+        // shutdown; do not let that keep the process alive.
+        _ = async {
+            if closed_rx.await.is_ok() {
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => {
+            warn!("the gateway did not close within {SHUTDOWN_GRACE:?}; stopping anyway");
+            Ok(())
+        }
+    };
     let _ = stop_tx.send(true);
     let handle = scheduler.lock().expect("scheduler slot").take();
     if let Some(handle) = handle {
@@ -91,7 +115,11 @@ pub async fn run(service: Arc<Service>, settings: &Settings, scheduler_interval:
     result
 }
 
-async fn register(ctx: &serenity::Context, commands: &[poise::Command<Data, Error>], guild: Option<GuildId>) -> Result<(), serenity::Error> {
+async fn register(
+    ctx: &serenity::Context,
+    commands: &[poise::Command<Data, Error>],
+    guild: Option<GuildId>,
+) -> Result<(), serenity::Error> {
     match guild {
         Some(g) => poise::builtins::register_in_guild(ctx, commands, serenity::GuildId::new(g.get())).await,
         None => poise::builtins::register_globally(ctx, commands).await,

@@ -69,11 +69,8 @@ impl RestOutbox {
             .await
             .map_err(|e| SendError::Retry { after: None, reason: format!("network: {}", without_url(&e)) })?;
         let status = res.status();
-        let header_retry = res
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<f64>().ok());
+        let header_retry =
+            res.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<f64>().ok());
         let text = res.text().await.unwrap_or_default();
         if status.is_success() {
             return serde_json::from_str(&text).map_err(|e| SendError::Retry { after: None, reason: format!("unreadable answer: {e}") });
@@ -123,8 +120,10 @@ impl Outbox for RestOutbox {
             Destination::User(u) => self.dm_channel(u).await?,
         };
         let v = self.call(&format!("/channels/{channel}/messages"), &self.body(post, nonce)).await?;
-        let created: Created = serde_json::from_value(v).map_err(|e| SendError::Retry { after: None, reason: format!("unreadable message: {e}") })?;
-        let message = created.id.parse().map(MessageId).map_err(|_| SendError::Retry { after: None, reason: "message without id".into() })?;
+        let created: Created =
+            serde_json::from_value(v).map_err(|e| SendError::Retry { after: None, reason: format!("unreadable message: {e}") })?;
+        let message =
+            created.id.parse().map(MessageId).map_err(|_| SendError::Retry { after: None, reason: "message without id".into() })?;
         let channel = created.channel_id.and_then(|c| c.parse().ok()).map(ChannelId).unwrap_or(channel);
         Ok((channel, message))
     }

@@ -117,7 +117,20 @@ pub fn post(p: &Prompts, post: &Post, _cache: Option<&serenity::Cache>) -> Creat
             let e = field(e, "✅".into(), p.text(lang, k::DAILY_INVITE).to_owned());
             footer(e, t(p, lang, k::PRINCIPLE_TODAY_FOOTER, &[("date", date.to_string())]))
         }
+        Post::Digest { lang, digest: d } => digest(p, *lang, d),
     }
+}
+
+/// The weekly digest as one embed. Every section is cut to Discord's limits (whole lines
+/// first, then an ellipsis), so a long note can never get the message refused.
+pub fn digest(p: &Prompts, lang: Lang, d: &crate::domain::digest::Digest) -> CreateEmbed {
+    let r = crate::report::layout(p, lang, d, true);
+    let mut e = embed(r.title);
+    for s in r.sections {
+        e = field(e, s.title, fit_lines(s.body.lines().map(str::to_owned)));
+    }
+    e = field(e, format!("🎯 {}", r.focus_title), r.focus_reason);
+    footer(e, r.footer)
 }
 
 fn mention(u: UserId) -> String {
@@ -140,7 +153,8 @@ fn outcome_word(p: &Prompts, lang: Lang, o: Outcome) -> String {
 pub fn commitments_saved(p: &Prompts, lang: Lang, s: &CommitmentsSaved) -> CreateEmbed {
     let mut lines = Vec::new();
     if let Some(prev) = &s.previous {
-        let args = [("text", neutralize(&prev.text)), ("due", date_stamp(prev.due)), ("partner", prev.partner.map(mention).unwrap_or_default())];
+        let args =
+            [("text", neutralize(&prev.text)), ("due", date_stamp(prev.due)), ("partner", prev.partner.map(mention).unwrap_or_default())];
         let key = if prev.partner.is_some() { k::CHECKIN_LAST_TIME_PARTNER } else { k::CHECKIN_LAST_TIME };
         lines.push(t(p, lang, key, &args));
         match s.resolved {
@@ -195,7 +209,8 @@ pub fn commitments(p: &Prompts, lang: Lang, v: &CommitmentsView) -> CreateEmbed 
         format!("• {}", parts.join(" · "))
     };
     let open = if v.open.is_empty() { p.text(lang, k::COMMITMENTS_NONE).to_owned() } else { fit_lines(v.open.iter().map(line)) };
-    let resolved = if v.resolved.is_empty() { p.text(lang, k::COMMITMENTS_NONE_RESOLVED).to_owned() } else { fit_lines(v.resolved.iter().map(line)) };
+    let resolved =
+        if v.resolved.is_empty() { p.text(lang, k::COMMITMENTS_NONE_RESOLVED).to_owned() } else { fit_lines(v.resolved.iter().map(line)) };
     let e = embed(p.text(lang, k::COMMITMENTS_TITLE).to_owned());
     let e = field(e, p.text(lang, k::COMMITMENTS_OPEN).to_owned(), open);
     field(e, p.text(lang, k::COMMITMENTS_RESOLVED).to_owned(), resolved)
@@ -207,6 +222,7 @@ pub fn fit_lines(lines: impl Iterator<Item = String>) -> String {
     let mut out = String::new();
     let mut used = 0;
     for l in lines {
+        let l = shorten(&l, limits::FIELD_VALUE - 2);
         let len = l.chars().count() + 1;
         if used + len > limits::FIELD_VALUE - 2 {
             out.push_str("\n…");

@@ -2,6 +2,7 @@
 //! arguments, tested beside the code.
 
 pub mod checkin;
+pub mod digest;
 pub mod ids;
 pub mod lang;
 pub mod principles;

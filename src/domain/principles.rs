@@ -118,9 +118,7 @@ impl Catalog {
                 }
                 let hay = format!("{} {} {}", fold(&p.en.title), fold(&p.vi.title), p.key.replace('-', " "));
                 let hay_words: Vec<&str> = hay.split(|c: char| !c.is_alphanumeric()).collect();
-                let all_match = q_words
-                    .iter()
-                    .all(|w| hay_words.iter().any(|h| h.starts_with(w.as_str())) || hay.contains(w.as_str()));
+                let all_match = q_words.iter().all(|w| hay_words.iter().any(|h| h.starts_with(w.as_str())) || hay.contains(w.as_str()));
                 all_match.then(|| {
                     let exact_prefix = fold(&p.en.title).starts_with(&fold(q)) || fold(&p.vi.title).starts_with(&fold(q));
                     (if exact_prefix { 0 } else { 1 }, p)

@@ -43,20 +43,14 @@ impl Recurrence {
 
     fn allows(self, date: NaiveDate) -> bool {
         match self {
-            Recurrence::Daily { weekdays_only, .. } => {
-                !weekdays_only || !matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
-            }
+            Recurrence::Daily { weekdays_only, .. } => !weekdays_only || !matches!(date.weekday(), Weekday::Sat | Weekday::Sun),
             Recurrence::Weekly { day, .. } => date.weekday() == day,
         }
     }
 
     /// The first occurrence on `date` or later, whether or not it is already past.
     pub fn on_or_after(self, tz: Tz, date: NaiveDate) -> Occurrence {
-        let date = date
-            .iter_days()
-            .take(8)
-            .find(|d| self.allows(*d))
-            .expect("every rule allows some day within a week");
+        let date = date.iter_days().take(8).find(|d| self.allows(*d)).expect("every rule allows some day within a week");
         Occurrence { date, at: at_local(tz, date, self.time()) }
     }
 

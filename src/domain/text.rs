@@ -18,11 +18,7 @@ pub fn fold(s: &str) -> String {
 
 /// Splits folded text into words on anything that is not a letter or digit.
 pub fn words(s: &str) -> Vec<String> {
-    fold(s)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
+    fold(s).split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_owned).collect()
 }
 
 /// A member's note after the server-side rules: trimmed, control characters removed (newlines
@@ -41,11 +37,7 @@ impl Note {
         }
         let len = cleaned.chars().count();
         if len > limit {
-            return Err(Refusal::new(k::ERR_TOO_LONG)
-                .arg("field", field)
-                .arg("limit", limit)
-                .arg("length", len)
-                .arg("text", raw.trim()));
+            return Err(Refusal::new(k::ERR_TOO_LONG).arg("field", field).arg("limit", limit).arg("length", len).arg("text", raw.trim()));
         }
         Ok(Some(Self(cleaned)))
     }
@@ -66,13 +58,7 @@ impl Note {
 pub fn clean(raw: &str) -> String {
     let lines: Vec<String> = raw
         .split('\n')
-        .map(|line| {
-            line.chars()
-                .filter(|c| !c.is_control() && !is_invisible_format(*c))
-                .collect::<String>()
-                .trim()
-                .to_owned()
-        })
+        .map(|line| line.chars().filter(|c| !c.is_control() && !is_invisible_format(*c)).collect::<String>().trim().to_owned())
         .collect();
     let mut out = String::new();
     let mut blank = false;

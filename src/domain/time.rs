@@ -41,9 +41,7 @@ impl LocalTime {
             None => return Err(refuse()),
         };
         let digits = |x: &str, max_len: usize| {
-            (!x.is_empty() && x.len() <= max_len && x.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| x.parse::<u32>().ok())
-                .flatten()
+            (!x.is_empty() && x.len() <= max_len && x.bytes().all(|b| b.is_ascii_digit())).then(|| x.parse::<u32>().ok()).flatten()
         };
         let (Some(mut hour), Some(minute)) = (digits(h, 2), digits(m, 2)) else {
             return Err(refuse());
@@ -107,9 +105,10 @@ impl Zone {
             return Ok(Zone(tz));
         }
         let suggestions = search_zones(s, 3).join(", ");
-        Err(Refusal::new(k::ERR_BAD_ZONE)
-            .arg("input", s)
-            .arg("suggestions", if suggestions.is_empty() { "Asia/Ho_Chi_Minh, Europe/Berlin, America/New_York".into() } else { suggestions }))
+        Err(Refusal::new(k::ERR_BAD_ZONE).arg("input", s).arg(
+            "suggestions",
+            if suggestions.is_empty() { "Asia/Ho_Chi_Minh, Europe/Berlin, America/New_York".into() } else { suggestions },
+        ))
     }
 
     /// The IANA name.
@@ -296,11 +295,7 @@ pub fn parse_away_until(raw: &str, today: NaiveDate) -> Result<Option<NaiveDate>
     if matches!(folded.as_str(), "off" | "none" | "stop" | "end" | "tat" | "ket thuc" | "0") {
         return Ok(None);
     }
-    let days = folded
-        .trim_end_matches(" days")
-        .trim_end_matches(" day")
-        .trim_end_matches(" ngay")
-        .trim_end_matches('d');
+    let days = folded.trim_end_matches(" days").trim_end_matches(" day").trim_end_matches(" ngay").trim_end_matches('d');
     if !days.is_empty() && days.bytes().all(|b| b.is_ascii_digit()) {
         let n: i64 = days.parse().map_err(|_| Refusal::new(k::ERR_BAD_AWAY).arg("input", s))?;
         if !(1..=366).contains(&n) {

@@ -128,13 +128,9 @@ impl Prompts {
 
     /// Loads and validates prompt files given as text.
     pub fn load(src: &Sources) -> Result<Self, PromptError> {
-        let en = load_principles(&src.principles[0].0, &src.principles[0].1)?;
-        let vi = load_principles(&src.principles[1].0, &src.principles[1].1)?;
-        let principles = en
-            .into_iter()
-            .zip(vi)
-            .map(|((number, key, en), (_, _, vi))| Principle { number, key, en, vi })
-            .collect();
+        let en = load_principles(src.principles[0].0, &src.principles[0].1)?;
+        let vi = load_principles(src.principles[1].0, &src.principles[1].1)?;
+        let principles = en.into_iter().zip(vi).map(|((number, key, en), (_, _, vi))| Principle { number, key, en, vi }).collect();
         let m_en = load_messages(src.messages[0].0, &src.messages[0].1)?;
         let m_vi = load_messages(src.messages[1].0, &src.messages[1].1)?;
         // Both languages must offer the same placeholders, or one of them would print a raw
@@ -252,7 +248,10 @@ fn load_principles(file: &str, text: &str) -> Result<Vec<(u8, String, PrincipleT
         }
         let field_len: usize = p.tips.iter().map(|t| t.trim().chars().count() + 3).sum();
         if field_len > limits::TIPS_FIELD {
-            return Err(err(place("tips"), format!("together are {field_len} characters with bullets; at most {} fit in one embed field", limits::TIPS_FIELD)));
+            return Err(err(
+                place("tips"),
+                format!("together are {field_len} characters with bullets; at most {} fit in one embed field", limits::TIPS_FIELD),
+            ));
         }
         if p.questions.len() != 2 {
             return Err(err(place("questions"), format!("has {} questions; exactly 2 are needed", p.questions.len())));

@@ -95,7 +95,12 @@ pub struct CommitmentsView {
 
 impl Service {
     /// `/checkin commitments` and its modal submit (`from_modal` carries the modal's state).
-    pub async fn checkin_commitments(&self, session: &Session, input: CommitmentsInput, from_modal: Option<ModalState>) -> Result<CommitmentsOutcome> {
+    pub async fn checkin_commitments(
+        &self,
+        session: &Session,
+        input: CommitmentsInput,
+        from_modal: Option<ModalState>,
+    ) -> Result<CommitmentsOutcome> {
         let guild = session.guild()?;
         let zone = session.settings.zone;
         let today = self.today(zone);
@@ -125,12 +130,7 @@ impl Service {
         };
         let Some(next) = next else {
             if from_modal.is_none() {
-                return Ok(CommitmentsOutcome::NeedModal(ModalState {
-                    kept,
-                    due,
-                    partner,
-                    blocker: blocker.map(Note::into_inner),
-                }));
+                return Ok(CommitmentsOutcome::NeedModal(ModalState { kept, due, partner, blocker: blocker.map(Note::into_inner) }));
             }
             // The modal's field is required; an empty one after cleaning is a blank answer.
             return Err(Refusal::new(k::ERR_TOO_LONG)
@@ -188,7 +188,12 @@ impl Service {
             .store
             .record_communication_checkin(
                 ctx,
-                &CommunicationCheckin { rating: rating.get(), went_well: went_well.map(Note::into_inner), improve: improve.map(Note::into_inner), partner },
+                &CommunicationCheckin {
+                    rating: rating.get(),
+                    went_well: went_well.map(Note::into_inner),
+                    improve: improve.map(Note::into_inner),
+                    partner,
+                },
             )
             .await?;
         let streak = self.streak(session, ctx.week).await?;

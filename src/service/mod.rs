@@ -2,6 +2,7 @@
 //! options into plain values, calls one function here, and renders what comes back.
 
 mod checkins;
+mod digest;
 mod principles;
 mod scheduler;
 mod setup;
@@ -22,6 +23,7 @@ use crate::prompts::Prompts;
 use crate::storage::Store;
 
 pub use checkins::*;
+pub use digest::*;
 pub use principles::*;
 pub use scheduler::*;
 pub use setup::*;

@@ -17,7 +17,7 @@ use super::{Result, Service};
 use crate::domain::ids::{ChannelId, GuildId, MessageId, UserId};
 use crate::domain::lang::Lang;
 use crate::domain::principles::principle_of_day;
-use crate::domain::schedule::{local_date, Recurrence};
+use crate::domain::schedule::{digest_week, local_date, Recurrence};
 use crate::storage::{DeliveryOutcome, Job, JobKey, JobKind, JobUpdate};
 
 /// Where a scheduled message goes.
@@ -45,6 +45,13 @@ pub enum Post {
         /// The local date it is for.
         date: NaiveDate,
     },
+    /// The weekly digest.
+    Digest {
+        /// Language.
+        lang: Lang,
+        /// The digest.
+        digest: Box<crate::domain::digest::Digest>,
+    },
 }
 
 /// Why a send failed.
@@ -70,7 +77,12 @@ pub enum SendError {
 pub trait Outbox: Send + Sync {
     /// Sends `post` to `to`. `nonce` is unique per delivery; the same nonce must produce at
     /// most one message.
-    fn send(&self, to: Destination, post: &Post, nonce: &str) -> impl Future<Output = std::result::Result<(ChannelId, MessageId), SendError>> + Send;
+    fn send(
+        &self,
+        to: Destination,
+        post: &Post,
+        nonce: &str,
+    ) -> impl Future<Output = std::result::Result<(ChannelId, MessageId), SendError>> + Send;
 }
 
 /// How many due jobs one tick takes, and how many it runs at once. A slow guild (a long
@@ -146,7 +158,8 @@ impl Service {
         match job.key.kind {
             JobKind::Daily => self.run_daily(job, outbox, now).await,
             JobKind::Retention => self.run_retention(job, now).await,
-            JobKind::Digest | JobKind::Reminder => {
+            JobKind::Digest => self.run_digest(job, outbox, now).await,
+            JobKind::Reminder => {
                 warn!(kind = job.key.kind.as_str(), "job kind not handled by this version; dropping it");
                 self.store.delete_job(job.key).await?;
                 Ok(JobResult::Nothing)
@@ -177,7 +190,38 @@ impl Service {
             question: (seed / 7 % text.questions.len() as u64) as usize,
             date: period_date,
         };
-        self.deliver(job, &period, period_date, Destination::Channel(daily.channel), &post, Some(principle), rec, settings.zone.0, outbox, now).await
+        self.deliver(
+            job,
+            &period,
+            period_date,
+            Destination::Channel(daily.channel),
+            &post,
+            Some(principle),
+            rec,
+            settings.zone.0,
+            outbox,
+            now,
+        )
+        .await
+    }
+
+    async fn run_digest<O: Outbox>(&self, job: Job, outbox: &O, now: DateTime<Utc>) -> Result<JobResult> {
+        let guild = job.key.guild;
+        let settings = self.store.guild_settings(guild).await?;
+        let Some((settings, setup)) = settings.and_then(|s| s.digest.map(|d| (s, d))).filter(|(s, _)| !s.left) else {
+            self.store.delete_job(job.key).await?;
+            return Ok(JobResult::Nothing);
+        };
+        let rec = setup.recurrence();
+        let Some(period_date) = self.current_period(job, rec, settings.zone.0, now).await? else {
+            return Ok(JobResult::Nothing);
+        };
+        let period = self.period_key(JobKind::Digest, period_date);
+        let digest = self.digest_for(guild, settings.zone, digest_week(period_date)).await?;
+        let focus = digest.focus.principle;
+        let post = Post::Digest { lang: settings.language.unwrap_or(Lang::En), digest: Box::new(digest) };
+        self.deliver(job, &period, period_date, Destination::Channel(setup.channel), &post, Some(focus), rec, settings.zone.0, outbox, now)
+            .await
     }
 
     /// Decides which occurrence a due job is for. An occurrence from an earlier local day is
@@ -191,7 +235,9 @@ impl Service {
                 info!(kind = job.key.kind.as_str(), guild = %job.key.guild, %period, "missed while offline; skipping");
                 let next = rec.on_or_after(tz, today);
                 let update = JobUpdate::new(job.key, next.at, next.date);
-                self.store.finish_delivery(job.key, &period, DeliveryOutcome::Skipped { reason: "missed on an earlier day" }, Some(update), now).await?;
+                self.store
+                    .finish_delivery(job.key, &period, DeliveryOutcome::Skipped { reason: "missed on an earlier day" }, Some(update), now)
+                    .await?;
             } else {
                 let next = rec.on_or_after(tz, today);
                 self.store.put_job(JobUpdate::new(job.key, next.at, next.date)).await?;
@@ -236,7 +282,9 @@ impl Service {
         match outbox.send(to, post, &nonce).await {
             Ok((channel, message)) => {
                 info!(kind = job.key.kind.as_str(), guild = %job.key.guild, %period, %message, "delivered");
-                self.store.finish_delivery(job.key, period, DeliveryOutcome::Sent { channel, message, principle }, Some(after_this), now).await?;
+                self.store
+                    .finish_delivery(job.key, period, DeliveryOutcome::Sent { channel, message, principle }, Some(after_this), now)
+                    .await?;
                 Ok(JobResult::Sent)
             }
             Err(SendError::Retry { after, reason }) => {

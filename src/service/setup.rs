@@ -26,7 +26,15 @@ pub struct SetupView {
 impl Service {
     /// `/setup daily`. `postable` is the Discord layer's answer to "can the bot post there?"
     /// (`None` when it cannot tell).
-    pub async fn setup_daily(&self, session: &Session, channel: ChannelId, time: &str, zone: &str, weekdays_only: bool, postable: Option<bool>) -> Result<(DailySetup, Zone, Occurrence)> {
+    pub async fn setup_daily(
+        &self,
+        session: &Session,
+        channel: ChannelId,
+        time: &str,
+        zone: &str,
+        weekdays_only: bool,
+        postable: Option<bool>,
+    ) -> Result<(DailySetup, Zone, Occurrence)> {
         let guild = session.require_manager()?;
         let time = LocalTime::parse(time)?;
         let zone = Zone::parse(zone)?;
@@ -44,7 +52,14 @@ impl Service {
     }
 
     /// `/setup digest`.
-    pub async fn setup_digest(&self, session: &Session, channel: ChannelId, day: &str, time: &str, postable: Option<bool>) -> Result<(DigestSetup, Occurrence)> {
+    pub async fn setup_digest(
+        &self,
+        session: &Session,
+        channel: ChannelId,
+        day: &str,
+        time: &str,
+        postable: Option<bool>,
+    ) -> Result<(DigestSetup, Occurrence)> {
         let guild = session.require_manager()?;
         let day = parse_weekday(day).ok_or_else(|| Refusal::new(k::ERR_BAD_DAY).arg("input", day.trim()))?;
         let time = LocalTime::parse(time)?;

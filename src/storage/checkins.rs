@@ -177,14 +177,13 @@ impl Store {
     /// day replaces the first; returns true when it did.
     pub async fn record_communication_checkin(&self, ctx: CheckinContext, c: &CommunicationCheckin) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let existed: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM checkins WHERE guild_id = ? AND user_id = ? AND local_date = ? AND kind = 'communication'",
-        )
-        .bind(ctx.guild.to_db())
-        .bind(ctx.user.to_db())
-        .bind(ctx.local_date.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
+        let existed: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM checkins WHERE guild_id = ? AND user_id = ? AND local_date = ? AND kind = 'communication'")
+                .bind(ctx.guild.to_db())
+                .bind(ctx.user.to_db())
+                .bind(ctx.local_date.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
         sqlx::query(
             "INSERT INTO checkins (guild_id, user_id, kind, local_date, iso_week, rating, went_well, improve, partner_id, created_at, updated_at) \
              VALUES (?, ?, 'communication', ?, ?, ?, ?, ?, ?, ?, ?) \
@@ -258,13 +257,11 @@ impl Store {
 
     /// How many check-ins of a kind a guild has in total (tests and the load driver).
     pub async fn count_checkins(&self, guild: Option<GuildId>, kind: Option<CheckinKind>) -> Result<i64> {
-        sqlx::query_scalar(
-            "SELECT count(*) FROM checkins WHERE (?1 IS NULL OR guild_id = ?1) AND (?2 IS NULL OR kind = ?2)",
-        )
-        .bind(guild.map(GuildId::to_db))
-        .bind(kind.map(CheckinKind::as_str))
-        .fetch_one(&self.read)
-        .await
+        sqlx::query_scalar("SELECT count(*) FROM checkins WHERE (?1 IS NULL OR guild_id = ?1) AND (?2 IS NULL OR kind = ?2)")
+            .bind(guild.map(GuildId::to_db))
+            .bind(kind.map(CheckinKind::as_str))
+            .fetch_one(&self.read)
+            .await
     }
 }
 
@@ -301,7 +298,11 @@ mod tests {
     fn commit(text: &str, due: &str) -> CommitmentCheckin {
         CommitmentCheckin {
             resolve: None,
-            next: Some(NewCommitment { text: text.into(), due: NaiveDate::parse_from_str(due, "%Y-%m-%d").unwrap(), partner: Some(UserId(3)) }),
+            next: Some(NewCommitment {
+                text: text.into(),
+                due: NaiveDate::parse_from_str(due, "%Y-%m-%d").unwrap(),
+                partner: Some(UserId(3)),
+            }),
             blocker: None,
             partner: Some(UserId(3)),
         }

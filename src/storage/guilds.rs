@@ -85,13 +85,7 @@ impl Store {
     /// Applies one settings change, creating the guild's row if needed, and replaces the
     /// guild's scheduled jobs with `jobs` in the same transaction (so a change of time or zone
     /// can never leave a stale due time behind).
-    pub async fn update_guild(
-        &self,
-        guild: GuildId,
-        change: GuildChange,
-        jobs: &[super::JobUpdate],
-        now: DateTime<Utc>,
-    ) -> Result<()> {
+    pub async fn update_guild(&self, guild: GuildId, change: GuildChange, jobs: &[super::JobUpdate], now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO guilds (guild_id, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET updated_at = excluded.updated_at")
             .bind(guild.to_db())
@@ -100,15 +94,19 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let q = match change {
-            GuildChange::Daily(d, zone) => sqlx::query("UPDATE guilds SET daily_channel_id = ?, daily_time = ?, daily_weekdays_only = ?, timezone = ? WHERE guild_id = ?")
-                .bind(d.channel.to_db())
-                .bind(d.time.to_string())
-                .bind(d.weekdays_only)
-                .bind(zone.name()),
-            GuildChange::Digest(d) => sqlx::query("UPDATE guilds SET digest_channel_id = ?, digest_day = ?, digest_time = ? WHERE guild_id = ?")
-                .bind(d.channel.to_db())
-                .bind(weekday_code(d.day))
-                .bind(d.time.to_string()),
+            GuildChange::Daily(d, zone) => sqlx::query(
+                "UPDATE guilds SET daily_channel_id = ?, daily_time = ?, daily_weekdays_only = ?, timezone = ? WHERE guild_id = ?",
+            )
+            .bind(d.channel.to_db())
+            .bind(d.time.to_string())
+            .bind(d.weekdays_only)
+            .bind(zone.name()),
+            GuildChange::Digest(d) => {
+                sqlx::query("UPDATE guilds SET digest_channel_id = ?, digest_day = ?, digest_time = ? WHERE guild_id = ?")
+                    .bind(d.channel.to_db())
+                    .bind(weekday_code(d.day))
+                    .bind(d.time.to_string())
+            }
             GuildChange::Language(l) => sqlx::query("UPDATE guilds SET language = ? WHERE guild_id = ?").bind(l.code()),
             GuildChange::LeadRole(r) => sqlx::query("UPDATE guilds SET lead_role_id = ? WHERE guild_id = ?").bind(r.to_db()),
             GuildChange::Retention(w) => sqlx::query("UPDATE guilds SET retention_weeks = ? WHERE guild_id = ?").bind(i64::from(w)),
@@ -146,9 +144,8 @@ impl Store {
 
     /// Guilds with a retention limit, for the daily clean-up.
     pub async fn guilds_with_retention(&self) -> Result<Vec<(GuildId, u32)>> {
-        let rows: Vec<(i64, i64)> = sqlx::query_as("SELECT guild_id, retention_weeks FROM guilds WHERE retention_weeks > 0")
-            .fetch_all(&self.read)
-            .await?;
+        let rows: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT guild_id, retention_weeks FROM guilds WHERE retention_weeks > 0").fetch_all(&self.read).await?;
         Ok(rows.into_iter().map(|(g, w)| (GuildId::from_db(g), w as u32)).collect())
     }
 }

@@ -36,7 +36,14 @@ impl Store {
     }
 
     /// Sets a member's zone and moves their reminder job (if any) in the same transaction.
-    pub async fn set_member_zone(&self, guild: GuildId, user: UserId, zone: Zone, job: Option<JobUpdate>, now: DateTime<Utc>) -> Result<()> {
+    pub async fn set_member_zone(
+        &self,
+        guild: GuildId,
+        user: UserId,
+        zone: Zone,
+        job: Option<JobUpdate>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO members (guild_id, user_id, timezone, created_at, updated_at) VALUES (?, ?, ?, ?, ?) \
@@ -56,7 +63,13 @@ impl Store {
     }
 
     /// Turns a member's reminder on (with its first job) or off (removing the job).
-    pub async fn set_reminder(&self, guild: GuildId, user: UserId, reminder: Option<(Reminder, JobUpdate)>, now: DateTime<Utc>) -> Result<()> {
+    pub async fn set_reminder(
+        &self,
+        guild: GuildId,
+        user: UserId,
+        reminder: Option<(Reminder, JobUpdate)>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let (day, time) = match &reminder {
             Some((r, _)) => (Some(weekday_code(r.day)), Some(r.time.to_string())),
@@ -128,11 +141,12 @@ impl Store {
 
     /// Every ISO week in which a member was away at least one day.
     pub async fn away_weeks(&self, guild: GuildId, user: UserId) -> Result<BTreeSet<IsoWeek>> {
-        let rows: Vec<(String, String)> = sqlx::query_as("SELECT start_date, end_date FROM away WHERE guild_id = ? AND user_id = ? ORDER BY end_date DESC LIMIT 200")
-            .bind(guild.to_db())
-            .bind(user.to_db())
-            .fetch_all(&self.read)
-            .await?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT start_date, end_date FROM away WHERE guild_id = ? AND user_id = ? ORDER BY end_date DESC LIMIT 200")
+                .bind(guild.to_db())
+                .bind(user.to_db())
+                .fetch_all(&self.read)
+                .await?;
         let mut weeks = BTreeSet::new();
         for (s, e) in rows {
             let (Ok(start), Ok(end)) = (s.parse::<NaiveDate>(), e.parse::<NaiveDate>()) else { continue };
@@ -147,12 +161,13 @@ impl Store {
 
     /// Members of a guild away at some point during `week`.
     pub async fn away_in_week(&self, guild: GuildId, week: IsoWeek) -> Result<BTreeSet<UserId>> {
-        let rows: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT user_id FROM away WHERE guild_id = ? AND end_date >= ? AND start_date <= ?")
-            .bind(guild.to_db())
-            .bind(week.monday().to_string())
-            .bind(week.sunday().to_string())
-            .fetch_all(&self.read)
-            .await?;
+        let rows: Vec<i64> =
+            sqlx::query_scalar("SELECT DISTINCT user_id FROM away WHERE guild_id = ? AND end_date >= ? AND start_date <= ?")
+                .bind(guild.to_db())
+                .bind(week.monday().to_string())
+                .bind(week.sunday().to_string())
+                .fetch_all(&self.read)
+                .await?;
         Ok(rows.into_iter().map(UserId::from_db).collect())
     }
 }

@@ -3,6 +3,7 @@
 //! pool for reads, which WAL lets run beside the writer.
 
 mod checkins;
+mod digest;
 
 mod guilds;
 mod members;
@@ -68,14 +69,11 @@ impl Store {
 
     /// Quick health figures for `partner-coach check`.
     pub async fn summary(&self) -> Result<StoreSummary> {
-        let (guilds, checkins, commitments): (i64, i64, i64) = sqlx::query_as(
-            "SELECT (SELECT count(*) FROM guilds), (SELECT count(*) FROM checkins), (SELECT count(*) FROM commitments)",
-        )
-        .fetch_one(&self.read)
-        .await?;
-        let migrations: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
-            .fetch_one(&self.read)
-            .await?;
+        let (guilds, checkins, commitments): (i64, i64, i64) =
+            sqlx::query_as("SELECT (SELECT count(*) FROM guilds), (SELECT count(*) FROM checkins), (SELECT count(*) FROM commitments)")
+                .fetch_one(&self.read)
+                .await?;
+        let migrations: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(&self.read).await?;
         let integrity: String = sqlx::query_scalar("PRAGMA quick_check").fetch_one(&self.read).await?;
         Ok(StoreSummary { guilds, checkins, commitments, migrations, integrity_ok: integrity == "ok" })
     }

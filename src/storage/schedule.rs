@@ -156,6 +156,9 @@ pub struct Delivery {
     pub principle: Option<u8>,
 }
 
+/// status, message_id, channel_id, attempts, last_error, principle
+type DeliveryRow = (String, Option<i64>, Option<i64>, i64, Option<String>, Option<i64>);
+
 pub(super) async fn put_job(conn: &mut SqliteConnection, job: &JobUpdate) -> Result<()> {
     sqlx::query(
         "INSERT INTO schedule (kind, guild_id, user_id, due_at, period_date, attempts) VALUES (?, ?, ?, ?, ?, ?) \
@@ -253,13 +256,14 @@ impl Store {
         .bind(ts(now))
         .execute(&mut *tx)
         .await?;
-        let status: String = sqlx::query_scalar("SELECT status FROM deliveries WHERE kind = ? AND guild_id = ? AND user_id = ? AND period = ?")
-            .bind(key.kind.as_str())
-            .bind(key.guild.to_db())
-            .bind(key.user.to_db())
-            .bind(period)
-            .fetch_one(&mut *tx)
-            .await?;
+        let status: String =
+            sqlx::query_scalar("SELECT status FROM deliveries WHERE kind = ? AND guild_id = ? AND user_id = ? AND period = ?")
+                .bind(key.kind.as_str())
+                .bind(key.guild.to_db())
+                .bind(key.user.to_db())
+                .bind(period)
+                .fetch_one(&mut *tx)
+                .await?;
         tx.commit().await?;
         Ok(DeliveryStatus::parse(&status))
     }
@@ -275,7 +279,9 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let (status, channel, message, principle, error) = match outcome {
-            DeliveryOutcome::Sent { channel, message, principle } => ("sent", Some(channel.to_db()), Some(message.to_db()), principle.map(i64::from), None),
+            DeliveryOutcome::Sent { channel, message, principle } => {
+                ("sent", Some(channel.to_db()), Some(message.to_db()), principle.map(i64::from), None)
+            }
             DeliveryOutcome::Failed { error } => ("failed", None, None, None, Some(error)),
             DeliveryOutcome::Skipped { reason } => ("skipped", None, None, None, Some(reason)),
         };
@@ -326,7 +332,7 @@ impl Store {
 
     /// One delivery record.
     pub async fn delivery(&self, key: JobKey, period: &str) -> Result<Option<Delivery>> {
-        let row: Option<(String, Option<i64>, Option<i64>, i64, Option<String>, Option<i64>)> = sqlx::query_as(
+        let row: Option<DeliveryRow> = sqlx::query_as(
             "SELECT status, message_id, channel_id, attempts, last_error, principle FROM deliveries WHERE kind = ? AND guild_id = ? AND user_id = ? AND period = ?",
         )
         .bind(key.kind.as_str())

@@ -50,10 +50,7 @@ pub async fn checkin_commitments(
         CommitmentsOutcome::NeedModal(state) => {
             let poise::Context::Application(actx) = ctx else { return Ok(()) };
             let modal = interactions::commitment_modal(&service.prompts, s.lang, &state);
-            actx.interaction
-                .create_response(ctx.http(), serenity::CreateInteractionResponse::Modal(modal))
-                .await
-                .map_err(discord_error)?;
+            actx.interaction.create_response(ctx.http(), serenity::CreateInteractionResponse::Modal(modal)).await.map_err(discord_error)?;
             // The modal is the initial response; the submit arrives as its own interaction.
             actx.has_sent_initial_response.store(true, std::sync::atomic::Ordering::SeqCst);
             Ok(())
@@ -62,7 +59,11 @@ pub async fn checkin_commitments(
 }
 
 /// How well the team communicated this week, and what to improve
-#[poise::command(slash_command, rename = "communication", description_localized("vi", "Nhóm đã giao tiếp tốt thế nào tuần này, và cần cải thiện gì"))]
+#[poise::command(
+    slash_command,
+    rename = "communication",
+    description_localized("vi", "Nhóm đã giao tiếp tốt thế nào tuần này, và cần cải thiện gì")
+)]
 pub async fn checkin_communication(
     ctx: Context<'_>,
     #[description = "1 (poor) to 5 (excellent)"]
@@ -84,9 +85,8 @@ pub async fn checkin_communication(
 ) -> Result<(), Error> {
     let s = session(ctx).await?;
     let service = &ctx.data().service;
-    let saved = service
-        .checkin_communication(&s, rating, went_well.as_deref(), improve.as_deref(), partner.map(|u| UserId(u.get())))
-        .await?;
+    let saved =
+        service.checkin_communication(&s, rating, went_well.as_deref(), improve.as_deref(), partner.map(|u| UserId(u.get()))).await?;
     reply_embed(ctx, render::communication_saved(&service.prompts, s.lang, &saved)).await
 }
 

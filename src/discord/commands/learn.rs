@@ -55,7 +55,6 @@ pub async fn autocomplete_principle(ctx: Context<'_>, partial: &str) -> serenity
         Ok(s) => ctx.data().service.principle_choices(&s, partial),
         Err(_) => Vec::new(),
     };
-    serenity::CreateAutocompleteResponse::new().set_choices(
-        choices.into_iter().take(25).map(|(name, value)| serenity::AutocompleteChoice::new(name, value)).collect(),
-    )
+    serenity::CreateAutocompleteResponse::new()
+        .set_choices(choices.into_iter().take(25).map(|(name, value)| serenity::AutocompleteChoice::new(name, value)).collect())
 }

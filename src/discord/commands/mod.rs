@@ -2,6 +2,7 @@
 //! answer; names and options are DESIGN.md's contract.
 
 mod checkin;
+mod digest;
 mod learn;
 mod setup;
 
@@ -18,6 +19,7 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
         learn::tip(),
         checkin::checkin(),
         checkin::commitments(),
+        digest::digest(),
         setup::setup(),
     ]
 }

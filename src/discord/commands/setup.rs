@@ -47,16 +47,21 @@ pub async fn daily(
     let s = session(ctx).await?;
     let service = &ctx.data().service;
     let postable = can_post(ctx, channel.id);
-    let (daily, zone, next) = service
-        .setup_daily(&s, ChannelId(channel.id.get()), &time, &timezone, weekdays_only.unwrap_or(false), postable)
-        .await?;
+    let (daily, zone, next) =
+        service.setup_daily(&s, ChannelId(channel.id.get()), &time, &timezone, weekdays_only.unwrap_or(false), postable).await?;
     let p = &service.prompts;
     let days = p.text(s.lang, if daily.weekdays_only { k::SETUP_WEEKDAYS_ONLY } else { k::SETUP_EVERY_DAY });
     let text = t(
         p,
         s.lang,
         k::SETUP_DAILY_DONE,
-        &[("channel", format!("<#{}>", daily.channel)), ("time", daily.time.to_string()), ("zone", zone.to_string()), ("days", days.into()), ("next", stamp(next.at, 'F'))],
+        &[
+            ("channel", format!("<#{}>", daily.channel)),
+            ("time", daily.time.to_string()),
+            ("zone", zone.to_string()),
+            ("days", days.into()),
+            ("next", stamp(next.at, 'F')),
+        ],
     );
     reply_text(ctx, text).await
 }
@@ -164,7 +169,17 @@ fn render_show(p: &crate::prompts::Prompts, lang: Lang, v: &SetupView) -> sereni
     match st.daily {
         Some(d) => {
             let days = p.text(lang, if d.weekdays_only { k::SETUP_WEEKDAYS_ONLY } else { k::SETUP_EVERY_DAY });
-            lines.push(t(p, lang, k::SETUP_SHOW_DAILY, &[("channel", format!("<#{}>", d.channel)), ("time", d.time.to_string()), ("zone", zone.to_string()), ("days", days.into())]));
+            lines.push(t(
+                p,
+                lang,
+                k::SETUP_SHOW_DAILY,
+                &[
+                    ("channel", format!("<#{}>", d.channel)),
+                    ("time", d.time.to_string()),
+                    ("zone", zone.to_string()),
+                    ("days", days.into()),
+                ],
+            ));
             if let Some(n) = &v.next_daily {
                 lines.push(next_line("📅", n));
             }
@@ -177,7 +192,12 @@ fn render_show(p: &crate::prompts::Prompts, lang: Lang, v: &SetupView) -> sereni
                 p,
                 lang,
                 k::SETUP_SHOW_DIGEST,
-                &[("channel", format!("<#{}>", d.channel)), ("day", weekday_code(d.day).into()), ("time", d.time.to_string()), ("zone", zone.to_string())],
+                &[
+                    ("channel", format!("<#{}>", d.channel)),
+                    ("day", weekday_code(d.day).into()),
+                    ("time", d.time.to_string()),
+                    ("zone", zone.to_string()),
+                ],
             ));
             if let Some(n) = &v.next_digest {
                 lines.push(next_line("📊", n));
@@ -200,7 +220,11 @@ fn render_show(p: &crate::prompts::Prompts, lang: Lang, v: &SetupView) -> sereni
             p,
             lang,
             k::SETUP_SHOW_FAILURE,
-            &[("what", format!("{} {}", f.kind, f.period)), ("when", stamp(f.at, 'R')), ("error", crate::domain::text::neutralize(&f.error))],
+            &[
+                ("what", format!("{} {}", f.kind, f.period)),
+                ("when", stamp(f.at, 'R')),
+                ("error", crate::domain::text::neutralize(&f.error)),
+            ],
         ),
         None => p.text(lang, k::SETUP_SHOW_NO_FAILURE).to_owned(),
     });
@@ -229,4 +253,3 @@ pub async fn autocomplete_zone(_ctx: Context<'_>, partial: &str) -> serenity::Cr
     let choices = search_zones(partial, 25).into_iter().map(|z| serenity::AutocompleteChoice::new(z, z)).collect();
     serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
-

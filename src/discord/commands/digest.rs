@@ -1,0 +1,45 @@
+//! `/digest`: the weekly digest for team leads.
+
+use poise::serenity_prelude as serenity;
+
+use crate::discord::context::{discord_error, no_pings, reply_embed, session, Context, Error};
+use crate::discord::render;
+
+/// The weekly digest: participation, commitments, communication, next focus (leads)
+#[poise::command(
+    slash_command,
+    guild_only,
+    description_localized("vi", "Bản tổng hợp tuần: tham gia, cam kết, giao tiếp, trọng tâm tới (trưởng nhóm)")
+)]
+pub async fn digest(
+    ctx: Context<'_>,
+    #[description = "this, last or an ISO week such as 2026-W48 (default: this)"]
+    #[description_localized("vi", "this, last hoặc tuần ISO như 2026-W48 (mặc định: this)")]
+    #[autocomplete = "autocomplete_week"]
+    week: Option<String>,
+    #[description = "Post it in the channel for everyone (default: only you see it)"]
+    #[description_localized("vi", "Đăng lên kênh cho mọi người (mặc định: chỉ bạn thấy)")]
+    post: Option<bool>,
+) -> Result<(), Error> {
+    let s = session(ctx).await?;
+    let service = &ctx.data().service;
+    let d = service.digest(&s, week.as_deref()).await?;
+    let embed = render::digest(&service.prompts, s.lang, &d);
+    if post.unwrap_or(false) {
+        // A public interaction reply is posted in the channel and needs no Send Messages
+        // permission; member notes inside still ping nobody.
+        ctx.send(poise::CreateReply::default().embed(embed).ephemeral(false).allowed_mentions(no_pings())).await.map_err(discord_error)?;
+        Ok(())
+    } else {
+        reply_embed(ctx, embed).await
+    }
+}
+
+async fn autocomplete_week(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    let choices = match session(ctx).await {
+        Ok(s) => ctx.data().service.week_choices(&s, partial),
+        Err(_) => Vec::new(),
+    };
+    serenity::CreateAutocompleteResponse::new()
+        .set_choices(choices.into_iter().map(|c| serenity::AutocompleteChoice::new(c.clone(), c)).collect())
+}

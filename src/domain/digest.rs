@@ -1,0 +1,640 @@
+//! The weekly digest: figures from one week's rows (and the week before), the privacy rule,
+//! and the coaching rules that pick next week's focus. Pure: the service fetches the rows.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use super::checkin::{CheckinKind, Outcome};
+use super::ids::UserId;
+use super::principles::{no, COUNT};
+use super::time::IsoWeek;
+use crate::prompts::keys::{self as k, Key};
+
+/// Fewer answers than this and a section shows "not enough answers yet": with one or two
+/// answers, a figure would reveal a person's own rating.
+pub const MIN_ANSWERS: u32 = 3;
+/// Quotes shown per section.
+pub const MAX_WENT_WELL: usize = 3;
+/// Quotes shown per section.
+pub const MAX_IMPROVE: usize = 3;
+/// Blockers shown.
+pub const MAX_BLOCKERS: usize = 5;
+
+/// One check-in row as the digest needs it (no timestamps, no names shown).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckinRow {
+    /// Who (only counted, never shown).
+    pub user: UserId,
+    /// Which kind.
+    pub kind: CheckinKind,
+    /// Communication rating.
+    pub rating: Option<u8>,
+    /// Note.
+    pub went_well: Option<String>,
+    /// Note.
+    pub improve: Option<String>,
+    /// Note.
+    pub blocker: Option<String>,
+}
+
+/// One week's rows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WeekRows {
+    /// Every check-in of the week, oldest first.
+    pub checkins: Vec<CheckinRow>,
+    /// Commitments made during the week.
+    pub made: u32,
+    /// Outcomes of commitments resolved during the week.
+    pub resolved: Vec<Outcome>,
+}
+
+/// Everything the digest is computed from.
+#[derive(Clone, Debug, Default)]
+pub struct DigestInput {
+    /// The week.
+    pub week: Option<IsoWeek>,
+    /// Its rows.
+    pub this: WeekRows,
+    /// The week before's rows.
+    pub last: WeekRows,
+    /// Members who checked in during the four weeks ending with this one.
+    pub active: BTreeSet<UserId>,
+    /// The same for the four weeks ending with last week.
+    pub active_last: BTreeSet<UserId>,
+    /// Members away at some point this week.
+    pub away: BTreeSet<UserId>,
+    /// Members away at some point last week.
+    pub away_last: BTreeSet<UserId>,
+    /// Open commitments past their due date.
+    pub overdue: u32,
+    /// Principles posted (daily posts) during the week, in order.
+    pub posted: Vec<u8>,
+    /// How often each principle (index 0 = principle 1) was posted in the last four weeks.
+    pub seen_recently: [u32; COUNT as usize],
+    /// The focus of the previous digest, if any.
+    pub last_focus: Option<u8>,
+}
+
+/// A section's figures, or "not enough answers yet".
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "status", content = "figures", rename_all = "snake_case")]
+pub enum Section<T> {
+    /// Enough answers to show figures.
+    Figures(T),
+    /// Fewer than [`MIN_ANSWERS`].
+    NotEnough,
+}
+
+impl<T> Section<T> {
+    /// The figures, if shown.
+    pub fn figures(&self) -> Option<&T> {
+        match self {
+            Section::Figures(t) => Some(t),
+            Section::NotEnough => None,
+        }
+    }
+}
+
+/// Participation figures.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Participation {
+    /// Members (not away) who checked in this week.
+    pub checked_in: u32,
+    /// Active members (not away).
+    pub active: u32,
+    /// Members away this week (counted separately).
+    pub away: u32,
+    /// `checked_in` minus last week's.
+    pub change: i64,
+}
+
+impl Participation {
+    /// Share of active members who checked in.
+    pub fn rate(&self) -> f64 {
+        if self.active == 0 {
+            0.0
+        } else {
+            f64::from(self.checked_in) / f64::from(self.active)
+        }
+    }
+}
+
+/// Commitment figures.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CommitmentStats {
+    /// Made this week.
+    pub made: u32,
+    /// Resolved as kept.
+    pub kept: u32,
+    /// Resolved as partly kept.
+    pub partly: u32,
+    /// Resolved as not kept.
+    pub missed: u32,
+    /// (kept + ½·partly) / resolved; `None` with nothing resolved.
+    pub keep_rate: Option<f64>,
+    /// Change from last week's keep rate, when both exist and last week had enough answers.
+    pub keep_rate_change: Option<f64>,
+    /// Open commitments past due.
+    pub overdue: u32,
+}
+
+/// Communication figures.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CommunicationStats {
+    /// Ratings given.
+    pub answers: u32,
+    /// Mean rating.
+    pub mean: f64,
+    /// Change from last week's mean, when last week had enough answers.
+    pub mean_change: Option<f64>,
+    /// How many gave 1, 2, 3, 4, 5.
+    pub distribution: [u32; 5],
+}
+
+/// Next week's focus and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Focus {
+    /// The principle.
+    pub principle: u8,
+    /// Which rule chose it (its id in [`RULES`], or `least_seen`).
+    pub rule: &'static str,
+    /// The message explaining it.
+    #[serde(skip)]
+    pub reason: Key,
+    /// Values for the message.
+    #[serde(skip)]
+    pub args: Vec<(&'static str, String)>,
+}
+
+/// The digest of one week.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Digest {
+    /// The week.
+    pub week: String,
+    /// Participation.
+    pub participation: Section<Participation>,
+    /// Commitments.
+    pub commitments: Section<CommitmentStats>,
+    /// Communication.
+    pub communication: Section<CommunicationStats>,
+    /// Up to three "went well" notes (raw; rendering neutralises them).
+    pub went_well: Vec<String>,
+    /// Up to three "to improve" notes.
+    pub improve: Vec<String>,
+    /// Up to five blockers.
+    pub blockers: Vec<String>,
+    /// Principles posted this week.
+    pub principles_posted: Vec<u8>,
+    /// Next week's focus.
+    pub focus: Focus,
+}
+
+/// The signals the focus rules read. A figure is `None` when its section had too few
+/// answers: the rules never act on data the digest would not show.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Signals {
+    /// Participation rate, 0–1.
+    pub participation_rate: Option<f64>,
+    /// Members checked in this week, and last week.
+    pub participation_counts: Option<(u32, u32)>,
+    /// Keep rate, 0–1.
+    pub keep_rate: Option<f64>,
+    /// Keep rate change.
+    pub keep_rate_change: Option<f64>,
+    /// Overdue commitments.
+    pub overdue: Option<u32>,
+    /// Mean communication rating.
+    pub mean: Option<f64>,
+    /// Change of the mean.
+    pub mean_change: Option<f64>,
+    /// Blockers reported this week.
+    pub blockers: Option<u32>,
+    /// Blockers reported last week.
+    pub blockers_last: u32,
+}
+
+/// Values for a message's placeholders.
+pub type Args = Vec<(&'static str, String)>;
+
+/// One coaching rule: when `applies` returns values, the focus is `principle`, explained by
+/// `reason` filled with those values.
+pub struct Rule {
+    /// Stable id (tests and the JSON output name rules by it).
+    pub id: &'static str,
+    /// The principle it points to.
+    pub principle: u8,
+    /// The explanation.
+    pub reason: Key,
+    /// The condition, returning the explanation's values when it holds.
+    pub applies: fn(&Signals) -> Option<Args>,
+}
+
+/// Formats a 0–1 rate as a whole percentage.
+pub fn percent(r: f64) -> String {
+    format!("{:.0}%", r * 100.0)
+}
+
+/// The coaching rules, strongest first. The first that holds picks the focus.
+pub const RULES: &[Rule] = &[
+    // Promises are the team's currency: a low keep rate undermines everything else.
+    Rule {
+        id: "low_keep_rate",
+        principle: no::ACCOUNTABILITY,
+        reason: k::FOCUS_LOW_KEEP_RATE,
+        applies: |s| s.keep_rate.filter(|r| *r < 0.6).map(|r| vec![("rate", percent(r))]),
+    },
+    Rule {
+        id: "low_communication",
+        principle: no::COMMUNICATION,
+        reason: k::FOCUS_LOW_COMMUNICATION,
+        applies: |s| s.mean.filter(|m| *m < 3.0).map(|m| vec![("mean", format!("{m:.1}"))]),
+    },
+    // Blockers two weeks running point at something unresolved between people.
+    Rule {
+        id: "persistent_blockers",
+        principle: no::CONFLICT,
+        reason: k::FOCUS_PERSISTENT_BLOCKERS,
+        applies: |s| s.blockers.filter(|b| *b >= 2 && s.blockers_last >= 2).map(|_| vec![]),
+    },
+    Rule {
+        id: "falling_keep_rate",
+        principle: no::ACCOUNTABILITY,
+        reason: k::FOCUS_FALLING_KEEP_RATE,
+        applies: |s| match (s.keep_rate, s.keep_rate_change) {
+            (Some(r), Some(c)) if c <= -0.2 => Some(vec![("before", percent(r - c)), ("after", percent(r))]),
+            _ => None,
+        },
+    },
+    Rule {
+        id: "falling_communication",
+        principle: no::COMMUNICATION,
+        reason: k::FOCUS_FALLING_COMMUNICATION,
+        applies: |s| match (s.mean, s.mean_change) {
+            (Some(m), Some(c)) if c <= -0.5 => Some(vec![("before", format!("{:.1}", m - c)), ("after", format!("{m:.1}"))]),
+            _ => None,
+        },
+    },
+    Rule {
+        id: "many_blockers",
+        principle: no::SHARE_INFORMATION,
+        reason: k::FOCUS_MANY_BLOCKERS,
+        applies: |s| s.blockers.filter(|b| *b >= 3).map(|b| vec![("count", b.to_string())]),
+    },
+    Rule {
+        id: "low_participation",
+        principle: no::COMMON_GOALS,
+        reason: k::FOCUS_LOW_PARTICIPATION,
+        applies: |s| s.participation_rate.filter(|r| *r < 0.5).map(|r| vec![("rate", percent(r))]),
+    },
+    Rule {
+        id: "falling_participation",
+        principle: no::EVALUATE,
+        reason: k::FOCUS_FALLING_PARTICIPATION,
+        applies: |s| match (s.participation_rate, s.participation_counts) {
+            (Some(r), Some((now, before))) if before >= now + 2 && r < 0.8 => {
+                Some(vec![("before", before.to_string()), ("after", now.to_string())])
+            }
+            _ => None,
+        },
+    },
+    Rule {
+        id: "many_overdue",
+        principle: no::AGREEMENTS,
+        reason: k::FOCUS_MANY_OVERDUE,
+        applies: |s| s.overdue.filter(|o| *o >= 3).map(|o| vec![("count", o.to_string())]),
+    },
+];
+
+struct Counted {
+    members: BTreeSet<UserId>,
+    commitment_answers: u32,
+    ratings: Vec<u8>,
+    blockers: u32,
+}
+
+fn count(rows: &WeekRows, away: &BTreeSet<UserId>) -> Counted {
+    Counted {
+        members: rows.checkins.iter().map(|c| c.user).filter(|u| !away.contains(u)).collect(),
+        commitment_answers: rows.checkins.iter().filter(|c| c.kind == CheckinKind::Commitments).count() as u32,
+        ratings: rows.checkins.iter().filter_map(|c| c.rating).collect(),
+        blockers: rows.checkins.iter().filter(|c| c.blocker.is_some()).count() as u32,
+    }
+}
+
+fn keep_rate(outcomes: &[Outcome]) -> Option<f64> {
+    if outcomes.is_empty() {
+        return None;
+    }
+    let score: f64 = outcomes
+        .iter()
+        .map(|o| match o {
+            Outcome::Kept => 1.0,
+            Outcome::Partly => 0.5,
+            Outcome::Missed => 0.0,
+        })
+        .sum();
+    Some(score / outcomes.len() as f64)
+}
+
+fn mean(r: &[u8]) -> f64 {
+    r.iter().map(|x| f64::from(*x)).sum::<f64>() / r.len().max(1) as f64
+}
+
+/// Computes the digest.
+pub fn compute(input: &DigestInput) -> Digest {
+    let this = count(&input.this, &input.away);
+    let last = count(&input.last, &input.away_last);
+    let enough = |n: u32| n >= MIN_ANSWERS;
+
+    let active = input.active.iter().filter(|u| !input.away.contains(u)).count() as u32;
+    let participation = if enough(this.members.len() as u32) {
+        Section::Figures(Participation {
+            checked_in: this.members.len() as u32,
+            active: active.max(this.members.len() as u32),
+            away: input.away.len() as u32,
+            change: this.members.len() as i64 - last.members.len() as i64,
+        })
+    } else {
+        Section::NotEnough
+    };
+
+    let outcomes = &input.this.resolved;
+    let kr = keep_rate(outcomes);
+    let kr_last = keep_rate(&input.last.resolved).filter(|_| enough(last.commitment_answers));
+    let commitments = if enough(this.commitment_answers) {
+        Section::Figures(CommitmentStats {
+            made: input.this.made,
+            kept: outcomes.iter().filter(|o| **o == Outcome::Kept).count() as u32,
+            partly: outcomes.iter().filter(|o| **o == Outcome::Partly).count() as u32,
+            missed: outcomes.iter().filter(|o| **o == Outcome::Missed).count() as u32,
+            keep_rate: kr,
+            keep_rate_change: kr.zip(kr_last).map(|(a, b)| a - b),
+            overdue: input.overdue,
+        })
+    } else {
+        Section::NotEnough
+    };
+
+    let communication = if enough(this.ratings.len() as u32) {
+        let mut distribution = [0u32; 5];
+        for r in &this.ratings {
+            distribution[usize::from(r.clamp(&1, &5) - 1)] += 1;
+        }
+        let m = mean(&this.ratings);
+        Section::Figures(CommunicationStats {
+            answers: this.ratings.len() as u32,
+            mean: m,
+            mean_change: enough(last.ratings.len() as u32).then(|| m - mean(&last.ratings)),
+            distribution,
+        })
+    } else {
+        Section::NotEnough
+    };
+
+    // Quotes only where the section itself has enough answers: otherwise a lone note would
+    // be easy to attribute.
+    let notes = |pick: fn(&CheckinRow) -> Option<&String>, max: usize, shown: bool| -> Vec<String> {
+        if !shown {
+            return Vec::new();
+        }
+        let mut seen = BTreeSet::new();
+        input.this.checkins.iter().rev().filter_map(pick).filter(|n| seen.insert(n.to_lowercase())).take(max).cloned().collect()
+    };
+    let comm_shown = communication.figures().is_some();
+    let commit_shown = commitments.figures().is_some();
+    let went_well = notes(|c| c.went_well.as_ref(), MAX_WENT_WELL, comm_shown);
+    let improve = notes(|c| c.improve.as_ref(), MAX_IMPROVE, comm_shown);
+    let blockers = notes(|c| c.blocker.as_ref(), MAX_BLOCKERS, commit_shown);
+
+    let signals = Signals {
+        participation_rate: participation.figures().map(Participation::rate),
+        participation_counts: participation.figures().map(|p| (p.checked_in, last.members.len() as u32)),
+        keep_rate: commitments.figures().and_then(|c| c.keep_rate),
+        keep_rate_change: commitments.figures().and_then(|c| c.keep_rate_change),
+        overdue: commitments.figures().map(|c| c.overdue),
+        mean: communication.figures().map(|c| c.mean),
+        mean_change: communication.figures().and_then(|c| c.mean_change),
+        blockers: commit_shown.then_some(this.blockers),
+        blockers_last: last.blockers,
+    };
+    let focus = choose_focus(&signals, &input.seen_recently, input.last_focus);
+
+    Digest {
+        week: input.week.map(|w| w.to_string()).unwrap_or_default(),
+        participation,
+        commitments,
+        communication,
+        went_well,
+        improve,
+        blockers,
+        principles_posted: input.posted.clone(),
+        focus,
+    }
+}
+
+/// The first rule that holds; with none, the principle seen least in recent daily posts
+/// (ties: not last week's focus, then the lowest number).
+pub fn choose_focus(s: &Signals, seen: &[u32; COUNT as usize], last_focus: Option<u8>) -> Focus {
+    for rule in RULES {
+        if let Some(args) = (rule.applies)(s) {
+            return Focus { principle: rule.principle, rule: rule.id, reason: rule.reason, args };
+        }
+    }
+    let principle = (1..=COUNT).min_by_key(|p| (seen[usize::from(*p) - 1], Some(*p) == last_focus, *p)).expect("ten principles");
+    Focus { principle, rule: "least_seen", reason: k::FOCUS_LEAST_SEEN, args: vec![] }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(n: u64) -> UserId {
+        UserId(n)
+    }
+
+    fn comm(user: u64, rating: u8) -> CheckinRow {
+        CheckinRow { user: u(user), kind: CheckinKind::Communication, rating: Some(rating), went_well: None, improve: None, blocker: None }
+    }
+
+    fn commit(user: u64, blocker: Option<&str>) -> CheckinRow {
+        CheckinRow {
+            user: u(user),
+            kind: CheckinKind::Commitments,
+            rating: None,
+            went_well: None,
+            improve: None,
+            blocker: blocker.map(str::to_owned),
+        }
+    }
+
+    fn input(this: Vec<CheckinRow>) -> DigestInput {
+        let active = this.iter().map(|c| c.user).collect();
+        DigestInput {
+            week: IsoWeek::parse("2026-W48"),
+            this: WeekRows { checkins: this, ..Default::default() },
+            active,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_empty_week_has_no_figures_and_falls_back_to_the_least_seen_principle() {
+        let d = compute(&DigestInput::default());
+        assert_eq!(d.participation, Section::NotEnough);
+        assert_eq!(d.commitments, Section::NotEnough);
+        assert_eq!(d.communication, Section::NotEnough);
+        assert!(d.went_well.is_empty() && d.blockers.is_empty());
+        assert_eq!(d.focus.rule, "least_seen");
+        assert_eq!(d.focus.principle, 1);
+    }
+
+    #[test]
+    fn a_single_member_never_sees_figures_that_would_reveal_their_answers() {
+        let mut i = input(vec![comm(1, 2), commit(1, Some("waiting on legal"))]);
+        i.this.checkins[0].went_well = Some("the demo".into());
+        let d = compute(&i);
+        assert_eq!(d.participation, Section::NotEnough);
+        assert_eq!(d.communication, Section::NotEnough);
+        assert!(d.went_well.is_empty(), "a lone note would be attributable");
+        assert!(d.blockers.is_empty());
+        // And the rules do not act on the hidden rating of 2.
+        assert_eq!(d.focus.rule, "least_seen");
+    }
+
+    #[test]
+    fn participation_counts_members_out_of_active_ones_without_the_away() {
+        let mut i = input(vec![comm(1, 4), comm(2, 4), comm(3, 4), comm(3, 5)]);
+        i.active = [1, 2, 3, 4, 5, 6].into_iter().map(u).collect();
+        i.away = [u(6)].into_iter().collect();
+        i.last.checkins = vec![comm(1, 4)];
+        let d = compute(&i);
+        let p = d.participation.figures().unwrap();
+        assert_eq!((p.checked_in, p.active, p.away, p.change), (3, 5, 1, 2));
+        assert!((p.rate() - 0.6).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_keep_rate_counts_partly_as_half_and_reports_its_change() {
+        let mut i = input(vec![commit(1, None), commit(2, None), commit(3, None)]);
+        i.this.made = 4;
+        i.this.resolved = vec![Outcome::Kept, Outcome::Partly, Outcome::Missed, Outcome::Kept];
+        i.last.checkins = vec![commit(1, None), commit(2, None), commit(3, None)];
+        i.last.resolved = vec![Outcome::Kept, Outcome::Kept];
+        i.overdue = 2;
+        let d = compute(&i);
+        let c = d.commitments.figures().unwrap();
+        assert_eq!((c.made, c.kept, c.partly, c.missed, c.overdue), (4, 2, 1, 1, 2));
+        assert!((c.keep_rate.unwrap() - 0.625).abs() < 1e-9);
+        assert!((c.keep_rate_change.unwrap() + 0.375).abs() < 1e-9);
+    }
+
+    #[test]
+    fn nothing_resolved_means_no_keep_rate_rather_than_zero() {
+        let d = compute(&input(vec![commit(1, None), commit(2, None), commit(3, None)]));
+        assert_eq!(d.commitments.figures().unwrap().keep_rate, None);
+    }
+
+    #[test]
+    fn communication_has_a_mean_a_change_and_a_distribution() {
+        let mut i = input(vec![comm(1, 5), comm(2, 4), comm(3, 4), comm(4, 1)]);
+        i.last.checkins = vec![comm(1, 5), comm(2, 5), comm(3, 5)];
+        let d = compute(&i);
+        let c = d.communication.figures().unwrap();
+        assert_eq!(c.answers, 4);
+        assert!((c.mean - 3.5).abs() < 1e-9);
+        assert!((c.mean_change.unwrap() + 1.5).abs() < 1e-9);
+        assert_eq!(c.distribution, [1, 0, 0, 2, 1]);
+    }
+
+    #[test]
+    fn a_change_is_not_shown_against_a_week_with_too_few_answers() {
+        let mut i = input(vec![comm(1, 5), comm(2, 4), comm(3, 4)]);
+        i.last.checkins = vec![comm(1, 1)];
+        assert_eq!(compute(&i).communication.figures().unwrap().mean_change, None);
+    }
+
+    #[test]
+    fn notes_are_quoted_newest_first_without_duplicates_and_capped() {
+        let mut rows: Vec<CheckinRow> = (1..=6).map(|n| comm(n, 4)).collect();
+        for (n, r) in rows.iter_mut().enumerate() {
+            r.went_well = Some(format!("note {}", n % 4));
+            r.improve = Some("Same".into());
+        }
+        rows[0].improve = Some("same".into());
+        let d = compute(&input(rows));
+        assert_eq!(d.went_well, vec!["note 1", "note 0", "note 3"]);
+        assert_eq!(d.improve, vec!["Same"]);
+    }
+
+    fn signals() -> Signals {
+        Signals::default()
+    }
+
+    fn rule_for(s: &Signals) -> (&'static str, u8) {
+        let f = choose_focus(s, &[0; 10], None);
+        (f.rule, f.principle)
+    }
+
+    #[test]
+    fn each_focus_rule_fires_on_its_signal() {
+        assert_eq!(rule_for(&Signals { keep_rate: Some(0.5), ..signals() }), ("low_keep_rate", 10));
+        assert_eq!(rule_for(&Signals { mean: Some(2.6), ..signals() }), ("low_communication", 4));
+        assert_eq!(rule_for(&Signals { blockers: Some(2), blockers_last: 3, ..signals() }), ("persistent_blockers", 7));
+        assert_eq!(rule_for(&Signals { keep_rate: Some(0.7), keep_rate_change: Some(-0.25), ..signals() }), ("falling_keep_rate", 10));
+        assert_eq!(rule_for(&Signals { mean: Some(3.4), mean_change: Some(-0.6), ..signals() }), ("falling_communication", 4));
+        assert_eq!(rule_for(&Signals { blockers: Some(4), ..signals() }), ("many_blockers", 6));
+        assert_eq!(rule_for(&Signals { participation_rate: Some(0.4), ..signals() }), ("low_participation", 1));
+        assert_eq!(
+            rule_for(&Signals { participation_rate: Some(0.6), participation_counts: Some((3, 6)), ..signals() }),
+            ("falling_participation", 9)
+        );
+        assert_eq!(rule_for(&Signals { overdue: Some(3), ..signals() }), ("many_overdue", 5));
+    }
+
+    #[test]
+    fn healthy_signals_fire_no_rule() {
+        let s = Signals {
+            participation_rate: Some(0.9),
+            participation_counts: Some((9, 9)),
+            keep_rate: Some(0.8),
+            keep_rate_change: Some(0.1),
+            overdue: Some(1),
+            mean: Some(4.2),
+            mean_change: Some(0.2),
+            blockers: Some(1),
+            blockers_last: 0,
+        };
+        assert_eq!(rule_for(&s).0, "least_seen");
+    }
+
+    #[test]
+    fn rules_are_ordered_by_strength() {
+        // Low keep rate and low communication together: promises first.
+        assert_eq!(rule_for(&Signals { keep_rate: Some(0.3), mean: Some(2.0), ..signals() }).0, "low_keep_rate");
+        let ids: BTreeSet<&str> = RULES.iter().map(|r| r.id).collect();
+        assert_eq!(ids.len(), RULES.len(), "rule ids are unique");
+    }
+
+    #[test]
+    fn the_least_seen_principle_avoids_last_weeks_focus_on_a_tie() {
+        let mut seen = [2u32; 10];
+        seen[6] = 0;
+        assert_eq!(choose_focus(&signals(), &seen, None).principle, 7);
+        let seen = [0u32; 10];
+        assert_eq!(choose_focus(&signals(), &seen, Some(1)).principle, 2);
+    }
+
+    #[test]
+    fn a_week_across_the_year_end_is_named_by_its_iso_week() {
+        let mut i = input(vec![comm(1, 4), comm(2, 4), comm(3, 4)]);
+        i.week = IsoWeek::parse("2026-W53");
+        assert_eq!(compute(&i).week, "2026-W53");
+    }
+
+    #[test]
+    fn the_focus_reason_carries_its_figures() {
+        let f = choose_focus(&Signals { keep_rate: Some(0.4), ..signals() }, &[0; 10], None);
+        assert_eq!(f.args, vec![("rate", "40%".to_string())]);
+    }
+}

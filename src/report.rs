@@ -1,0 +1,215 @@
+//! The weekly digest as readable sections, shared by the Discord embed and the command
+//! line's text, Markdown and JSON.
+
+use serde_json::json;
+
+use crate::domain::digest::{Digest, Section};
+use crate::domain::lang::Lang;
+use crate::domain::text::{neutralize, shorten};
+use crate::prompts::keys as k;
+use crate::prompts::Prompts;
+
+/// Longest quoted note, in characters.
+pub const NOTE_MAX: usize = 200;
+
+/// One section: a heading and its body lines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportSection {
+    /// Heading.
+    pub title: String,
+    /// Body (may hold several lines).
+    pub body: String,
+}
+
+/// The digest laid out: a title, sections, and the focus line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// "Weekly digest · 2026-W48".
+    pub title: String,
+    /// Figures and quotes.
+    pub sections: Vec<ReportSection>,
+    /// "Focus for next week: 10. …".
+    pub focus_title: String,
+    /// Why.
+    pub focus_reason: String,
+    /// The privacy note.
+    pub footer: String,
+}
+
+fn signed(v: f64, decimals: usize) -> String {
+    let sign = if v > 0.0 {
+        "+"
+    } else if v < 0.0 {
+        "−"
+    } else {
+        "±"
+    };
+    format!("{sign}{:.*}", decimals, v.abs())
+}
+
+fn change(p: &Prompts, lang: Lang, v: Option<String>) -> String {
+    match v {
+        Some(v) => p.render(lang, k::DIGEST_CHANGE, &[("value", v)]),
+        None => p.text(lang, k::DIGEST_NO_CHANGE).to_owned(),
+    }
+}
+
+/// A 1–5 distribution as a small bar line: `1★ ▇ 1 · 2★ 0 · …` (bars scaled to 8 blocks).
+pub fn bars(d: &[u32; 5]) -> String {
+    let max = (*d.iter().max().unwrap_or(&0)).max(1);
+    d.iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let blocks = if *n == 0 { 0 } else { ((*n * 8).div_ceil(max)) as usize };
+            format!("{}★ {}{}", i + 1, "█".repeat(blocks), if *n == 0 { "0".to_owned() } else { format!(" {n}") })
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// Lays a digest out in a language. `escape` neutralises member text for Discord or
+/// Markdown (mentions broken, structure escaped); plain text keeps it as typed.
+pub fn layout(p: &Prompts, lang: Lang, d: &Digest, escape: bool) -> Report {
+    let not_enough = || p.text(lang, k::DIGEST_NOT_ENOUGH).to_owned();
+    let quote = |s: &String| {
+        let s = shorten(s.trim(), NOTE_MAX);
+        format!("“{}”", if escape { neutralize(&s) } else { s.replace('\n', " ") })
+    };
+    let mut sections = Vec::new();
+
+    let participation = match &d.participation {
+        Section::Figures(f) => {
+            let mut s = p.render(
+                lang,
+                k::DIGEST_PARTICIPATION_VALUE,
+                &[
+                    ("checked", f.checked_in.to_string()),
+                    ("active", f.active.to_string()),
+                    ("change", change(p, lang, Some(signed(f.change as f64, 0)))),
+                ],
+            );
+            if f.away > 0 {
+                s.push_str(" · ");
+                s.push_str(&p.render(lang, k::DIGEST_AWAY, &[("count", f.away.to_string())]));
+            }
+            s
+        }
+        Section::NotEnough => not_enough(),
+    };
+    sections.push(ReportSection { title: p.text(lang, k::DIGEST_PARTICIPATION).to_owned(), body: participation });
+
+    let commitments = match &d.commitments {
+        Section::Figures(c) => {
+            let rate = c.keep_rate.map(crate::domain::digest::percent).unwrap_or_else(|| "—".into());
+            let mut s = p.render(
+                lang,
+                k::DIGEST_COMMITMENTS_VALUE,
+                &[
+                    ("made", c.made.to_string()),
+                    ("kept", c.kept.to_string()),
+                    ("partly", c.partly.to_string()),
+                    ("missed", c.missed.to_string()),
+                    ("rate", rate),
+                    ("change", change(p, lang, c.keep_rate_change.map(|x| format!("{} pts", signed(x * 100.0, 0))))),
+                ],
+            );
+            if c.overdue > 0 {
+                s.push('\n');
+                s.push_str(&p.render(lang, k::DIGEST_OVERDUE, &[("count", c.overdue.to_string())]));
+            }
+            s
+        }
+        Section::NotEnough => not_enough(),
+    };
+    sections.push(ReportSection { title: p.text(lang, k::DIGEST_COMMITMENTS).to_owned(), body: commitments });
+
+    let communication = match &d.communication {
+        Section::Figures(c) => p.render(
+            lang,
+            k::DIGEST_COMMUNICATION_VALUE,
+            &[
+                ("answers", c.answers.to_string()),
+                ("mean", format!("{:.1}", c.mean)),
+                ("change", change(p, lang, c.mean_change.map(|x| signed(x, 1)))),
+                ("bars", bars(&c.distribution)),
+            ],
+        ),
+        Section::NotEnough => not_enough(),
+    };
+    sections.push(ReportSection { title: p.text(lang, k::DIGEST_COMMUNICATION).to_owned(), body: communication });
+
+    for (key, notes) in [(k::DIGEST_WENT_WELL, &d.went_well), (k::DIGEST_IMPROVE, &d.improve), (k::DIGEST_BLOCKERS, &d.blockers)] {
+        if !notes.is_empty() {
+            let body = notes.iter().map(|n| format!("• {}", quote(n))).collect::<Vec<_>>().join("\n");
+            sections.push(ReportSection { title: p.text(lang, key).to_owned(), body });
+        }
+    }
+
+    let posted = if d.principles_posted.is_empty() {
+        p.text(lang, k::DIGEST_NO_PRINCIPLES).to_owned()
+    } else {
+        d.principles_posted.iter().map(|n| format!("{n}. {}", p.catalog.get(*n).text(lang).title)).collect::<Vec<_>>().join("\n")
+    };
+    sections.push(ReportSection { title: p.text(lang, k::DIGEST_PRINCIPLES).to_owned(), body: posted });
+
+    let focus = &d.focus;
+    let title = p.catalog.get(focus.principle).text(lang).title.clone();
+    let args: Vec<(&str, String)> = focus.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+    Report {
+        title: p.render(lang, k::DIGEST_TITLE, &[("week", d.week.clone())]),
+        sections,
+        focus_title: p.render(lang, k::DIGEST_FOCUS, &[("number", focus.principle.to_string()), ("title", title)]),
+        focus_reason: p.render(lang, focus.reason, &args),
+        footer: p.text(lang, k::DIGEST_FOOTER).to_owned(),
+    }
+}
+
+/// Plain text for the terminal.
+pub fn text(p: &Prompts, lang: Lang, d: &Digest) -> String {
+    let r = layout(p, lang, d, false);
+    let mut out = format!("{}\n{}\n", r.title, "=".repeat(r.title.chars().count()));
+    for s in &r.sections {
+        out.push_str(&format!("\n{}\n{}\n", s.title, s.body));
+    }
+    out.push_str(&format!("\n{}\n{}\n\n{}\n", r.focus_title, r.focus_reason, r.footer));
+    out
+}
+
+/// Markdown (member text escaped so a note cannot forge a heading or a "Focus" line).
+pub fn markdown(p: &Prompts, lang: Lang, d: &Digest) -> String {
+    let r = layout(p, lang, d, true);
+    let mut out = format!("# {}\n", r.title);
+    for s in &r.sections {
+        out.push_str(&format!("\n## {}\n\n{}\n", s.title, s.body.replace('\n', "  \n")));
+    }
+    out.push_str(&format!("\n## {}\n\n{}\n\n_{}_\n", r.focus_title, r.focus_reason, r.footer));
+    out
+}
+
+/// JSON: the figures as numbers, the focus with its rule and reason.
+pub fn json(p: &Prompts, lang: Lang, d: &Digest) -> serde_json::Value {
+    let r = layout(p, lang, d, false);
+    let mut v = serde_json::to_value(d).expect("a digest serialises");
+    v["focus"]["reason"] = json!(r.focus_reason);
+    v["focus"]["title"] = json!(p.catalog.get(d.focus.principle).text(lang).title);
+    v["language"] = json!(lang.code());
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_scale_to_the_largest_count() {
+        assert_eq!(bars(&[0, 0, 1, 4, 2]), "1★ 0 · 2★ 0 · 3★ ██ 1 · 4★ ████████ 4 · 5★ ████ 2");
+        assert_eq!(bars(&[0; 5]), "1★ 0 · 2★ 0 · 3★ 0 · 4★ 0 · 5★ 0");
+    }
+
+    #[test]
+    fn signs_are_explicit() {
+        assert_eq!(signed(2.0, 0), "+2");
+        assert_eq!(signed(-0.55, 1), "−0.6");
+        assert_eq!(signed(0.0, 0), "±0");
+    }
+}

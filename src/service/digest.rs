@@ -1,0 +1,95 @@
+//! The weekly digest: gathering a week's rows and computing it (domain::digest).
+
+use chrono::Duration;
+
+use super::{Result, Service, Session};
+use crate::domain::digest::{compute, Digest, DigestInput};
+use crate::domain::ids::GuildId;
+use crate::domain::refusal::Refusal;
+use crate::domain::time::{IsoWeek, Zone};
+use crate::prompts::keys as k;
+
+/// Parses `/digest week`: `this`, `last` or `YYYY-Www` (in the guild's zone).
+pub fn parse_week(raw: Option<&str>, this_week: IsoWeek) -> std::result::Result<IsoWeek, Refusal> {
+    let s = raw.map(str::trim).unwrap_or("");
+    match crate::domain::text::fold(s).as_str() {
+        "" | "this" | "tuan nay" => Ok(this_week),
+        "last" | "tuan truoc" => Ok(this_week.prev()),
+        _ => IsoWeek::parse(s).ok_or_else(|| Refusal::new(k::ERR_BAD_WEEK).arg("input", s)),
+    }
+}
+
+impl Service {
+    /// The digest of one guild's week, as of now.
+    pub async fn digest_for(&self, guild: GuildId, zone: Zone, week: IsoWeek) -> Result<Digest> {
+        let s = &self.store;
+        let four_back = week.prev().prev().prev();
+        let (this, last, active, active_last, away, away_last) = tokio::try_join!(
+            s.week_rows(guild, week),
+            s.week_rows(guild, week.prev()),
+            s.members_between(guild, four_back, week),
+            s.members_between(guild, four_back.prev(), week.prev()),
+            s.away_in_week(guild, week),
+            s.away_in_week(guild, week.prev()),
+        )?;
+        // Overdue as of the end of that week (or today, for the current week).
+        let reference = self.today(zone).min(week.sunday() + Duration::days(1));
+        let (overdue, posted, seen_recently, last_focus) = tokio::try_join!(
+            s.overdue_count(guild, reference),
+            s.posted_principles(guild, week.monday(), week.sunday()),
+            s.principle_counts(guild, four_back.monday(), week.sunday()),
+            s.last_focus(guild, week),
+        )?;
+        Ok(compute(&DigestInput {
+            week: Some(week),
+            this,
+            last,
+            active,
+            active_last,
+            away,
+            away_last,
+            overdue,
+            posted,
+            seen_recently,
+            last_focus,
+        }))
+    }
+
+    /// `/digest [week]`: for Manage Server or the lead role.
+    pub async fn digest(&self, session: &Session, week: Option<&str>) -> Result<Digest> {
+        let guild = session.require_lead()?;
+        let zone = session.settings.zone;
+        let week = parse_week(week, self.this_week(zone))?;
+        self.digest_for(guild, zone, week).await
+    }
+
+    /// Autocomplete for `/digest week`: this, last and the eight weeks before.
+    pub fn week_choices(&self, session: &Session, partial: &str) -> Vec<String> {
+        let this = self.this_week(session.settings.zone);
+        let mut all = vec!["this".to_owned(), "last".to_owned()];
+        let mut w = this;
+        for _ in 0..10 {
+            all.push(w.to_string());
+            w = w.prev();
+        }
+        let p = partial.trim().to_ascii_lowercase();
+        all.into_iter().filter(|c| c.to_ascii_lowercase().starts_with(&p) || c.to_ascii_lowercase().contains(&p)).take(25).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn week_accepts_this_last_and_iso_weeks_and_refuses_the_rest_with_examples() {
+        let this = IsoWeek::parse("2027-W01").unwrap();
+        assert_eq!(parse_week(None, this).unwrap(), this);
+        assert_eq!(parse_week(Some("this"), this).unwrap(), this);
+        assert_eq!(parse_week(Some("LAST"), this).unwrap().to_string(), "2026-W53");
+        assert_eq!(parse_week(Some("2026-W48"), this).unwrap().to_string(), "2026-W48");
+        let e = parse_week(Some("next month"), this).unwrap_err();
+        assert_eq!(e.key, k::ERR_BAD_WEEK);
+        assert!(parse_week(Some("2025-W53"), this).is_err());
+    }
+}

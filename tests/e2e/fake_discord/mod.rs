@@ -1,0 +1,383 @@
+//! A fake Discord on 127.0.0.1 that speaks the real protocol: REST (axum) and the gateway
+//! (a websocket). The bot under test connects to it exactly as to discord.com, through
+//! `DISCORD_API_URL`. Every request body the bot sends is checked against Discord's OpenAPI
+//! spec and the docs' limits (`validate.rs`); a violation fails the test that caused it
+//! (when the fake is dropped, or at `assert_clean`).
+
+mod gateway;
+pub mod interactions;
+pub mod payloads;
+mod rest;
+pub mod validate;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, Notify};
+
+pub use interactions::Interaction;
+
+/// The bot's token in tests. Tests check it never shows up in logs.
+pub const TOKEN: &str = "MTIwMDAwMDAwMDAwMDAwMDAwMQ.fake.c2VjcmV0LXRva2VuLWRvLW5vdC1sb2c";
+/// The application (and bot user) id, which the token's first part encodes.
+pub const APP_ID: u64 = 1_200_000_000_000_000_001;
+
+/// Permission bits used by the fake.
+pub mod perms {
+    pub const ADMINISTRATOR: u64 = 1 << 3;
+    pub const MANAGE_GUILD: u64 = 1 << 5;
+    pub const VIEW_CHANNEL: u64 = 1 << 10;
+    pub const SEND_MESSAGES: u64 = 1 << 11;
+    pub const EMBED_LINKS: u64 = 1 << 14;
+    pub const ATTACH_FILES: u64 = 1 << 15;
+    pub const READ_HISTORY: u64 = 1 << 16;
+    pub const USE_COMMANDS: u64 = 1 << 31;
+    /// What a plain member has in a channel.
+    pub const MEMBER: u64 = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_HISTORY | USE_COMMANDS;
+    /// A member with Manage Server.
+    pub const MANAGER: u64 = MEMBER | MANAGE_GUILD;
+}
+
+/// A guild the fake serves in READY / GUILD_CREATE.
+#[derive(Clone, Debug)]
+pub struct GuildSpec {
+    /// Guild id; also the @everyone role id.
+    pub id: u64,
+    /// Text channels: (id, name, permission bits denied to @everyone).
+    pub channels: Vec<(u64, String, u64)>,
+    /// Extra roles: (id, name).
+    pub roles: Vec<(u64, String)>,
+}
+
+impl GuildSpec {
+    /// A guild with one channel `general` (id = guild id + 1) the bot can post in.
+    pub fn new(id: u64) -> Self {
+        Self { id, channels: vec![(id + 1, "general".into(), 0)], roles: Vec::new() }
+    }
+
+    /// Adds a channel the bot can post in.
+    pub fn channel(mut self, id: u64, name: &str) -> Self {
+        self.channels.push((id, name.into(), 0));
+        self
+    }
+
+    /// Adds a channel where @everyone (the bot included) may not send messages.
+    pub fn read_only_channel(mut self, id: u64, name: &str) -> Self {
+        self.channels.push((id, name.into(), perms::SEND_MESSAGES));
+        self
+    }
+
+    /// Adds a role.
+    pub fn role(mut self, id: u64, name: &str) -> Self {
+        self.roles.push((id, name.into()));
+        self
+    }
+
+    /// The GUILD_CREATE payload.
+    pub fn payload(&self) -> Value {
+        let mut roles = vec![payloads::role(self.id, "@everyone", perms::MEMBER, 0)];
+        roles.extend(self.roles.iter().enumerate().map(|(i, (id, name))| payloads::role(*id, name, perms::MEMBER, i as u64 + 1)));
+        let channels = self.channels.iter().map(|(id, name, deny)| payloads::text_channel(*id, self.id, name, *deny)).collect();
+        let members = vec![payloads::member(APP_ID, "partner-coach", &[], None, true)];
+        payloads::guild(self.id, &format!("Team {}", self.id), 1, roles, channels, members)
+    }
+}
+
+/// One request the bot made.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    /// HTTP method.
+    pub method: String,
+    /// Path (without the query).
+    pub path: String,
+    /// JSON body (for multipart, the `payload_json` part), or null.
+    pub body: Value,
+    /// Files attached (multipart): (file name, contents).
+    pub files: Vec<(String, Vec<u8>)>,
+    /// Status the fake answered.
+    pub status: u16,
+}
+
+/// A fault to inject on matching requests.
+#[derive(Clone, Debug)]
+pub struct Fault {
+    method: String,
+    path_contains: String,
+    status: u16,
+    retry_after: f64,
+    remaining: usize,
+}
+
+/// A message created in a channel (or DM).
+#[derive(Clone, Debug)]
+pub struct StoredMessage {
+    /// Message id.
+    pub id: u64,
+    /// Channel id.
+    pub channel_id: u64,
+    /// The body the bot sent.
+    pub body: Value,
+}
+
+/// State of one interaction sent to the bot.
+#[derive(Clone, Debug)]
+pub struct InteractionState {
+    pub id: u64,
+    pub kind: u8,
+    pub sent_at: Instant,
+    /// Callback bodies accepted (at most one) and refused.
+    pub callbacks: Vec<Value>,
+    pub callback_files: Vec<(String, Vec<u8>)>,
+    pub callback_at: Option<Instant>,
+    pub followups: Vec<Value>,
+    pub edits: Vec<Value>,
+}
+
+pub(crate) enum WsCmd {
+    Send(String),
+    /// Drop the TCP connection without a close frame, as a network failure would.
+    Drop,
+}
+
+#[derive(Default)]
+pub(crate) struct Inner {
+    pub requests: Vec<Recorded>,
+    pub violations: Vec<String>,
+    pub interactions: HashMap<String, InteractionState>,
+    pub messages: Vec<StoredMessage>,
+    pub commands: Vec<Value>,
+    pub command_puts: usize,
+    pub faults: Vec<Fault>,
+    pub guilds: Vec<GuildSpec>,
+    pub deleted_channels: HashSet<u64>,
+    pub closed_dms: HashSet<u64>,
+    pub dm_channels: HashMap<u64, u64>,
+    pub nonces: HashMap<(u64, String), Value>,
+    pub counter: u64,
+    // Gateway.
+    pub conn: Option<(u64, mpsc::UnboundedSender<WsCmd>)>,
+    pub conn_counter: u64,
+    pub session_id: Option<String>,
+    pub seq: u64,
+    pub log: Vec<(u64, String)>,
+    pub identifies: usize,
+    pub resumes: usize,
+}
+
+pub(crate) struct Shared {
+    pub inner: Mutex<Inner>,
+    pub changed: Notify,
+    pub validator: validate::Validator,
+    pub gateway_url: String,
+    pub callback_deadline: Duration,
+}
+
+impl Shared {
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn next_id(&self) -> u64 {
+        let mut i = self.lock();
+        i.counter += 1;
+        payloads::snowflake(i.counter)
+    }
+
+    /// Sends a gateway event (or queues it for replay after a resume).
+    pub fn dispatch(&self, t: &str, d: Value) {
+        let mut i = self.lock();
+        i.seq += 1;
+        let text = json!({ "op": 0, "t": t, "s": i.seq, "d": d }).to_string();
+        let seq = i.seq;
+        i.log.push((seq, text.clone()));
+        if let Some((_, tx)) = &i.conn {
+            let _ = tx.send(WsCmd::Send(text));
+        }
+    }
+}
+
+/// The fake Discord. Dropping it shuts its servers down and fails the test if the bot sent
+/// an invalid request.
+pub struct FakeDiscord {
+    shared: Arc<Shared>,
+    base_url: String,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// How long helpers wait for the bot before failing a test.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+impl FakeDiscord {
+    /// Starts REST and gateway servers on ports the OS picks.
+    pub async fn start(guilds: Vec<GuildSpec>) -> Self {
+        let rest = TcpListener::bind("127.0.0.1:0").await.expect("bind REST");
+        let ws = TcpListener::bind("127.0.0.1:0").await.expect("bind gateway");
+        let base_url = format!("http://{}", rest.local_addr().unwrap());
+        let gateway_url = format!("ws://{}", ws.local_addr().unwrap());
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner { guilds, ..Default::default() }),
+            changed: Notify::new(),
+            validator: validate::Validator::new(include_str!("../../data/discord-openapi.json")),
+            gateway_url,
+            callback_deadline: Duration::from_secs(3),
+        });
+        let tasks = vec![tokio::spawn(rest::serve(rest, shared.clone())), tokio::spawn(gateway::serve(ws, shared.clone()))];
+        Self { shared, base_url, tasks }
+    }
+
+    /// The value for `DISCORD_API_URL`.
+    pub fn api_url(&self) -> String {
+        self.base_url.clone()
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Waits until `f` returns `Some`, re-checking on every change; panics after [`WAIT`].
+    pub async fn wait_for<T>(&self, what: &str, mut f: impl FnMut(&Inner) -> Option<T>) -> T {
+        self.wait_for_within(what, WAIT, &mut f).await
+    }
+
+    /// As [`Self::wait_for`] with a custom timeout.
+    pub async fn wait_for_within<T>(&self, what: &str, timeout: Duration, f: &mut impl FnMut(&Inner) -> Option<T>) -> T {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let notified = self.shared.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(t) = f(&self.shared.lock()) {
+                return t;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || tokio::time::timeout(left, notified).await.is_err() {
+                panic!("timed out after {timeout:?} waiting for {what}");
+            }
+        }
+    }
+
+    /// Waits until the bot has identified and registered its commands.
+    pub async fn wait_ready(&self) {
+        self.wait_for("command registration", |i| (i.command_puts > 0 && i.conn.is_some()).then_some(())).await;
+    }
+
+    /// The commands the bot registered last.
+    pub fn commands(&self) -> Vec<Value> {
+        self.shared.lock().commands.clone()
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// Messages created in a channel, oldest first.
+    pub fn messages_in(&self, channel: u64) -> Vec<StoredMessage> {
+        self.shared.lock().messages.iter().filter(|m| m.channel_id == channel).cloned().collect()
+    }
+
+    /// DMs sent to a user, oldest first.
+    pub fn dms_to(&self, user: u64) -> Vec<StoredMessage> {
+        let i = self.shared.lock();
+        match i.dm_channels.get(&user) {
+            Some(ch) => i.messages.iter().filter(|m| m.channel_id == *ch).cloned().collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Waits until a channel holds at least `n` messages.
+    pub async fn wait_for_messages(&self, channel: u64, n: usize) -> Vec<StoredMessage> {
+        self.wait_for(&format!("{n} message(s) in channel {channel}"), |i| {
+            let msgs: Vec<_> = i.messages.iter().filter(|m| m.channel_id == channel).cloned().collect();
+            (msgs.len() >= n).then_some(msgs)
+        })
+        .await
+    }
+
+    /// The next `n` requests matching `method` and a path fragment answer `status` (429
+    /// carries `retry_after` in the body and the `Retry-After` header).
+    pub fn fail_next(&self, method: &str, path_contains: &str, n: usize, status: u16, retry_after: f64) {
+        self.shared.lock().faults.push(Fault {
+            method: method.into(),
+            path_contains: path_contains.into(),
+            status,
+            retry_after,
+            remaining: n,
+        });
+    }
+
+    /// The channel is gone: posts to it answer 404 Unknown Channel.
+    pub fn delete_channel(&self, channel: u64) {
+        self.shared.lock().deleted_channels.insert(channel);
+    }
+
+    /// The user does not accept DMs from the bot: messages answer 403 code 50007.
+    pub fn close_dms(&self, user: u64) {
+        self.shared.lock().closed_dms.insert(user);
+    }
+
+    /// Drops the gateway connection as a network failure would; the bot must resume.
+    pub fn drop_gateway(&self) {
+        let i = self.shared.lock();
+        if let Some((_, tx)) = &i.conn {
+            let _ = tx.send(WsCmd::Drop);
+        }
+    }
+
+    /// How many IDENTIFYs and RESUMEs the bot sent.
+    pub fn sessions(&self) -> (usize, usize) {
+        let i = self.shared.lock();
+        (i.identifies, i.resumes)
+    }
+
+    /// Waits for the bot to resume after [`Self::drop_gateway`].
+    pub async fn wait_resumed(&self, before: usize) {
+        self.wait_for("a RESUME", |i| (i.resumes > before && i.conn.is_some()).then_some(())).await;
+    }
+
+    /// Sends GUILD_CREATE for a new guild.
+    pub fn add_guild(&self, spec: GuildSpec) {
+        let payload = spec.payload();
+        self.shared.lock().guilds.push(spec);
+        self.shared.dispatch("GUILD_CREATE", payload);
+    }
+
+    /// Sends GUILD_DELETE: the bot was removed from the guild.
+    pub fn remove_guild(&self, guild: u64) {
+        self.shared.lock().guilds.retain(|g| g.id != guild);
+        self.shared.dispatch("GUILD_DELETE", json!({ "id": guild.to_string() }));
+    }
+
+    /// Invalid requests the bot sent so far.
+    pub fn violations(&self) -> Vec<String> {
+        self.shared.lock().violations.clone()
+    }
+
+    /// Forgets recorded violations (for the test that sends one on purpose).
+    pub fn clear_violations(&self) {
+        self.shared.lock().violations.clear();
+    }
+
+    /// Fails the test if the bot sent an invalid request.
+    pub fn assert_clean(&self) {
+        let v = self.violations();
+        assert!(v.is_empty(), "the bot sent {} invalid request(s):\n{}", v.len(), v.join("\n"));
+    }
+}
+
+impl Drop for FakeDiscord {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        if let Some((_, tx)) = self.shared.lock().conn.take() {
+            let _ = tx.send(WsCmd::Drop);
+        }
+        if !std::thread::panicking() {
+            self.assert_clean();
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! The JSON the fake sends: complete objects as Discord sends them, with every field
+//! serenity 0.12.5 requires (a payload serenity cannot parse is dropped silently, so a
+//! missing field would look like a bot that ignores an interaction). `payloads_parse` in
+//! `tests` checks each builder against serenity's own types.
+
+use serde_json::{json, Value};
+
+/// Discord's epoch-relative snowflake for "now-ish", unique per call.
+pub fn snowflake(counter: u64) -> u64 {
+    // 2026-01-01 in Discord epoch ms, shifted into the timestamp bits.
+    (1_767_225_600_000u64 - 1_420_070_400_000) << 22 | (counter & 0x3F_FFFF)
+}
+
+pub const TIMESTAMP: &str = "2026-11-27T09:00:00.000000+00:00";
+
+/// A user object.
+pub fn user(id: u64, name: &str, bot: bool) -> Value {
+    json!({
+        "id": id.to_string(),
+        "username": name,
+        "discriminator": "0",
+        "global_name": name,
+        "avatar": null,
+        "bot": bot,
+        "public_flags": 0,
+        "flags": 0
+    })
+}
+
+/// A guild member object (as in GUILD_CREATE and interactions).
+pub fn member(user_id: u64, name: &str, roles: &[u64], permissions: Option<u64>, bot: bool) -> Value {
+    let mut m = json!({
+        "user": user(user_id, name, bot),
+        "roles": roles.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+        "joined_at": "2025-03-13T19:19:14.040000+00:00",
+        "premium_since": null,
+        "deaf": false,
+        "mute": false,
+        "flags": 0,
+        "pending": false,
+        "nick": null,
+        "avatar": null,
+        "communication_disabled_until": null
+    });
+    if let Some(p) = permissions {
+        m["permissions"] = json!(p.to_string());
+    }
+    m
+}
+
+/// A role object.
+pub fn role(id: u64, name: &str, permissions: u64, position: u64) -> Value {
+    json!({
+        "id": id.to_string(),
+        "name": name,
+        "color": 0,
+        "colors": { "primary_color": 0, "secondary_color": null, "tertiary_color": null },
+        "hoist": false,
+        "icon": null,
+        "unicode_emoji": null,
+        "position": position,
+        "permissions": permissions.to_string(),
+        "managed": false,
+        "mentionable": false,
+        "flags": 0
+    })
+}
+
+/// A guild text channel. `deny_everyone` denies those permission bits to @everyone.
+pub fn text_channel(id: u64, guild_id: u64, name: &str, deny_everyone: u64) -> Value {
+    let overwrites = if deny_everyone == 0 {
+        json!([])
+    } else {
+        json!([{ "id": guild_id.to_string(), "type": 0, "allow": "0", "deny": deny_everyone.to_string() }])
+    };
+    json!({
+        "id": id.to_string(),
+        "type": 0,
+        "guild_id": guild_id.to_string(),
+        "name": name,
+        "position": 0,
+        "permission_overwrites": overwrites,
+        "nsfw": false,
+        "topic": null,
+        "last_message_id": null,
+        "rate_limit_per_user": 0,
+        "parent_id": null,
+        "flags": 0
+    })
+}
+
+/// The channel object serenity expects inside an interaction (partial, with permissions).
+pub fn interaction_channel(id: u64, guild_id: u64) -> Value {
+    json!({
+        "flags": 0,
+        "guild_id": guild_id.to_string(),
+        "id": id.to_string(),
+        "last_message_id": null,
+        "name": "general",
+        "nsfw": false,
+        "parent_id": null,
+        "permissions": "2147483647",
+        "position": 0,
+        "rate_limit_per_user": 0,
+        "topic": null,
+        "type": 0
+    })
+}
+
+/// A full guild for GUILD_CREATE.
+pub fn guild(id: u64, name: &str, owner: u64, roles: Vec<Value>, channels: Vec<Value>, members: Vec<Value>) -> Value {
+    let member_count = members.len();
+    json!({
+        "id": id.to_string(),
+        "name": name,
+        "icon": null,
+        "icon_hash": null,
+        "splash": null,
+        "discovery_splash": null,
+        "owner_id": owner.to_string(),
+        "afk_channel_id": null,
+        "afk_timeout": 300,
+        "widget_enabled": false,
+        "widget_channel_id": null,
+        "verification_level": 0,
+        "default_message_notifications": 0,
+        "explicit_content_filter": 0,
+        "roles": roles,
+        "emojis": [],
+        "features": [],
+        "mfa_level": 0,
+        "application_id": null,
+        "system_channel_id": null,
+        "system_channel_flags": 0,
+        "rules_channel_id": null,
+        "max_presences": null,
+        "max_members": 500000,
+        "vanity_url_code": null,
+        "description": null,
+        "banner": null,
+        "premium_tier": 0,
+        "premium_subscription_count": 0,
+        "preferred_locale": "en-US",
+        "public_updates_channel_id": null,
+        "max_video_channel_users": 25,
+        "max_stage_video_channel_users": 50,
+        "nsfw_level": 0,
+        "stickers": [],
+        "premium_progress_bar_enabled": false,
+        "safety_alerts_channel_id": null,
+        "joined_at": "2025-01-01T00:00:00.000000+00:00",
+        "large": false,
+        "unavailable": false,
+        "member_count": member_count,
+        "voice_states": [],
+        "members": members,
+        "channels": channels,
+        "threads": [],
+        "presences": [],
+        "stage_instances": [],
+        "guild_scheduled_events": [],
+        "incidents_data": null
+    })
+}
+
+/// A message object, as returned by create-message and webhook executions.
+pub fn message(id: u64, channel_id: u64, author: Value, body: &Value, guild_id: Option<u64>, webhook_app: Option<u64>) -> Value {
+    let mut m = json!({
+        "id": id.to_string(),
+        "channel_id": channel_id.to_string(),
+        "author": author,
+        "content": body.get("content").cloned().unwrap_or(json!("")),
+        "timestamp": TIMESTAMP,
+        "edited_timestamp": null,
+        "tts": false,
+        "mention_everyone": false,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": body.get("embeds").cloned().unwrap_or(json!([])),
+        "components": body.get("components").cloned().unwrap_or(json!([])),
+        "pinned": false,
+        "type": 0,
+        "flags": body.get("flags").cloned().unwrap_or(json!(0))
+    });
+    if let Some(n) = body.get("nonce") {
+        m["nonce"] = n.clone();
+    }
+    if let Some(g) = guild_id {
+        m["guild_id"] = json!(g.to_string());
+    }
+    if let Some(app) = webhook_app {
+        m["webhook_id"] = json!(app.to_string());
+        m["application_id"] = json!(app.to_string());
+    }
+    m
+}
+
+/// A DM channel object.
+pub fn dm_channel(id: u64, recipient: Value) -> Value {
+    json!({ "id": id.to_string(), "type": 1, "last_message_id": null, "flags": 0, "recipients": [recipient] })
+}
+
+/// The application object of GET /oauth2/applications/@me.
+pub fn application(app_id: u64, owner: Value) -> Value {
+    json!({
+        "id": app_id.to_string(),
+        "name": "partner-coach-test",
+        "icon": null,
+        "description": "",
+        "rpc_origins": [],
+        "bot_public": true,
+        "bot_require_code_grant": false,
+        "owner": owner,
+        "verify_key": "0000000000000000000000000000000000000000000000000000000000000000",
+        "team": null,
+        "flags": 0,
+        "approximate_guild_count": 1
+    })
+}
+
+/// One registered command, echoed back with ids as Discord does.
+pub fn registered_command(cmd: &Value, id: u64, app_id: u64, guild_id: Option<u64>) -> Value {
+    let mut c = cmd.clone();
+    c["id"] = json!(id.to_string());
+    c["application_id"] = json!(app_id.to_string());
+    c["version"] = json!(id.to_string());
+    if c.get("type").is_none() {
+        c["type"] = json!(1);
+    }
+    if c.get("default_member_permissions").is_none() {
+        c["default_member_permissions"] = Value::Null;
+    }
+    if let Some(g) = guild_id {
+        c["guild_id"] = json!(g.to_string());
+    }
+    c
+}
+
+/// READY for a session.
+pub fn ready(bot: Value, app_id: u64, session_id: &str, resume_url: &str, guild_ids: &[u64]) -> Value {
+    json!({
+        "v": 10,
+        "user": bot,
+        "guilds": guild_ids.iter().map(|g| json!({ "id": g.to_string(), "unavailable": true })).collect::<Vec<_>>(),
+        "session_id": session_id,
+        "resume_gateway_url": resume_url,
+        "shard": [0, 1],
+        "application": { "id": app_id.to_string(), "flags": 0 }
+    })
+}
