@@ -88,6 +88,26 @@ pub fn refusal_text(service: &Service, lang: Lang, r: &Refusal) -> String {
     service.prompts.render(lang, r.key, &args)
 }
 
+/// A refusal as a reply: its text, and when the member's own text does not fit in one
+/// message (a 5,000-character note), that text as an attached file, so nothing typed is lost.
+pub fn refusal_reply(service: &Service, lang: Lang, r: &Refusal) -> (String, Option<serenity::CreateAttachment>) {
+    let text = refusal_text(service, lang, r);
+    if text.chars().count() <= 2000 {
+        return (text, None);
+    }
+    let Some((_, typed)) = r.args.iter().find(|(k, _)| *k == "text") else { return (fit_content(text), None) };
+    let mut short = r.clone();
+    for (k, v) in &mut short.args {
+        if *k == "text" {
+            *v = service.prompts.render(lang, k::ERR_TEXT_ATTACHED, &[("file", TYPED_TEXT_FILE.into())]);
+        }
+    }
+    (fit_content(refusal_text(service, lang, &short)), Some(serenity::CreateAttachment::bytes(typed.clone().into_bytes(), TYPED_TEXT_FILE)))
+}
+
+/// The file name of a member's text given back with a refusal.
+pub const TYPED_TEXT_FILE: &str = "your-text.txt";
+
 /// poise's error hook: refusals are answered ephemerally and logged at info; anything else
 /// gets a short apology and a full log with the cause chain.
 pub async fn on_error(err: poise::FrameworkError<'_, Data, Error>) {
@@ -99,17 +119,21 @@ pub async fn on_error(err: poise::FrameworkError<'_, Data, Error>) {
                 Ok(s) => s.lang,
                 Err(_) => Lang::from_locale(&caller.locale),
             };
-            let text = match &error {
+            let (text, file) = match &error {
                 ServiceError::Refused(r) => {
-                    info!(command = %ctx.command().qualified_name, user = %caller.user, refusal = %r, "refused");
-                    refusal_text(service, lang, r)
+                    info!(command = %ctx.command().qualified_name, user = %caller.user, refusal = %r.key.0, "refused");
+                    refusal_reply(service, lang, r)
                 }
                 ServiceError::Unexpected(e) => {
                     error!(command = %ctx.command().qualified_name, user = %caller.user, error = ?e, "command failed");
-                    service.prompts.text(lang, k::ERR_GENERIC).to_owned()
+                    (service.prompts.text(lang, k::ERR_GENERIC).to_owned(), None)
                 }
             };
-            if let Err(e) = reply_text(ctx, text).await {
+            let mut reply = poise::CreateReply::default().content(text).ephemeral(true).allowed_mentions(no_pings());
+            if let Some(f) = file {
+                reply = reply.attachment(f);
+            }
+            if let Err(e) = ctx.send(reply).await {
                 error!(error = ?e, "could not send the error reply");
             }
         }

@@ -8,7 +8,7 @@ use serenity::{
 };
 use tracing::{error, info};
 
-use super::context::{caller_from, no_pings, refusal_text, Data};
+use super::context::{caller_from, no_pings, refusal_reply, Data};
 use super::render;
 use crate::domain::checkin::{Outcome, COMMITMENT_LIMIT, NOTE_LIMIT};
 use crate::domain::ids::UserId;
@@ -125,8 +125,15 @@ async fn submit_commitment_modal(ctx: &serenity::Context, data: &Data, m: &seren
             respond_text(ctx, m, service.prompts.text(session.lang, k::ERR_GENERIC).to_owned()).await;
         }
         Err(ServiceError::Refused(r)) => {
-            info!(user = %caller.user, refusal = %r, "modal submit refused");
-            respond_text(ctx, m, refusal_text(service, session.lang, &r)).await;
+            info!(user = %caller.user, refusal = %r.key.0, "modal submit refused");
+            let (text, file) = refusal_reply(service, session.lang, &r);
+            let mut msg = CreateInteractionResponseMessage::new().content(text).ephemeral(true).allowed_mentions(no_pings());
+            if let Some(f) = file {
+                msg = msg.add_file(f);
+            }
+            if let Err(e) = m.create_response(&ctx.http, CreateInteractionResponse::Message(msg)).await {
+                error!(error = ?e, "modal submit: could not answer");
+            }
         }
         Err(ServiceError::Unexpected(e)) => {
             error!(user = %caller.user, error = ?e, "modal submit failed");

@@ -21,6 +21,7 @@ keys! {
     // Errors and refusals.
     ERR_GENERIC = "err.generic";
     ERR_TOO_LONG = "err.too_long";
+    ERR_TEXT_ATTACHED = "err.text_attached";
     ERR_BAD_TIME = "err.bad_time";
     ERR_BAD_ZONE = "err.bad_zone";
     ERR_BAD_DUE = "err.bad_due";
@@ -39,7 +40,6 @@ keys! {
     ERR_NOT_LEAD = "err.not_lead";
     ERR_CHANNEL = "err.channel";
     ERR_NOTHING_TO_RESOLVE = "err.nothing_to_resolve";
-    ERR_KEPT_WITHOUT_OPEN = "err.kept_without_open";
     ERR_FORGET_NOT_YOURS = "err.forget_not_yours";
     ERR_FORGET_EXPIRED = "err.forget_expired";
     ERR_REMIND_NEEDS_BOTH = "err.remind_needs_both";

@@ -143,3 +143,11 @@ fn init_test_logging() {
         let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).with_test_writer().try_init();
     }
 }
+
+impl TestApp {
+    /// The test clock's current instant.
+    pub fn clock_now(&self) -> DateTime<Utc> {
+        use partner_coach::clock::Clock;
+        self.clock.now()
+    }
+}

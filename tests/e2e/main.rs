@@ -10,4 +10,6 @@ mod fake_discord;
 #[allow(dead_code)]
 mod helpers;
 
+mod checkins;
 mod foundation;
+mod principles;
