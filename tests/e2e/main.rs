@@ -11,5 +11,7 @@ mod fake_discord;
 mod helpers;
 
 mod checkins;
+mod daily;
+mod digest;
 mod foundation;
 mod principles;
