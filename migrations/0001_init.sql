@@ -115,6 +115,8 @@ CREATE TABLE members (
     timezone     TEXT,                 -- NULL: the guild's zone
     remind_day   TEXT CHECK (remind_day IN ('mon','tue','wed','thu','fri','sat','sun')),
     remind_time  TEXT,
+    -- The language of the member's reminder DMs (their Discord locale when they turned it on).
+    lang         TEXT CHECK (lang IN ('en', 'vi')),
     created_at   INTEGER NOT NULL,
     updated_at   INTEGER NOT NULL,
     PRIMARY KEY (guild_id, user_id)

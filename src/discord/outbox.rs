@@ -102,14 +102,20 @@ impl RestOutbox {
     }
 
     fn body(&self, post: &Post, nonce: &str) -> serde_json::Value {
-        let embed = render::post(&self.prompts, post, self.cache.as_deref());
-        json!({
-            "embeds": [embed],
+        let body = render::post(&self.prompts, post, self.cache.as_deref());
+        let mut v = json!({
             // Posts can quote member text (digest notes): never ping anyone.
             "allowed_mentions": { "parse": [] },
             "nonce": nonce,
             "enforce_nonce": true,
-        })
+        });
+        if let Some(c) = body.content {
+            v["content"] = json!(c);
+        }
+        if let Some(e) = body.embed {
+            v["embeds"] = json!([e]);
+        }
+        v
     }
 }
 

@@ -104,8 +104,30 @@ pub fn tip(p: &Prompts, lang: Lang, v: TipView) -> CreateEmbed {
     footer(e, t(p, lang, k::TIP_FOOTER, &[("number", v.number.to_string())]))
 }
 
-/// A scheduled post as an embed.
-pub fn post(p: &Prompts, post: &Post, _cache: Option<&serenity::Cache>) -> CreateEmbed {
+/// A scheduled post: message content and/or one embed.
+pub struct PostBody {
+    /// Plain text.
+    pub content: Option<String>,
+    /// The embed.
+    pub embed: Option<CreateEmbed>,
+}
+
+/// Renders a scheduled post. The cache (when there is one) gives a reminder the guild's name.
+pub fn post(p: &Prompts, post: &Post, cache: Option<&serenity::Cache>) -> PostBody {
+    match post {
+        Post::Reminder { lang, guild, principle } => {
+            let name = cache
+                .and_then(|c| c.guild(serenity::GuildId::new(guild.get().max(1))).map(|g| g.name.clone()))
+                .unwrap_or_else(|| format!("server {guild}"));
+            let title = p.catalog.get(*principle).text(*lang).title.clone();
+            let text = t(p, *lang, k::REMIND_DM, &[("guild", neutralize(&name)), ("number", principle.to_string()), ("title", title)]);
+            PostBody { content: Some(shorten(&text, 2000)), embed: None }
+        }
+        other => PostBody { content: None, embed: Some(post_embed(p, other)) },
+    }
+}
+
+fn post_embed(p: &Prompts, post: &Post) -> CreateEmbed {
     match post {
         Post::Daily { lang, principle, tip, question, date } => {
             let lang = *lang;
@@ -118,6 +140,7 @@ pub fn post(p: &Prompts, post: &Post, _cache: Option<&serenity::Cache>) -> Creat
             footer(e, t(p, lang, k::PRINCIPLE_TODAY_FOOTER, &[("date", date.to_string())]))
         }
         Post::Digest { lang, digest: d } => digest(p, *lang, d),
+        Post::Reminder { .. } => unreachable!("reminders are plain text"),
     }
 }
 

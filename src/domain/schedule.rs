@@ -201,6 +201,21 @@ mod tests {
     }
 
     #[test]
+    fn a_weekly_reminder_keeps_its_local_time_across_dst_in_the_members_zone() {
+        // A Sunday 02:30 reminder in Berlin: the gap on 2026-03-29 moves it to 03:00 CEST,
+        // and the week after it is 02:30 CEST again.
+        let r = Recurrence::Weekly { day: Weekday::Sun, time: t("02:30") };
+        let gap = r.next_after(Berlin, utc("2026-03-28T12:00:00Z"));
+        assert_eq!((gap.date, gap.at), (d("2026-03-29"), utc("2026-03-29T01:00:00Z")));
+        let next = r.next_after(Berlin, gap.at);
+        assert_eq!((next.date, next.at), (d("2026-04-05"), utc("2026-04-05T00:30:00Z")));
+        // In New York, a Monday 09:00 reminder moves from 14:00 to 13:00 UTC across 8 March.
+        let r = Recurrence::Weekly { day: Weekday::Mon, time: t("09:00") };
+        assert_eq!(r.next_after(New_York, utc("2026-03-01T00:00:00Z")).at, utc("2026-03-02T14:00:00Z"));
+        assert_eq!(r.next_after(New_York, utc("2026-03-03T00:00:00Z")).at, utc("2026-03-09T13:00:00Z"));
+    }
+
+    #[test]
     fn a_digest_covers_its_own_week_from_friday_and_the_last_week_before() {
         assert_eq!(digest_week(d("2026-11-27")).to_string(), "2026-W48"); // Fri
         assert_eq!(digest_week(d("2026-11-29")).to_string(), "2026-W48"); // Sun

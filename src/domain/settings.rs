@@ -108,4 +108,6 @@ pub struct MemberSettings {
     pub zone: Option<Zone>,
     /// Their reminder, if on.
     pub reminder: Option<Reminder>,
+    /// The language of their reminders.
+    pub lang: Option<Lang>,
 }

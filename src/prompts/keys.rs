@@ -42,7 +42,6 @@ keys! {
     ERR_NOTHING_TO_RESOLVE = "err.nothing_to_resolve";
     ERR_FORGET_NOT_YOURS = "err.forget_not_yours";
     ERR_FORGET_EXPIRED = "err.forget_expired";
-    ERR_REMIND_NEEDS_BOTH = "err.remind_needs_both";
 
     // /help
     HELP_TITLE = "help.title";

@@ -3,6 +3,7 @@
 
 mod checkins;
 mod digest;
+mod members;
 mod principles;
 mod scheduler;
 mod setup;
@@ -24,6 +25,7 @@ use crate::storage::Store;
 
 pub use checkins::*;
 pub use digest::*;
+pub use members::*;
 pub use principles::*;
 pub use scheduler::*;
 pub use setup::*;

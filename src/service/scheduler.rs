@@ -45,6 +45,15 @@ pub enum Post {
         /// The local date it is for.
         date: NaiveDate,
     },
+    /// A member's weekly reminder DM.
+    Reminder {
+        /// Language.
+        lang: Lang,
+        /// The guild it is about.
+        guild: GuildId,
+        /// The week's principle (today's in the guild).
+        principle: u8,
+    },
     /// The weekly digest.
     Digest {
         /// Language.
@@ -159,11 +168,7 @@ impl Service {
             JobKind::Daily => self.run_daily(job, outbox, now).await,
             JobKind::Retention => self.run_retention(job, now).await,
             JobKind::Digest => self.run_digest(job, outbox, now).await,
-            JobKind::Reminder => {
-                warn!(kind = job.key.kind.as_str(), "job kind not handled by this version; dropping it");
-                self.store.delete_job(job.key).await?;
-                Ok(JobResult::Nothing)
-            }
+            JobKind::Reminder => self.run_reminder(job, outbox, now).await,
         }
     }
 
@@ -222,6 +227,52 @@ impl Service {
         let post = Post::Digest { lang: settings.language.unwrap_or(Lang::En), digest: Box::new(digest) };
         self.deliver(job, &period, period_date, Destination::Channel(setup.channel), &post, Some(focus), rec, settings.zone.0, outbox, now)
             .await
+    }
+
+    /// A member's reminder: one DM in their week if they have not checked in and are not
+    /// away. Closed DMs (403, code 50007) end it for that week: recorded, shown in `/me show`,
+    /// never retried in a loop and never posted in the channel instead.
+    async fn run_reminder<O: Outbox>(&self, job: Job, outbox: &O, now: DateTime<Utc>) -> Result<JobResult> {
+        let (guild, user) = (job.key.guild, job.key.user);
+        let settings = self.store.guild_settings(guild).await?.unwrap_or_else(|| crate::domain::settings::GuildSettings::new(guild));
+        let member = self.store.member_settings(guild, user).await?;
+        let Some(reminder) = member.reminder.filter(|_| !settings.left) else {
+            self.store.delete_job(job.key).await?;
+            return Ok(JobResult::Nothing);
+        };
+        let zone = member.zone.unwrap_or(settings.zone);
+        let rec = reminder.recurrence();
+        let Some(period_date) = self.current_period(job, rec, zone.0, now).await? else {
+            return Ok(JobResult::Nothing);
+        };
+        let week = crate::domain::time::IsoWeek::of(period_date);
+        let period = week.to_string();
+        let skip = if self.store.has_checked_in(guild, user, week).await? {
+            Some("already checked in this week")
+        } else if self.store.away_on(guild, user, period_date).await?.is_some() {
+            Some("away")
+        } else {
+            None
+        };
+        if let Some(reason) = skip {
+            if !self.store.begin_delivery(job.key, &period, now).await?.is_final() {
+                let n = rec.on_or_after(zone.0, period_date.succ_opt().unwrap_or(period_date));
+                self.store
+                    .finish_delivery(
+                        job.key,
+                        &period,
+                        DeliveryOutcome::Skipped { reason },
+                        Some(JobUpdate::new(job.key, n.at, n.date)),
+                        now,
+                    )
+                    .await?;
+            }
+            return Ok(JobResult::Nothing);
+        }
+        let principle = principle_of_day(guild, local_date(settings.zone.0, now));
+        let lang = settings.language.or(member.lang).unwrap_or(Lang::En);
+        let post = Post::Reminder { lang, guild, principle };
+        self.deliver(job, &period, period_date, Destination::User(user), &post, None, rec, zone.0, outbox, now).await
     }
 
     /// Decides which occurrence a due job is for. An occurrence from an earlier local day is

@@ -244,6 +244,18 @@ impl Store {
         Ok(rows.iter().filter_map(|w| IsoWeek::parse(w)).collect())
     }
 
+    /// How many check-ins and commitments are stored for a member in a guild.
+    pub async fn member_counts(&self, guild: GuildId, user: UserId) -> Result<(i64, i64)> {
+        sqlx::query_as(
+            "SELECT (SELECT count(*) FROM checkins WHERE guild_id = ?1 AND user_id = ?2), \
+             (SELECT count(*) FROM commitments WHERE guild_id = ?1 AND user_id = ?2)",
+        )
+        .bind(guild.to_db())
+        .bind(user.to_db())
+        .fetch_one(&self.read)
+        .await
+    }
+
     /// Whether a member checked in during a week.
     pub async fn has_checked_in(&self, guild: GuildId, user: UserId, week: IsoWeek) -> Result<bool> {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM checkins WHERE guild_id = ? AND user_id = ? AND iso_week = ?")

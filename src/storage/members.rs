@@ -19,20 +19,37 @@ pub struct AwaySpan {
 }
 
 impl Store {
+    /// The last reminder of a member that could not be delivered: (ISO week, error).
+    pub async fn last_reminder_failure(&self, guild: GuildId, user: UserId) -> Result<Option<(String, String)>> {
+        let row: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT period, last_error FROM deliveries WHERE kind = 'reminder' AND guild_id = ? AND user_id = ? AND status = 'failed' \
+             ORDER BY period DESC LIMIT 1",
+        )
+        .bind(guild.to_db())
+        .bind(user.to_db())
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(|(p, e)| (p, e.unwrap_or_default())))
+    }
+
     /// A member's settings (defaults if none).
     pub async fn member_settings(&self, guild: GuildId, user: UserId) -> Result<MemberSettings> {
-        let row: Option<(Option<String>, Option<String>, Option<String>)> =
-            sqlx::query_as("SELECT timezone, remind_day, remind_time FROM members WHERE guild_id = ? AND user_id = ?")
+        let row: Option<(Option<String>, Option<String>, Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT timezone, remind_day, remind_time, lang FROM members WHERE guild_id = ? AND user_id = ?")
                 .bind(guild.to_db())
                 .bind(user.to_db())
                 .fetch_optional(&self.read)
                 .await?;
-        let Some((zone, day, time)) = row else { return Ok(MemberSettings::default()) };
+        let Some((zone, day, time, lang)) = row else { return Ok(MemberSettings::default()) };
         let reminder = match (day.as_deref().and_then(parse_weekday), time.as_deref().and_then(|t| LocalTime::parse(t).ok())) {
             (Some(day), Some(time)) => Some(Reminder { day, time }),
             _ => None,
         };
-        Ok(MemberSettings { zone: zone.as_deref().and_then(|z| Zone::parse(z).ok()), reminder })
+        Ok(MemberSettings {
+            zone: zone.as_deref().and_then(|z| Zone::parse(z).ok()),
+            reminder,
+            lang: lang.as_deref().and_then(crate::domain::lang::Lang::parse),
+        })
     }
 
     /// Sets a member's zone and moves their reminder job (if any) in the same transaction.
@@ -68,6 +85,7 @@ impl Store {
         guild: GuildId,
         user: UserId,
         reminder: Option<(Reminder, JobUpdate)>,
+        lang: crate::domain::lang::Lang,
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
@@ -76,13 +94,15 @@ impl Store {
             None => (None, None),
         };
         sqlx::query(
-            "INSERT INTO members (guild_id, user_id, remind_day, remind_time, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (guild_id, user_id) DO UPDATE SET remind_day = excluded.remind_day, remind_time = excluded.remind_time, updated_at = excluded.updated_at",
+            "INSERT INTO members (guild_id, user_id, remind_day, remind_time, lang, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (guild_id, user_id) DO UPDATE SET remind_day = excluded.remind_day, remind_time = excluded.remind_time, \
+             lang = excluded.lang, updated_at = excluded.updated_at",
         )
         .bind(guild.to_db())
         .bind(user.to_db())
         .bind(day)
         .bind(time)
+        .bind(lang.code())
         .bind(ts(now))
         .bind(ts(now))
         .execute(&mut *tx)

@@ -14,4 +14,5 @@ mod checkins;
 mod daily;
 mod digest;
 mod foundation;
+mod members;
 mod principles;

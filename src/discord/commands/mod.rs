@@ -4,6 +4,7 @@
 mod checkin;
 mod digest;
 mod learn;
+mod members;
 mod setup;
 
 use poise::serenity_prelude as serenity;
@@ -21,6 +22,9 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
         checkin::commitments(),
         digest::digest(),
         setup::setup(),
+        members::me(),
+        members::remind(),
+        members::away(),
     ]
 }
 
