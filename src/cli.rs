@@ -45,6 +45,23 @@ pub enum Command {
         #[arg(long, default_value = "text", value_parser = ["text", "markdown", "json"])]
         format: String,
     },
+    /// Write a guild's check-ins and commitments to files (CSV: one file per table).
+    Export {
+        /// The guild (server) id.
+        #[arg(long)]
+        guild: u64,
+        /// File format.
+        #[arg(long, value_parser = ["csv", "json"])]
+        format: String,
+        /// Directory to write into (default: the current one).
+        #[arg(long, default_value = ".")]
+        out: std::path::PathBuf,
+    },
+    /// Write a consistent copy of the database to PATH, safe while the bot runs.
+    Backup {
+        /// Where to write the copy (must not exist yet).
+        path: std::path::PathBuf,
+    },
     /// Print a principle with its tips; without N, list the ten.
     Principle {
         /// 1–10.
@@ -71,6 +88,8 @@ pub async fn execute(cli: Cli) -> ExitCode {
         Command::Check => return check(&settings).await,
         Command::InviteUrl { client_id } => invite_url(&settings, client_id).map(|url| println!("{url}")),
         Command::Digest { guild, week, format } => digest(&settings, guild, week.as_deref(), &format).await.map(|s| print!("{s}")),
+        Command::Export { guild, format, out } => export(&settings, guild, &format, &out).await,
+        Command::Backup { path } => backup(&settings, &path).await,
         Command::Principle { n, lang } => principle(n, Lang::parse(&lang).unwrap_or(Lang::En)).map(|s| print!("{s}")),
     };
     match result {
@@ -173,6 +192,61 @@ async fn digest(settings: &Settings, guild: u64, week: Option<&str>, format: &st
     .await;
     service.store.close().await;
     result
+}
+
+/// `partner-coach export`.
+async fn export(settings: &Settings, guild: u64, format: &str, out: &std::path::Path) -> anyhow::Result<()> {
+    use crate::domain::ids::GuildId;
+    if !out.is_dir() {
+        anyhow::bail!("--out {}: not a directory", out.display());
+    }
+    let store = startup::open_store(settings).await?;
+    let guild = GuildId(guild);
+    let result = async {
+        let (checkins, commitments) = tokio::try_join!(store.guild_checkins(guild), store.guild_commitments(guild))?;
+        let mut written = Vec::new();
+        if format == "json" {
+            let path = out.join(format!("partner-coach-{guild}.json"));
+            let doc = serde_json::json!({ "guild_id": guild.to_string(), "checkins": checkins, "commitments": commitments });
+            std::fs::write(&path, serde_json::to_string_pretty(&doc)? + "\n")?;
+            written.push(path);
+        } else {
+            let path = out.join(format!("partner-coach-{guild}-checkins.csv"));
+            std::fs::write(&path, crate::export::csv(&checkins)?)?;
+            written.push(path);
+            let path = out.join(format!("partner-coach-{guild}-commitments.csv"));
+            std::fs::write(&path, crate::export::csv(&commitments)?)?;
+            written.push(path);
+        }
+        for p in &written {
+            println!("{}", p.display());
+        }
+        eprintln!("exported {} check-ins and {} commitments of guild {guild}", checkins.len(), commitments.len());
+        anyhow::Ok(())
+    }
+    .await;
+    store.close().await;
+    result
+}
+
+/// `partner-coach backup PATH`.
+async fn backup(settings: &Settings, path: &std::path::Path) -> anyhow::Result<()> {
+    if path.exists() {
+        anyhow::bail!("{} already exists; choose a new file name (a backup never overwrites)", path.display());
+    }
+    let store = startup::open_store(settings).await?;
+    let result = store.backup(&path.to_string_lossy()).await;
+    store.close().await;
+    result.map_err(|e| anyhow::anyhow!("backup to {} failed: {e}", path.display()))?;
+    // Prove the copy opens and is whole before saying it is a backup.
+    let copy = crate::storage::Store::open(crate::config::database_options(&format!("sqlite://{}", path.display()))?).await?;
+    let summary = copy.summary().await?;
+    copy.close().await;
+    if !summary.integrity_ok {
+        anyhow::bail!("the copy at {} failed its integrity check", path.display());
+    }
+    println!("backup written to {} ({} check-ins, {} commitments, integrity ok)", path.display(), summary.checkins, summary.commitments);
+    Ok(())
 }
 
 /// `partner-coach invite-url`.

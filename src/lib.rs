@@ -24,6 +24,7 @@ pub mod clock;
 pub mod config;
 pub mod discord;
 pub mod domain;
+pub mod export;
 pub mod prompts;
 pub mod report;
 pub mod service;

@@ -4,7 +4,8 @@
 use chrono::NaiveDate;
 use poise::serenity_prelude as serenity;
 use serenity::{
-    CreateActionRow, CreateInputText, CreateInteractionResponse, CreateInteractionResponseMessage, CreateModal, InputTextStyle,
+    ButtonStyle, CreateActionRow, CreateButton, CreateInputText, CreateInteractionResponse, CreateInteractionResponseMessage, CreateModal,
+    InputTextStyle,
 };
 use tracing::{error, info};
 
@@ -19,6 +20,38 @@ use crate::prompts::Prompts;
 use crate::service::{CommitmentsInput, CommitmentsOutcome, ModalState, ServiceError};
 
 const MODAL_PREFIX: &str = "pc:ci";
+const FORGET_YES: &str = "pc:forget";
+const FORGET_NO: &str = "pc:forget-no";
+
+/// The file name of `/mydata`.
+pub const MYDATA_FILE: &str = "partner-coach-my-data.json";
+
+/// The confirm and cancel buttons of `/forget`. Their custom ids carry who asked and when,
+/// so the click is checked without any state (and survives a restart).
+pub fn forget_buttons(p: &Prompts, lang: Lang, owner: UserId, issued: chrono::DateTime<chrono::Utc>) -> Vec<CreateActionRow> {
+    vec![CreateActionRow::Buttons(vec![
+        CreateButton::new(format!("{FORGET_YES}:{owner}:{}", issued.timestamp()))
+            .label(shorten(p.text(lang, k::FORGET_BUTTON), 80))
+            .style(ButtonStyle::Danger),
+        CreateButton::new(format!("{FORGET_NO}:{owner}")).label(shorten(p.text(lang, k::FORGET_CANCEL), 80)).style(ButtonStyle::Secondary),
+    ])]
+}
+
+enum ForgetClick {
+    Confirm(UserId, chrono::DateTime<chrono::Utc>),
+    Cancel(UserId),
+}
+
+fn parse_forget(id: &str) -> Option<ForgetClick> {
+    let parts: Vec<&str> = id.split(':').collect();
+    match parts.as_slice() {
+        ["pc", "forget", owner, ts] => {
+            Some(ForgetClick::Confirm(UserId(owner.parse().ok()?), chrono::DateTime::from_timestamp(ts.parse().ok()?, 0)?))
+        }
+        ["pc", "forget-no", owner] => Some(ForgetClick::Cancel(UserId(owner.parse().ok()?))),
+        _ => None,
+    }
+}
 const FIELD_NEXT: &str = "next";
 const FIELD_BLOCKER: &str = "blocker";
 
@@ -86,10 +119,67 @@ fn modal_value(m: &serenity::ModalInteraction, field: &str) -> Option<String> {
 
 /// Handles an interaction poise does not (modal submits, buttons).
 pub async fn handle(ctx: &serenity::Context, data: &Data, interaction: &serenity::Interaction) {
-    if let serenity::Interaction::Modal(m) = interaction {
-        if let Some(state) = decode_modal_state(&m.data.custom_id) {
-            submit_commitment_modal(ctx, data, m, state).await;
+    match interaction {
+        serenity::Interaction::Modal(m) => {
+            if let Some(state) = decode_modal_state(&m.data.custom_id) {
+                submit_commitment_modal(ctx, data, m, state).await;
+            }
         }
+        serenity::Interaction::Component(c) => {
+            if let Some(click) = parse_forget(&c.data.custom_id) {
+                forget_click(ctx, data, c, click).await;
+            }
+        }
+        _ => {}
+    }
+}
+
+async fn forget_click(ctx: &serenity::Context, data: &Data, c: &serenity::ComponentInteraction, click: ForgetClick) {
+    let service = &data.service;
+    let caller = caller_from(c.guild_id, &c.user, c.member.as_ref(), &c.locale);
+    let lang = match service.session(caller.clone()).await {
+        Ok(s) => s.lang,
+        Err(_) => Lang::from_locale(&caller.locale),
+    };
+    // Another member's click gets its own private answer; the owner's message is untouched.
+    let owner = match &click {
+        ForgetClick::Confirm(o, _) | ForgetClick::Cancel(o) => *o,
+    };
+    let response = if owner != caller.user {
+        info!(user = %caller.user, "forget: someone else's button");
+        let msg = CreateInteractionResponseMessage::new().content(service.prompts.text(lang, k::ERR_FORGET_NOT_YOURS)).ephemeral(true);
+        CreateInteractionResponse::Message(msg.allowed_mentions(no_pings()))
+    } else {
+        let text = match click {
+            ForgetClick::Cancel(_) => service.prompts.text(lang, k::FORGET_CANCELLED).to_owned(),
+            ForgetClick::Confirm(owner, issued) => match service.session(caller.clone()).await {
+                Ok(session) => match service.forget_confirm(&session, owner, issued).await {
+                    Ok(f) => {
+                        info!(user = %owner, checkins = f.checkins, commitments = f.commitments, "forget: member data deleted");
+                        service.prompts.render(
+                            lang,
+                            k::FORGET_DONE,
+                            &[("checkins", f.checkins.to_string()), ("commitments", f.commitments.to_string())],
+                        )
+                    }
+                    Err(ServiceError::Refused(r)) => refusal_reply(service, lang, &r).0,
+                    Err(ServiceError::Unexpected(e)) => {
+                        error!(error = ?e, "forget failed");
+                        service.prompts.text(lang, k::ERR_GENERIC).to_owned()
+                    }
+                },
+                Err(e) => {
+                    error!(error = ?e, "forget: no session");
+                    service.prompts.text(lang, k::ERR_GENERIC).to_owned()
+                }
+            },
+        };
+        // Replace the confirmation in place, without its buttons.
+        let msg = CreateInteractionResponseMessage::new().content(text).components(Vec::new()).allowed_mentions(no_pings());
+        CreateInteractionResponse::UpdateMessage(msg)
+    };
+    if let Err(e) = c.create_response(&ctx.http, response).await {
+        error!(error = ?e, "could not answer a button click");
     }
 }
 

@@ -6,6 +6,8 @@ pub mod digest;
 pub mod ids;
 pub mod lang;
 pub mod principles;
+#[cfg(test)]
+mod proptests;
 pub mod refusal;
 pub mod schedule;
 pub mod settings;

@@ -5,6 +5,7 @@ mod checkins;
 mod digest;
 mod members;
 mod principles;
+mod privacy;
 mod scheduler;
 mod setup;
 
@@ -27,6 +28,7 @@ pub use checkins::*;
 pub use digest::*;
 pub use members::*;
 pub use principles::*;
+pub use privacy::*;
 pub use scheduler::*;
 pub use setup::*;
 

@@ -146,6 +146,17 @@ impl Store {
         tx.commit().await
     }
 
+    /// Every stretch of time away a member recorded, oldest first.
+    pub async fn member_away(&self, guild: GuildId, user: UserId) -> Result<Vec<AwaySpan>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT start_date, end_date FROM away WHERE guild_id = ? AND user_id = ? ORDER BY start_date")
+                .bind(guild.to_db())
+                .bind(user.to_db())
+                .fetch_all(&self.read)
+                .await?;
+        Ok(rows.into_iter().filter_map(|(s, e)| Some(AwaySpan { start: s.parse().ok()?, end: e.parse().ok()? })).collect())
+    }
+
     /// The span a member is away on `date`, if any.
     pub async fn away_on(&self, guild: GuildId, user: UserId, date: NaiveDate) -> Result<Option<AwaySpan>> {
         let row: Option<(String, String)> = sqlx::query_as(

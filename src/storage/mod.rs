@@ -7,6 +7,7 @@ mod digest;
 
 mod guilds;
 mod members;
+mod privacy;
 mod schedule;
 
 use std::time::Duration;
@@ -16,6 +17,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use checkins::*;
 pub use guilds::*;
 pub use members::*;
+pub use privacy::*;
 pub use schedule::*;
 
 /// How long a statement waits for another process's lock (a backup, an operator's sqlite3

@@ -16,3 +16,4 @@ mod digest;
 mod foundation;
 mod members;
 mod principles;
+mod privacy;

@@ -5,6 +5,7 @@ mod checkin;
 mod digest;
 mod learn;
 mod members;
+mod privacy;
 mod setup;
 
 use poise::serenity_prelude as serenity;
@@ -25,6 +26,8 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
         members::me(),
         members::remind(),
         members::away(),
+        privacy::mydata(),
+        privacy::forget(),
     ]
 }
 

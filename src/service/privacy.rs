@@ -1,0 +1,115 @@
+//! Members own their data: `/mydata` and `/forget`.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Value};
+
+use super::{Result, Service, Session};
+use crate::domain::ids::UserId;
+use crate::domain::refusal::Refusal;
+use crate::domain::time::weekday_code;
+use crate::prompts::keys as k;
+use crate::storage::{rfc3339, Forgotten};
+
+/// How long a `/forget` confirmation stays valid (Discord's interaction token lasts as long).
+pub const FORGET_WINDOW: Duration = Duration::minutes(15);
+
+/// What `/mydata` returns: the JSON document and the counts for the reply.
+#[derive(Clone, Debug)]
+pub struct MyData {
+    /// The pretty-printed JSON.
+    pub json: String,
+    /// Check-ins in it.
+    pub checkins: usize,
+    /// Commitments in it.
+    pub commitments: usize,
+}
+
+impl Service {
+    /// `/mydata`: everything stored about the caller in this guild, as a readable JSON
+    /// document with documented field names. Nothing from other members, nothing from
+    /// other guilds.
+    pub async fn my_data(&self, session: &Session) -> Result<MyData> {
+        let guild = session.guild()?;
+        let user = session.caller.user;
+        let (checkins, commitments, settings, away, mentions) = tokio::try_join!(
+            self.store.member_checkins(guild, user),
+            self.store.member_commitments(guild, user),
+            self.store.member_settings(guild, user),
+            self.store.member_away(guild, user),
+            self.store.partner_mentions(guild, user),
+        )?;
+        let streak = self.streak(session, self.this_week(session.settings.zone)).await?;
+        let doc = json!({
+            "about": "Everything partner-coach stores about you in this server. Instants are UTC (RFC 3339); \
+                      local_date, due_date and iso_week are in the server's time zone. Run /forget to delete it.",
+            "fields": {
+                "checkins": "Your answers to /checkin: kind (commitments or communication), rating (1-5, communication only), \
+                             outcome (how your previous commitment went), went_well / improve / blocker (your notes), \
+                             partner_id (who you named).",
+                "commitments": "Your commitments: text, due_date, partner_id, status (open, kept, partly, missed), \
+                                created_week / resolved_week.",
+                "named_as_partner_by_others": "How many of other members' answers name you as their partner (their data; \
+                                               /forget removes your id from them).",
+            },
+            "generated_at": self.now().to_rfc3339(),
+            "guild_id": guild.to_string(),
+            "user_id": user.to_string(),
+            "settings": {
+                "timezone": settings.zone.map(|z| z.name()),
+                "reminder": settings.reminder.map(|r| json!({ "day": weekday_code(r.day), "time": r.time.to_string() })),
+                "reminder_language": settings.lang.map(|l| l.code()),
+            },
+            "time_away": away,
+            "weekly_streak": streak,
+            "named_as_partner_by_others": mentions,
+            "checkins": checkins.iter().map(|c| {
+                let mut v = serde_json::to_value(c).expect("serialisable");
+                humanize(&mut v, &["created_at", "updated_at"]);
+                v
+            }).collect::<Vec<Value>>(),
+            "commitments": commitments.iter().map(|c| {
+                let mut v = serde_json::to_value(c).expect("serialisable");
+                humanize(&mut v, &["created_at", "resolved_at"]);
+                v
+            }).collect::<Vec<Value>>(),
+        });
+        Ok(MyData {
+            json: serde_json::to_string_pretty(&doc).expect("serialisable"),
+            checkins: checkins.len(),
+            commitments: commitments.len(),
+        })
+    }
+
+    /// `/forget`, first step: what would be deleted, and when the confirmation was issued.
+    pub async fn forget_preview(&self, session: &Session) -> Result<((i64, i64), DateTime<Utc>)> {
+        let guild = session.guild()?;
+        Ok((self.store.member_counts(guild, session.caller.user).await?, self.now()))
+    }
+
+    /// `/forget`, the confirmation click: only the member who asked, within 15 minutes.
+    pub async fn forget_confirm(&self, session: &Session, owner: UserId, issued: DateTime<Utc>) -> Result<Forgotten> {
+        let guild = session.guild()?;
+        if session.caller.user != owner {
+            return Err(Refusal::new(k::ERR_FORGET_NOT_YOURS).into());
+        }
+        if self.now() - issued > FORGET_WINDOW {
+            return Err(Refusal::new(k::ERR_FORGET_EXPIRED).into());
+        }
+        Ok(self.store.forget_member(guild, owner).await?)
+    }
+}
+
+/// Replaces unix-second fields with RFC 3339 strings, for a person reading the file.
+fn humanize(v: &mut Value, fields: &[&str]) {
+    for f in fields {
+        if let Some(ts) = v.get(*f).and_then(Value::as_i64) {
+            v[*f] = json!(rfc3339(ts));
+        }
+    }
+    // Ids as strings: JSON numbers lose precision above 2^53 in many readers.
+    for f in ["guild_id", "user_id", "partner_id"] {
+        if let Some(id) = v.get(f).and_then(Value::as_i64) {
+            v[f] = json!((id as u64).to_string());
+        }
+    }
+}
