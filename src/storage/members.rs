@@ -34,7 +34,9 @@ impl Store {
 
     /// A member's settings (defaults if none).
     pub async fn member_settings(&self, guild: GuildId, user: UserId) -> Result<MemberSettings> {
-        let row: Option<(Option<String>, Option<String>, Option<String>, Option<String>)> =
+        // timezone, remind_day, remind_time, lang
+        type Row = (Option<String>, Option<String>, Option<String>, Option<String>);
+        let row: Option<Row> =
             sqlx::query_as("SELECT timezone, remind_day, remind_time, lang FROM members WHERE guild_id = ? AND user_id = ?")
                 .bind(guild.to_db())
                 .bind(user.to_db())
