@@ -41,7 +41,8 @@ async fn mydata_holds_exactly_the_callers_rows_in_this_guild() {
     assert_eq!(doc["guild_id"], GUILD.to_string());
     let checkins = doc["checkins"].as_array().unwrap();
     assert_eq!(checkins.len(), 2);
-    assert!(checkins.iter().all(|c| c["user_id"] == MEMBER.to_string() && c["guild_id"] == GUILD.to_string()));
+    let (me, here) = (MEMBER.to_string(), GUILD.to_string());
+    assert!(checkins.iter().all(|c| c["user_id"] == me && c["guild_id"] == here));
     assert_eq!(doc["commitments"][0]["text"], "my promise");
     assert!(doc["fields"]["checkins"].as_str().unwrap().contains("rating"), "documented field names");
     assert!(!raw.contains("someone else's note") && !raw.contains("mine elsewhere"));
