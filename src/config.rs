@@ -162,12 +162,12 @@ fn check_writable(path: &Path) -> Result<(), String> {
         }
         Err(e) => return Err(format!("cannot write in {}: {e}", dir.display())),
     }
-    if path.exists() {
-        std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path)
-            .map_err(|e| format!("cannot open {} for writing: {e}", path.display()))?;
+    // The database file itself is only looked at, never opened: closing any descriptor of a
+    // file drops every POSIX lock this process holds on it, including SQLite's.
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.permissions().readonly() {
+            return Err(format!("{} is read-only", path.display()));
+        }
     }
     Ok(())
 }

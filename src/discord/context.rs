@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use poise::serenity_prelude as serenity;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use crate::domain::ids::{GuildId, RoleId, UserId};
 use crate::domain::lang::Lang;
@@ -50,6 +50,30 @@ pub fn caller_from(guild: Option<serenity::GuildId>, user: &serenity::User, memb
 /// The session of a command's caller.
 pub async fn session(ctx: Context<'_>) -> Result<Session, Error> {
     ctx.data().service.session(caller_of(ctx)).await
+}
+
+/// Past this, a command that is still working acknowledges the interaction (a deferred
+/// response) so Discord's 3-second window cannot pass while it waits, e.g. on a database
+/// locked by a backup.
+pub const DEFER_AFTER: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// Runs a command's work; if it is not done within [`DEFER_AFTER`], defers the response
+/// (ephemeral or public, matching the answer to come) and then finishes it.
+pub async fn within_window<T>(
+    ctx: Context<'_>,
+    ephemeral: bool,
+    work: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    tokio::pin!(work);
+    tokio::select! {
+        r = &mut work => r,
+        _ = tokio::time::sleep(DEFER_AFTER) => {
+            info!(command = %ctx.command().qualified_name, "slow answer: deferring the response");
+            let deferred = if ephemeral { ctx.defer_ephemeral().await } else { ctx.defer().await };
+            deferred.map_err(discord_error)?;
+            work.await
+        }
+    }
 }
 
 /// Mentions in bot replies never ping: user text may contain `@everyone`.
@@ -108,6 +132,31 @@ pub fn refusal_reply(service: &Service, lang: Lang, r: &Refusal) -> (String, Opt
 /// The file name of a member's text given back with a refusal.
 pub const TYPED_TEXT_FILE: &str = "your-text.txt";
 
+/// What the member sees when a use case fails, logged the way robbb does: refusals at info
+/// (the member's mistake), a busy database at warn, anything else at error with its cause.
+pub fn failure_reply(
+    service: &Service,
+    lang: Lang,
+    error: &ServiceError,
+    what: &str,
+    caller: &Caller,
+) -> (String, Option<serenity::CreateAttachment>) {
+    match error {
+        ServiceError::Refused(r) => {
+            info!(what, user = %caller.user, refusal = %r.key.0, "refused");
+            refusal_reply(service, lang, r)
+        }
+        ServiceError::Busy(e) => {
+            warn!(what, user = %caller.user, error = %e, "database busy; nothing written");
+            (service.prompts.text(lang, k::ERR_BUSY).to_owned(), None)
+        }
+        ServiceError::Unexpected(e) => {
+            error!(what, user = %caller.user, error = ?e, "failed");
+            (service.prompts.text(lang, k::ERR_GENERIC).to_owned(), None)
+        }
+    }
+}
+
 /// poise's error hook: refusals are answered ephemerally and logged at info; anything else
 /// gets a short apology and a full log with the cause chain.
 pub async fn on_error(err: poise::FrameworkError<'_, Data, Error>) {
@@ -119,16 +168,7 @@ pub async fn on_error(err: poise::FrameworkError<'_, Data, Error>) {
                 Ok(s) => s.lang,
                 Err(_) => Lang::from_locale(&caller.locale),
             };
-            let (text, file) = match &error {
-                ServiceError::Refused(r) => {
-                    info!(command = %ctx.command().qualified_name, user = %caller.user, refusal = %r.key.0, "refused");
-                    refusal_reply(service, lang, r)
-                }
-                ServiceError::Unexpected(e) => {
-                    error!(command = %ctx.command().qualified_name, user = %caller.user, error = ?e, "command failed");
-                    (service.prompts.text(lang, k::ERR_GENERIC).to_owned(), None)
-                }
-            };
+            let (text, file) = failure_reply(service, lang, &error, &ctx.command().qualified_name, &caller);
             let mut reply = poise::CreateReply::default().content(text).ephemeral(true).allowed_mentions(no_pings());
             if let Some(f) = file {
                 reply = reply.attachment(f);

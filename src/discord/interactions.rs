@@ -4,12 +4,12 @@
 use chrono::NaiveDate;
 use poise::serenity_prelude as serenity;
 use serenity::{
-    ButtonStyle, CreateActionRow, CreateButton, CreateInputText, CreateInteractionResponse, CreateInteractionResponseMessage, CreateModal,
-    InputTextStyle,
+    ButtonStyle, CreateActionRow, CreateButton, CreateInputText, CreateInteractionResponse, CreateInteractionResponseFollowup,
+    CreateInteractionResponseMessage, CreateModal, InputTextStyle,
 };
 use tracing::{error, info};
 
-use super::context::{caller_from, no_pings, refusal_reply, Data};
+use super::context::{caller_from, failure_reply, no_pings, Data, DEFER_AFTER};
 use super::render;
 use crate::domain::checkin::{Outcome, COMMITMENT_LIMIT, NOTE_LIMIT};
 use crate::domain::ids::UserId;
@@ -17,7 +17,7 @@ use crate::domain::lang::Lang;
 use crate::domain::text::shorten;
 use crate::prompts::keys as k;
 use crate::prompts::Prompts;
-use crate::service::{CommitmentsInput, CommitmentsOutcome, ModalState, ServiceError};
+use crate::service::{CommitmentsInput, CommitmentsOutcome, ModalState};
 
 const MODAL_PREFIX: &str = "pc:ci";
 const FORGET_YES: &str = "pc:forget";
@@ -162,11 +162,7 @@ async fn forget_click(ctx: &serenity::Context, data: &Data, c: &serenity::Compon
                             &[("checkins", f.checkins.to_string()), ("commitments", f.commitments.to_string())],
                         )
                     }
-                    Err(ServiceError::Refused(r)) => refusal_reply(service, lang, &r).0,
-                    Err(ServiceError::Unexpected(e)) => {
-                        error!(error = ?e, "forget failed");
-                        service.prompts.text(lang, k::ERR_GENERIC).to_owned()
-                    }
+                    Err(e) => failure_reply(service, lang, &e, "forget", &caller).0,
                 },
                 Err(e) => {
                     error!(error = ?e, "forget: no session");
@@ -201,34 +197,57 @@ async fn submit_commitment_modal(ctx: &serenity::Context, data: &Data, m: &seren
         blocker: modal_value(m, FIELD_BLOCKER),
         partner: None,
     };
-    match service.checkin_commitments(&session, input, Some(state)).await {
-        Ok(CommitmentsOutcome::Saved(saved)) => {
-            let embed = render::commitments_saved(&service.prompts, session.lang, &saved);
-            let msg = CreateInteractionResponseMessage::new().embed(embed).ephemeral(true).allowed_mentions(no_pings());
-            if let Err(e) = m.create_response(&ctx.http, CreateInteractionResponse::Message(msg)).await {
-                error!(error = ?e, "modal submit: could not answer");
+    // As for slash commands: past DEFER_AFTER, acknowledge first so the 3-second window
+    // cannot pass while the database is busy.
+    let work = service.checkin_commitments(&session, input, Some(state));
+    tokio::pin!(work);
+    let (result, deferred) = tokio::select! {
+        r = &mut work => (r, false),
+        _ = tokio::time::sleep(DEFER_AFTER) => {
+            let ack = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
+            if let Err(e) = m.create_response(&ctx.http, ack).await {
+                error!(error = ?e, "modal submit: could not defer");
             }
+            (work.await, true)
         }
-        Ok(CommitmentsOutcome::NeedModal(_)) => {
-            // Cannot happen: the modal always carries `next`. Answer rather than leave the
-            // member with a spinning modal.
-            respond_text(ctx, m, service.prompts.text(session.lang, k::ERR_GENERIC).to_owned()).await;
+    };
+    let (text, embed, file) = match result {
+        Ok(CommitmentsOutcome::Saved(saved)) => (None, Some(render::commitments_saved(&service.prompts, session.lang, &saved)), None),
+        // Cannot happen: the modal always carries `next`. Answer rather than leave the member
+        // with a spinning modal.
+        Ok(CommitmentsOutcome::NeedModal(_)) => (Some(service.prompts.text(session.lang, k::ERR_GENERIC).to_owned()), None, None),
+        Err(e) => {
+            let (text, file) = failure_reply(service, session.lang, &e, "modal submit", &caller);
+            (Some(text), None, file)
         }
-        Err(ServiceError::Refused(r)) => {
-            info!(user = %caller.user, refusal = %r.key.0, "modal submit refused");
-            let (text, file) = refusal_reply(service, session.lang, &r);
-            let mut msg = CreateInteractionResponseMessage::new().content(text).ephemeral(true).allowed_mentions(no_pings());
-            if let Some(f) = file {
-                msg = msg.add_file(f);
-            }
-            if let Err(e) = m.create_response(&ctx.http, CreateInteractionResponse::Message(msg)).await {
-                error!(error = ?e, "modal submit: could not answer");
-            }
+    };
+    let sent = if deferred {
+        let mut f = CreateInteractionResponseFollowup::new().ephemeral(true).allowed_mentions(no_pings());
+        if let Some(t) = text {
+            f = f.content(shorten(&t, 2000));
         }
-        Err(ServiceError::Unexpected(e)) => {
-            error!(user = %caller.user, error = ?e, "modal submit failed");
-            respond_text(ctx, m, service.prompts.text(session.lang, k::ERR_GENERIC).to_owned()).await;
+        if let Some(e) = embed {
+            f = f.embed(e);
         }
+        if let Some(file) = file {
+            f = f.add_file(file);
+        }
+        m.create_followup(&ctx.http, f).await.map(|_| ())
+    } else {
+        let mut msg = CreateInteractionResponseMessage::new().ephemeral(true).allowed_mentions(no_pings());
+        if let Some(t) = text {
+            msg = msg.content(shorten(&t, 2000));
+        }
+        if let Some(e) = embed {
+            msg = msg.embed(e);
+        }
+        if let Some(file) = file {
+            msg = msg.add_file(file);
+        }
+        m.create_response(&ctx.http, CreateInteractionResponse::Message(msg)).await
+    };
+    if let Err(e) = sent {
+        error!(error = ?e, "modal submit: could not answer");
     }
 }
 

@@ -20,6 +20,7 @@ macro_rules! keys {
 keys! {
     // Errors and refusals.
     ERR_GENERIC = "err.generic";
+    ERR_BUSY = "err.busy";
     ERR_TOO_LONG = "err.too_long";
     ERR_TEXT_ATTACHED = "err.text_attached";
     ERR_BAD_TIME = "err.bad_time";

@@ -39,6 +39,10 @@ pub enum ServiceError {
     /// Bad input or missing rights; nothing was changed.
     #[error("refused: {0}")]
     Refused(#[from] Refusal),
+    /// The database stayed locked by another process (a backup, an operator's shell) longer
+    /// than the busy timeout; nothing was written.
+    #[error("the database is busy: {0}")]
+    Busy(sqlx::Error),
     /// A bug or an outage.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
@@ -46,7 +50,19 @@ pub enum ServiceError {
 
 impl From<sqlx::Error> for ServiceError {
     fn from(e: sqlx::Error) -> Self {
-        ServiceError::Unexpected(anyhow::Error::new(e).context("database"))
+        let busy = match &e {
+            // SQLITE_BUSY (5) and its extended codes (517 BUSY_SNAPSHOT, 261 BUSY_RECOVERY).
+            sqlx::Error::Database(d) => {
+                d.code().is_some_and(|c| c == "5" || c == "261" || c == "517") || d.message().contains("database is locked")
+            }
+            sqlx::Error::PoolTimedOut => true,
+            _ => false,
+        };
+        if busy {
+            ServiceError::Busy(e)
+        } else {
+            ServiceError::Unexpected(anyhow::Error::new(e).context("database"))
+        }
     }
 }
 

@@ -112,10 +112,12 @@ impl Service {
     /// The bot is in a guild (GUILD_CREATE). If it had been removed before, its schedule is
     /// put back from its settings.
     pub async fn guild_available(&self, guild: GuildId) -> Result<()> {
+        // Every start brings a GUILD_CREATE per guild: read first (readers never wait on the
+        // writer) and write only for a guild that had removed the bot.
+        let Some(settings) = self.store.guild_settings(guild).await?.filter(|s| s.left) else { return Ok(()) };
         if !self.store.mark_guild_present(guild, self.now()).await? {
             return Ok(());
         }
-        let Some(settings) = self.store.guild_settings(guild).await? else { return Ok(()) };
         let now = self.now();
         let tz = settings.zone.0;
         if let Some(d) = settings.daily {

@@ -151,3 +151,43 @@ impl TestApp {
         self.clock.now()
     }
 }
+
+/// The real binary as a separate process, for crashes and signals.
+pub struct ProcessBot {
+    pub child: tokio::process::Child,
+    pub log: std::path::PathBuf,
+}
+
+impl ProcessBot {
+    /// Starts `partner-coach run` against the fake with the given database; logs go to a file
+    /// (a pipe nobody reads would fill up and block the bot).
+    pub fn spawn(api_url: &str, database_url: &str, dir: &std::path::Path) -> Self {
+        let log = dir.join(format!("bot-{}.log", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
+        let file = std::fs::File::create(&log).unwrap();
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_partner-coach"))
+            .arg("run")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DISCORD_TOKEN", TOKEN)
+            .env("DISCORD_API_URL", api_url)
+            .env("DATABASE_URL", database_url)
+            .env("RUST_LOG", "info")
+            .current_dir(dir)
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        Self { child, log }
+    }
+
+    /// SIGKILL: no chance to clean up.
+    pub async fn kill9(mut self) {
+        self.child.kill().await.unwrap();
+    }
+
+    /// The bot's log so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}

@@ -3,7 +3,7 @@
 use poise::serenity_prelude as serenity;
 
 use super::KeptChoice;
-use crate::discord::context::{discord_error, reply_embed, session, Context, Error};
+use crate::discord::context::{discord_error, reply_embed, session, within_window, Context, Error};
 use crate::discord::{interactions, render};
 use crate::domain::ids::UserId;
 use crate::service::{CommitmentsInput, CommitmentsOutcome};
@@ -45,7 +45,7 @@ pub async fn checkin_commitments(
     let s = session(ctx).await?;
     let service = &ctx.data().service;
     let input = CommitmentsInput { kept: kept.map(|k| k.0), next, due, blocker, partner: partner.map(|u| UserId(u.get())) };
-    match service.checkin_commitments(&s, input, None).await? {
+    match within_window(ctx, true, service.checkin_commitments(&s, input, None)).await? {
         CommitmentsOutcome::Saved(saved) => reply_embed(ctx, render::commitments_saved(&service.prompts, s.lang, &saved)).await,
         CommitmentsOutcome::NeedModal(state) => {
             let poise::Context::Application(actx) = ctx else { return Ok(()) };
@@ -85,8 +85,8 @@ pub async fn checkin_communication(
 ) -> Result<(), Error> {
     let s = session(ctx).await?;
     let service = &ctx.data().service;
-    let saved =
-        service.checkin_communication(&s, rating, went_well.as_deref(), improve.as_deref(), partner.map(|u| UserId(u.get()))).await?;
+    let work = service.checkin_communication(&s, rating, went_well.as_deref(), improve.as_deref(), partner.map(|u| UserId(u.get())));
+    let saved = within_window(ctx, true, work).await?;
     reply_embed(ctx, render::communication_saved(&service.prompts, s.lang, &saved)).await
 }
 

@@ -2,7 +2,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use crate::discord::context::{discord_error, no_pings, reply_embed, session, Context, Error};
+use crate::discord::context::{discord_error, no_pings, reply_embed, session, within_window, Context, Error};
 use crate::discord::render;
 
 /// The weekly digest: participation, commitments, communication, next focus (leads)
@@ -23,9 +23,10 @@ pub async fn digest(
 ) -> Result<(), Error> {
     let s = session(ctx).await?;
     let service = &ctx.data().service;
-    let d = service.digest(&s, week.as_deref()).await?;
+    let public = post.unwrap_or(false);
+    let d = within_window(ctx, !public, service.digest(&s, week.as_deref())).await?;
     let embed = render::digest(&service.prompts, s.lang, &d);
-    if post.unwrap_or(false) {
+    if public {
         // A public interaction reply is posted in the channel and needs no Send Messages
         // permission; member notes inside still ping nobody.
         ctx.send(poise::CreateReply::default().embed(embed).ephemeral(false).allowed_mentions(no_pings())).await.map_err(discord_error)?;

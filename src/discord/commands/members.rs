@@ -1,7 +1,7 @@
 //! `/me`, `/remind`, `/away`: a member's own settings.
 
 use super::DayChoice;
-use crate::discord::context::{reply_embed, reply_text, session, Context, Error};
+use crate::discord::context::{reply_embed, reply_text, session, within_window, Context, Error};
 use crate::discord::render::{self, stamp, t};
 use crate::domain::time::weekday_code;
 use crate::prompts::keys as k;
@@ -28,7 +28,7 @@ pub async fn me_timezone(
 ) -> Result<(), Error> {
     let s = session(ctx).await?;
     let service = &ctx.data().service;
-    let zone = service.me_timezone(&s, &zone).await?;
+    let zone = within_window(ctx, true, service.me_timezone(&s, &zone)).await?;
     reply_text(ctx, t(&service.prompts, s.lang, k::ME_TIMEZONE_DONE, &[("zone", zone.to_string())])).await
 }
 
@@ -91,7 +91,7 @@ pub async fn remind_on(
 ) -> Result<(), Error> {
     let s = session(ctx).await?;
     let service = &ctx.data().service;
-    let (r, zone, next) = service.remind_on(&s, &day.0, &time).await?;
+    let (r, zone, next) = within_window(ctx, true, service.remind_on(&s, &day.0, &time)).await?;
     let text = t(
         &service.prompts,
         s.lang,
@@ -106,7 +106,7 @@ pub async fn remind_on(
 pub async fn remind_off(ctx: Context<'_>) -> Result<(), Error> {
     let s = session(ctx).await?;
     let service = &ctx.data().service;
-    service.remind_off(&s).await?;
+    within_window(ctx, true, service.remind_off(&s)).await?;
     reply_text(ctx, service.prompts.text(s.lang, k::REMIND_OFF_DONE).to_owned()).await
 }
 
@@ -120,7 +120,7 @@ pub async fn away(
 ) -> Result<(), Error> {
     let s = session(ctx).await?;
     let service = &ctx.data().service;
-    let text = match service.away(&s, &until).await? {
+    let text = match within_window(ctx, true, service.away(&s, &until)).await? {
         Some(end) => t(&service.prompts, s.lang, k::AWAY_DONE, &[("until", end.to_string())]),
         None => service.prompts.text(s.lang, k::AWAY_OFF_DONE).to_owned(),
     };

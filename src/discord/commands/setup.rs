@@ -3,7 +3,7 @@
 use poise::serenity_prelude as serenity;
 
 use super::{DayChoice, LanguageChoice};
-use crate::discord::context::{reply_embed, reply_text, session, Context, Error};
+use crate::discord::context::{reply_embed, reply_text, session, within_window, Context, Error};
 use crate::discord::render::{self, stamp, t};
 use crate::domain::ids::{ChannelId, RoleId};
 use crate::domain::lang::Lang;
@@ -47,8 +47,8 @@ pub async fn daily(
     let s = session(ctx).await?;
     let service = &ctx.data().service;
     let postable = can_post(ctx, channel.id);
-    let (daily, zone, next) =
-        service.setup_daily(&s, ChannelId(channel.id.get()), &time, &timezone, weekdays_only.unwrap_or(false), postable).await?;
+    let work = service.setup_daily(&s, ChannelId(channel.id.get()), &time, &timezone, weekdays_only.unwrap_or(false), postable);
+    let (daily, zone, next) = within_window(ctx, true, work).await?;
     let p = &service.prompts;
     let days = p.text(s.lang, if daily.weekdays_only { k::SETUP_WEEKDAYS_ONLY } else { k::SETUP_EVERY_DAY });
     let text = t(
@@ -84,7 +84,7 @@ pub async fn digest(
     let s = session(ctx).await?;
     let service = &ctx.data().service;
     let postable = can_post(ctx, channel.id);
-    let (d, next) = service.setup_digest(&s, ChannelId(channel.id.get()), &day.0, &time, postable).await?;
+    let (d, next) = within_window(ctx, true, service.setup_digest(&s, ChannelId(channel.id.get()), &day.0, &time, postable)).await?;
     let text = t(
         &service.prompts,
         s.lang,
@@ -110,7 +110,7 @@ pub async fn lead_role(
 ) -> Result<(), Error> {
     let s = session(ctx).await?;
     let service = &ctx.data().service;
-    service.setup_lead_role(&s, RoleId(role.get())).await?;
+    within_window(ctx, true, service.setup_lead_role(&s, RoleId(role.get()))).await?;
     reply_text(ctx, t(&service.prompts, s.lang, k::SETUP_LEAD_ROLE_DONE, &[("role", format!("<@&{role}>"))])).await
 }
 
@@ -124,7 +124,7 @@ pub async fn language(
 ) -> Result<(), Error> {
     let s = session(ctx).await?;
     let service = &ctx.data().service;
-    let lang = service.setup_language(&s, &language.0).await?;
+    let lang = within_window(ctx, true, service.setup_language(&s, &language.0)).await?;
     reply_text(ctx, service.prompts.text(lang, k::SETUP_LANGUAGE_DONE).to_owned()).await
 }
 
@@ -140,7 +140,7 @@ pub async fn retention(
 ) -> Result<(), Error> {
     let s = session(ctx).await?;
     let service = &ctx.data().service;
-    let weeks = service.setup_retention(&s, weeks).await?;
+    let weeks = within_window(ctx, true, service.setup_retention(&s, weeks)).await?;
     let text = if weeks == 0 {
         service.prompts.text(s.lang, k::SETUP_RETENTION_FOREVER).to_owned()
     } else {

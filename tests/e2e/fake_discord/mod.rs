@@ -109,6 +109,13 @@ pub struct Fault {
     status: u16,
     retry_after: f64,
     remaining: usize,
+    /// Fail only every `every`-th matching request (1 = all).
+    every: usize,
+    seen: usize,
+    /// Stop failing after this instant.
+    until: Option<Instant>,
+    /// Create the message, then answer the error anyway (a response lost on the way back).
+    lose_response: bool,
 }
 
 /// A message created in a channel (or DM).
@@ -306,6 +313,27 @@ impl FakeDiscord {
             status,
             retry_after,
             remaining: n,
+            every: 1,
+            seen: 0,
+            until: None,
+            lose_response: false,
+        });
+    }
+
+    /// For `duration`, every `every`-th matching request answers `status`. With
+    /// `lose_response`, the message is created first (Discord did the work, the answer was
+    /// lost), so only the nonce keeps a retry from posting twice.
+    pub fn fail_every(&self, method: &str, path_contains: &str, every: usize, status: u16, duration: Duration, lose_response: bool) {
+        self.shared.lock().faults.push(Fault {
+            method: method.into(),
+            path_contains: path_contains.into(),
+            status,
+            retry_after: 0.0,
+            remaining: usize::MAX,
+            every,
+            seen: 0,
+            until: Some(Instant::now() + duration),
+            lose_response,
         });
     }
 
@@ -379,5 +407,12 @@ impl Drop for FakeDiscord {
         if !std::thread::panicking() {
             self.assert_clean();
         }
+    }
+}
+
+impl FakeDiscord {
+    /// A look at the fake's state (for assertions over many interactions).
+    pub fn shared_state(&self) -> MutexGuard<'_, Inner> {
+        self.shared.lock()
     }
 }

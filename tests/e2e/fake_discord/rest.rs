@@ -113,10 +113,23 @@ async fn handle(State(s): State<Arc<Shared>>, method: Method, uri: Uri, headers:
     // Injected faults.
     {
         let mut i = s.lock();
-        if let Some(f) = i.faults.iter_mut().find(|f| f.remaining > 0 && f.method == m && path.contains(&f.path_contains)) {
-            f.remaining -= 1;
-            let (status, retry_after) = (f.status, f.retry_after);
+        let now = Instant::now();
+        let hit = i
+            .faults
+            .iter_mut()
+            .find(|f| f.remaining > 0 && f.until.is_none_or(|u| now < u) && f.method == m && path.contains(&f.path_contains))
+            .and_then(|f| {
+                f.seen += 1;
+                (f.seen % f.every == 0).then(|| {
+                    f.remaining -= 1;
+                    (f.status, f.retry_after, f.lose_response)
+                })
+            });
+        if let Some((status, retry_after, lose_response)) = hit {
             drop(i);
+            if lose_response {
+                let _ = route(&s, &m, &segs, &json_body, &files);
+            }
             let resp = if status == 429 {
                 let mut r = reply(429, json!({ "message": "You are being rate limited.", "retry_after": retry_after, "global": false }));
                 r.headers_mut().insert("retry-after", HeaderValue::from_str(&retry_after.ceil().to_string()).unwrap());
