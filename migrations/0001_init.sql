@@ -73,8 +73,10 @@ CREATE TABLE checkins (
     improve     TEXT,
     blocker     TEXT,
     partner_id  INTEGER,
-    created_at  INTEGER NOT NULL,
+        created_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL,
+    -- How many times a same-day communication check-in replaced this one.
+    revision    INTEGER NOT NULL DEFAULT 0,
     -- Ratings belong to communication check-ins only.
     CHECK (kind = 'communication' OR rating IS NULL),
     CHECK (kind = 'commitments' OR rating IS NOT NULL)

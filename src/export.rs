@@ -1,33 +1,102 @@
 //! CSV for the operator's export: RFC 4180 (CRLF line ends, fields quoted when they hold a
-//! comma, a quote or a line break, quotes doubled), UTF-8, header row from the field names.
+//! comma, a quote or a line break, quotes doubled), UTF-8, a header row, columns in the
+//! order of the table.
 
-use serde::Serialize;
-use serde_json::Value;
+use crate::storage::{CheckinRecord, CommitmentRecord};
 
-/// Serialises rows of one struct type as CSV.
-pub fn csv<T: Serialize>(rows: &[T]) -> serde_json::Result<String> {
-    let mut out = String::new();
-    let mut header: Option<Vec<String>> = None;
-    for row in rows {
-        let Value::Object(map) = serde_json::to_value(row)? else { continue };
-        let names = header.get_or_insert_with(|| {
-            let names: Vec<String> = map.keys().cloned().collect();
-            out.push_str(&names.iter().map(|n| field(n)).collect::<Vec<_>>().join(","));
-            out.push_str("\r\n");
-            names
-        });
-        let line: Vec<String> = names
-            .iter()
-            .map(|n| match map.get(n) {
-                None | Some(Value::Null) => String::new(),
-                Some(Value::String(s)) => field(s),
-                Some(v) => field(&v.to_string()),
-            })
-            .collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
+/// A row that can be written as CSV.
+pub trait CsvRow {
+    /// Column names.
+    const HEADER: &'static [&'static str];
+    /// The row's fields, in header order (empty for NULL).
+    fn fields(&self) -> Vec<String>;
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+impl CsvRow for CheckinRecord {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "guild_id",
+        "user_id",
+        "kind",
+        "local_date",
+        "iso_week",
+        "rating",
+        "outcome",
+        "went_well",
+        "improve",
+        "blocker",
+        "partner_id",
+        "created_at",
+        "updated_at",
+    ];
+    fn fields(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            (self.guild_id as u64).to_string(),
+            (self.user_id as u64).to_string(),
+            self.kind.clone(),
+            self.local_date.clone(),
+            self.iso_week.clone(),
+            opt(&self.rating),
+            opt(&self.outcome),
+            opt(&self.went_well),
+            opt(&self.improve),
+            opt(&self.blocker),
+            opt(&self.partner_id.map(|p| p as u64)),
+            crate::storage::rfc3339(self.created_at),
+            crate::storage::rfc3339(self.updated_at),
+        ]
     }
-    Ok(out)
+}
+
+impl CsvRow for CommitmentRecord {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "guild_id",
+        "user_id",
+        "text",
+        "due_date",
+        "partner_id",
+        "status",
+        "created_week",
+        "resolved_week",
+        "created_at",
+        "resolved_at",
+    ];
+    fn fields(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            (self.guild_id as u64).to_string(),
+            (self.user_id as u64).to_string(),
+            self.text.clone(),
+            self.due_date.clone(),
+            opt(&self.partner_id.map(|p| p as u64)),
+            self.status.clone(),
+            self.created_week.clone(),
+            opt(&self.resolved_week),
+            crate::storage::rfc3339(self.created_at),
+            opt(&self.resolved_at.map(crate::storage::rfc3339)),
+        ]
+    }
+}
+
+/// Writes rows as CSV, header first.
+pub fn csv<T: CsvRow>(rows: &[T]) -> String {
+    let mut out = line(T::HEADER.iter().map(|h| h.to_string()));
+    for r in rows {
+        out.push_str(&line(r.fields().into_iter()));
+    }
+    out
+}
+
+fn line(fields: impl Iterator<Item = String>) -> String {
+    let mut l = fields.map(|f| field(&f)).collect::<Vec<_>>().join(",");
+    l.push_str("\r\n");
+    l
 }
 
 /// One field, quoted when it must be.
@@ -43,24 +112,34 @@ pub fn field(s: &str) -> String {
 mod tests {
     use super::*;
 
-    #[derive(Serialize)]
-    struct Row {
-        id: i64,
-        text: String,
-        note: Option<String>,
+    fn row(text: &str) -> CommitmentRecord {
+        CommitmentRecord {
+            id: 1,
+            guild_id: 2,
+            user_id: 3,
+            text: text.into(),
+            due_date: "2026-12-04".into(),
+            partner_id: None,
+            status: "open".into(),
+            created_week: "2026-W48".into(),
+            resolved_week: None,
+            created_at: 0,
+            resolved_at: None,
+        }
     }
 
     #[test]
     fn fields_with_commas_quotes_and_newlines_are_quoted_per_rfc_4180() {
-        let rows = vec![
-            Row { id: 1, text: "plain".into(), note: None },
-            Row { id: 2, text: "a, \"quoted\"\nline".into(), note: Some("Giao tiếp".into()) },
-        ];
-        assert_eq!(csv(&rows).unwrap(), "id,text,note\r\n1,plain,\r\n2,\"a, \"\"quoted\"\"\nline\",Giao tiếp\r\n");
+        let out = csv(&[row("plain"), row("a, \"quoted\"\nline")]);
+        let lines: Vec<&str> = out.split("\r\n").collect();
+        assert_eq!(lines[0], "id,guild_id,user_id,text,due_date,partner_id,status,created_week,resolved_week,created_at,resolved_at");
+        assert_eq!(lines[1], "1,2,3,plain,2026-12-04,,open,2026-W48,,1970-01-01T00:00:00+00:00,");
+        assert!(out.contains("\"a, \"\"quoted\"\"\nline\""));
+        assert!(out.ends_with("\r\n"));
     }
 
     #[test]
-    fn no_rows_is_an_empty_file() {
-        assert_eq!(csv::<Row>(&[]).unwrap(), "");
+    fn no_rows_is_a_header_only() {
+        assert_eq!(csv::<CommitmentRecord>(&[]).lines().count(), 1);
     }
 }

@@ -129,7 +129,10 @@ async fn register(
 async fn on_event(ctx: &serenity::Context, event: &serenity::FullEvent, data: &Data) -> Result<(), Error> {
     match event {
         serenity::FullEvent::InteractionCreate { interaction } => interactions::handle(ctx, data, interaction).await,
-        serenity::FullEvent::GuildCreate { guild, .. } => data.service.guild_available(GuildId(guild.id.get())).await?,
+        serenity::FullEvent::GuildCreate { guild, .. } => {
+            debug!(guild = %guild.id, "guild available");
+            data.service.guild_available(GuildId(guild.id.get())).await?
+        }
         // `unavailable` means an outage, not a removal: keep posting once it is back.
         serenity::FullEvent::GuildDelete { incomplete, .. } if !incomplete.unavailable => {
             info!(guild = %incomplete.id, "removed from a guild; its posts stop, its data stays");

@@ -212,7 +212,7 @@ impl Service {
     pub async fn streak(&self, session: &Session, week: IsoWeek) -> Result<u32> {
         let guild = session.guild()?;
         let user = session.caller.user;
-        let (weeks, away) = tokio::try_join!(self.store.checkin_weeks(guild, user), self.store.away_weeks(guild, user))?;
+        let (weeks, away) = self.store.streak_weeks(guild, user).await?;
         Ok(streak(&weeks, &away, week))
     }
 

@@ -133,6 +133,9 @@ pub struct Service {
     pub prompts: Arc<Prompts>,
     clock: Arc<dyn Clock>,
     rng: Random,
+    /// Guild settings read on every interaction, kept until this service changes them (it is
+    /// the only writer); `None` caches "not configured". One small entry per guild.
+    settings_cache: std::sync::RwLock<std::collections::HashMap<GuildId, Option<GuildSettings>>>,
 }
 
 impl std::fmt::Debug for Service {
@@ -144,7 +147,7 @@ impl std::fmt::Debug for Service {
 impl Service {
     /// Builds the service.
     pub fn new(store: Store, prompts: Arc<Prompts>, clock: Arc<dyn Clock>, rng: Random) -> Self {
-        Self { store, prompts, clock, rng }
+        Self { store, prompts, clock, rng, settings_cache: Default::default() }
     }
 
     /// Now, from the injected clock.
@@ -155,11 +158,26 @@ impl Service {
     /// Loads the caller's guild settings and picks the answer language.
     pub async fn session(&self, caller: Caller) -> Result<Session> {
         let settings = match caller.guild {
-            Some(g) => self.store.guild_settings(g).await?.unwrap_or_else(|| GuildSettings::new(g)),
+            Some(g) => self.guild_settings(g).await?.unwrap_or_else(|| GuildSettings::new(g)),
             None => GuildSettings::new(GuildId(0)),
         };
         let lang = settings.language.unwrap_or_else(|| Lang::from_locale(&caller.locale));
         Ok(Session { caller, settings, lang })
+    }
+
+    /// A guild's settings, from the cache or the database.
+    pub async fn guild_settings(&self, guild: GuildId) -> Result<Option<GuildSettings>> {
+        if let Some(s) = self.settings_cache.read().expect("settings cache").get(&guild) {
+            return Ok(s.clone());
+        }
+        let s = self.store.guild_settings(guild).await?;
+        self.settings_cache.write().expect("settings cache").insert(guild, s.clone());
+        Ok(s)
+    }
+
+    /// Forgets a guild's cached settings after a change.
+    pub(crate) fn settings_changed(&self, guild: GuildId) {
+        self.settings_cache.write().expect("settings cache").remove(&guild);
     }
 
     /// Today's date in a zone.

@@ -48,6 +48,7 @@ impl Service {
             jobs.push(JobUpdate::new(JobKey::guild(JobKind::Digest, guild), n.at, n.date));
         }
         self.store.update_guild(guild, GuildChange::Daily(daily, zone), &jobs, self.now()).await?;
+        self.settings_changed(guild);
         Ok((daily, zone, next))
     }
 
@@ -68,6 +69,7 @@ impl Service {
         let next = digest.recurrence().next_after(session.settings.zone.0, self.now());
         let job = JobUpdate::new(JobKey::guild(JobKind::Digest, guild), next.at, next.date);
         self.store.update_guild(guild, GuildChange::Digest(digest), &[job], self.now()).await?;
+        self.settings_changed(guild);
         Ok((digest, next))
     }
 
@@ -75,6 +77,7 @@ impl Service {
     pub async fn setup_lead_role(&self, session: &Session, role: RoleId) -> Result<()> {
         let guild = session.require_manager()?;
         self.store.update_guild(guild, GuildChange::LeadRole(role), &[], self.now()).await?;
+        self.settings_changed(guild);
         Ok(())
     }
 
@@ -83,6 +86,7 @@ impl Service {
         let guild = session.require_manager()?;
         let lang = Lang::parse(language).ok_or_else(|| Refusal::new(k::ERR_BAD_LANGUAGE).arg("input", language.trim()))?;
         self.store.update_guild(guild, GuildChange::Language(lang), &[], self.now()).await?;
+        self.settings_changed(guild);
         Ok(lang)
     }
 
@@ -94,6 +98,7 @@ impl Service {
             .filter(|w| *w <= MAX_RETENTION_WEEKS)
             .ok_or_else(|| Refusal::new(k::ERR_BAD_RETENTION).arg("input", weeks))?;
         self.store.update_guild(guild, GuildChange::Retention(weeks), &[], self.now()).await?;
+        self.settings_changed(guild);
         Ok(weeks)
     }
 
@@ -115,7 +120,9 @@ impl Service {
         // Every start brings a GUILD_CREATE per guild: read first (readers never wait on the
         // writer) and write only for a guild that had removed the bot.
         let Some(settings) = self.store.guild_settings(guild).await?.filter(|s| s.left) else { return Ok(()) };
-        if !self.store.mark_guild_present(guild, self.now()).await? {
+        let changed = self.store.mark_guild_present(guild, self.now()).await?;
+        self.settings_changed(guild);
+        if !changed {
             return Ok(());
         }
         let now = self.now();
@@ -134,6 +141,7 @@ impl Service {
     /// The bot was removed from a guild (GUILD_DELETE, not an outage): posts stop, data stays.
     pub async fn guild_removed(&self, guild: GuildId) -> Result<()> {
         self.store.mark_guild_left(guild, self.now()).await?;
+        self.settings_changed(guild);
         Ok(())
     }
 }

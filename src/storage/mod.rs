@@ -47,7 +47,10 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
+        // No ping before each use: a SQLite connection is a file handle in this process, and
+        // the ping is a round trip to sqlx's worker thread that doubled the cost of a query.
         let write = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(BUSY_TIMEOUT + Duration::from_secs(5))
@@ -55,6 +58,7 @@ impl Store {
             .await?;
         MIGRATOR.run(&write).await?;
         let read = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(4)
             .min_connections(1)
             .acquire_timeout(BUSY_TIMEOUT + Duration::from_secs(5))

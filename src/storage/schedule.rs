@@ -189,11 +189,11 @@ impl Store {
     /// Jobs due at `now`, oldest first. Reads the `schedule_due` index only: the cost follows
     /// the number of due jobs, not the number of guilds.
     pub async fn due_jobs(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Job>> {
-        let rows: Vec<(String, i64, i64, i64, String, i64)> = sqlx::query_as(
-            "SELECT kind, guild_id, user_id, due_at, period_date, attempts FROM schedule WHERE due_at <= ? ORDER BY due_at LIMIT ?",
-        )
+        // A literal limit: a bound `LIMIT ?` makes SQLite re-prepare on every tick.
+        let rows: Vec<(String, i64, i64, i64, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT kind, guild_id, user_id, due_at, period_date, attempts FROM schedule WHERE due_at <= ? ORDER BY due_at LIMIT {limit}"
+        )))
         .bind(ts(now))
-        .bind(i64::from(limit))
         .fetch_all(&self.read)
         .await?;
         Ok(rows

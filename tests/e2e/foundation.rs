@@ -236,6 +236,7 @@ async fn the_binary_never_logs_the_token_even_at_trace_level_and_stops_on_sigter
         .current_dir(dir.path())
         .stdout(log.try_clone().unwrap())
         .stderr(log)
+        .kill_on_drop(true)
         .spawn()
         .unwrap();
     app.fake.wait_ready().await;

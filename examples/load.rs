@@ -1,0 +1,381 @@
+//! Load driver: the real bot (release binary, its own process) against the fake Discord,
+//! slash commands from many members across many guilds at a set rate.
+//!
+//! ```sh
+//! cargo build --release && cargo run --release --example load -- --rate 500 --secs 60
+//! cargo run --release --example load -- --find-max          # highest rate with p99 <= 20 ms
+//! cargo run --release --example load -- --idle-guilds 1000  # memory with 1,000 guilds cached
+//! ```
+//! Latency is measured by the fake from dispatching INTERACTION_CREATE to receiving the
+//! bot's callback. CPU comes from /proc for both processes, so the report shows the bot's
+//! cost apart from the driver's (the fake, the validator and this loop).
+
+// The fake's GUILD_CREATE payload is one large `json!` literal.
+#![recursion_limit = "256"]
+
+#[path = "../tests/e2e/fake_discord/mod.rs"]
+#[allow(dead_code)]
+mod fake_discord;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use fake_discord::interactions::MEMBER;
+use fake_discord::{FakeDiscord, GuildSpec, Interaction};
+
+struct Args {
+    rate: u64,
+    secs: u64,
+    guilds: u64,
+    members: u64,
+    idle_guilds: u64,
+    find_max: bool,
+    validate: bool,
+    /// Only one kind of interaction (communication, commitment, principle, commitments, digest).
+    only: Option<String>,
+}
+
+fn args() -> Args {
+    let mut a = Args { rate: 500, secs: 60, guilds: 20, members: 100, idle_guilds: 0, find_max: false, validate: true, only: None };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let mut num = || it.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{k} needs a number"));
+        match k.as_str() {
+            "--rate" => a.rate = num(),
+            "--secs" => a.secs = num(),
+            "--guilds" => a.guilds = num(),
+            "--members" => a.members = num(),
+            "--idle-guilds" => a.idle_guilds = num(),
+            "--find-max" => a.find_max = true,
+            "--no-validate" => a.validate = false,
+            "--only" => a.only = it.next(),
+            "--help" | "-h" => {
+                println!(
+                    "load [--rate N/s] [--secs N] [--guilds N] [--members N per guild] [--idle-guilds N] [--find-max] [--no-validate]"
+                );
+                std::process::exit(0);
+            }
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    a
+}
+
+fn guild_id(n: u64) -> u64 {
+    910_000_000_000_000_000 + n * 1000
+}
+
+/// CPU time of a process in milliseconds (utime + stime from /proc/<pid>/stat).
+fn cpu_ms(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 =
+        f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    ticks * 1000.0 / 100.0 // USER_HZ is 100 on Linux
+}
+
+/// Resident memory in MB (VmRSS).
+fn rss_mb(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+fn bot_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/<profile>/examples/load → target/<profile>/partner-coach
+    let bin = exe.parent().and_then(|p| p.parent()).unwrap().join("partner-coach");
+    if !bin.exists() {
+        eprintln!("building the bot first: cargo build --release --bin partner-coach");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        assert!(std::process::Command::new(cargo).args(["build", "--release", "--bin", "partner-coach"]).status().unwrap().success());
+    }
+    bin
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    percentile(v, 0.5)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Kind {
+    Communication,
+    Commitment,
+    Principle,
+    Commitments,
+    Digest,
+}
+
+struct Run {
+    rate: u64,
+    sent: usize,
+    answered: usize,
+    failures: usize,
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    max: f64,
+    over_3s: usize,
+    bot_cpu_per_interaction_ms: f64,
+    bot_cpu_share: f64,
+    driver_cpu_share: f64,
+    expected_rows: usize,
+    rows: i64,
+    rss_after: f64,
+}
+
+struct Bot {
+    child: std::process::Child,
+    pid: String,
+    db_url: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn start_bot(fake: &FakeDiscord) -> (Bot, Duration, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = format!("sqlite://{}/load.db", dir.path().display());
+    let log = std::fs::File::create(dir.path().join("bot.log")).unwrap();
+    let started = Instant::now();
+    // BOT_WRAPPER runs the bot under a profiler, e.g. "valgrind --tool=callgrind".
+    let mut cmd = match std::env::var("BOT_WRAPPER") {
+        Ok(w) if !w.trim().is_empty() => {
+            let mut parts = w.split_whitespace();
+            let mut c = std::process::Command::new(parts.next().unwrap());
+            c.args(parts).arg(bot_binary());
+            c
+        }
+        _ => std::process::Command::new(bot_binary()),
+    };
+    let child = cmd
+        .arg("run")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DISCORD_TOKEN", fake_discord::TOKEN)
+        .env("DISCORD_API_URL", fake.api_url())
+        .env("DATABASE_URL", &db_url)
+        .env("RUST_LOG", "warn")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    fake.wait_ready().await;
+    let startup = started.elapsed();
+    let pid = child.id().to_string();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle = rss_mb(&pid);
+    (Bot { child, pid, db_url, _dir: dir }, startup, idle)
+}
+
+async fn run_load(fake: &FakeDiscord, bot: &Bot, a: &Args, rate: u64, secs: u64, epoch: &mut u64) -> Run {
+    let driver_pid = std::process::id().to_string();
+    let mut seed = 0x2545_F491_4F6C_DD1Du64 ^ rate;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let total = (rate * secs) as usize;
+    let mut sent: Vec<(String, Kind, u64, u64)> = Vec::with_capacity(total);
+    let mut interval = tokio::time::interval(Duration::from_nanos(1_000_000_000 / rate));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let (bot_cpu0, drv_cpu0, t0) = (cpu_ms(&bot.pid), cpu_ms(&driver_pid), Instant::now());
+    let mut per_second: Vec<f64> = Vec::new();
+    let (mut last_cpu, mut last_answered, mut last_t) = (bot_cpu0, 0usize, Instant::now());
+    for n in 0..total {
+        interval.tick().await;
+        let g = next() % a.guilds;
+        let m = MEMBER + g * 10_000 + next() % a.members;
+        let r = match a.only.as_deref() {
+            None => next() % 100,
+            Some("communication") => 0,
+            Some("commitment") => 40,
+            Some("principle") => 60,
+            Some("commitments") => 80,
+            Some("digest") => 90,
+            Some(other) => panic!("unknown kind {other}"),
+        };
+        // A unique commitment text per interaction, so the database check is exact.
+        *epoch += 1;
+        let (kind, i) = match r {
+            0..=39 => (
+                Kind::Communication,
+                Interaction::sub("checkin", "communication").int("rating", (next() % 5 + 1) as i64).str("went_well", "clear hand-offs"),
+            ),
+            40..=59 => (
+                Kind::Commitment,
+                Interaction::sub("checkin", "commitments").str("next", &format!("load promise {epoch}")).str("due", "friday"),
+            ),
+            60..=79 => (Kind::Principle, Interaction::command("principle").str("which", &(next() % 10 + 1).to_string())),
+            80..=89 => (Kind::Commitments, Interaction::command("commitments")),
+            _ => (Kind::Digest, Interaction::command("digest").manager()),
+        };
+        let token = fake.dispatch_interaction(&i.by(m).in_guild(guild_id(g)));
+        sent.push((token, kind, m, g));
+        if last_t.elapsed() >= Duration::from_secs(1) {
+            let answered = fake.shared_state().interactions.values().filter(|s| s.callback_at.is_some()).count();
+            let cpu = cpu_ms(&bot.pid);
+            let done = answered.saturating_sub(last_answered);
+            if done > 0 {
+                per_second.push((cpu - last_cpu) / done as f64);
+            }
+            (last_cpu, last_answered, last_t) = (cpu, answered, Instant::now());
+            let _ = n;
+        }
+    }
+    // Let the last answers arrive (Discord's window is 3 s).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        let missing = {
+            let st = fake.shared_state();
+            sent.iter().filter(|(t, ..)| st.interactions[t].callback_at.is_none()).count()
+        };
+        if missing == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let wall = t0.elapsed().as_secs_f64() * 1000.0;
+    let (bot_cpu, drv_cpu) = (cpu_ms(&bot.pid) - bot_cpu0, cpu_ms(&driver_pid) - drv_cpu0);
+
+    let mut lat = Vec::new();
+    let (mut failures, mut over_3s) = (0, 0);
+    let mut comm_days: BTreeSet<(u64, u64)> = BTreeSet::new();
+    let mut commitments = 0;
+    {
+        let st = fake.shared_state();
+        for (token, kind, member, g) in &sent {
+            let s = &st.interactions[token];
+            match s.callback_at {
+                Some(at) => {
+                    let ms = (at - s.sent_at).as_secs_f64() * 1000.0;
+                    if ms > 3000.0 {
+                        over_3s += 1;
+                    }
+                    let text = fake_discord::interactions::message_text(&s.callbacks[0]["data"]);
+                    if text.contains("Something went wrong") || text.contains("busy") {
+                        failures += 1;
+                    }
+                    lat.push(ms);
+                    match kind {
+                        Kind::Communication => {
+                            comm_days.insert((*member, *g));
+                        }
+                        Kind::Commitment => commitments += 1,
+                        _ => {}
+                    }
+                }
+                None => failures += 1,
+            }
+        }
+    }
+    lat.sort_by(f64::total_cmp);
+    let store = partner_coach::storage::Store::open(partner_coach::config::database_options(&bot.db_url).unwrap()).await.unwrap();
+    let rows = store.count_checkins(None, None).await.unwrap();
+    store.close().await;
+    let answered = lat.len();
+    Run {
+        rate,
+        sent: sent.len(),
+        answered,
+        failures: failures + over_3s,
+        p50: percentile(&lat, 0.5),
+        p95: percentile(&lat, 0.95),
+        p99: percentile(&lat, 0.99),
+        max: lat.last().copied().unwrap_or(f64::NAN),
+        over_3s,
+        bot_cpu_per_interaction_ms: median(&mut per_second),
+        bot_cpu_share: bot_cpu / wall,
+        driver_cpu_share: drv_cpu / wall,
+        expected_rows: comm_days.len() + commitments,
+        rows,
+        rss_after: rss_mb(&bot.pid),
+    }
+}
+
+fn report(r: &Run) {
+    println!(
+        "rate {:>5}/s  sent {:>6}  answered {:>6}  failures {:>3}  p50 {:>6.2} ms  p95 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  \
+         bot cpu/interaction {:.3} ms (median)  bot cpu {:>4.0}%  driver+fake cpu {:>4.0}%  rss {:.1} MB",
+        r.rate,
+        r.sent,
+        r.answered,
+        r.failures,
+        r.p50,
+        r.p95,
+        r.p99,
+        r.max,
+        r.bot_cpu_per_interaction_ms,
+        r.bot_cpu_share * 100.0,
+        r.driver_cpu_share * 100.0,
+        r.rss_after
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let a = args();
+    let mut guilds: Vec<GuildSpec> = (0..a.guilds).map(|g| GuildSpec::new(guild_id(g))).collect();
+    guilds.extend((0..a.idle_guilds).map(|g| GuildSpec::new(990_000_000_000_000_000 + g * 1000)));
+    let fake = FakeDiscord::start_with(guilds, a.validate).await;
+    let (mut bot, startup, idle) = start_bot(&fake).await;
+    println!(
+        "bot started: commands registered {:.0} ms after spawn; idle RSS {:.1} MB with {} guilds in the cache",
+        startup.as_secs_f64() * 1000.0,
+        idle,
+        a.guilds + a.idle_guilds
+    );
+    let mut epoch = 0;
+    if a.find_max {
+        let mut best = None;
+        for rate in [250, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000] {
+            let r = run_load(&fake, &bot, &a, rate, a.secs.min(15), &mut epoch).await;
+            report(&r);
+            if r.failures == 0 && r.p99 <= 20.0 {
+                best = Some(rate);
+            } else {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        println!("highest sustained rate with p99 <= 20 ms and no failure: {}", best.map_or("none".into(), |r| format!("{r}/s")));
+    } else if a.secs > 0 {
+        let r = run_load(&fake, &bot, &a, a.rate, a.secs, &mut epoch).await;
+        report(&r);
+        println!(
+            "check-ins: {} expected in the database (commitment check-ins + distinct member-days of communication), {} found{}",
+            r.expected_rows,
+            r.rows,
+            if r.rows as usize == r.expected_rows { "" } else { "  <-- MISMATCH" }
+        );
+        println!("answers over 3 s: {}", r.over_3s);
+    }
+    let violations = fake.violations();
+    if !violations.is_empty() {
+        println!("{} invalid requests, first: {}", violations.len(), violations[0]);
+        fake.clear_violations();
+    }
+    // SIGTERM: the bot shuts down cleanly (and a profiler wrapping it writes its output).
+    let _ = std::process::Command::new("kill").args(["-TERM", &bot.pid]).status();
+    for _ in 0..300 {
+        if bot.child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = bot.child.kill();
+}
