@@ -1,0 +1,155 @@
+//! `cargo bench`: the two storage-bound targets, measured on real SQLite files.
+//!
+//! - scheduler: with 10,000 (and 100,000) configured guilds, finding the posts due in one
+//!   tick (target: well under 10 ms, flat in the number of guilds that are not due);
+//! - digest: one week's digest of a 500-member guild with one year of history (~250,000
+//!   check-ins, 25,000 commitments), and with four years (target: ≤ 50 ms, and four years
+//!   at most 1.5× one year).
+//!
+//! Medians of many runs, printed with their ratios; no assertions (machines here are shared
+//! and noisy). A hand-rolled harness: criterion would add a minute of build for two numbers.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use partner_coach::clock::{ManualClock, Random};
+use partner_coach::domain::ids::GuildId;
+use partner_coach::domain::time::{IsoWeek, Zone};
+use partner_coach::prompts::Prompts;
+use partner_coach::service::Service;
+use partner_coach::storage::{JobKey, JobKind, JobUpdate, Store};
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+async fn open(dir: &std::path::Path, name: &str) -> (Store, String) {
+    let url = format!("sqlite://{}", dir.join(name).display());
+    (Store::open(partner_coach::config::database_options(&url).unwrap()).await.unwrap(), url)
+}
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-27T09:00:00Z").unwrap().with_timezone(&Utc)
+}
+
+/// `guilds` daily jobs, 100 of them due now, the rest spread over the next day.
+async fn scheduler(guilds: u64) -> (Duration, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, url) = open(dir.path(), "sched.db").await;
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    let t = now().timestamp();
+    for g in 1..=guilds {
+        let due = if g % (guilds / 100) == 0 { t - 30 } else { t + 60 + (g as i64 * 7919) % 86_000 };
+        sqlx::query(
+            "INSERT INTO schedule (kind, guild_id, user_id, due_at, period_date, attempts) VALUES ('daily', ?, 0, ?, '2026-11-27', 0)",
+        )
+        .bind(g as i64)
+        .bind(due)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    // Warm up, then measure.
+    let due = store.due_jobs(now(), 256).await.unwrap().len();
+    let mut times = Vec::new();
+    for _ in 0..300 {
+        let s = Instant::now();
+        let jobs = store.due_jobs(now(), 256).await.unwrap();
+        times.push(s.elapsed());
+        assert_eq!(jobs.len(), due);
+    }
+    // Keep the API honest: putting a job back is one indexed write.
+    store.put_job(JobUpdate::new(JobKey::guild(JobKind::Daily, GuildId(1)), now(), now().date_naive())).await.unwrap();
+    (median(times), due)
+}
+
+/// A 500-member guild with `days` days of history: every member rates communication every
+/// day (with notes) and checks in on commitments every third day (with a blocker now and
+/// then), plus one commitment a week per member: ~250,000 check-ins and 26,000 commitments
+/// a year.
+async fn digest(days: i64) -> (Duration, i64, i64) {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, url) = open(dir.path(), "digest.db").await;
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let end = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+    let start = end - chrono::Duration::days(days - 1);
+    let members = 500;
+    sqlx::query(
+        "WITH RECURSIVE d(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM d WHERE n + 1 < ?1), \
+                       m(u) AS (SELECT 0 UNION ALL SELECT u + 1 FROM m WHERE u + 1 < ?2) \
+         INSERT INTO checkins (guild_id, user_id, kind, local_date, iso_week, rating, went_well, improve, blocker, created_at, updated_at) \
+                  SELECT 1, 1000 + u, k.kind, \
+                date(?3, '+' || n || ' days'), strftime('%G-W%V', date(?3, '+' || n || ' days')), \
+                CASE WHEN k.kind = 'communication' THEN 1 + (n * 7 + u) % 5 END, \
+                CASE WHEN k.kind = 'communication' THEN 'clear hand-offs in the thread' END, \
+                CASE WHEN k.kind = 'communication' THEN 'answer partners within a day' END, \
+                CASE WHEN k.kind = 'commitments' AND u % 7 = 0 THEN 'waiting for the vendor' END, \
+                unixepoch(date(?3, '+' || n || ' days')), unixepoch(date(?3, '+' || n || ' days')) \
+         FROM d, m, (SELECT 'communication' AS kind UNION ALL SELECT 'commitments') AS k \
+         WHERE k.kind = 'communication' OR (n + u) % 3 = 0",
+    )
+    .bind(days)
+    .bind(members)
+    .bind(start.to_string())
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "WITH RECURSIVE w(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM w WHERE n + 1 < ?1), \
+                       m(u) AS (SELECT 0 UNION ALL SELECT u + 1 FROM m WHERE u + 1 < ?2) \
+         INSERT INTO commitments (guild_id, user_id, text, due_date, status, created_week, resolved_week, created_at, resolved_at) \
+         SELECT 1, 1000 + u, 'send the weekly report', date(?3, '+' || (n * 7 + 4) || ' days'), \
+                CASE WHEN n * 7 + 7 >= ?4 THEN 'open' ELSE CASE (n + u) % 3 WHEN 0 THEN 'kept' WHEN 1 THEN 'partly' ELSE 'missed' END END, \
+                strftime('%G-W%V', date(?3, '+' || (n * 7) || ' days')), \
+                CASE WHEN n * 7 + 7 >= ?4 THEN NULL ELSE strftime('%G-W%V', date(?3, '+' || (n * 7 + 7) || ' days')) END, \
+                unixepoch(date(?3, '+' || (n * 7) || ' days')), \
+                CASE WHEN n * 7 + 7 >= ?4 THEN NULL ELSE unixepoch(date(?3, '+' || (n * 7 + 7) || ' days')) END \
+         FROM w, m",
+    )
+    .bind(days / 7)
+    .bind(members)
+    .bind(start.to_string())
+    .bind(days)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE").execute(&pool).await.unwrap();
+    let checkins: i64 = sqlx::query_scalar("SELECT count(*) FROM checkins").fetch_one(&pool).await.unwrap();
+    let commitments: i64 = sqlx::query_scalar("SELECT count(*) FROM commitments").fetch_one(&pool).await.unwrap();
+    pool.close().await;
+    let service = Service::new(store, Arc::new(Prompts::builtin().unwrap()), Arc::new(ManualClock::new(now())), Random::seeded(1));
+    let week = IsoWeek::of(end);
+    let d = service.digest_for(GuildId(1), Zone::UTC, week).await.unwrap();
+    assert!(d.participation.figures().is_some());
+    let mut times = Vec::new();
+    for _ in 0..40 {
+        let s = Instant::now();
+        let _ = service.digest_for(GuildId(1), Zone::UTC, week).await.unwrap();
+        times.push(s.elapsed());
+    }
+    (median(times), checkins, commitments)
+}
+
+#[tokio::main]
+async fn main() {
+    // `cargo bench -- <filter>` passes a filter; `cargo test --benches` passes --bench.
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with("--")).unwrap_or_default();
+    if "scheduler".contains(&filter) || filter.is_empty() {
+        let (t10k, due10k) = scheduler(10_000).await;
+        let (t100k, due100k) = scheduler(100_000).await;
+        println!("scheduler: due_jobs with 10,000 guilds ({due10k} due): median {t10k:?}");
+        println!("scheduler: due_jobs with 100,000 guilds ({due100k} due): median {t100k:?}");
+        println!("scheduler: ratio 100k/10k = {:.2}", t100k.as_secs_f64() / t10k.as_secs_f64());
+    }
+    if "digest".contains(&filter) || filter.is_empty() {
+        let (t1, c1, k1) = digest(365).await;
+        println!("digest: one year, {c1} check-ins, {k1} commitments: median {t1:?}");
+        let (t4, c4, k4) = digest(4 * 365).await;
+        println!("digest: four years, {c4} check-ins, {k4} commitments: median {t4:?}");
+        println!("digest: ratio four years / one year = {:.2}", t4.as_secs_f64() / t1.as_secs_f64());
+    }
+}
