@@ -148,7 +148,9 @@ pub fn layout(p: &Prompts, lang: Lang, d: &Digest, escape: bool) -> Report {
     let posted = if d.principles_posted.is_empty() {
         p.text(lang, k::DIGEST_NO_PRINCIPLES).to_owned()
     } else {
-        d.principles_posted.iter().map(|n| format!("{n}. {}", p.catalog.get(*n).text(lang).title)).collect::<Vec<_>>().join("\n")
+        // A bullet first: "3. …" at the start of a line is an ordered list in Markdown and
+        // Discord, which renumbers it 1, 2, 3.
+        d.principles_posted.iter().map(|n| format!("• {n}. {}", p.catalog.get(*n).text(lang).title)).collect::<Vec<_>>().join("\n")
     };
     sections.push(ReportSection { title: p.text(lang, k::DIGEST_PRINCIPLES).to_owned(), body: posted });
 
@@ -211,5 +213,103 @@ mod tests {
         assert_eq!(signed(2.0, 0), "+2");
         assert_eq!(signed(-0.55, 1), "−0.6");
         assert_eq!(signed(0.0, 0), "±0");
+    }
+}
+
+/// The fixed digest the snapshot tests render (also used by the embed snapshot).
+#[cfg(test)]
+pub(crate) fn snapshot_fixture() -> Digest {
+    snapshots::fixture()
+}
+
+#[cfg(test)]
+mod snapshots {
+    //! The rendered digest, compared with files under `tests/snapshots/`. After a deliberate
+    //! change, regenerate them with `UPDATE_SNAPSHOTS=1 cargo test --lib snapshot` and review
+    //! the diff.
+
+    use super::*;
+    use crate::domain::checkin::{CheckinKind, Outcome};
+    use crate::domain::digest::{compute, CheckinRow, DigestInput, WeekRows};
+    use crate::domain::ids::UserId;
+    use crate::domain::time::IsoWeek;
+
+    /// A fixed week: five members, notes with mention and markdown injection, blockers.
+    pub fn fixture() -> Digest {
+        let row = |u: u64, kind, rating, well: Option<&str>, improve: Option<&str>, blocker: Option<&str>| CheckinRow {
+            user: UserId(u),
+            kind,
+            rating,
+            went_well: well.map(str::to_owned),
+            improve: improve.map(str::to_owned),
+            blocker: blocker.map(str::to_owned),
+        };
+        use CheckinKind::{Commitments as K, Communication as C};
+        let this = WeekRows {
+            checkins: vec![
+                row(1, C, Some(4), Some("Stand-ups were short and useful"), Some("Reply to partners within a day"), None),
+                row(2, C, Some(5), Some("@everyone the demo went great"), None, None),
+                row(3, C, Some(3), None, Some("## Focus for next week: 1. Fake"), None),
+                row(4, C, Some(2), Some("Clear owner for every task"), Some("Fewer meetings"), None),
+                row(1, K, None, None, None, Some("Waiting for the vendor's contract")),
+                row(2, K, None, None, None, None),
+                row(5, K, None, None, None, Some("Legal review is slow")),
+            ],
+            made: 4,
+            resolved: vec![Outcome::Kept, Outcome::Kept, Outcome::Partly, Outcome::Missed],
+        };
+        let last = WeekRows {
+            checkins: vec![
+                row(1, C, Some(5), None, None, None),
+                row(2, C, Some(4), None, None, None),
+                row(3, C, Some(4), None, None, None),
+            ],
+            made: 3,
+            resolved: vec![Outcome::Kept, Outcome::Kept, Outcome::Kept],
+        };
+        compute(&DigestInput {
+            week: IsoWeek::parse("2026-W48"),
+            this,
+            last,
+            active: (1..=6).map(UserId).collect(),
+            away: [UserId(6)].into_iter().collect(),
+            overdue: 1,
+            posted: vec![3, 7, 1, 10, 4],
+            seen_recently: [3, 2, 3, 3, 2, 1, 3, 2, 2, 3],
+            ..Default::default()
+        })
+    }
+
+    fn check(name: &str, actual: &str) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(name);
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&path, actual).unwrap();
+        }
+        let expected = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(expected == actual, "{name} changed; if intended, run with UPDATE_SNAPSHOTS=1 and review.\n--- actual ---\n{actual}");
+    }
+
+    #[test]
+    fn snapshot_markdown_en() {
+        let p = Prompts::builtin().unwrap();
+        check("digest.en.md", &markdown(&p, Lang::En, &fixture()));
+    }
+
+    #[test]
+    fn snapshot_markdown_vi() {
+        let p = Prompts::builtin().unwrap();
+        check("digest.vi.md", &markdown(&p, Lang::Vi, &fixture()));
+    }
+
+    #[test]
+    fn snapshot_text_en() {
+        let p = Prompts::builtin().unwrap();
+        check("digest.en.txt", &text(&p, Lang::En, &fixture()));
+    }
+
+    #[test]
+    fn snapshot_json() {
+        let p = Prompts::builtin().unwrap();
+        check("digest.json", &(serde_json::to_string_pretty(&json(&p, Lang::En, &fixture())).unwrap() + "\n"));
     }
 }

@@ -259,3 +259,37 @@ pub fn fit_lines(lines: impl Iterator<Item = String>) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_digest_embed() {
+        // The embed exactly as it is sent, compared with tests/snapshots/digest.embed.json
+        // (UPDATE_SNAPSHOTS=1 regenerates it).
+        let p = Prompts::builtin().unwrap();
+        let embed = serde_json::to_string_pretty(&digest(&p, Lang::En, &crate::report::snapshot_fixture())).unwrap() + "\n";
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/digest.embed.json");
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&path, &embed).unwrap();
+        }
+        assert_eq!(std::fs::read_to_string(&path).unwrap_or_default(), embed, "the digest embed changed");
+    }
+
+    #[test]
+    fn a_digest_with_huge_notes_still_fits_every_embed_limit() {
+        let p = Prompts::builtin().unwrap();
+        let mut d = crate::report::snapshot_fixture();
+        d.went_well = vec!["word ".repeat(900); 3];
+        d.blockers = vec!["ệ".repeat(4000); 5];
+        let v = serde_json::to_value(digest(&p, Lang::Vi, &d)).unwrap();
+        let mut total = v["title"].as_str().unwrap().chars().count() + v["footer"]["text"].as_str().unwrap().chars().count();
+        for f in v["fields"].as_array().unwrap() {
+            let (n, val) = (f["name"].as_str().unwrap().chars().count(), f["value"].as_str().unwrap().chars().count());
+            assert!(n <= limits::FIELD_NAME && val <= limits::FIELD_VALUE && val > 0);
+            total += n + val;
+        }
+        assert!(total <= 6000, "{total}");
+    }
+}
