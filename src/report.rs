@@ -245,8 +245,8 @@ mod snapshots {
             blocker: blocker.map(str::to_owned),
         };
         use CheckinKind::{Commitments as K, Communication as C};
-        let this = WeekRows {
-            checkins: vec![
+        let this = WeekRows::from_rows(
+            &[
                 row(1, C, Some(4), Some("Stand-ups were short and useful"), Some("Reply to partners within a day"), None),
                 row(2, C, Some(5), Some("@everyone the demo went great"), None, None),
                 row(3, C, Some(3), None, Some("## Focus for next week: 1. Fake"), None),
@@ -255,18 +255,14 @@ mod snapshots {
                 row(2, K, None, None, None, None),
                 row(5, K, None, None, None, Some("Legal review is slow")),
             ],
-            made: 4,
-            resolved: vec![Outcome::Kept, Outcome::Kept, Outcome::Partly, Outcome::Missed],
-        };
-        let last = WeekRows {
-            checkins: vec![
-                row(1, C, Some(5), None, None, None),
-                row(2, C, Some(4), None, None, None),
-                row(3, C, Some(4), None, None, None),
-            ],
-            made: 3,
-            resolved: vec![Outcome::Kept, Outcome::Kept, Outcome::Kept],
-        };
+            4,
+            vec![Outcome::Kept, Outcome::Kept, Outcome::Partly, Outcome::Missed],
+        );
+        let last = WeekRows::from_rows(
+            &[row(1, C, Some(5), None, None, None), row(2, C, Some(4), None, None, None), row(3, C, Some(4), None, None, None)],
+            3,
+            vec![Outcome::Kept, Outcome::Kept, Outcome::Kept],
+        );
         compute(&DigestInput {
             week: IsoWeek::parse("2026-W48"),
             this,

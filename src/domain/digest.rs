@@ -38,15 +38,60 @@ pub struct CheckinRow {
     pub blocker: Option<String>,
 }
 
-/// One week's rows.
+/// One week of one guild, as counts and the newest notes: what the digest needs, and all
+/// storage has to send (the week's rows are aggregated by SQLite, not copied out).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WeekRows {
-    /// Every check-in of the week, oldest first.
-    pub checkins: Vec<CheckinRow>,
+    /// Members who checked in (either kind).
+    pub members: BTreeSet<UserId>,
+    /// Commitment check-ins.
+    pub commitment_answers: u32,
+    /// Commitment check-ins that named a blocker.
+    pub blockers: u32,
+    /// How many ratings of 1, 2, 3, 4, 5.
+    pub ratings: [u32; 5],
+    /// "Went well" notes, newest first (more than are shown, so repeats can be skipped).
+    pub went_well: Vec<String>,
+    /// "To improve" notes, newest first.
+    pub improve: Vec<String>,
+    /// Blocker notes, newest first.
+    pub blocker_notes: Vec<String>,
     /// Commitments made during the week.
     pub made: u32,
     /// Outcomes of commitments resolved during the week.
     pub resolved: Vec<Outcome>,
+}
+
+impl WeekRows {
+    /// Aggregates raw check-ins (oldest first) the way storage does in SQL: the reference
+    /// for tests and fixtures.
+    pub fn from_rows(rows: &[CheckinRow], made: u32, resolved: Vec<Outcome>) -> Self {
+        let mut w = WeekRows { made, resolved, ..Default::default() };
+        for r in rows {
+            w.members.insert(r.user);
+            if r.kind == CheckinKind::Commitments {
+                w.commitment_answers += 1;
+                w.blockers += u32::from(r.blocker.is_some());
+            }
+            if let Some(rating) = r.rating {
+                w.ratings[usize::from(rating.clamp(1, 5) - 1)] += 1;
+            }
+        }
+        let newest = |pick: fn(&CheckinRow) -> Option<&String>| rows.iter().rev().filter_map(pick).cloned().collect();
+        w.went_well = newest(|r| r.went_well.as_ref());
+        w.improve = newest(|r| r.improve.as_ref());
+        w.blocker_notes = newest(|r| r.blocker.as_ref());
+        w
+    }
+
+    fn answers(&self) -> u32 {
+        self.ratings.iter().sum()
+    }
+
+    fn mean(&self) -> f64 {
+        let sum: u32 = self.ratings.iter().enumerate().map(|(i, n)| (i as u32 + 1) * n).sum();
+        f64::from(sum) / f64::from(self.answers().max(1))
+    }
 }
 
 /// Everything the digest is computed from.
@@ -306,20 +351,9 @@ pub const RULES: &[Rule] = &[
     },
 ];
 
-struct Counted {
-    members: BTreeSet<UserId>,
-    commitment_answers: u32,
-    ratings: Vec<u8>,
-    blockers: u32,
-}
-
-fn count(rows: &WeekRows, away: &BTreeSet<UserId>) -> Counted {
-    Counted {
-        members: rows.checkins.iter().map(|c| c.user).filter(|u| !away.contains(u)).collect(),
-        commitment_answers: rows.checkins.iter().filter(|c| c.kind == CheckinKind::Commitments).count() as u32,
-        ratings: rows.checkins.iter().filter_map(|c| c.rating).collect(),
-        blockers: rows.checkins.iter().filter(|c| c.blocker.is_some()).count() as u32,
-    }
+/// Members who checked in, without those away (they are counted apart).
+fn present(rows: &WeekRows, away: &BTreeSet<UserId>) -> BTreeSet<UserId> {
+    rows.members.iter().filter(|u| !away.contains(u)).copied().collect()
 }
 
 fn keep_rate(outcomes: &[Outcome]) -> Option<f64> {
@@ -337,23 +371,19 @@ fn keep_rate(outcomes: &[Outcome]) -> Option<f64> {
     Some(score / outcomes.len() as f64)
 }
 
-fn mean(r: &[u8]) -> f64 {
-    r.iter().map(|x| f64::from(*x)).sum::<f64>() / r.len().max(1) as f64
-}
-
 /// Computes the digest.
 pub fn compute(input: &DigestInput) -> Digest {
-    let this = count(&input.this, &input.away);
-    let last = count(&input.last, &input.away_last);
+    let (this, last) = (&input.this, &input.last);
+    let (members, members_last) = (present(this, &input.away), present(last, &input.away_last));
     let enough = |n: u32| n >= MIN_ANSWERS;
 
     let active = input.active.iter().filter(|u| !input.away.contains(u)).count() as u32;
-    let participation = if enough(this.members.len() as u32) {
+    let participation = if enough(members.len() as u32) {
         Section::Figures(Participation {
-            checked_in: this.members.len() as u32,
-            active: active.max(this.members.len() as u32),
+            checked_in: members.len() as u32,
+            active: active.max(members.len() as u32),
             away: input.away.len() as u32,
-            change: this.members.len() as i64 - last.members.len() as i64,
+            change: members.len() as i64 - members_last.len() as i64,
         })
     } else {
         Section::NotEnough
@@ -376,17 +406,12 @@ pub fn compute(input: &DigestInput) -> Digest {
         Section::NotEnough
     };
 
-    let communication = if enough(this.ratings.len() as u32) {
-        let mut distribution = [0u32; 5];
-        for r in &this.ratings {
-            distribution[usize::from(r.clamp(&1, &5) - 1)] += 1;
-        }
-        let m = mean(&this.ratings);
+    let communication = if enough(this.answers()) {
         Section::Figures(CommunicationStats {
-            answers: this.ratings.len() as u32,
-            mean: m,
-            mean_change: enough(last.ratings.len() as u32).then(|| m - mean(&last.ratings)),
-            distribution,
+            answers: this.answers(),
+            mean: this.mean(),
+            mean_change: enough(last.answers()).then(|| this.mean() - last.mean()),
+            distribution: this.ratings,
         })
     } else {
         Section::NotEnough
@@ -394,22 +419,22 @@ pub fn compute(input: &DigestInput) -> Digest {
 
     // Quotes only where the section itself has enough answers: otherwise a lone note would
     // be easy to attribute.
-    let notes = |pick: fn(&CheckinRow) -> Option<&String>, max: usize, shown: bool| -> Vec<String> {
+    let notes = |newest: &[String], max: usize, shown: bool| -> Vec<String> {
         if !shown {
             return Vec::new();
         }
         let mut seen = BTreeSet::new();
-        input.this.checkins.iter().rev().filter_map(pick).filter(|n| seen.insert(n.to_lowercase())).take(max).cloned().collect()
+        newest.iter().filter(|n| seen.insert(n.to_lowercase())).take(max).cloned().collect()
     };
     let comm_shown = communication.figures().is_some();
     let commit_shown = commitments.figures().is_some();
-    let went_well = notes(|c| c.went_well.as_ref(), MAX_WENT_WELL, comm_shown);
-    let improve = notes(|c| c.improve.as_ref(), MAX_IMPROVE, comm_shown);
-    let blockers = notes(|c| c.blocker.as_ref(), MAX_BLOCKERS, commit_shown);
+    let went_well = notes(&this.went_well, MAX_WENT_WELL, comm_shown);
+    let improve = notes(&this.improve, MAX_IMPROVE, comm_shown);
+    let blockers = notes(&this.blocker_notes, MAX_BLOCKERS, commit_shown);
 
     let signals = Signals {
         participation_rate: participation.figures().map(Participation::rate),
-        participation_counts: participation.figures().map(|p| (p.checked_in, last.members.len() as u32)),
+        participation_counts: participation.figures().map(|p| (p.checked_in, members_last.len() as u32)),
         keep_rate: commitments.figures().and_then(|c| c.keep_rate),
         keep_rate_change: commitments.figures().and_then(|c| c.keep_rate_change),
         overdue: commitments.figures().map(|c| c.overdue),
@@ -470,12 +495,7 @@ mod tests {
 
     fn input(this: Vec<CheckinRow>) -> DigestInput {
         let active = this.iter().map(|c| c.user).collect();
-        DigestInput {
-            week: IsoWeek::parse("2026-W48"),
-            this: WeekRows { checkins: this, ..Default::default() },
-            active,
-            ..Default::default()
-        }
+        DigestInput { week: IsoWeek::parse("2026-W48"), this: WeekRows::from_rows(&this, 0, vec![]), active, ..Default::default() }
     }
 
     #[test]
@@ -491,8 +511,9 @@ mod tests {
 
     #[test]
     fn a_single_member_never_sees_figures_that_would_reveal_their_answers() {
-        let mut i = input(vec![comm(1, 2), commit(1, Some("waiting on legal"))]);
-        i.this.checkins[0].went_well = Some("the demo".into());
+        let mut lone = comm(1, 2);
+        lone.went_well = Some("the demo".into());
+        let i = input(vec![lone, commit(1, Some("waiting on legal"))]);
         let d = compute(&i);
         assert_eq!(d.participation, Section::NotEnough);
         assert_eq!(d.communication, Section::NotEnough);
@@ -507,7 +528,7 @@ mod tests {
         let mut i = input(vec![comm(1, 4), comm(2, 4), comm(3, 4), comm(3, 5)]);
         i.active = [1, 2, 3, 4, 5, 6].into_iter().map(u).collect();
         i.away = [u(6)].into_iter().collect();
-        i.last.checkins = vec![comm(1, 4)];
+        i.last = WeekRows::from_rows(&[comm(1, 4)], 0, vec![]);
         let d = compute(&i);
         let p = d.participation.figures().unwrap();
         assert_eq!((p.checked_in, p.active, p.away, p.change), (3, 5, 1, 2));
@@ -519,8 +540,7 @@ mod tests {
         let mut i = input(vec![commit(1, None), commit(2, None), commit(3, None)]);
         i.this.made = 4;
         i.this.resolved = vec![Outcome::Kept, Outcome::Partly, Outcome::Missed, Outcome::Kept];
-        i.last.checkins = vec![commit(1, None), commit(2, None), commit(3, None)];
-        i.last.resolved = vec![Outcome::Kept, Outcome::Kept];
+        i.last = WeekRows::from_rows(&[commit(1, None), commit(2, None), commit(3, None)], 0, vec![Outcome::Kept, Outcome::Kept]);
         i.overdue = 2;
         let d = compute(&i);
         let c = d.commitments.figures().unwrap();
@@ -538,7 +558,7 @@ mod tests {
     #[test]
     fn communication_has_a_mean_a_change_and_a_distribution() {
         let mut i = input(vec![comm(1, 5), comm(2, 4), comm(3, 4), comm(4, 1)]);
-        i.last.checkins = vec![comm(1, 5), comm(2, 5), comm(3, 5)];
+        i.last = WeekRows::from_rows(&[comm(1, 5), comm(2, 5), comm(3, 5)], 0, vec![]);
         let d = compute(&i);
         let c = d.communication.figures().unwrap();
         assert_eq!(c.answers, 4);
@@ -550,7 +570,7 @@ mod tests {
     #[test]
     fn a_change_is_not_shown_against_a_week_with_too_few_answers() {
         let mut i = input(vec![comm(1, 5), comm(2, 4), comm(3, 4)]);
-        i.last.checkins = vec![comm(1, 1)];
+        i.last = WeekRows::from_rows(&[comm(1, 1)], 0, vec![]);
         assert_eq!(compute(&i).communication.figures().unwrap().mean_change, None);
     }
 

@@ -4,7 +4,10 @@ use chrono::Duration;
 
 use super::{Result, Service, Session};
 use crate::domain::digest::{compute, Digest, DigestInput};
-use crate::domain::ids::GuildId;
+use std::collections::BTreeSet;
+
+use crate::domain::ids::{GuildId, UserId};
+use crate::domain::principles::COUNT;
 use crate::domain::refusal::Refusal;
 use crate::domain::time::{IsoWeek, Zone};
 use crate::prompts::keys as k;
@@ -24,22 +27,33 @@ impl Service {
     pub async fn digest_for(&self, guild: GuildId, zone: Zone, week: IsoWeek) -> Result<Digest> {
         let s = &self.store;
         let four_back = week.prev().prev().prev();
-        let (this, last, active, active_last, away, away_last) = tokio::try_join!(
-            s.week_rows(guild, week),
-            s.week_rows(guild, week.prev()),
-            s.members_between(guild, four_back, week),
-            s.members_between(guild, four_back.prev(), week.prev()),
-            s.away_in_week(guild, week),
-            s.away_in_week(guild, week.prev()),
-        )?;
         // Overdue as of the end of that week (or today, for the current week).
         let reference = self.today(zone).min(week.sunday() + Duration::days(1));
-        let (overdue, posted, seen_recently, last_focus) = tokio::try_join!(
-            s.overdue_count(guild, reference),
-            s.posted_principles(guild, week.monday(), week.sunday()),
-            s.principle_counts(guild, four_back.monday(), week.sunday()),
-            s.last_focus(guild, week),
+        let ((mut this, overdue), (mut last, _), member_weeks, away_spans, posts) = tokio::try_join!(
+            s.week_rows(guild, week, true, reference),
+            s.week_rows(guild, week.prev(), false, reference),
+            s.member_weeks(guild, four_back.prev(), week),
+            s.away_between(guild, week.prev().monday(), week.sunday()),
+            s.posted(guild, four_back.monday(), week.sunday(), week),
         )?;
+        let members = |from: IsoWeek, to: IsoWeek| -> BTreeSet<UserId> {
+            member_weeks.iter().filter(|(w, _)| (from..=to).contains(w)).map(|(_, u)| *u).collect()
+        };
+        this.members = members(week, week);
+        last.members = members(week.prev(), week.prev());
+        let (active, active_last) = (members(four_back, week), members(four_back.prev(), week.prev()));
+        let away_during = |w: IsoWeek| -> BTreeSet<UserId> {
+            away_spans.iter().filter(|(_, a)| a.end >= w.monday() && a.start <= w.sunday()).map(|(u, _)| *u).collect()
+        };
+        let (away, away_last) = (away_during(week), away_during(week.prev()));
+        let (monday, sunday) = (week.monday().to_string(), week.sunday().to_string());
+        let daily = posts.iter().filter(|p| p.kind == "daily");
+        let posted = daily.clone().filter(|p| p.period >= monday && p.period <= sunday).map(|p| p.principle).collect();
+        let mut seen_recently = [0u32; COUNT as usize];
+        for p in daily.filter(|p| (1..=COUNT).contains(&p.principle)) {
+            seen_recently[usize::from(p.principle) - 1] += 1;
+        }
+        let last_focus = posts.iter().filter(|p| p.kind == "digest").next_back().map(|p| p.principle);
         Ok(compute(&DigestInput {
             week: Some(week),
             this,

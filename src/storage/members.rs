@@ -192,16 +192,24 @@ impl Store {
         Ok(weeks)
     }
 
-    /// Members of a guild away at some point during `week`.
-    pub async fn away_in_week(&self, guild: GuildId, week: IsoWeek) -> Result<BTreeSet<UserId>> {
-        let rows: Vec<i64> =
-            sqlx::query_scalar("SELECT DISTINCT user_id FROM away WHERE guild_id = ? AND end_date >= ? AND start_date <= ?")
+    /// Time away of a guild's members overlapping `from..=to`.
+    pub async fn away_between(&self, guild: GuildId, from: NaiveDate, to: NaiveDate) -> Result<Vec<(UserId, AwaySpan)>> {
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT user_id, start_date, end_date FROM away WHERE guild_id = ? AND end_date >= ? AND start_date <= ?")
                 .bind(guild.to_db())
-                .bind(week.monday().to_string())
-                .bind(week.sunday().to_string())
+                .bind(from.to_string())
+                .bind(to.to_string())
                 .fetch_all(&self.read)
                 .await?;
-        Ok(rows.into_iter().map(UserId::from_db).collect())
+        Ok(rows
+            .into_iter()
+            .filter_map(|(u, s, e)| Some((UserId::from_db(u), AwaySpan { start: s.parse().ok()?, end: e.parse().ok()? })))
+            .collect())
+    }
+
+    /// Members of a guild away at some point during `week`.
+    pub async fn away_in_week(&self, guild: GuildId, week: IsoWeek) -> Result<BTreeSet<UserId>> {
+        Ok(self.away_between(guild, week.monday(), week.sunday()).await?.into_iter().map(|(u, _)| u).collect())
     }
 }
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use checkins::*;
+pub use digest::PostedPrinciple;
 pub use guilds::*;
 pub use members::*;
 pub use privacy::*;
