@@ -53,7 +53,7 @@ impl Service {
         for p in daily.filter(|p| (1..=COUNT).contains(&p.principle)) {
             seen_recently[usize::from(p.principle) - 1] += 1;
         }
-        let last_focus = posts.iter().filter(|p| p.kind == "digest").next_back().map(|p| p.principle);
+        let last_focus = posts.iter().rfind(|p| p.kind == "digest").map(|p| p.principle);
         Ok(compute(&DigestInput {
             week: Some(week),
             this,
