@@ -143,13 +143,23 @@ async fn on_event(ctx: &serenity::Context, event: &serenity::FullEvent, data: &D
     Ok(())
 }
 
+/// How often the WAL is copied back into the database (see `Store::checkpoint`).
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
+
 /// The scheduler: one tick every `interval`, until told to stop. Errors are logged and the
 /// loop goes on: one bad tick must not end the daily posts.
 pub async fn scheduler_loop<O: Outbox>(service: Arc<Service>, outbox: O, interval: Duration, mut stop: watch::Receiver<bool>) {
     if let Err(e) = service.ensure_maintenance_jobs().await {
         warn!(error = ?e, "could not schedule maintenance");
     }
+    let mut last_checkpoint = std::time::Instant::now();
     loop {
+        if last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
+            if let Err(e) = service.store.checkpoint().await {
+                warn!(error = ?e, "WAL checkpoint failed");
+            }
+            last_checkpoint = std::time::Instant::now();
+        }
         match service.tick(&outbox).await {
             Ok(r) if r.due > 0 => debug!(?r, "scheduler tick"),
             Ok(_) => {}
