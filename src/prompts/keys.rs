@@ -150,7 +150,6 @@ keys! {
     DIGEST_CHANGE = "digest.change";
     DIGEST_NO_CHANGE = "digest.no_change";
     DIGEST_FOOTER = "digest.footer";
-    DIGEST_POSTED = "digest.posted";
     FOCUS_LOW_PARTICIPATION = "focus.low_participation";
     FOCUS_FALLING_PARTICIPATION = "focus.falling_participation";
     FOCUS_LOW_KEEP_RATE = "focus.low_keep_rate";
@@ -188,8 +187,4 @@ keys! {
     FORGET_DONE = "forget.done";
     FORGET_CANCELLED = "forget.cancelled";
 
-    // Words used inside other messages.
-    WORD_YES = "word.yes";
-    WORD_NO = "word.no";
-    WORD_NONE = "word.none";
 }
