@@ -157,7 +157,7 @@ impl Service {
                 &CommitmentCheckin { resolve, next: Some(new.clone()), blocker: blocker.as_ref().map(|b| b.as_str().to_owned()), partner },
             )
             .await?;
-        let streak = self.streak(session, ctx.week).await?;
+        let streak = streak(&saved.weeks.checked, &saved.weeks.away, ctx.week);
         Ok(CommitmentsOutcome::Saved(CommitmentsSaved {
             previous,
             resolved: resolve.filter(|_| saved.resolved).map(|(_, o)| o),
@@ -184,7 +184,7 @@ impl Service {
         let improve = improve.map(|s| Note::parse(s, NOTE_LIMIT, &self.field(session, k::FIELD_IMPROVE))).transpose()?.flatten();
         let today = self.today(session.settings.zone);
         let ctx = self.checkin_context(session, guild, today);
-        let replaced = self
+        let (replaced, weeks) = self
             .store
             .record_communication_checkin(
                 ctx,
@@ -196,7 +196,7 @@ impl Service {
                 },
             )
             .await?;
-        let streak = self.streak(session, ctx.week).await?;
+        let streak = streak(&weeks.checked, &weeks.away, ctx.week);
         Ok(CommunicationSaved { rating: rating.get(), replaced, streak, coach: self.coach_tip(session, no::COMMUNICATION) })
     }
 
@@ -212,8 +212,8 @@ impl Service {
     pub async fn streak(&self, session: &Session, week: IsoWeek) -> Result<u32> {
         let guild = session.guild()?;
         let user = session.caller.user;
-        let (weeks, away) = self.store.streak_weeks(guild, user).await?;
-        Ok(streak(&weeks, &away, week))
+        let w = self.store.streak_weeks(guild, user).await?;
+        Ok(streak(&w.checked, &w.away, week))
     }
 
     fn checkin_context(&self, session: &Session, guild: crate::domain::ids::GuildId, today: NaiveDate) -> CheckinContext {

@@ -55,6 +55,55 @@ impl From<CommitmentRow> for Commitment {
 
 const COMMITMENT_COLUMNS: &str = "id, text, due_date, partner_id, status, created_at, resolved_at";
 
+/// A row of a multi-statement batch: a tag saying which statement produced it, and values.
+type TaggedRow = (String, Option<String>, Option<String>);
+
+/// The weeks a member checked in (`week` rows) and their time away (`away` rows), newest
+/// first; appended to each check-in's write batch so the streak costs no extra trip. Plain
+/// `?` only: sqlx resolves a numbered `?1` against the whole batch's arguments, not the
+/// statement's (bind with [`bind_streak`]).
+const STREAK_SQL: &str = "SELECT 'week', iso_week, NULL FROM (SELECT DISTINCT iso_week FROM checkins WHERE guild_id = ? AND user_id = ? \
+     ORDER BY iso_week DESC LIMIT 520) \
+     UNION ALL SELECT 'away', start_date, end_date FROM (SELECT start_date, end_date FROM away WHERE guild_id = ? AND user_id = ? \
+     ORDER BY end_date DESC LIMIT 200)";
+
+type TaggedQuery<'q> = sqlx::query::QueryAs<'q, sqlx::Sqlite, TaggedRow, sqlx::sqlite::SqliteArguments>;
+
+/// Binds [`STREAK_SQL`]'s four parameters.
+fn bind_streak(q: TaggedQuery<'_>, guild: GuildId, user: UserId) -> TaggedQuery<'_> {
+    q.bind(guild.to_db()).bind(user.to_db()).bind(guild.to_db()).bind(user.to_db())
+}
+
+/// What a member's streak is computed from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StreakWeeks {
+    /// ISO weeks with at least one check-in.
+    pub checked: BTreeSet<IsoWeek>,
+    /// ISO weeks with at least one day away.
+    pub away: BTreeSet<IsoWeek>,
+}
+
+impl StreakWeeks {
+    fn from_rows(rows: &[TaggedRow]) -> Self {
+        let mut w = StreakWeeks::default();
+        for (tag, a, b) in rows {
+            match (tag.as_str(), a.as_deref(), b.as_deref()) {
+                ("week", Some(week), _) => w.checked.extend(IsoWeek::parse(week)),
+                ("away", Some(start), Some(end)) => {
+                    let (Ok(start), Ok(end)) = (start.parse::<NaiveDate>(), end.parse::<NaiveDate>()) else { continue };
+                    let mut week = IsoWeek::of(start);
+                    while week <= IsoWeek::of(end) {
+                        w.away.insert(week);
+                        week = week.next();
+                    }
+                }
+                _ => {}
+            }
+        }
+        w
+    }
+}
+
 /// Who checked in, where and when (local date and week in the guild's zone).
 #[derive(Clone, Copy, Debug)]
 pub struct CheckinContext {
@@ -116,6 +165,8 @@ pub struct CommitmentCheckinSaved {
     pub resolved: bool,
     /// The new commitment's id.
     pub new_commitment: Option<i64>,
+    /// The member's weeks, read after the write (for the streak).
+    pub weeks: StreakWeeks,
 }
 
 impl Store {
@@ -130,7 +181,7 @@ impl Store {
         if c.resolve.is_some() {
             sql.push_str(
                 "UPDATE commitments SET status = ?, resolved_week = ?, resolved_at = ? \
-                 WHERE id = ? AND guild_id = ? AND user_id = ? AND status = 'open' RETURNING 'resolved', id; ",
+                 WHERE id = ? AND guild_id = ? AND user_id = ? AND status = 'open' RETURNING 'resolved', CAST(id AS TEXT), NULL; ",
             );
         }
         // The outcome is recorded only if the UPDATE above changed the row: changes() is the
@@ -138,15 +189,16 @@ impl Store {
         let outcome = if c.resolve.is_some() { "CASE WHEN changes() = 1 THEN ? END" } else { "NULL" };
         sql.push_str(&format!(
             "INSERT INTO checkins (guild_id, user_id, kind, local_date, iso_week, outcome, blocker, partner_id, created_at, updated_at) \
-             VALUES (?, ?, 'commitments', ?, ?, {outcome}, ?, ?, ?, ?) RETURNING 'checkin', id; "
+             VALUES (?, ?, 'commitments', ?, ?, {outcome}, ?, ?, ?, ?) RETURNING 'checkin', CAST(id AS TEXT), NULL; "
         ));
         if c.next.is_some() {
             sql.push_str(
                 "INSERT INTO commitments (guild_id, user_id, text, due_date, partner_id, created_week, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING 'commitment', id;",
+                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING 'commitment', CAST(id AS TEXT), NULL; ",
             );
         }
-        let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+        sql.push_str(STREAK_SQL);
+        let mut q = sqlx::query_as::<_, TaggedRow>(sqlx::AssertSqlSafe(sql));
         if let Some((id, o)) = c.resolve {
             q = q.bind(o.status()).bind(ctx.week.to_string()).bind(ts(ctx.now)).bind(id).bind(ctx.guild.to_db()).bind(ctx.user.to_db());
         }
@@ -165,30 +217,33 @@ impl Store {
                 .bind(ctx.week.to_string())
                 .bind(ts(ctx.now));
         }
+        q = bind_streak(q, ctx.guild, ctx.user);
         let mut tx = self.begin_write().await?;
         let rows = q.fetch_all(&mut *tx).await?;
         tx.commit().await?;
-        let id_of = |tag: &str| rows.iter().find(|(t, _)| t == tag).map(|(_, id)| *id);
+        let id_of = |tag: &str| rows.iter().find(|(t, ..)| t == tag).and_then(|(_, id, _)| id.as_deref()?.parse::<i64>().ok());
         Ok(CommitmentCheckinSaved {
             checkin_id: id_of("checkin").ok_or(sqlx::Error::RowNotFound)?,
             resolved: id_of("resolved").is_some(),
             new_commitment: id_of("commitment"),
+            weeks: StreakWeeks::from_rows(&rows),
         })
     }
 
     /// Records a communication check-in. A second one by the same member on the same local
     /// day replaces the first; returns true when it did.
-    pub async fn record_communication_checkin(&self, ctx: CheckinContext, c: &CommunicationCheckin) -> Result<bool> {
+    pub async fn record_communication_checkin(&self, ctx: CheckinContext, c: &CommunicationCheckin) -> Result<(bool, StreakWeeks)> {
         // One statement is one transaction: the upsert inserts or replaces, and its revision
-        // says which, with no read before it (one round trip to the writer instead of four).
-        let revision: i64 = sqlx::query_scalar(
+        // says which, with no read before it. The streak's read rides in the same batch: one
+        // trip to the writer's thread for the whole check-in.
+        let q: TaggedQuery<'_> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "INSERT INTO checkins (guild_id, user_id, kind, local_date, iso_week, rating, went_well, improve, partner_id, created_at, updated_at) \
              VALUES (?, ?, 'communication', ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (guild_id, user_id, local_date) WHERE kind = 'communication' DO UPDATE SET \
              rating = excluded.rating, went_well = excluded.went_well, improve = excluded.improve, partner_id = excluded.partner_id, \
              iso_week = excluded.iso_week, updated_at = excluded.updated_at, revision = revision + 1 \
-             RETURNING revision",
-        )
+             RETURNING 'revision', CAST(revision AS TEXT), NULL; {STREAK_SQL}"
+        )))
         .bind(ctx.guild.to_db())
         .bind(ctx.user.to_db())
         .bind(ctx.local_date.to_string())
@@ -198,37 +253,16 @@ impl Store {
         .bind(c.improve.as_deref())
         .bind(c.partner.map(UserId::to_db))
         .bind(ts(ctx.now))
-        .bind(ts(ctx.now))
-        .fetch_one(&self.write)
-        .await?;
-        Ok(revision > 0)
+        .bind(ts(ctx.now));
+        let rows = bind_streak(q, ctx.guild, ctx.user).fetch_all(&self.write).await?;
+        let replaced = rows.iter().any(|(t, v, _)| t == "revision" && v.as_deref().is_some_and(|v| v != "0"));
+        Ok((replaced, StreakWeeks::from_rows(&rows)))
     }
 
-    /// The weeks a member checked in and the weeks they were away, in one read (the streak
-    /// needs both after every check-in).
-    pub async fn streak_weeks(&self, guild: GuildId, user: UserId) -> Result<(BTreeSet<IsoWeek>, BTreeSet<IsoWeek>)> {
-        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
-            "SELECT 0, iso_week, NULL FROM (SELECT DISTINCT iso_week FROM checkins WHERE guild_id = ?1 AND user_id = ?2 ORDER BY iso_week DESC LIMIT 520) \
-             UNION ALL \
-             SELECT 1, start_date, end_date FROM (SELECT start_date, end_date FROM away WHERE guild_id = ?1 AND user_id = ?2 ORDER BY end_date DESC LIMIT 200)",
-        )
-        .bind(guild.to_db())
-        .bind(user.to_db())
-        .fetch_all(&self.read)
-        .await?;
-        let (mut checked, mut away) = (BTreeSet::new(), BTreeSet::new());
-        for (kind, a, b) in rows {
-            if kind == 0 {
-                checked.extend(IsoWeek::parse(&a));
-            } else if let (Ok(start), Some(Ok(end))) = (a.parse::<NaiveDate>(), b.map(|e| e.parse::<NaiveDate>())) {
-                let mut w = IsoWeek::of(start);
-                while w <= IsoWeek::of(end) {
-                    away.insert(w);
-                    w = w.next();
-                }
-            }
-        }
-        Ok((checked, away))
+    /// The weeks a member checked in and the weeks they were away, in one read.
+    pub async fn streak_weeks(&self, guild: GuildId, user: UserId) -> Result<StreakWeeks> {
+        let rows: Vec<TaggedRow> = bind_streak(sqlx::query_as(STREAK_SQL), guild, user).fetch_all(&self.read).await?;
+        Ok(StreakWeeks::from_rows(&rows))
     }
 
     /// A member's open commitments, earliest due first.
@@ -359,6 +393,7 @@ mod tests {
         second.blocker = Some("waiting for legal".into());
         let saved = s.record_commitment_checkin(ctx("2026-11-30"), &second).await.unwrap();
         assert!(saved.resolved);
+        assert_eq!(saved.weeks.checked.len(), 2, "the streak's weeks come back with the write: {:?}", saved.weeks);
         let open = s.open_commitments(GuildId(1), UserId(2)).await.unwrap();
         assert_eq!(open.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), vec!["review the contract"]);
         let resolved = s.resolved_commitments(GuildId(1), UserId(2), 5).await.unwrap();
@@ -392,13 +427,16 @@ mod tests {
     async fn a_second_communication_checkin_the_same_day_replaces_the_first() {
         let (s, _dir) = store().await;
         let c = CommunicationCheckin { rating: 2, went_well: Some("demo".into()), improve: None, partner: None };
-        assert!(!s.record_communication_checkin(ctx("2026-11-27"), &c).await.unwrap());
+        let (replaced, weeks) = s.record_communication_checkin(ctx("2026-11-27"), &c).await.unwrap();
+        assert!(!replaced);
+        // The streak's weeks come back with the write, the new check-in included.
+        assert_eq!(weeks.checked.iter().map(ToString::to_string).collect::<Vec<_>>(), vec!["2026-W48"]);
         let c2 = CommunicationCheckin { rating: 4, ..c.clone() };
-        assert!(s.record_communication_checkin(ctx("2026-11-27"), &c2).await.unwrap());
+        assert!(s.record_communication_checkin(ctx("2026-11-27"), &c2).await.unwrap().0);
         assert_eq!(s.count_checkins(Some(GuildId(1)), Some(CheckinKind::Communication)).await.unwrap(), 1);
         let rating: i64 = sqlx::query_scalar("SELECT rating FROM checkins").fetch_one(&s.read).await.unwrap();
         assert_eq!(rating, 4);
-        assert!(!s.record_communication_checkin(ctx("2026-11-28"), &c).await.unwrap());
+        assert!(!s.record_communication_checkin(ctx("2026-11-28"), &c).await.unwrap().0);
         assert_eq!(s.count_checkins(None, None).await.unwrap(), 2);
     }
 
