@@ -22,9 +22,16 @@ async fn the_bot_starts_registers_valid_commands_and_answers_help_ephemerally() 
     }
     // Registered globally when DISCORD_GUILD_ID is unset.
     assert!(app.fake.requests().iter().any(|r| r.method == "PUT" && r.path == format!("/api/v10/applications/{APP_ID}/commands")));
-    // Every description carries a Vietnamese localization.
+    // Every description, of commands, subcommands and options, carries a Vietnamese one.
+    fn check_vi(v: &serde_json::Value, path: &str) {
+        let name = format!("{path} {}", v["name"].as_str().unwrap_or(""));
+        assert!(v["description_localizations"]["vi"].as_str().is_some_and(|s| !s.is_empty()), "{name} lacks a vi description");
+        for o in v["options"].as_array().into_iter().flatten() {
+            check_vi(o, &name);
+        }
+    }
     for c in app.fake.commands() {
-        assert!(c["description_localizations"]["vi"].as_str().is_some_and(|s| !s.is_empty()), "{} lacks a vi description", c["name"]);
+        check_vi(&c, "");
     }
 
     let reply = app.fake.send(Interaction::command("help")).await;
