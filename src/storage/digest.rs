@@ -34,7 +34,7 @@ impl Store {
     pub async fn week_rows(&self, guild: GuildId, week: IsoWeek, notes: bool, overdue_before: NaiveDate) -> Result<(WeekRows, u32)> {
         let w = week.to_string();
         let f: Figures = sqlx::query_as(
-                        // Every column here is in checkins_week_figures, and blockers are counted from their
+            // Every column here is in checkins_week_figures, and blockers are counted from their
             // partial index: the week's rows themselves are never read.
             "SELECT coalesce(sum(kind = 'commitments'), 0), \
              (SELECT count(*) FROM checkins WHERE guild_id = ?1 AND iso_week = ?2 AND blocker IS NOT NULL), \
