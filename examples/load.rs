@@ -148,9 +148,12 @@ struct Bot {
 async fn start_bot(fake: &FakeDiscord) -> (Bot, Duration, f64) {
     let dir = tempfile::tempdir().unwrap();
     let db_url = format!("sqlite://{}/load.db", dir.path().display());
-    let log = std::fs::File::create(dir.path().join("bot.log")).unwrap();
+    // BOT_LOG keeps the bot's log at a path of your choosing; by default it goes with the temp dir.
+    let log_path = std::env::var("BOT_LOG").map(PathBuf::from).unwrap_or_else(|_| dir.path().join("bot.log"));
+    let log = std::fs::File::create(log_path).unwrap();
     let started = Instant::now();
-    // BOT_WRAPPER runs the bot under a profiler, e.g. "valgrind --tool=callgrind".
+    // BOT_WRAPPER runs the bot under a profiler, e.g. "valgrind --tool=callgrind";
+    // BOT_RUST_LOG sets its log filter (default warn), e.g. "sqlx::query=debug".
     let mut cmd = match std::env::var("BOT_WRAPPER") {
         Ok(w) if !w.trim().is_empty() => {
             let mut parts = w.split_whitespace();
@@ -167,7 +170,7 @@ async fn start_bot(fake: &FakeDiscord) -> (Bot, Duration, f64) {
         .env("DISCORD_TOKEN", fake_discord::TOKEN)
         .env("DISCORD_API_URL", fake.api_url())
         .env("DATABASE_URL", &db_url)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", std::env::var("BOT_RUST_LOG").unwrap_or_else(|_| "warn".into()))
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()

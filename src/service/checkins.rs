@@ -142,26 +142,20 @@ impl Service {
         };
         // No due date: the end of the guild's current week.
         let due = due.unwrap_or_else(|| IsoWeek::of(today).sunday());
-        let open = self.store.open_commitments(guild, session.caller.user).await?;
-        let previous = open.first().cloned();
-        let resolve = match (kept, &previous) {
-            (Some(o), Some(p)) => Some((p.id, o)),
-            _ => None,
-        };
         let new = NewCommitment { text: next.into_inner(), due, partner };
         let ctx = self.checkin_context(session, guild, today);
         let saved = self
             .store
             .record_commitment_checkin(
                 ctx,
-                &CommitmentCheckin { resolve, next: Some(new.clone()), blocker: blocker.as_ref().map(|b| b.as_str().to_owned()), partner },
+                &CommitmentCheckin { kept, next: Some(new.clone()), blocker: blocker.as_ref().map(|b| b.as_str().to_owned()), partner },
             )
             .await?;
         let streak = streak(&saved.weeks.checked, &saved.weeks.away, ctx.week);
         Ok(CommitmentsOutcome::Saved(CommitmentsSaved {
-            previous,
-            resolved: resolve.filter(|_| saved.resolved).map(|(_, o)| o),
-            nothing_to_resolve: kept.is_some() && resolve.is_none(),
+            resolved: kept.filter(|_| saved.resolved),
+            nothing_to_resolve: kept.is_some() && saved.previous.is_none(),
+            previous: saved.previous,
             new: Some(new),
             blocker: blocker.map(Note::into_inner),
             streak,

@@ -55,17 +55,20 @@ impl From<CommitmentRow> for Commitment {
 
 const COMMITMENT_COLUMNS: &str = "id, text, due_date, partner_id, status, created_at, resolved_at";
 
-/// A row of a multi-statement batch: a tag saying which statement produced it, and values.
-type TaggedRow = (String, Option<String>, Option<String>);
+/// A row of a multi-statement batch: a tag saying which statement produced it, and values
+/// as text (`CAST(.. AS TEXT)`: sqlx decodes a `String` only from a text value).
+type TaggedRow = (String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
 
-/// The weeks a member checked in (`week` rows) and their time away (`away` rows), newest
-/// first; appended to each check-in's write batch so the streak costs no extra trip. Plain
-/// `?` only: sqlx resolves a numbered `?1` against the whole batch's arguments, not the
-/// statement's (bind with [`bind_streak`]).
-const STREAK_SQL: &str = "SELECT 'week', iso_week, NULL FROM (SELECT DISTINCT iso_week FROM checkins WHERE guild_id = ? AND user_id = ? \
-     ORDER BY iso_week DESC LIMIT 520) \
-     UNION ALL SELECT 'away', start_date, end_date FROM (SELECT start_date, end_date FROM away WHERE guild_id = ? AND user_id = ? \
-     ORDER BY end_date DESC LIMIT 200)";
+/// The weeks a member checked in and their time away, newest first, as one `streak` row
+/// (`2026-W48,2026-W47` and `2026-11-02/2026-11-06,..`): appended to each check-in's write
+/// batch so the streak costs no extra trip, and one row because sqlx hands each row across
+/// threads on its own. Plain `?` only: sqlx resolves a numbered `?1` against the whole
+/// batch's arguments, not the statement's (bind with [`bind_streak`]).
+const STREAK_SQL: &str = "SELECT 'streak', \
+     (SELECT group_concat(iso_week) FROM (SELECT DISTINCT iso_week FROM checkins WHERE guild_id = ? AND user_id = ? \
+     ORDER BY iso_week DESC LIMIT 520)), \
+     (SELECT group_concat(start_date || '/' || end_date) FROM (SELECT start_date, end_date FROM away WHERE guild_id = ? AND user_id = ? \
+     ORDER BY end_date DESC LIMIT 200)), NULL, NULL, NULL";
 
 type TaggedQuery<'q> = sqlx::query::QueryAs<'q, sqlx::Sqlite, TaggedRow, sqlx::sqlite::SqliteArguments>;
 
@@ -86,18 +89,15 @@ pub struct StreakWeeks {
 impl StreakWeeks {
     fn from_rows(rows: &[TaggedRow]) -> Self {
         let mut w = StreakWeeks::default();
-        for (tag, a, b) in rows {
-            match (tag.as_str(), a.as_deref(), b.as_deref()) {
-                ("week", Some(week), _) => w.checked.extend(IsoWeek::parse(week)),
-                ("away", Some(start), Some(end)) => {
-                    let (Ok(start), Ok(end)) = (start.parse::<NaiveDate>(), end.parse::<NaiveDate>()) else { continue };
-                    let mut week = IsoWeek::of(start);
-                    while week <= IsoWeek::of(end) {
-                        w.away.insert(week);
-                        week = week.next();
-                    }
-                }
-                _ => {}
+        let Some((_, weeks, away, ..)) = rows.iter().find(|r| r.0 == "streak") else { return w };
+        w.checked.extend(weeks.iter().flat_map(|s| s.split(',')).filter_map(IsoWeek::parse));
+        for span in away.iter().flat_map(|s| s.split(',')) {
+            let Some((start, end)) = span.split_once('/') else { continue };
+            let (Ok(start), Ok(end)) = (start.parse::<NaiveDate>(), end.parse::<NaiveDate>()) else { continue };
+            let mut week = IsoWeek::of(start);
+            while week <= IsoWeek::of(end) {
+                w.away.insert(week);
+                week = week.next();
             }
         }
         w
@@ -133,8 +133,8 @@ pub struct NewCommitment {
 /// A commitments check-in.
 #[derive(Clone, Debug)]
 pub struct CommitmentCheckin {
-    /// Resolve this open commitment with this outcome.
-    pub resolve: Option<(i64, Outcome)>,
+    /// Resolve the member's open commitment due first with this outcome.
+    pub kept: Option<Outcome>,
     /// Make this new commitment.
     pub next: Option<NewCommitment>,
     /// A blocker note.
@@ -161,7 +161,9 @@ pub struct CommunicationCheckin {
 pub struct CommitmentCheckinSaved {
     /// The check-in row.
     pub checkin_id: i64,
-    /// Whether the open commitment was resolved (false if it had been resolved meanwhile).
+    /// The member's open commitment due first, as it was before this check-in.
+    pub previous: Option<Commitment>,
+    /// Whether `previous` was resolved (`kept` given and something open).
     pub resolved: bool,
     /// The new commitment's id.
     pub new_commitment: Option<i64>,
@@ -170,40 +172,46 @@ pub struct CommitmentCheckinSaved {
 }
 
 impl Store {
-    /// Records a commitments check-in: resolves the open commitment, stores the answer and
-    /// the new commitment, all in one transaction.
+    /// Records a commitments check-in: reads the member's open commitment due first,
+    /// resolves it if `kept` is given, stores the answer and the new commitment, all in one
+    /// transaction.
     pub async fn record_commitment_checkin(&self, ctx: CheckinContext, c: &CommitmentCheckin) -> Result<CommitmentCheckinSaved> {
-        // The statements go to the writer as one batch inside the transaction (sqlx runs a
-        // multi-statement query in one trip to its connection thread and binds the arguments
-        // in order): three trips (BEGIN, batch, COMMIT) instead of five. Each RETURNING is
+        // The whole transaction, BEGIN to COMMIT, is one batch: one trip to the writer's
+        // thread instead of five (read, BEGIN, writes, COMMIT, and the streak). Each row is
         // tagged so the rows can be told apart.
-        let mut sql = String::new();
-        if c.resolve.is_some() {
+        let mut sql = String::from(
+            "BEGIN IMMEDIATE; \
+             SELECT 'previous', CAST(id AS TEXT), text, due_date, CAST(partner_id AS TEXT), CAST(created_at AS TEXT) FROM commitments \
+             WHERE guild_id = ? AND user_id = ? AND status = 'open' ORDER BY due_date, id LIMIT 1; ",
+        );
+        if c.kept.is_some() {
             sql.push_str(
-                "UPDATE commitments SET status = ?, resolved_week = ?, resolved_at = ? \
-                 WHERE id = ? AND guild_id = ? AND user_id = ? AND status = 'open' RETURNING 'resolved', CAST(id AS TEXT), NULL; ",
+                "UPDATE commitments SET status = ?, resolved_week = ?, resolved_at = ? WHERE id = \
+                 (SELECT id FROM commitments WHERE guild_id = ? AND user_id = ? AND status = 'open' ORDER BY due_date, id LIMIT 1) \
+                 RETURNING 'resolved', CAST(id AS TEXT), NULL, NULL, NULL, NULL; ",
             );
         }
-        // The outcome is recorded only if the UPDATE above changed the row: changes() is the
-        // count of the statement completed just before this one.
-        let outcome = if c.resolve.is_some() { "CASE WHEN changes() = 1 THEN ? END" } else { "NULL" };
+        // The outcome is recorded only if the UPDATE above changed a row: changes() is the
+        // count of the last INSERT, UPDATE or DELETE completed before this statement.
+        let outcome = if c.kept.is_some() { "CASE WHEN changes() = 1 THEN ? END" } else { "NULL" };
         sql.push_str(&format!(
             "INSERT INTO checkins (guild_id, user_id, kind, local_date, iso_week, outcome, blocker, partner_id, created_at, updated_at) \
-             VALUES (?, ?, 'commitments', ?, ?, {outcome}, ?, ?, ?, ?) RETURNING 'checkin', CAST(id AS TEXT), NULL; "
+             VALUES (?, ?, 'commitments', ?, ?, {outcome}, ?, ?, ?, ?) RETURNING 'checkin', CAST(id AS TEXT), NULL, NULL, NULL, NULL; "
         ));
         if c.next.is_some() {
             sql.push_str(
                 "INSERT INTO commitments (guild_id, user_id, text, due_date, partner_id, created_week, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING 'commitment', CAST(id AS TEXT), NULL; ",
+                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING 'commitment', CAST(id AS TEXT), NULL, NULL, NULL, NULL; ",
             );
         }
         sql.push_str(STREAK_SQL);
-        let mut q = sqlx::query_as::<_, TaggedRow>(sqlx::AssertSqlSafe(sql));
-        if let Some((id, o)) = c.resolve {
-            q = q.bind(o.status()).bind(ctx.week.to_string()).bind(ts(ctx.now)).bind(id).bind(ctx.guild.to_db()).bind(ctx.user.to_db());
+        sql.push_str("; COMMIT;");
+        let mut q = sqlx::query_as::<_, TaggedRow>(sqlx::AssertSqlSafe(sql)).bind(ctx.guild.to_db()).bind(ctx.user.to_db());
+        if let Some(o) = c.kept {
+            q = q.bind(o.status()).bind(ctx.week.to_string()).bind(ts(ctx.now)).bind(ctx.guild.to_db()).bind(ctx.user.to_db());
         }
         q = q.bind(ctx.guild.to_db()).bind(ctx.user.to_db()).bind(ctx.local_date.to_string()).bind(ctx.week.to_string());
-        if let Some((_, o)) = c.resolve {
+        if let Some(o) = c.kept {
             q = q.bind(o.status());
         }
         q = q.bind(c.blocker.clone()).bind(c.partner.map(UserId::to_db)).bind(ts(ctx.now)).bind(ts(ctx.now));
@@ -217,17 +225,42 @@ impl Store {
                 .bind(ctx.week.to_string())
                 .bind(ts(ctx.now));
         }
-        q = bind_streak(q, ctx.guild, ctx.user);
-        let mut tx = self.begin_write().await?;
-        let rows = q.fetch_all(&mut *tx).await?;
-        tx.commit().await?;
-        let id_of = |tag: &str| rows.iter().find(|(t, ..)| t == tag).and_then(|(_, id, _)| id.as_deref()?.parse::<i64>().ok());
+        let rows = self.write_transaction(bind_streak(q, ctx.guild, ctx.user)).await?;
+        let id_of = |tag: &str| rows.iter().find(|r| r.0 == tag).and_then(|r| r.1.as_deref()?.parse::<i64>().ok());
+        let previous = rows.iter().find(|r| r.0 == "previous").and_then(|(_, id, text, due, partner, created)| {
+            Some(Commitment {
+                id: id.as_deref()?.parse().ok()?,
+                text: text.clone()?,
+                due: due.as_deref()?.parse().ok()?,
+                partner: partner.as_deref().and_then(|p| p.parse().ok()).map(UserId::from_db),
+                outcome: None,
+                created_at: from_ts(created.as_deref()?.parse().ok()?),
+                resolved_at: None,
+            })
+        });
         Ok(CommitmentCheckinSaved {
             checkin_id: id_of("checkin").ok_or(sqlx::Error::RowNotFound)?,
+            previous,
             resolved: id_of("resolved").is_some(),
             new_commitment: id_of("commitment"),
             weeks: StreakWeeks::from_rows(&rows),
         })
+    }
+
+    /// Runs a batch that begins and commits its own transaction on the writer. A statement
+    /// that fails stops the batch inside the transaction: it is rolled back here before the
+    /// connection is lent again, and if the caller stops waiting half-way the connection is
+    /// closed instead (see [`super::conns::Conn::discard`]), so nothing is ever half-written.
+    async fn write_transaction(&self, q: TaggedQuery<'_>) -> Result<Vec<TaggedRow>> {
+        let mut conn = self.writer().await?;
+        conn.discard = true;
+        let result = q.fetch_all(&mut *conn).await;
+        if result.is_err() {
+            // Fails harmlessly ("no transaction is active") when BEGIN itself failed.
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        }
+        conn.discard = false;
+        result
     }
 
     /// Records a communication check-in. A second one by the same member on the same local
@@ -242,7 +275,7 @@ impl Store {
              ON CONFLICT (guild_id, user_id, local_date) WHERE kind = 'communication' DO UPDATE SET \
              rating = excluded.rating, went_well = excluded.went_well, improve = excluded.improve, partner_id = excluded.partner_id, \
              iso_week = excluded.iso_week, updated_at = excluded.updated_at, revision = revision + 1 \
-             RETURNING 'revision', CAST(revision AS TEXT), NULL; {STREAK_SQL}"
+             RETURNING 'revision', CAST(revision AS TEXT), NULL, NULL, NULL, NULL; {STREAK_SQL}"
         )))
         .bind(ctx.guild.to_db())
         .bind(ctx.user.to_db())
@@ -254,14 +287,14 @@ impl Store {
         .bind(c.partner.map(UserId::to_db))
         .bind(ts(ctx.now))
         .bind(ts(ctx.now));
-        let rows = bind_streak(q, ctx.guild, ctx.user).fetch_all(&self.write).await?;
-        let replaced = rows.iter().any(|(t, v, _)| t == "revision" && v.as_deref().is_some_and(|v| v != "0"));
+        let rows = bind_streak(q, ctx.guild, ctx.user).fetch_all(&mut *self.writer().await?).await?;
+        let replaced = rows.iter().any(|r| r.0 == "revision" && r.1.as_deref().is_some_and(|v| v != "0"));
         Ok((replaced, StreakWeeks::from_rows(&rows)))
     }
 
     /// The weeks a member checked in and the weeks they were away, in one read.
     pub async fn streak_weeks(&self, guild: GuildId, user: UserId) -> Result<StreakWeeks> {
-        let rows: Vec<TaggedRow> = bind_streak(sqlx::query_as(STREAK_SQL), guild, user).fetch_all(&self.read).await?;
+        let rows: Vec<TaggedRow> = bind_streak(sqlx::query_as(STREAK_SQL), guild, user).fetch_all(&mut *self.reader().await?).await?;
         Ok(StreakWeeks::from_rows(&rows))
     }
 
@@ -272,7 +305,7 @@ impl Store {
         )))
         .bind(guild.to_db())
         .bind(user.to_db())
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.reader().await?)
         .await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
@@ -286,7 +319,7 @@ impl Store {
         )))
         .bind(guild.to_db())
         .bind(user.to_db())
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.reader().await?)
         .await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
@@ -298,7 +331,7 @@ impl Store {
         )
         .bind(guild.to_db())
         .bind(user.to_db())
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.reader().await?)
         .await?;
         Ok(rows.iter().filter_map(|w| IsoWeek::parse(w)).collect())
     }
@@ -311,7 +344,7 @@ impl Store {
         )
         .bind(guild.to_db())
         .bind(user.to_db())
-        .fetch_one(&self.read)
+        .fetch_one(&mut *self.reader().await?)
         .await
     }
 
@@ -321,7 +354,7 @@ impl Store {
             .bind(guild.to_db())
             .bind(user.to_db())
             .bind(week.to_string())
-            .fetch_one(&self.read)
+            .fetch_one(&mut *self.reader().await?)
             .await?;
         Ok(n > 0)
     }
@@ -331,7 +364,7 @@ impl Store {
         sqlx::query_scalar("SELECT count(*) FROM checkins WHERE (?1 IS NULL OR guild_id = ?1) AND (?2 IS NULL OR kind = ?2)")
             .bind(guild.map(GuildId::to_db))
             .bind(kind.map(CheckinKind::as_str))
-            .fetch_one(&self.read)
+            .fetch_one(&mut *self.reader().await?)
             .await
     }
 }
@@ -343,7 +376,8 @@ impl Store {
         let mut deleted = 0;
         for (guild, weeks) in self.guilds_with_retention().await? {
             let cutoff = ts(now) - i64::from(weeks) * 7 * 86_400;
-            let mut tx = self.begin_write().await?;
+            let mut w = self.writer().await?;
+            let mut tx = Self::begin_write(&mut w).await?;
             for sql in [
                 "DELETE FROM checkins WHERE guild_id = ? AND created_at < ?",
                 "DELETE FROM commitments WHERE guild_id = ? AND created_at < ?",
@@ -368,7 +402,7 @@ mod tests {
 
     fn commit(text: &str, due: &str) -> CommitmentCheckin {
         CommitmentCheckin {
-            resolve: None,
+            kept: None,
             next: Some(NewCommitment {
                 text: text.into(),
                 due: NaiveDate::parse_from_str(due, "%Y-%m-%d").unwrap(),
@@ -383,15 +417,17 @@ mod tests {
     async fn a_commitment_is_made_then_resolved_in_a_later_checkin() {
         let (s, _dir) = store().await;
         let saved = s.record_commitment_checkin(ctx("2026-11-23"), &commit("send the draft", "2026-11-27")).await.unwrap();
+        assert_eq!(saved.previous, None);
         let open = s.open_commitments(GuildId(1), UserId(2)).await.unwrap();
         assert_eq!(open.len(), 1);
         assert_eq!(open[0].id, saved.new_commitment.unwrap());
         assert_eq!(open[0].partner, Some(UserId(3)));
 
         let mut second = commit("review the contract", "2026-12-04");
-        second.resolve = Some((open[0].id, Outcome::Partly));
+        second.kept = Some(Outcome::Partly);
         second.blocker = Some("waiting for legal".into());
         let saved = s.record_commitment_checkin(ctx("2026-11-30"), &second).await.unwrap();
+        assert_eq!(saved.previous.as_ref(), Some(&open[0]), "the commitment it resolved, as it was");
         assert!(saved.resolved);
         assert_eq!(saved.weeks.checked.len(), 2, "the streak's weeks come back with the write: {:?}", saved.weeks);
         let open = s.open_commitments(GuildId(1), UserId(2)).await.unwrap();
@@ -402,25 +438,68 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn resolving_someone_elses_or_a_closed_commitment_changes_nothing() {
+    async fn kept_resolves_only_the_members_own_open_commitment_due_first() {
         let (s, _dir) = store().await;
-        let saved = s.record_commitment_checkin(ctx("2026-11-23"), &commit("a", "2026-11-27")).await.unwrap();
-        let id = saved.new_commitment.unwrap();
+        s.record_commitment_checkin(ctx("2026-11-23"), &commit("later", "2026-11-28")).await.unwrap();
+        s.record_commitment_checkin(ctx("2026-11-23"), &commit("a", "2026-11-27")).await.unwrap();
         let mut other = ctx("2026-11-24");
         other.user = UserId(99);
-        let c = CommitmentCheckin { resolve: Some((id, Outcome::Kept)), next: None, blocker: None, partner: None };
-        assert!(!s.record_commitment_checkin(other, &c).await.unwrap().resolved);
+        let c = CommitmentCheckin { kept: Some(Outcome::Kept), next: None, blocker: None, partner: None };
+        let saved = s.record_commitment_checkin(other, &c).await.unwrap();
+        assert!(!saved.resolved && saved.previous.is_none(), "another member has nothing open");
         // The other member's check-in records no outcome for a commitment it did not resolve.
         let outcome: Option<String> =
-            sqlx::query_scalar("SELECT outcome FROM checkins WHERE user_id = 99").fetch_one(&s.read).await.unwrap();
+            sqlx::query_scalar("SELECT outcome FROM checkins WHERE user_id = 99").fetch_one(&mut *s.reader().await.unwrap()).await.unwrap();
         assert_eq!(outcome, None);
         assert!(s.record_commitment_checkin(ctx("2026-11-24"), &c).await.unwrap().resolved);
         let outcome: Option<String> = sqlx::query_scalar("SELECT outcome FROM checkins WHERE user_id = 2 AND local_date = '2026-11-24'")
-            .fetch_one(&s.read)
+            .fetch_one(&mut *s.reader().await.unwrap())
             .await
             .unwrap();
         assert_eq!(outcome.as_deref(), Some("kept"));
-        assert!(!s.record_commitment_checkin(ctx("2026-11-25"), &c).await.unwrap().resolved);
+        let open = s.open_commitments(GuildId(1), UserId(2)).await.unwrap();
+        assert_eq!(open.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), vec!["later"], "the one due first was resolved");
+        assert!(s.record_commitment_checkin(ctx("2026-11-25"), &c).await.unwrap().resolved);
+        let saved = s.record_commitment_checkin(ctx("2026-11-26"), &c).await.unwrap();
+        assert!(!saved.resolved && saved.previous.is_none(), "nothing left open");
+    }
+
+    #[tokio::test]
+    async fn a_batch_that_fails_half_way_is_rolled_back_and_the_writer_goes_on() {
+        let (s, _dir) = store().await;
+        s.record_commitment_checkin(ctx("2026-11-23"), &commit("a", "2026-11-27")).await.unwrap();
+        // The UPDATE and the check-in's INSERT succeed, then the new commitment breaks the
+        // schema's length CHECK: the batch stops inside its transaction.
+        let mut bad = commit(&"x".repeat(301), "2026-12-04");
+        bad.kept = Some(Outcome::Kept);
+        assert!(s.record_commitment_checkin(ctx("2026-11-30"), &bad).await.is_err());
+        let open = s.open_commitments(GuildId(1), UserId(2)).await.unwrap();
+        assert_eq!(open.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), vec!["a"], "the resolve was rolled back");
+        assert_eq!(s.count_checkins(None, None).await.unwrap(), 1, "so was the check-in");
+        // The writer is not left inside the failed transaction: the next BEGIN works.
+        let mut good = commit("b", "2026-12-04");
+        good.kept = Some(Outcome::Kept);
+        assert!(s.record_commitment_checkin(ctx("2026-11-30"), &good).await.unwrap().resolved);
+    }
+
+    #[tokio::test]
+    async fn a_connection_dropped_inside_a_transaction_is_closed_not_reused() {
+        let (s, _dir) = store().await;
+        {
+            let mut w = s.writer().await.unwrap();
+            w.discard = true;
+            sqlx::query("BEGIN IMMEDIATE; INSERT INTO away (guild_id, user_id, start_date, end_date, created_at) VALUES (1, 2, '2026-11-30', '2026-12-04', 0)")
+                .execute(&mut *w)
+                .await
+                .unwrap();
+            // Dropped here, as a cancelled caller's future would drop it: no COMMIT ran.
+        }
+        // A reused connection would still be inside that transaction; a new one is not, and
+        // closing the old one rolled its insert back.
+        let away: i64 = sqlx::query_scalar("SELECT count(*) FROM away").fetch_one(&mut *s.reader().await.unwrap()).await.unwrap();
+        assert_eq!(away, 0);
+        s.record_commitment_checkin(ctx("2026-11-23"), &commit("a", "2026-11-27")).await.unwrap();
+        assert_eq!(s.count_checkins(None, None).await.unwrap(), 1);
     }
 
     #[tokio::test]
@@ -434,7 +513,7 @@ mod tests {
         let c2 = CommunicationCheckin { rating: 4, ..c.clone() };
         assert!(s.record_communication_checkin(ctx("2026-11-27"), &c2).await.unwrap().0);
         assert_eq!(s.count_checkins(Some(GuildId(1)), Some(CheckinKind::Communication)).await.unwrap(), 1);
-        let rating: i64 = sqlx::query_scalar("SELECT rating FROM checkins").fetch_one(&s.read).await.unwrap();
+        let rating: i64 = sqlx::query_scalar("SELECT rating FROM checkins").fetch_one(&mut *s.reader().await.unwrap()).await.unwrap();
         assert_eq!(rating, 4);
         assert!(!s.record_communication_checkin(ctx("2026-11-28"), &c).await.unwrap().0);
         assert_eq!(s.count_checkins(None, None).await.unwrap(), 2);
@@ -444,7 +523,7 @@ mod tests {
     async fn the_schema_refuses_a_rating_on_a_commitments_checkin() {
         let (s, _dir) = store().await;
         let r = sqlx::query("INSERT INTO checkins (guild_id, user_id, kind, local_date, iso_week, rating, created_at, updated_at) VALUES (1, 2, 'commitments', '2026-11-27', '2026-W48', 3, 0, 0)")
-            .execute(&s.write)
+            .execute(&mut *s.writer().await.unwrap())
             .await;
         assert!(r.is_err());
     }

@@ -50,7 +50,7 @@ impl Store {
         .bind(guild.to_db())
         .bind(&w)
         .bind(overdue_before.to_string())
-        .fetch_one(&self.read)
+        .fetch_one(&mut *self.reader().await?)
         .await?;
         let n = |v: i64| v.max(0) as u32;
         let mut rows = WeekRows {
@@ -75,7 +75,7 @@ impl Store {
             )))
             .bind(guild.to_db())
             .bind(&w)
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.reader().await?)
             .await?;
             for (kind, text) in texts {
                 match kind {
@@ -95,7 +95,7 @@ impl Store {
                 .bind(guild.to_db())
                 .bind(from.to_string())
                 .bind(to.to_string())
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
         Ok(rows.into_iter().filter_map(|(w, u)| Some((IsoWeek::parse(&w)?, UserId::from_db(u)))).collect())
     }
@@ -111,7 +111,7 @@ impl Store {
         .bind(from.to_string())
         .bind(to.to_string())
         .bind(digests_before.to_string())
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.reader().await?)
         .await?;
         Ok(rows.into_iter().map(|(kind, period, principle)| PostedPrinciple { kind, period, principle: principle as u8 }).collect())
     }

@@ -77,7 +77,7 @@ impl Store {
              digest_day, digest_time, lead_role_id, retention_weeks, left_at FROM guilds WHERE guild_id = ?",
         )
         .bind(guild.to_db())
-        .fetch_optional(&self.read)
+        .fetch_optional(&mut *self.reader().await?)
         .await?;
         Ok(row.map(Into::into))
     }
@@ -86,7 +86,8 @@ impl Store {
     /// guild's scheduled jobs with `jobs` in the same transaction (so a change of time or zone
     /// can never leave a stale due time behind).
     pub async fn update_guild(&self, guild: GuildId, change: GuildChange, jobs: &[super::JobUpdate], now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut w = self.writer().await?;
+        let mut tx = Self::begin_write(&mut w).await?;
         sqlx::query("INSERT INTO guilds (guild_id, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET updated_at = excluded.updated_at")
             .bind(guild.to_db())
             .bind(ts(now))
@@ -120,7 +121,8 @@ impl Store {
 
     /// The bot was removed from a guild: its scheduled posts stop; its data stays.
     pub async fn mark_guild_left(&self, guild: GuildId, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut w = self.writer().await?;
+        let mut tx = Self::begin_write(&mut w).await?;
         sqlx::query("UPDATE guilds SET left_at = ?, updated_at = ? WHERE guild_id = ?")
             .bind(ts(now))
             .bind(ts(now))
@@ -137,15 +139,16 @@ impl Store {
         let res = sqlx::query("UPDATE guilds SET left_at = NULL, updated_at = ? WHERE guild_id = ? AND left_at IS NOT NULL")
             .bind(ts(now))
             .bind(guild.to_db())
-            .execute(&self.write)
+            .execute(&mut *self.writer().await?)
             .await?;
         Ok(res.rows_affected() > 0)
     }
 
     /// Guilds with a retention limit, for the daily clean-up.
     pub async fn guilds_with_retention(&self) -> Result<Vec<(GuildId, u32)>> {
-        let rows: Vec<(i64, i64)> =
-            sqlx::query_as("SELECT guild_id, retention_weeks FROM guilds WHERE retention_weeks > 0").fetch_all(&self.read).await?;
+        let rows: Vec<(i64, i64)> = sqlx::query_as("SELECT guild_id, retention_weeks FROM guilds WHERE retention_weeks > 0")
+            .fetch_all(&mut *self.reader().await?)
+            .await?;
         Ok(rows.into_iter().map(|(g, w)| (GuildId::from_db(g), w as u32)).collect())
     }
 }

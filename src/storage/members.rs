@@ -27,7 +27,7 @@ impl Store {
         )
         .bind(guild.to_db())
         .bind(user.to_db())
-        .fetch_optional(&self.read)
+        .fetch_optional(&mut *self.reader().await?)
         .await?;
         Ok(row.map(|(p, e)| (p, e.unwrap_or_default())))
     }
@@ -40,7 +40,7 @@ impl Store {
             sqlx::query_as("SELECT timezone, remind_day, remind_time, lang FROM members WHERE guild_id = ? AND user_id = ?")
                 .bind(guild.to_db())
                 .bind(user.to_db())
-                .fetch_optional(&self.read)
+                .fetch_optional(&mut *self.reader().await?)
                 .await?;
         let Some((zone, day, time, lang)) = row else { return Ok(MemberSettings::default()) };
         let reminder = match (day.as_deref().and_then(parse_weekday), time.as_deref().and_then(|t| LocalTime::parse(t).ok())) {
@@ -63,7 +63,8 @@ impl Store {
         job: Option<JobUpdate>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut w = self.writer().await?;
+        let mut tx = Self::begin_write(&mut w).await?;
         sqlx::query(
             "INSERT INTO members (guild_id, user_id, timezone, created_at, updated_at) VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT (guild_id, user_id) DO UPDATE SET timezone = excluded.timezone, updated_at = excluded.updated_at",
@@ -90,7 +91,8 @@ impl Store {
         lang: crate::domain::lang::Lang,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut w = self.writer().await?;
+        let mut tx = Self::begin_write(&mut w).await?;
         let (day, time) = match &reminder {
             Some((r, _)) => (Some(weekday_code(r.day)), Some(r.time.to_string())),
             None => (None, None),
@@ -119,7 +121,8 @@ impl Store {
     /// Starts (or replaces) time away from `start` to `end`, or ends the current one when
     /// `end` is `None` (it then ends yesterday, so today counts as present).
     pub async fn set_away(&self, guild: GuildId, user: UserId, start: NaiveDate, end: Option<NaiveDate>, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut w = self.writer().await?;
+        let mut tx = Self::begin_write(&mut w).await?;
         // A span that has not started yet is replaced; one that is running is cut at yesterday.
         sqlx::query("DELETE FROM away WHERE guild_id = ? AND user_id = ? AND start_date >= ?")
             .bind(guild.to_db())
@@ -154,7 +157,7 @@ impl Store {
             sqlx::query_as("SELECT start_date, end_date FROM away WHERE guild_id = ? AND user_id = ? ORDER BY start_date")
                 .bind(guild.to_db())
                 .bind(user.to_db())
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
         Ok(rows.into_iter().filter_map(|(s, e)| Some(AwaySpan { start: s.parse().ok()?, end: e.parse().ok()? })).collect())
     }
@@ -167,7 +170,7 @@ impl Store {
         .bind(guild.to_db())
         .bind(user.to_db())
         .bind(date.to_string())
-        .fetch_optional(&self.read)
+        .fetch_optional(&mut *self.reader().await?)
         .await?;
         Ok(row.and_then(|(s, e)| Some(AwaySpan { start: s.parse().ok()?, end: e.parse().ok()? })))
     }
@@ -178,7 +181,7 @@ impl Store {
             sqlx::query_as("SELECT start_date, end_date FROM away WHERE guild_id = ? AND user_id = ? ORDER BY end_date DESC LIMIT 200")
                 .bind(guild.to_db())
                 .bind(user.to_db())
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
         let mut weeks = BTreeSet::new();
         for (s, e) in rows {
@@ -199,7 +202,7 @@ impl Store {
                 .bind(guild.to_db())
                 .bind(from.to_string())
                 .bind(to.to_string())
-                .fetch_all(&self.read)
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
         Ok(rows
             .into_iter()

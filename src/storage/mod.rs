@@ -1,8 +1,9 @@
-//! The only place with SQL. One [`Store`] over SQLite: a single-connection pool for writes
-//! (SQLite has one writer anyway; queuing in-process avoids `SQLITE_BUSY` retries) and a small
-//! pool for reads, which WAL lets run beside the writer.
+//! The only place with SQL. One [`Store`] over SQLite: a single connection for writes
+//! (SQLite has one writer anyway; queuing in-process avoids `SQLITE_BUSY` retries) and a few
+//! for reads, which WAL lets run beside the writer.
 
 mod checkins;
+mod conns;
 mod digest;
 
 mod guilds;
@@ -10,9 +11,13 @@ mod members;
 mod privacy;
 mod schedule;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::Connection;
+
+use conns::{Conn, Conns};
 
 pub use checkins::*;
 pub use digest::PostedPrinciple;
@@ -31,9 +36,16 @@ pub type Result<T> = std::result::Result<T, sqlx::Error>;
 /// The database.
 #[derive(Clone, Debug)]
 pub struct Store {
-    write: SqlitePool,
-    read: SqlitePool,
+    write: Arc<Conns>,
+    read: Arc<Conns>,
 }
+
+/// Readers: a digest of a large guild and a few members' reads can run at once.
+const READERS: u32 = 4;
+
+/// How long a query waits for a connection: the busy timeout of the one ahead of it, and
+/// some slack.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(BUSY_TIMEOUT.as_secs() + 5);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -52,24 +64,12 @@ impl Store {
             // copy the WAL and fsync while every write queued behind it waits (the load
             // driver's p99 spikes). The bot checkpoints in the background instead
             // (`checkpoint`), and SQLite checkpoints when the last connection closes.
-            .pragma("wal_autocheckpoint", "0");
-        // No ping before each use: a SQLite connection is a file handle in this process, and
-        // the ping is a round trip to sqlx's worker thread that doubled the cost of a query.
-        let write = SqlitePoolOptions::new()
-            .test_before_acquire(false)
-            .max_connections(1)
-            .min_connections(1)
-            .acquire_timeout(BUSY_TIMEOUT + Duration::from_secs(5))
-            .connect_with(options.clone())
-            .await?;
-        MIGRATOR.run(&write).await?;
-        let read = SqlitePoolOptions::new()
-            .test_before_acquire(false)
-            .max_connections(4)
-            .min_connections(1)
-            .acquire_timeout(BUSY_TIMEOUT + Duration::from_secs(5))
-            .connect_with(options)
-            .await?;
+            .pragma("wal_autocheckpoint", "0")
+            .pragma("mmap_size", "268435456");
+        let write = Conns::open("write", options.clone(), 1, ACQUIRE_TIMEOUT).await?;
+        MIGRATOR.run_direct(None, &mut *write.get().await?, false).await?;
+        let read = Conns::open("read", options, READERS, ACQUIRE_TIMEOUT).await?;
+        let (write, read) = (Arc::new(write), Arc::new(read));
         Ok(Self { write, read })
     }
 
@@ -82,7 +82,7 @@ impl Store {
     /// Copies the WAL back into the database without blocking writers (PASSIVE); called
     /// every few seconds by the bot.
     pub async fn checkpoint(&self) -> Result<()> {
-        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.read).await?;
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut *self.reader().await?).await?;
         Ok(())
     }
 
@@ -90,25 +90,36 @@ impl Store {
     pub async fn summary(&self) -> Result<StoreSummary> {
         let (guilds, checkins, commitments): (i64, i64, i64) =
             sqlx::query_as("SELECT (SELECT count(*) FROM guilds), (SELECT count(*) FROM checkins), (SELECT count(*) FROM commitments)")
-                .fetch_one(&self.read)
+                .fetch_one(&mut *self.reader().await?)
                 .await?;
-        let migrations: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(&self.read).await?;
-        let integrity: String = sqlx::query_scalar("PRAGMA quick_check").fetch_one(&self.read).await?;
+        let mut conn = self.reader().await?;
+        let migrations: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(&mut *conn).await?;
+        let integrity: String = sqlx::query_scalar("PRAGMA quick_check").fetch_one(&mut *conn).await?;
         Ok(StoreSummary { guilds, checkins, commitments, migrations, integrity_ok: integrity == "ok" })
     }
 
     /// A consistent copy of the database at `path`, safe while the bot runs (`VACUUM INTO`
     /// reads one snapshot; writers go on meanwhile).
     pub async fn backup(&self, path: &str) -> Result<()> {
-        sqlx::query("VACUUM INTO ?").bind(path).execute(&self.read).await?;
+        sqlx::query("VACUUM INTO ?").bind(path).execute(&mut *self.reader().await?).await?;
         Ok(())
     }
 
     /// Begins a write transaction. `BEGIN IMMEDIATE` takes the write lock up front, so a
     /// transaction never fails half-way when another process holds the lock: it waits for
     /// the busy timeout at the start instead.
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.write.begin_with("BEGIN IMMEDIATE").await
+    async fn begin_write<'c>(conn: &'c mut Conn<'_>) -> Result<sqlx::Transaction<'c, sqlx::Sqlite>> {
+        conn.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    /// The writer connection, once the writes queued before this one are done.
+    async fn writer(&self) -> Result<Conn<'_>> {
+        self.write.get().await
+    }
+
+    /// A reader connection.
+    async fn reader(&self) -> Result<Conn<'_>> {
+        self.read.get().await
     }
 }
 

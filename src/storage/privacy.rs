@@ -89,7 +89,7 @@ impl Store {
         )))
         .bind(guild.to_db())
         .bind(user.to_db())
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.reader().await?)
         .await
     }
 
@@ -100,7 +100,7 @@ impl Store {
         )))
         .bind(guild.to_db())
         .bind(user.to_db())
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.reader().await?)
         .await
     }
 
@@ -112,7 +112,7 @@ impl Store {
         )
         .bind(guild.to_db())
         .bind(user.to_db())
-        .fetch_one(&self.read)
+        .fetch_one(&mut *self.reader().await?)
         .await
     }
 
@@ -120,7 +120,8 @@ impl Store {
     /// check-ins, commitments, settings, time away, reminder and its delivery records; and
     /// their id where other members named them as partner. Returns the counts.
     pub async fn forget_member(&self, guild: GuildId, user: UserId) -> Result<Forgotten> {
-        let mut tx = self.begin_write().await?;
+        let mut w = self.writer().await?;
+        let mut tx = Self::begin_write(&mut w).await?;
         let (g, u) = (guild.to_db(), user.to_db());
         let checkins =
             sqlx::query("DELETE FROM checkins WHERE guild_id = ? AND user_id = ?").bind(g).bind(u).execute(&mut *tx).await?.rows_affected();
@@ -148,7 +149,7 @@ impl Store {
     pub async fn guild_checkins(&self, guild: GuildId) -> Result<Vec<CheckinRecord>> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {CHECKIN_COLUMNS} FROM checkins WHERE guild_id = ? ORDER BY id")))
             .bind(guild.to_db())
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.reader().await?)
             .await
     }
 
@@ -156,7 +157,7 @@ impl Store {
     pub async fn guild_commitments(&self, guild: GuildId) -> Result<Vec<CommitmentRecord>> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COMMITMENT_COLUMNS} FROM commitments WHERE guild_id = ? ORDER BY id")))
             .bind(guild.to_db())
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.reader().await?)
             .await
     }
 }
@@ -193,7 +194,7 @@ mod tests {
             .await
             .unwrap();
             let c = CommitmentCheckin {
-                resolve: None,
+                kept: None,
                 next: Some(NewCommitment { text: "t".into(), due: date, partner: Some(UserId(3 - user)) }),
                 blocker: None,
                 partner: None,

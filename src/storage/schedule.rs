@@ -194,7 +194,7 @@ impl Store {
             "SELECT kind, guild_id, user_id, due_at, period_date, attempts FROM schedule WHERE due_at <= ? ORDER BY due_at LIMIT {limit}"
         )))
         .bind(ts(now))
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.reader().await?)
         .await?;
         Ok(rows
             .into_iter()
@@ -216,7 +216,7 @@ impl Store {
                 .bind(key.kind.as_str())
                 .bind(key.guild.to_db())
                 .bind(key.user.to_db())
-                .fetch_optional(&self.read)
+                .fetch_optional(&mut *self.reader().await?)
                 .await?;
         Ok(row.and_then(|(due, period, attempts)| {
             Some(Job {
@@ -230,20 +230,21 @@ impl Store {
 
     /// Inserts or moves a job.
     pub async fn put_job(&self, job: JobUpdate) -> Result<()> {
-        let mut conn = self.write.acquire().await?;
+        let mut conn = self.writer().await?;
         put_job(&mut conn, &job).await
     }
 
     /// Removes a job.
     pub async fn delete_job(&self, key: JobKey) -> Result<()> {
-        let mut conn = self.write.acquire().await?;
+        let mut conn = self.writer().await?;
         delete_job(&mut conn, key).await
     }
 
     /// Opens the exactly-once record for `(job, period)` if it does not exist and returns
     /// its status. Call before sending; send only if the answer is `Pending`.
     pub async fn begin_delivery(&self, key: JobKey, period: &str, now: DateTime<Utc>) -> Result<DeliveryStatus> {
-        let mut tx = self.begin_write().await?;
+        let mut w = self.writer().await?;
+        let mut tx = Self::begin_write(&mut w).await?;
         sqlx::query(
             "INSERT INTO deliveries (kind, guild_id, user_id, period, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?) \
              ON CONFLICT DO NOTHING",
@@ -277,7 +278,8 @@ impl Store {
         next: Option<JobUpdate>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut w = self.writer().await?;
+        let mut tx = Self::begin_write(&mut w).await?;
         let (status, channel, message, principle, error) = match outcome {
             DeliveryOutcome::Sent { channel, message, principle } => {
                 ("sent", Some(channel.to_db()), Some(message.to_db()), principle.map(i64::from), None)
@@ -314,7 +316,8 @@ impl Store {
     /// Records a failed attempt that will be retried: the error, one more attempt, and when
     /// to try again.
     pub async fn retry_delivery(&self, key: JobKey, period: &str, error: &str, retry: JobUpdate, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut w = self.writer().await?;
+        let mut tx = Self::begin_write(&mut w).await?;
         sqlx::query(
             "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, updated_at = ? WHERE kind = ? AND guild_id = ? AND user_id = ? AND period = ?",
         )
@@ -339,7 +342,7 @@ impl Store {
         .bind(key.guild.to_db())
         .bind(key.user.to_db())
         .bind(period)
-        .fetch_optional(&self.read)
+        .fetch_optional(&mut *self.reader().await?)
         .await?;
         Ok(row.map(|(status, message, channel, attempts, last_error, principle)| Delivery {
             status: DeliveryStatus::parse(&status),
@@ -358,7 +361,7 @@ impl Store {
              ORDER BY updated_at DESC LIMIT 1",
         )
         .bind(guild.to_db())
-        .fetch_optional(&self.read)
+        .fetch_optional(&mut *self.reader().await?)
         .await?;
         Ok(row.map(|(kind, period, error, at)| Failure { kind, period, error: error.unwrap_or_default(), at: from_ts(at) }))
     }
