@@ -198,7 +198,7 @@ impl Service {
     pub async fn commitments(&self, session: &Session) -> Result<CommitmentsView> {
         let guild = session.guild()?;
         let user = session.caller.user;
-        let (open, resolved) = tokio::try_join!(self.store.open_commitments(guild, user), self.store.resolved_commitments(guild, user, 5))?;
+        let (open, resolved) = self.store.commitments_of(guild, user, 5).await?;
         Ok(CommitmentsView { open, resolved, today: self.today(session.settings.zone) })
     }
 

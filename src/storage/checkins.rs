@@ -59,20 +59,26 @@ const COMMITMENT_COLUMNS: &str = "id, text, due_date, partner_id, status, create
 /// as text (`CAST(.. AS TEXT)`: sqlx decodes a `String` only from a text value).
 type TaggedRow = (String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
 
-/// The weeks a member checked in and their time away, newest first, as one `streak` row
-/// (`2026-W48,2026-W47` and `2026-11-02/2026-11-06,..`): appended to each check-in's write
-/// batch so the streak costs no extra trip, and one row because sqlx hands each row across
-/// threads on its own. Plain `?` only: sqlx resolves a numbered `?1` against the whole
-/// batch's arguments, not the statement's (bind with [`bind_streak`]).
-const STREAK_SQL: &str = "SELECT 'streak', \
-     (SELECT group_concat(iso_week) FROM (SELECT DISTINCT iso_week FROM checkins WHERE guild_id = ? AND user_id = ? \
-     ORDER BY iso_week DESC LIMIT 520)), \
-     (SELECT group_concat(start_date || '/' || end_date) FROM (SELECT start_date, end_date FROM away WHERE guild_id = ? AND user_id = ? \
-     ORDER BY end_date DESC LIMIT 200)), NULL, NULL, NULL";
+/// The weeks a member checked in and their time away, newest first, as two text columns
+/// (`2026-W48,2026-W47` and `2026-11-02/2026-11-06,..`): added to each check-in's write so
+/// the streak costs no extra trip, and packed into one row because sqlx hands each row
+/// across threads on its own. Plain `?` only: sqlx resolves a numbered `?1` against the
+/// whole batch's arguments, not the statement's (bind with [`bind_streak`]).
+macro_rules! streak_columns {
+    () => {
+        "(SELECT group_concat(iso_week) FROM (SELECT DISTINCT iso_week FROM checkins WHERE guild_id = ? AND user_id = ? \
+         ORDER BY iso_week DESC LIMIT 520)), \
+         (SELECT group_concat(start_date || '/' || end_date) FROM (SELECT start_date, end_date FROM away \
+         WHERE guild_id = ? AND user_id = ? ORDER BY end_date DESC LIMIT 200))"
+    };
+}
+
+/// The streak on its own, as the last two columns of a `streak` row.
+const STREAK_SQL: &str = concat!("SELECT 'streak', NULL, NULL, NULL, ", streak_columns!());
 
 type TaggedQuery<'q> = sqlx::query::QueryAs<'q, sqlx::Sqlite, TaggedRow, sqlx::sqlite::SqliteArguments>;
 
-/// Binds [`STREAK_SQL`]'s four parameters.
+/// Binds the four parameters of [`streak_columns`].
 fn bind_streak(q: TaggedQuery<'_>, guild: GuildId, user: UserId) -> TaggedQuery<'_> {
     q.bind(guild.to_db()).bind(user.to_db()).bind(guild.to_db()).bind(user.to_db())
 }
@@ -87,9 +93,12 @@ pub struct StreakWeeks {
 }
 
 impl StreakWeeks {
-    fn from_rows(rows: &[TaggedRow]) -> Self {
+    /// From the two columns of [`streak_columns`] in `row`, with `this_week` counted as
+    /// checked (the check-in the row came back with).
+    fn from_row(row: Option<&TaggedRow>, this_week: Option<IsoWeek>) -> Self {
         let mut w = StreakWeeks::default();
-        let Some((_, weeks, away, ..)) = rows.iter().find(|r| r.0 == "streak") else { return w };
+        w.checked.extend(this_week);
+        let Some((.., weeks, away)) = row else { return w };
         w.checked.extend(weeks.iter().flat_map(|s| s.split(',')).filter_map(IsoWeek::parse));
         for span in away.iter().flat_map(|s| s.split(',')) {
             let Some((start, end)) = span.split_once('/') else { continue };
@@ -243,7 +252,7 @@ impl Store {
             previous,
             resolved: id_of("resolved").is_some(),
             new_commitment: id_of("commitment"),
-            weeks: StreakWeeks::from_rows(&rows),
+            weeks: StreakWeeks::from_row(rows.iter().find(|r| r.0 == "streak"), Some(ctx.week)),
         })
     }
 
@@ -266,17 +275,18 @@ impl Store {
     /// Records a communication check-in. A second one by the same member on the same local
     /// day replaces the first; returns true when it did.
     pub async fn record_communication_checkin(&self, ctx: CheckinContext, c: &CommunicationCheckin) -> Result<(bool, StreakWeeks)> {
-        // One statement is one transaction: the upsert inserts or replaces, and its revision
-        // says which, with no read before it. The streak's read rides in the same batch: one
-        // trip to the writer's thread for the whole check-in.
-        let q: TaggedQuery<'_> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        // One statement, one transaction, one row back: the upsert inserts or replaces, its
+        // revision says which, with no read before it, and the streak's read rides in its
+        // RETURNING. One trip to the writer's thread for the whole check-in.
+        let q: TaggedQuery<'_> = sqlx::query_as(concat!(
             "INSERT INTO checkins (guild_id, user_id, kind, local_date, iso_week, rating, went_well, improve, partner_id, created_at, updated_at) \
              VALUES (?, ?, 'communication', ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (guild_id, user_id, local_date) WHERE kind = 'communication' DO UPDATE SET \
              rating = excluded.rating, went_well = excluded.went_well, improve = excluded.improve, partner_id = excluded.partner_id, \
              iso_week = excluded.iso_week, updated_at = excluded.updated_at, revision = revision + 1 \
-             RETURNING 'revision', CAST(revision AS TEXT), NULL, NULL, NULL, NULL; {STREAK_SQL}"
-        )))
+             RETURNING 'revision', CAST(revision AS TEXT), NULL, NULL, ",
+            streak_columns!()
+        ))
         .bind(ctx.guild.to_db())
         .bind(ctx.user.to_db())
         .bind(ctx.local_date.to_string())
@@ -288,40 +298,55 @@ impl Store {
         .bind(ts(ctx.now))
         .bind(ts(ctx.now));
         let rows = bind_streak(q, ctx.guild, ctx.user).fetch_all(&mut *self.writer().await?).await?;
-        let replaced = rows.iter().any(|r| r.0 == "revision" && r.1.as_deref().is_some_and(|v| v != "0"));
-        Ok((replaced, StreakWeeks::from_rows(&rows)))
+        let row = rows.first();
+        let replaced = row.and_then(|r| r.1.as_deref()).is_some_and(|v| v != "0");
+        Ok((replaced, StreakWeeks::from_row(row, Some(ctx.week))))
     }
 
     /// The weeks a member checked in and the weeks they were away, in one read.
     pub async fn streak_weeks(&self, guild: GuildId, user: UserId) -> Result<StreakWeeks> {
-        let rows: Vec<TaggedRow> = bind_streak(sqlx::query_as(STREAK_SQL), guild, user).fetch_all(&mut *self.reader().await?).await?;
-        Ok(StreakWeeks::from_rows(&rows))
+        let row: TaggedRow = bind_streak(sqlx::query_as(STREAK_SQL), guild, user).fetch_one(&mut *self.reader().await?).await?;
+        Ok(StreakWeeks::from_row(Some(&row), None))
     }
 
     /// A member's open commitments, earliest due first.
     pub async fn open_commitments(&self, guild: GuildId, user: UserId) -> Result<Vec<Commitment>> {
-        let rows: Vec<CommitmentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COMMITMENT_COLUMNS} FROM commitments WHERE guild_id = ? AND user_id = ? AND status = 'open' ORDER BY due_date, id"
-        )))
-        .bind(guild.to_db())
-        .bind(user.to_db())
-        .fetch_all(&mut *self.reader().await?)
-        .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        Ok(self.commitments_of(guild, user, 0).await?.0)
     }
 
     /// A member's most recently resolved commitments.
     pub async fn resolved_commitments(&self, guild: GuildId, user: UserId, limit: u32) -> Result<Vec<Commitment>> {
+        Ok(self.commitments_of(guild, user, limit).await?.1)
+    }
+
+    /// A member's open commitments (earliest due first) and the `limit` resolved last, in
+    /// one statement: one trip to one reader's thread for `/commitments`.
+    pub async fn commitments_of(&self, guild: GuildId, user: UserId, limit: u32) -> Result<(Vec<Commitment>, Vec<Commitment>)> {
         // The limit is written into the SQL, not bound: SQLite plans `LIMIT ?` with the bound
         // value and re-prepares the statement on every execution that binds it.
-        let rows: Vec<CommitmentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COMMITMENT_COLUMNS} FROM commitments WHERE guild_id = ? AND user_id = ? AND status != 'open' ORDER BY resolved_at DESC, id DESC LIMIT {limit}"
+        #[derive(sqlx::FromRow)]
+        struct Listed {
+            resolved: bool,
+            #[sqlx(flatten)]
+            row: CommitmentRow,
+        }
+        let rows: Vec<Listed> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT 0 AS resolved, * FROM (SELECT {COMMITMENT_COLUMNS} FROM commitments WHERE guild_id = ?1 AND user_id = ?2 AND status = 'open' \
+             ORDER BY due_date, id) \
+             UNION ALL SELECT 1, * FROM (SELECT {COMMITMENT_COLUMNS} FROM commitments WHERE guild_id = ?1 AND user_id = ?2 AND status != 'open' \
+             ORDER BY resolved_at DESC, id DESC LIMIT {limit})"
         )))
         .bind(guild.to_db())
         .bind(user.to_db())
         .fetch_all(&mut *self.reader().await?)
         .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        let (resolved, open): (Vec<_>, Vec<_>) = rows.into_iter().partition(|l| l.resolved);
+        let (mut open, mut resolved): (Vec<Commitment>, Vec<Commitment>) =
+            (open.into_iter().map(|l| l.row.into()).collect(), resolved.into_iter().map(|l| l.row.into()).collect());
+        // SQL promises no order across a UNION; each list is put back in its own.
+        open.sort_by_key(|c| (c.due, c.id));
+        resolved.sort_by_key(|c| std::cmp::Reverse((c.resolved_at, c.id)));
+        Ok((open, resolved))
     }
 
     /// The ISO weeks in which a member checked in (for the streak), newest 520 at most.
@@ -375,14 +400,18 @@ impl Store {
     pub async fn apply_retention(&self, now: DateTime<Utc>) -> Result<u64> {
         let mut deleted = 0;
         for (guild, weeks) in self.guilds_with_retention().await? {
-            let cutoff = ts(now) - i64::from(weeks) * 7 * 86_400;
+            let cutoff = now - chrono::Duration::weeks(i64::from(weeks));
+            // A row's week is its local week, and no zone is more than a day ahead of UTC:
+            // every row created before the cutoff is in the cutoff's week (+1 day) or
+            // earlier. The week bound lets SQLite walk the week indexes instead of every row.
+            let last_week = IsoWeek::of((cutoff + chrono::Duration::days(1)).date_naive()).to_string();
             let mut w = self.writer().await?;
             let mut tx = Self::begin_write(&mut w).await?;
             for sql in [
-                "DELETE FROM checkins WHERE guild_id = ? AND created_at < ?",
-                "DELETE FROM commitments WHERE guild_id = ? AND created_at < ?",
+                "DELETE FROM checkins WHERE guild_id = ? AND iso_week <= ? AND created_at < ?",
+                "DELETE FROM commitments WHERE guild_id = ? AND created_week <= ? AND created_at < ?",
             ] {
-                deleted += sqlx::query(sql).bind(guild.to_db()).bind(cutoff).execute(&mut *tx).await?.rows_affected();
+                deleted += sqlx::query(sql).bind(guild.to_db()).bind(&last_week).bind(ts(cutoff)).execute(&mut *tx).await?.rows_affected();
             }
             tx.commit().await?;
         }
@@ -500,6 +529,22 @@ mod tests {
         assert_eq!(away, 0);
         s.record_commitment_checkin(ctx("2026-11-23"), &commit("a", "2026-11-27")).await.unwrap();
         assert_eq!(s.count_checkins(None, None).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn retention_and_the_digests_resolved_counts_search_an_index() {
+        let (s, _dir) = store().await;
+        for sql in [
+            "DELETE FROM checkins WHERE guild_id = 1 AND iso_week <= '2026-W48' AND created_at < 5",
+            "DELETE FROM commitments WHERE guild_id = 1 AND created_week <= '2026-W48' AND created_at < 5",
+            "SELECT count(*) FROM commitments WHERE guild_id = 1 AND resolved_week = '2026-W48' AND status = 'kept'",
+        ] {
+            let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+                .fetch_all(&mut *s.reader().await.unwrap())
+                .await
+                .unwrap();
+            assert!(!plan.is_empty() && plan.iter().all(|r| r.3.starts_with("SEARCH")), "{sql}: {plan:?}");
+        }
     }
 
     #[tokio::test]
