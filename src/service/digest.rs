@@ -1,16 +1,17 @@
 //! The weekly digest: gathering a week's rows and computing it (domain::digest).
 
+use std::collections::BTreeSet;
+
 use chrono::Duration;
 
 use super::{Result, Service, Session};
 use crate::domain::digest::{compute, Digest, DigestInput};
-use std::collections::BTreeSet;
-
 use crate::domain::ids::{GuildId, UserId};
 use crate::domain::principles::COUNT;
 use crate::domain::refusal::Refusal;
 use crate::domain::time::{IsoWeek, Zone};
 use crate::prompts::keys as k;
+use crate::storage::{DigestReads, DigestSpans};
 
 /// Parses `/digest week`: `this`, `last` or `YYYY-Www` (in the guild's zone).
 pub fn parse_week(raw: Option<&str>, this_week: IsoWeek) -> std::result::Result<IsoWeek, Refusal> {
@@ -29,13 +30,19 @@ impl Service {
         let four_back = week.prev().prev().prev();
         // Overdue as of the end of that week (or today, for the current week).
         let reference = self.today(zone).min(week.sunday() + Duration::days(1));
-        let ((mut this, overdue), (mut last, _), member_weeks, away_spans, posts) = tokio::try_join!(
-            s.week_rows(guild, week, true, reference),
-            s.week_rows(guild, week.prev(), false, reference),
-            s.member_weeks(guild, four_back.prev(), week),
-            s.away_between(guild, week.prev().monday(), week.sunday()),
-            s.posted(guild, four_back.monday(), week.sunday(), week),
-        )?;
+        let reads = s
+            .digest_reads(
+                guild,
+                DigestSpans {
+                    week,
+                    overdue_before: reference,
+                    members_from: four_back.prev(),
+                    away: (week.prev().monday(), week.sunday()),
+                    posts: (four_back.monday(), week.sunday()),
+                },
+            )
+            .await?;
+        let DigestReads { mut this, mut last, overdue, member_weeks, away: away_spans, posted: posts } = reads;
         let members = |from: IsoWeek, to: IsoWeek| -> BTreeSet<UserId> {
             member_weeks.iter().filter(|(w, _)| (from..=to).contains(w)).map(|(_, u)| *u).collect()
         };

@@ -1,14 +1,17 @@
-//! What a digest is computed from, read in six statements whatever the guild's size: the
-//! week's rows are counted by SQLite through the week indexes, and only counts, member ids
-//! and the newest notes come back. The cost follows the week, not the guild's history.
+//! What a digest is computed from, read in one batch of six statements whatever the guild's
+//! size: the week's rows are counted by SQLite through the week indexes, and only counts,
+//! member ids and the newest notes come back, each statement's as one JSON row. One trip to a
+//! reader's thread for the whole digest; the cost follows the week, not the guild's history.
 
 use chrono::NaiveDate;
+use serde::de::DeserializeOwned;
 
 use super::{Result, Store};
 use crate::domain::checkin::Outcome;
 use crate::domain::digest::WeekRows;
 use crate::domain::ids::{GuildId, UserId};
 use crate::domain::time::IsoWeek;
+use crate::storage::AwaySpan;
 
 /// Notes fetched per kind: more than are shown, so repeated notes can be skipped.
 const NOTES_FETCHED: u32 = 20;
@@ -24,95 +27,261 @@ pub struct PostedPrinciple {
     pub principle: u8,
 }
 
-// checkin counts (commitment answers, blockers, ratings 1-5), made, kept, partly, missed, overdue
-type Figures = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+/// A week's counts as one JSON array: commitment answers, blockers, ratings 1-5, made, kept,
+/// partly, missed, and open commitments due before a date. Every column comes from
+/// checkins_week_figures, and blockers from their partial index: the week's rows themselves
+/// are never read. Arguments: [`figures_args`].
+const FIGURES_SQL: &str = "SELECT json_array(coalesce(sum(kind = 'commitments'), 0), \
+     (SELECT count(*) FROM checkins WHERE guild_id = ? AND iso_week = ? AND blocker IS NOT NULL), \
+     coalesce(sum(rating = 1), 0), coalesce(sum(rating = 2), 0), coalesce(sum(rating = 3), 0), coalesce(sum(rating = 4), 0), \
+     coalesce(sum(rating = 5), 0), \
+     (SELECT count(*) FROM commitments WHERE guild_id = ? AND created_week = ?), \
+     (SELECT count(*) FROM commitments WHERE guild_id = ? AND resolved_week = ? AND status = 'kept'), \
+     (SELECT count(*) FROM commitments WHERE guild_id = ? AND resolved_week = ? AND status = 'partly'), \
+     (SELECT count(*) FROM commitments WHERE guild_id = ? AND resolved_week = ? AND status = 'missed'), \
+     (SELECT count(*) FROM commitments WHERE guild_id = ? AND status = 'open' AND due_date < ?)) \
+     FROM checkins WHERE guild_id = ? AND iso_week = ?";
+
+fn figures_args(g: i64, week: &str, overdue_before: &str) -> Vec<Arg> {
+    let (g, w) = (Arg::Int(g), Arg::Text(week.to_owned()));
+    let mut args = Vec::new();
+    for _ in 0..5 {
+        args.extend([g.clone(), w.clone()]);
+    }
+    args.extend([g.clone(), Arg::Text(overdue_before.to_owned()), g, w]);
+    args
+}
+
+/// A bound value of a batch.
+#[derive(Clone, Debug)]
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+/// A batch of read statements, each returning one JSON text, bound with plain `?` in order:
+/// sqlx resolves a numbered `?1` against the whole batch's arguments, not the statement's.
+#[derive(Default)]
+struct Batch {
+    sql: String,
+    args: Vec<Arg>,
+}
+
+impl Batch {
+    fn push(&mut self, sql: &str, args: Vec<Arg>) {
+        // A miscount would shift every later statement's arguments: refuse it outright.
+        assert_eq!(sql.matches('?').count(), args.len(), "arguments for {sql}");
+        self.sql.push_str(sql);
+        self.sql.push_str(";\n");
+        self.args.extend(args);
+    }
+
+    async fn fetch(self, store: &Store) -> Result<Vec<String>> {
+        let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(self.sql));
+        for a in self.args {
+            q = match a {
+                Arg::Int(v) => q.bind(v),
+                Arg::Text(v) => q.bind(v),
+            };
+        }
+        q.fetch_all(&mut *store.reader().await?).await
+    }
+}
+
+fn parse<T: DeserializeOwned>(json: Option<&String>) -> Result<T> {
+    let json = json.ok_or(sqlx::Error::RowNotFound)?;
+    serde_json::from_str(json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// Everything a digest of one week is computed from.
+#[derive(Clone, Debug, Default)]
+pub struct DigestReads {
+    /// The week's counts and newest notes (members are filled by the caller from `member_weeks`).
+    pub this: WeekRows,
+    /// The week before's counts.
+    pub last: WeekRows,
+    /// Open commitments due before the reference date.
+    pub overdue: u32,
+    /// Which members checked in during which weeks, over the span asked.
+    pub member_weeks: Vec<(IsoWeek, UserId)>,
+    /// Time away overlapping the span asked.
+    pub away: Vec<(UserId, AwaySpan)>,
+    /// Posts sent with the principle each carried, oldest first.
+    pub posted: Vec<PostedPrinciple>,
+}
+
+/// The spans a digest reads.
+#[derive(Clone, Copy, Debug)]
+pub struct DigestSpans {
+    /// The week of the digest.
+    pub week: IsoWeek,
+    /// Open commitments due before this date count as overdue.
+    pub overdue_before: NaiveDate,
+    /// Member weeks from this week to `week`.
+    pub members_from: IsoWeek,
+    /// Time away overlapping these dates.
+    pub away: (NaiveDate, NaiveDate),
+    /// Daily posts between these dates, and every digest sent before `week`.
+    pub posts: (NaiveDate, NaiveDate),
+}
 
 impl Store {
-    /// A week's counts, and the number of open commitments due before `overdue_before`.
-    /// With `notes`, also the newest notes of each kind. Members are filled by
-    /// [`Self::member_weeks`].
-    pub async fn week_rows(&self, guild: GuildId, week: IsoWeek, notes: bool, overdue_before: NaiveDate) -> Result<(WeekRows, u32)> {
-        let w = week.to_string();
-        let f: Figures = sqlx::query_as(
-            // Every column here is in checkins_week_figures, and blockers are counted from their
-            // partial index: the week's rows themselves are never read.
-            "SELECT coalesce(sum(kind = 'commitments'), 0), \
-             (SELECT count(*) FROM checkins WHERE guild_id = ?1 AND iso_week = ?2 AND blocker IS NOT NULL), \
-             coalesce(sum(rating = 1), 0), coalesce(sum(rating = 2), 0), coalesce(sum(rating = 3), 0), coalesce(sum(rating = 4), 0), \
-             coalesce(sum(rating = 5), 0), \
-             (SELECT count(*) FROM commitments WHERE guild_id = ?1 AND created_week = ?2), \
-             (SELECT count(*) FROM commitments WHERE guild_id = ?1 AND resolved_week = ?2 AND status = 'kept'), \
-             (SELECT count(*) FROM commitments WHERE guild_id = ?1 AND resolved_week = ?2 AND status = 'partly'), \
-             (SELECT count(*) FROM commitments WHERE guild_id = ?1 AND resolved_week = ?2 AND status = 'missed'), \
-             (SELECT count(*) FROM commitments WHERE guild_id = ?1 AND status = 'open' AND due_date < ?3) \
-             FROM checkins WHERE guild_id = ?1 AND iso_week = ?2",
-        )
-        .bind(guild.to_db())
-        .bind(&w)
-        .bind(overdue_before.to_string())
-        .fetch_one(&mut *self.reader().await?)
-        .await?;
-        let n = |v: i64| v.max(0) as u32;
-        let mut rows = WeekRows {
-            commitment_answers: n(f.0),
-            blockers: n(f.1),
-            ratings: [n(f.2), n(f.3), n(f.4), n(f.5), n(f.6)],
-            made: n(f.7),
-            ..Default::default()
-        };
-        rows.resolved = std::iter::repeat_n(Outcome::Kept, f.8 as usize)
-            .chain(std::iter::repeat_n(Outcome::Partly, f.9 as usize))
-            .chain(std::iter::repeat_n(Outcome::Missed, f.10 as usize))
-            .collect();
-        if notes {
-            let texts: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT 0, went_well FROM (SELECT went_well FROM checkins WHERE guild_id = ?1 AND iso_week = ?2 AND went_well IS NOT NULL \
-                 ORDER BY id DESC LIMIT {NOTES_FETCHED}) \
-                 UNION ALL SELECT 1, improve FROM (SELECT improve FROM checkins WHERE guild_id = ?1 AND iso_week = ?2 AND improve IS NOT NULL \
-                 ORDER BY id DESC LIMIT {NOTES_FETCHED}) \
-                 UNION ALL SELECT 2, blocker FROM (SELECT blocker FROM checkins WHERE guild_id = ?1 AND iso_week = ?2 AND blocker IS NOT NULL \
+    /// What the digest of `spans.week` is computed from, in one trip.
+    pub async fn digest_reads(&self, guild: GuildId, spans: DigestSpans) -> Result<DigestReads> {
+        let g = guild.to_db();
+        let (week, last_week) = (spans.week.to_string(), spans.week.prev().to_string());
+        let overdue = spans.overdue_before.to_string();
+        let mut b = Batch::default();
+        b.push(FIGURES_SQL, figures_args(g, &week, &overdue));
+        b.push(FIGURES_SQL, figures_args(g, &last_week, &overdue));
+        let note = |col: &str, kind: u8| {
+            format!(
+                "SELECT {kind} AS k, {col} AS t FROM (SELECT {col} FROM checkins WHERE guild_id = ? AND iso_week = ? AND {col} IS NOT NULL \
                  ORDER BY id DESC LIMIT {NOTES_FETCHED})"
-            )))
-            .bind(guild.to_db())
-            .bind(&w)
-            .fetch_all(&mut *self.reader().await?)
-            .await?;
-            for (kind, text) in texts {
-                match kind {
-                    0 => rows.went_well.push(text),
-                    1 => rows.improve.push(text),
-                    _ => rows.blocker_notes.push(text),
-                }
+            )
+        };
+        b.push(
+            &format!(
+                "SELECT json_group_array(json_array(k, t)) FROM ({} UNION ALL {} UNION ALL {})",
+                note("went_well", 0),
+                note("improve", 1),
+                note("blocker", 2)
+            ),
+            (0..3).flat_map(|_| [Arg::Int(g), Arg::Text(week.clone())]).collect(),
+        );
+        b.push(
+            "SELECT json_group_array(json_array(iso_week, user_id)) FROM \
+             (SELECT DISTINCT iso_week, user_id FROM checkins WHERE guild_id = ? AND iso_week BETWEEN ? AND ?)",
+            vec![Arg::Int(g), Arg::Text(spans.members_from.to_string()), Arg::Text(week.clone())],
+        );
+        b.push(
+            "SELECT json_group_array(json_array(user_id, start_date, end_date)) FROM away \
+             WHERE guild_id = ? AND end_date >= ? AND start_date <= ?",
+            vec![Arg::Int(g), Arg::Text(spans.away.0.to_string()), Arg::Text(spans.away.1.to_string())],
+        );
+        b.push(
+            "SELECT json_group_array(json_array(kind, period, principle)) FROM deliveries WHERE guild_id = ? AND user_id = 0 \
+             AND status = 'sent' AND principle IS NOT NULL AND ((kind = 'daily' AND period BETWEEN ? AND ?) OR (kind = 'digest' AND period < ?))",
+            vec![Arg::Int(g), Arg::Text(spans.posts.0.to_string()), Arg::Text(spans.posts.1.to_string()), Arg::Text(week.clone())],
+        );
+        let rows = b.fetch(self).await?;
+        let (this, this_overdue) = week_rows(parse(rows.first())?);
+        let (last, _) = week_rows(parse(rows.get(1))?);
+        let mut r = DigestReads { this, last, overdue: this_overdue, ..Default::default() };
+        for (kind, text) in parse::<Vec<(u8, String)>>(rows.get(2))? {
+            match kind {
+                0 => r.this.went_well.push(text),
+                1 => r.this.improve.push(text),
+                _ => r.this.blocker_notes.push(text),
             }
         }
-        Ok((rows, n(f.11)))
+        r.member_weeks = parse::<Vec<(String, i64)>>(rows.get(3))?
+            .into_iter()
+            .filter_map(|(w, u)| Some((IsoWeek::parse(&w)?, UserId::from_db(u))))
+            .collect();
+        r.away = parse::<Vec<(i64, String, String)>>(rows.get(4))?
+            .into_iter()
+            .filter_map(|(u, s, e)| Some((UserId::from_db(u), AwaySpan { start: s.parse().ok()?, end: e.parse().ok()? })))
+            .collect();
+        r.posted = parse::<Vec<(String, String, i64)>>(rows.get(5))?
+            .into_iter()
+            .map(|(kind, period, principle)| PostedPrinciple { kind, period, principle: principle as u8 })
+            .collect();
+        // SQL promises no order inside an aggregate; the last digest's focus is the newest.
+        r.posted.sort_by(|a, b| a.period.cmp(&b.period));
+        Ok(r)
+    }
+}
+
+/// Counts from [`FIGURES_SQL`]'s array, and the overdue count.
+fn week_rows(f: [i64; 12]) -> (WeekRows, u32) {
+    let n = |v: i64| v.max(0) as u32;
+    let rows = WeekRows {
+        commitment_answers: n(f[0]),
+        blockers: n(f[1]),
+        ratings: [n(f[2]), n(f[3]), n(f[4]), n(f[5]), n(f[6])],
+        made: n(f[7]),
+        resolved: std::iter::repeat_n(Outcome::Kept, n(f[8]) as usize)
+            .chain(std::iter::repeat_n(Outcome::Partly, n(f[9]) as usize))
+            .chain(std::iter::repeat_n(Outcome::Missed, n(f[10]) as usize))
+            .collect(),
+        ..Default::default()
+    };
+    (rows, n(f[11]))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::storage::test_support::store;
+    use crate::storage::{CheckinContext, CommitmentCheckin, CommunicationCheckin, NewCommitment};
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
     }
 
-    /// Which members checked in during which weeks, for the weeks `from..=to`.
-    pub async fn member_weeks(&self, guild: GuildId, from: IsoWeek, to: IsoWeek) -> Result<Vec<(IsoWeek, UserId)>> {
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT DISTINCT iso_week, user_id FROM checkins WHERE guild_id = ? AND iso_week BETWEEN ? AND ?")
-                .bind(guild.to_db())
-                .bind(from.to_string())
-                .bind(to.to_string())
-                .fetch_all(&mut *self.reader().await?)
-                .await?;
-        Ok(rows.into_iter().filter_map(|(w, u)| Some((IsoWeek::parse(&w)?, UserId::from_db(u)))).collect())
+    fn ctx(user: u64, date: &str) -> CheckinContext {
+        let local_date = day(date);
+        CheckinContext { guild: GuildId(1), user: UserId(user), local_date, week: IsoWeek::of(local_date), now: Utc::now() }
     }
 
-    /// Daily posts sent between two local dates (inclusive) and every digest sent before
-    /// `digests_before`, with the principle each carried.
-    pub async fn posted(&self, guild: GuildId, from: NaiveDate, to: NaiveDate, digests_before: IsoWeek) -> Result<Vec<PostedPrinciple>> {
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT kind, period, principle FROM deliveries WHERE guild_id = ?1 AND user_id = 0 AND status = 'sent' AND principle IS NOT NULL \
-             AND ((kind = 'daily' AND period BETWEEN ?2 AND ?3) OR (kind = 'digest' AND period < ?4)) ORDER BY period",
-        )
-        .bind(guild.to_db())
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .bind(digests_before.to_string())
-        .fetch_all(&mut *self.reader().await?)
-        .await?;
-        Ok(rows.into_iter().map(|(kind, period, principle)| PostedPrinciple { kind, period, principle: principle as u8 }).collect())
+    #[tokio::test]
+    async fn one_batch_reads_every_part_of_a_digest_into_its_place() {
+        let (s, _dir) = store().await;
+        let comm =
+            |rating: u8, went_well: &str| CommunicationCheckin { rating, went_well: Some(went_well.into()), improve: None, partner: None };
+        // Week 47 (last week): one member rated 2. Week 48: two members, 4 and 5, notes in order.
+        s.record_communication_checkin(ctx(2, "2026-11-18"), &comm(2, "last week")).await.unwrap();
+        s.record_communication_checkin(ctx(2, "2026-11-24"), &comm(4, "older note")).await.unwrap();
+        s.record_communication_checkin(ctx(3, "2026-11-25"), &comm(5, "newest note")).await.unwrap();
+        let promise = |text: &str, due: &str| CommitmentCheckin {
+            kept: None,
+            next: Some(NewCommitment { text: text.into(), due: day(due), partner: None }),
+            blocker: Some("waiting on legal".into()),
+            partner: None,
+        };
+        s.record_commitment_checkin(ctx(2, "2026-11-24"), &promise("overdue one", "2026-11-25")).await.unwrap();
+        s.record_commitment_checkin(ctx(5, "2026-11-19"), &promise("late", "2026-11-20")).await.unwrap();
+        let kept = CommitmentCheckin { kept: Some(Outcome::Kept), ..promise("next one", "2026-12-04") };
+        s.record_commitment_checkin(ctx(2, "2026-11-26"), &kept).await.unwrap();
+        s.set_away(GuildId(1), UserId(4), day("2026-11-20"), Some(day("2026-11-30")), Utc::now()).await.unwrap();
+        for (kind, period, principle) in [("daily", "2026-11-26", 7), ("digest", "2026-W46", 3), ("daily", "2026-11-24", 5)] {
+            sqlx::query(
+                "INSERT INTO deliveries (kind, guild_id, user_id, period, status, principle, created_at, updated_at) \
+                 VALUES (?, 1, 0, ?, 'sent', ?, 0, 0)",
+            )
+            .bind(kind)
+            .bind(period)
+            .bind(principle)
+            .execute(&mut *s.writer().await.unwrap())
+            .await
+            .unwrap();
+        }
+        let week = IsoWeek::parse("2026-W48").unwrap();
+        let spans = DigestSpans {
+            week,
+            overdue_before: day("2026-11-27"),
+            members_from: IsoWeek::parse("2026-W43").unwrap(),
+            away: (day("2026-11-16"), day("2026-11-29")),
+            posts: (day("2026-10-26"), day("2026-11-29")),
+        };
+        let r = s.digest_reads(GuildId(1), spans).await.unwrap();
+        assert_eq!(r.this.ratings, [0, 0, 0, 1, 1]);
+        assert_eq!(r.last.ratings, [0, 1, 0, 0, 0]);
+        assert_eq!((r.this.commitment_answers, r.this.blockers, r.this.made), (2, 2, 2));
+        assert_eq!(r.this.resolved, vec![Outcome::Kept]);
+        assert_eq!(r.this.went_well, vec!["newest note", "older note"], "newest first");
+        assert_eq!(r.this.blocker_notes.len(), 2);
+        assert!(r.last.went_well.is_empty(), "notes are read for the digest's week only");
+        assert_eq!(r.last.commitment_answers, 1);
+        assert_eq!(r.overdue, 1, "member 5's; member 2's first was kept and the next is due later");
+        let mut members: Vec<_> = r.member_weeks.iter().map(|(w, u)| (w.to_string(), u.get())).collect();
+        members.sort();
+        assert_eq!(members, vec![("2026-W47".into(), 2), ("2026-W47".into(), 5), ("2026-W48".into(), 2), ("2026-W48".into(), 3)]);
+        assert_eq!(r.away, vec![(UserId(4), AwaySpan { start: day("2026-11-20"), end: day("2026-11-30") })]);
+        let posted: Vec<_> = r.posted.iter().map(|p| (p.kind.as_str(), p.period.as_str(), p.principle)).collect();
+        assert_eq!(posted, vec![("daily", "2026-11-24", 5), ("daily", "2026-11-26", 7), ("digest", "2026-W46", 3)]);
     }
 }

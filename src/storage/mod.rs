@@ -20,7 +20,7 @@ use sqlx::Connection;
 use conns::{Conn, Conns};
 
 pub use checkins::*;
-pub use digest::PostedPrinciple;
+pub use digest::{DigestReads, DigestSpans, PostedPrinciple};
 pub use guilds::*;
 pub use members::*;
 pub use privacy::*;
