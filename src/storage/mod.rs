@@ -67,6 +67,9 @@ impl Store {
             .pragma("wal_autocheckpoint", "0")
             .pragma("mmap_size", "268435456");
         let write = Conns::open("write", options.clone(), 1, ACQUIRE_TIMEOUT).await?;
+        // `run_direct` (what `run` calls after acquiring) because `run(&mut conn)` makes the
+        // future not `Send` for every lifetime ("Acquire is not general enough"), which
+        // `tokio::spawn(startup::run(..))` needs; `false` applies the migrations, not skips them.
         MIGRATOR.run_direct(None, &mut *write.get().await?, false).await?;
         let read = Conns::open("read", options, READERS, ACQUIRE_TIMEOUT).await?;
         let (write, read) = (Arc::new(write), Arc::new(read));
