@@ -17,22 +17,7 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
 }
 
 impl CsvRow for CheckinRecord {
-    const HEADER: &'static [&'static str] = &[
-        "id",
-        "guild_id",
-        "user_id",
-        "kind",
-        "local_date",
-        "iso_week",
-        "rating",
-        "outcome",
-        "went_well",
-        "improve",
-        "blocker",
-        "partner_id",
-        "created_at",
-        "updated_at",
-    ];
+    const HEADER: &'static [&'static str] = crate::storage::CHECKIN_COLUMNS;
     fn fields(&self) -> Vec<String> {
         vec![
             self.id.to_string(),
@@ -54,19 +39,7 @@ impl CsvRow for CheckinRecord {
 }
 
 impl CsvRow for CommitmentRecord {
-    const HEADER: &'static [&'static str] = &[
-        "id",
-        "guild_id",
-        "user_id",
-        "text",
-        "due_date",
-        "partner_id",
-        "status",
-        "created_week",
-        "resolved_week",
-        "created_at",
-        "resolved_at",
-    ];
+    const HEADER: &'static [&'static str] = crate::storage::COMMITMENT_COLUMNS;
     fn fields(&self) -> Vec<String> {
         vec![
             self.id.to_string(),

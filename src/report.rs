@@ -216,14 +216,8 @@ mod tests {
     }
 }
 
-/// The fixed digest the snapshot tests render (also used by the embed snapshot).
 #[cfg(test)]
-pub(crate) fn snapshot_fixture() -> Digest {
-    snapshots::fixture()
-}
-
-#[cfg(test)]
-mod snapshots {
+pub(crate) mod snapshots {
     //! The rendered digest, compared with files under `tests/snapshots/`. After a deliberate
     //! change, regenerate them with `UPDATE_SNAPSHOTS=1 cargo test --lib snapshot` and review
     //! the diff.
@@ -276,7 +270,8 @@ mod snapshots {
         })
     }
 
-    fn check(name: &str, actual: &str) {
+    /// Compares `actual` with `tests/snapshots/<name>`; `UPDATE_SNAPSHOTS=1` rewrites it.
+    pub fn check(name: &str, actual: &str) {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(name);
         if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
             std::fs::write(&path, actual).unwrap();

@@ -263,24 +263,20 @@ pub fn fit_lines(lines: impl Iterator<Item = String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::snapshots;
 
     #[test]
     fn snapshot_digest_embed() {
-        // The embed exactly as it is sent, compared with tests/snapshots/digest.embed.json
-        // (UPDATE_SNAPSHOTS=1 regenerates it).
+        // The embed exactly as it is sent.
         let p = Prompts::builtin().unwrap();
-        let embed = serde_json::to_string_pretty(&digest(&p, Lang::En, &crate::report::snapshot_fixture())).unwrap() + "\n";
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/digest.embed.json");
-        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-            std::fs::write(&path, &embed).unwrap();
-        }
-        assert_eq!(std::fs::read_to_string(&path).unwrap_or_default(), embed, "the digest embed changed");
+        let embed = serde_json::to_string_pretty(&digest(&p, Lang::En, &snapshots::fixture())).unwrap() + "\n";
+        snapshots::check("digest.embed.json", &embed);
     }
 
     #[test]
     fn a_digest_with_huge_notes_still_fits_every_embed_limit() {
         let p = Prompts::builtin().unwrap();
-        let mut d = crate::report::snapshot_fixture();
+        let mut d = snapshots::fixture();
         d.went_well = vec!["word ".repeat(900); 3];
         d.blockers = vec!["ệ".repeat(4000); 5];
         let v = serde_json::to_value(digest(&p, Lang::Vi, &d)).unwrap();

@@ -47,8 +47,7 @@ impl Service {
             let n = d.recurrence().next_after(zone.0, self.now());
             jobs.push(JobUpdate::new(JobKey::guild(JobKind::Digest, guild), n.at, n.date));
         }
-        self.store.update_guild(guild, GuildChange::Daily(daily, zone), &jobs, self.now()).await?;
-        self.settings_changed(guild);
+        self.change_guild(guild, GuildChange::Daily(daily, zone), &jobs).await?;
         Ok((daily, zone, next))
     }
 
@@ -68,16 +67,14 @@ impl Service {
         let digest = DigestSetup { channel, day, time };
         let next = digest.recurrence().next_after(session.settings.zone.0, self.now());
         let job = JobUpdate::new(JobKey::guild(JobKind::Digest, guild), next.at, next.date);
-        self.store.update_guild(guild, GuildChange::Digest(digest), &[job], self.now()).await?;
-        self.settings_changed(guild);
+        self.change_guild(guild, GuildChange::Digest(digest), &[job]).await?;
         Ok((digest, next))
     }
 
     /// `/setup lead-role`.
     pub async fn setup_lead_role(&self, session: &Session, role: RoleId) -> Result<()> {
         let guild = session.require_manager()?;
-        self.store.update_guild(guild, GuildChange::LeadRole(role), &[], self.now()).await?;
-        self.settings_changed(guild);
+        self.change_guild(guild, GuildChange::LeadRole(role), &[]).await?;
         Ok(())
     }
 
@@ -85,8 +82,7 @@ impl Service {
     pub async fn setup_language(&self, session: &Session, language: &str) -> Result<Lang> {
         let guild = session.require_manager()?;
         let lang = Lang::parse(language).ok_or_else(|| Refusal::new(k::ERR_BAD_LANGUAGE).arg("input", language.trim()))?;
-        self.store.update_guild(guild, GuildChange::Language(lang), &[], self.now()).await?;
-        self.settings_changed(guild);
+        self.change_guild(guild, GuildChange::Language(lang), &[]).await?;
         Ok(lang)
     }
 
@@ -97,9 +93,16 @@ impl Service {
             .ok()
             .filter(|w| *w <= MAX_RETENTION_WEEKS)
             .ok_or_else(|| Refusal::new(k::ERR_BAD_RETENTION).arg("input", weeks))?;
-        self.store.update_guild(guild, GuildChange::Retention(weeks), &[], self.now()).await?;
-        self.settings_changed(guild);
+        self.change_guild(guild, GuildChange::Retention(weeks), &[]).await?;
         Ok(weeks)
+    }
+
+    /// Writes a settings change with its schedule updates, and drops the cached settings:
+    /// every `/setup` change goes through here, so none can leave the cache stale.
+    async fn change_guild(&self, guild: GuildId, change: GuildChange, jobs: &[JobUpdate]) -> Result<()> {
+        self.store.update_guild(guild, change, jobs, self.now()).await?;
+        self.settings_changed(guild);
+        Ok(())
     }
 
     /// `/setup show`.

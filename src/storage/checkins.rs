@@ -314,11 +314,6 @@ impl Store {
         Ok(self.commitments_of(guild, user, 0).await?.0)
     }
 
-    /// A member's most recently resolved commitments.
-    pub async fn resolved_commitments(&self, guild: GuildId, user: UserId, limit: u32) -> Result<Vec<Commitment>> {
-        Ok(self.commitments_of(guild, user, limit).await?.1)
-    }
-
     /// A member's open commitments (earliest due first) and the `limit` resolved last, in
     /// one statement: one trip to one reader's thread for `/commitments`.
     pub async fn commitments_of(&self, guild: GuildId, user: UserId, limit: u32) -> Result<(Vec<Commitment>, Vec<Commitment>)> {
@@ -461,7 +456,7 @@ mod tests {
         assert_eq!(saved.weeks.checked.len(), 2, "the streak's weeks come back with the write: {:?}", saved.weeks);
         let open = s.open_commitments(GuildId(1), UserId(2)).await.unwrap();
         assert_eq!(open.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), vec!["review the contract"]);
-        let resolved = s.resolved_commitments(GuildId(1), UserId(2), 5).await.unwrap();
+        let resolved = s.commitments_of(GuildId(1), UserId(2), 5).await.unwrap().1;
         assert_eq!(resolved[0].outcome, Some(Outcome::Partly));
         assert_eq!(s.checkin_weeks(GuildId(1), UserId(2)).await.unwrap().len(), 2);
     }

@@ -67,10 +67,38 @@ pub struct CommitmentRecord {
     pub resolved_at: Option<i64>,
 }
 
-const CHECKIN_COLUMNS: &str =
-    "id, guild_id, user_id, kind, local_date, iso_week, rating, outcome, went_well, improve, blocker, partner_id, created_at, updated_at";
-const COMMITMENT_COLUMNS: &str =
-    "id, guild_id, user_id, text, due_date, partner_id, status, created_week, resolved_week, created_at, resolved_at";
+/// The columns of [`CheckinRecord`], in table order: the export's CSV header too.
+pub const CHECKIN_COLUMNS: &[&str] = &[
+    "id",
+    "guild_id",
+    "user_id",
+    "kind",
+    "local_date",
+    "iso_week",
+    "rating",
+    "outcome",
+    "went_well",
+    "improve",
+    "blocker",
+    "partner_id",
+    "created_at",
+    "updated_at",
+];
+
+/// The columns of [`CommitmentRecord`], in table order: the export's CSV header too.
+pub const COMMITMENT_COLUMNS: &[&str] = &[
+    "id",
+    "guild_id",
+    "user_id",
+    "text",
+    "due_date",
+    "partner_id",
+    "status",
+    "created_week",
+    "resolved_week",
+    "created_at",
+    "resolved_at",
+];
 
 /// What `/forget` deleted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,7 +113,8 @@ impl Store {
     /// A member's check-ins in a guild, oldest first.
     pub async fn member_checkins(&self, guild: GuildId, user: UserId) -> Result<Vec<CheckinRecord>> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {CHECKIN_COLUMNS} FROM checkins WHERE guild_id = ? AND user_id = ? ORDER BY id"
+            "SELECT {} FROM checkins WHERE guild_id = ? AND user_id = ? ORDER BY id",
+            CHECKIN_COLUMNS.join(", ")
         )))
         .bind(guild.to_db())
         .bind(user.to_db())
@@ -96,7 +125,8 @@ impl Store {
     /// A member's commitments in a guild, oldest first.
     pub async fn member_commitments(&self, guild: GuildId, user: UserId) -> Result<Vec<CommitmentRecord>> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COMMITMENT_COLUMNS} FROM commitments WHERE guild_id = ? AND user_id = ? ORDER BY id"
+            "SELECT {} FROM commitments WHERE guild_id = ? AND user_id = ? ORDER BY id",
+            COMMITMENT_COLUMNS.join(", ")
         )))
         .bind(guild.to_db())
         .bind(user.to_db())
@@ -147,7 +177,7 @@ impl Store {
 
     /// All of a guild's check-ins, for the operator's export.
     pub async fn guild_checkins(&self, guild: GuildId) -> Result<Vec<CheckinRecord>> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {CHECKIN_COLUMNS} FROM checkins WHERE guild_id = ? ORDER BY id")))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {} FROM checkins WHERE guild_id = ? ORDER BY id", CHECKIN_COLUMNS.join(", "))))
             .bind(guild.to_db())
             .fetch_all(&mut *self.reader().await?)
             .await
@@ -155,10 +185,13 @@ impl Store {
 
     /// All of a guild's commitments, for the operator's export.
     pub async fn guild_commitments(&self, guild: GuildId) -> Result<Vec<CommitmentRecord>> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COMMITMENT_COLUMNS} FROM commitments WHERE guild_id = ? ORDER BY id")))
-            .bind(guild.to_db())
-            .fetch_all(&mut *self.reader().await?)
-            .await
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM commitments WHERE guild_id = ? ORDER BY id",
+            COMMITMENT_COLUMNS.join(", ")
+        )))
+        .bind(guild.to_db())
+        .fetch_all(&mut *self.reader().await?)
+        .await
     }
 }
 

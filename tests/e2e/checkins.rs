@@ -56,7 +56,7 @@ async fn kept_resolves_the_open_commitment_and_the_reply_shows_it_first() {
     let marked = text.find("partly kept").expect("says how it was resolved");
     assert!(last < marked, "{text}");
     let store = app.store().await;
-    let resolved = store.resolved_commitments(GuildId(GUILD), UserId(MEMBER), 5).await.unwrap();
+    let resolved = store.commitments_of(GuildId(GUILD), UserId(MEMBER), 5).await.unwrap().1;
     assert_eq!(resolved[0].outcome, Some(Outcome::Partly));
     assert_eq!(open(&app).await.len(), 1);
     // Without `due`, the new one is due at the end of the guild's week (Sunday).
