@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, NaiveDate, Utc};
 use partner_coach::clock::{ManualClock, Random};
 use partner_coach::domain::ids::GuildId;
-use partner_coach::domain::time::{IsoWeek, Zone};
+use partner_coach::domain::settings::GuildSettings;
+use partner_coach::domain::time::IsoWeek;
 use partner_coach::prompts::Prompts;
 use partner_coach::service::Service;
 use partner_coach::storage::{JobKey, JobKind, JobUpdate, Store};
@@ -123,12 +124,12 @@ async fn digest(days: i64) -> (Duration, i64, i64) {
     pool.close().await;
     let service = Service::new(store, Arc::new(Prompts::builtin().unwrap()), Arc::new(ManualClock::new(now())), Random::seeded(1));
     let week = IsoWeek::of(end);
-    let d = service.digest_for(GuildId(1), Zone::UTC, week).await.unwrap();
+    let d = service.digest_for(&GuildSettings::new(GuildId(1)), week).await.unwrap();
     assert!(d.participation.figures().is_some());
     let mut times = Vec::new();
     for _ in 0..40 {
         let s = Instant::now();
-        let _ = service.digest_for(GuildId(1), Zone::UTC, week).await.unwrap();
+        let _ = service.digest_for(&GuildSettings::new(GuildId(1)), week).await.unwrap();
         times.push(s.elapsed());
     }
     (median(times), checkins, commitments)

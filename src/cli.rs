@@ -181,7 +181,7 @@ async fn digest(settings: &Settings, guild: u64, week: Option<&str>, format: &st
         let week = crate::service::parse_week(week, service.this_week(gs.zone)).map_err(|r| {
             anyhow::anyhow!("{}", service.prompts.render(Lang::En, r.key, &r.args.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>()))
         })?;
-        let d = service.digest_for(guild, gs.zone, week).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let d = service.digest_for(&gs, week).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let p = &service.prompts;
         Ok(match format {
             "markdown" => crate::report::markdown(p, lang, &d),

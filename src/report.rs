@@ -85,7 +85,7 @@ pub fn layout(p: &Prompts, lang: Lang, d: &Digest, escape: bool) -> Report {
                 &[
                     ("checked", f.checked_in.to_string()),
                     ("active", f.active.to_string()),
-                    ("change", change(p, lang, Some(signed(f.change as f64, 0)))),
+                    ("change", change(p, lang, f.change.map(|c| signed(c as f64, 0)))),
                 ],
             );
             if f.away > 0 {
@@ -100,19 +100,21 @@ pub fn layout(p: &Prompts, lang: Lang, d: &Digest, escape: bool) -> Report {
 
     let commitments = match &d.commitments {
         Section::Figures(c) => {
-            let rate = c.keep_rate.map(crate::domain::digest::percent).unwrap_or_else(|| "—".into());
-            let mut s = p.render(
-                lang,
-                k::DIGEST_COMMITMENTS_VALUE,
-                &[
-                    ("made", c.made.to_string()),
-                    ("kept", c.kept.to_string()),
-                    ("partly", c.partly.to_string()),
-                    ("missed", c.missed.to_string()),
-                    ("rate", rate),
-                    ("change", change(p, lang, c.keep_rate_change.map(|x| format!("{} pts", signed(x * 100.0, 0))))),
-                ],
-            );
+            let mut s = match &c.outcomes {
+                Section::Figures(o) => p.render(
+                    lang,
+                    k::DIGEST_COMMITMENTS_VALUE,
+                    &[
+                        ("made", c.made.to_string()),
+                        ("kept", o.kept.to_string()),
+                        ("partly", o.partly.to_string()),
+                        ("missed", o.missed.to_string()),
+                        ("rate", crate::domain::digest::percent(o.keep_rate)),
+                        ("change", change(p, lang, o.keep_rate_change.map(|x| format!("{} pts", signed(x * 100.0, 0))))),
+                    ],
+                ),
+                Section::NotEnough => p.render(lang, k::DIGEST_COMMITMENTS_MADE, &[("made", c.made.to_string())]),
+            };
             if c.overdue > 0 {
                 s.push('\n');
                 s.push_str(&p.render(lang, k::DIGEST_OVERDUE, &[("count", c.overdue.to_string())]));
@@ -246,16 +248,16 @@ pub(crate) mod snapshots {
                 row(3, C, Some(3), None, Some("## Focus for next week: 1. Fake"), None),
                 row(4, C, Some(2), Some("Clear owner for every task"), Some("Fewer meetings"), None),
                 row(1, K, None, None, None, Some("Waiting for the vendor's contract")),
-                row(2, K, None, None, None, None),
+                row(2, K, None, None, None, Some("Design sign-off is late")),
                 row(5, K, None, None, None, Some("Legal review is slow")),
             ],
             4,
-            vec![Outcome::Kept, Outcome::Kept, Outcome::Partly, Outcome::Missed],
+            &[(UserId(1), Outcome::Kept), (UserId(2), Outcome::Kept), (UserId(5), Outcome::Partly), (UserId(1), Outcome::Missed)],
         );
         let last = WeekRows::from_rows(
             &[row(1, C, Some(5), None, None, None), row(2, C, Some(4), None, None, None), row(3, C, Some(4), None, None, None)],
             3,
-            vec![Outcome::Kept, Outcome::Kept, Outcome::Kept],
+            &[(UserId(1), Outcome::Kept), (UserId(2), Outcome::Kept), (UserId(3), Outcome::Kept)],
         );
         compute(&DigestInput {
             week: IsoWeek::parse("2026-W48"),

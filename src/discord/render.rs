@@ -7,10 +7,12 @@ use serenity::{CreateEmbed, CreateEmbedFooter};
 use crate::domain::checkin::Outcome;
 use crate::domain::ids::UserId;
 use crate::domain::lang::Lang;
+use crate::domain::schedule::Occurrence;
 use crate::domain::text::{neutralize, shorten};
+use crate::domain::time::weekday_code;
 use crate::prompts::keys::{self as k, Key};
 use crate::prompts::Prompts;
-use crate::service::{CommitmentsSaved, CommitmentsView, CommunicationSaved, Post, TipView};
+use crate::service::{CommitmentsSaved, CommitmentsView, CommunicationSaved, Post, SetupView, TipView};
 use crate::storage::Commitment;
 
 /// The bot's accent colour.
@@ -237,6 +239,85 @@ pub fn commitments(p: &Prompts, lang: Lang, v: &CommitmentsView) -> CreateEmbed 
     let e = embed(p.text(lang, k::COMMITMENTS_TITLE).to_owned());
     let e = field(e, p.text(lang, k::COMMITMENTS_OPEN).to_owned(), open);
     field(e, p.text(lang, k::COMMITMENTS_RESOLVED).to_owned(), resolved)
+}
+
+/// `/setup show`: the settings, the next posts and the last failure, if any.
+pub fn setup_show(p: &Prompts, lang: Lang, v: &SetupView) -> CreateEmbed {
+    let st = &v.settings;
+    let zone = st.zone;
+    let mut lines = Vec::new();
+    let next_line = |what: &str, occ: &Occurrence| {
+        let local = occ.at.with_timezone(&zone.0).format("%Y-%m-%d %H:%M").to_string();
+        t(p, lang, k::SETUP_SHOW_NEXT, &[("what", what.into()), ("local", local), ("stamp", stamp(occ.at, 'R'))])
+    };
+    match st.daily {
+        Some(d) => {
+            let days = p.text(lang, if d.weekdays_only { k::SETUP_WEEKDAYS_ONLY } else { k::SETUP_EVERY_DAY });
+            lines.push(t(
+                p,
+                lang,
+                k::SETUP_SHOW_DAILY,
+                &[
+                    ("channel", format!("<#{}>", d.channel)),
+                    ("time", d.time.to_string()),
+                    ("zone", zone.to_string()),
+                    ("days", days.into()),
+                ],
+            ));
+            if let Some(n) = &v.next_daily {
+                lines.push(next_line("📅", n));
+            }
+        }
+        None => lines.push(p.text(lang, k::SETUP_SHOW_DAILY_OFF).to_owned()),
+    }
+    match st.digest {
+        Some(d) => {
+            lines.push(t(
+                p,
+                lang,
+                k::SETUP_SHOW_DIGEST,
+                &[
+                    ("channel", format!("<#{}>", d.channel)),
+                    ("day", weekday_code(d.day).into()),
+                    ("time", d.time.to_string()),
+                    ("zone", zone.to_string()),
+                ],
+            ));
+            if let Some(n) = &v.next_digest {
+                lines.push(next_line("📊", n));
+            }
+        }
+        None => lines.push(p.text(lang, k::SETUP_SHOW_DIGEST_OFF).to_owned()),
+    }
+    lines.push(match st.language {
+        Some(l) => t(p, lang, k::SETUP_SHOW_LANGUAGE, &[("language", l.code().into())]),
+        None => p.text(lang, k::SETUP_SHOW_LANGUAGE_AUTO).to_owned(),
+    });
+    lines.push(match st.lead_role {
+        Some(r) => t(p, lang, k::SETUP_SHOW_LEAD_ROLE, &[("role", format!("<@&{r}>"))]),
+        None => p.text(lang, k::SETUP_SHOW_LEAD_ROLE_NONE).to_owned(),
+    });
+    lines.push(t(p, lang, k::SETUP_SHOW_ZONE, &[("zone", zone.to_string())]));
+    lines.push(t(p, lang, k::SETUP_SHOW_PRIVACY, &[("count", st.min_people.to_string())]));
+    let retention = if st.retention_weeks == 0 { "∞".to_owned() } else { st.retention_weeks.to_string() };
+    lines.push(t(p, lang, k::SETUP_SHOW_RETENTION, &[("weeks", retention)]));
+    lines.push(match &v.last_failure {
+        Some(f) => t(
+            p,
+            lang,
+            k::SETUP_SHOW_FAILURE,
+            &[
+                ("what", format!("{} {}", f.kind, f.period)),
+                ("when", stamp(f.at, 'R')),
+                ("error", crate::domain::text::neutralize(&f.error)),
+            ],
+        ),
+        None => p.text(lang, k::SETUP_SHOW_NO_FAILURE).to_owned(),
+    });
+    CreateEmbed::new()
+        .colour(COLOR)
+        .title(p.text(lang, k::SETUP_SHOW_TITLE))
+        .description(crate::domain::text::shorten(&lines.join("\n"), limits::DESCRIPTION))
 }
 
 /// Joins lines into one field value, dropping whole lines (with a "…") rather than cutting

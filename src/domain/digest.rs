@@ -11,9 +11,13 @@ use super::principles::{no, COUNT};
 use super::time::IsoWeek;
 use crate::prompts::keys::{self as k, Key};
 
-/// Fewer answers than this and a section shows "not enough answers yet": with one or two
-/// answers, a figure would reveal a person's own rating.
-pub const MIN_ANSWERS: u32 = 3;
+/// Fewer different members than this and a section shows "not enough answers yet": with one
+/// or two people, a figure would reveal a person's own answer. Counted in people, never in
+/// rows: one member checking in three times is still one person. A server may raise it
+/// (`/setup privacy`), never lower it.
+pub const MIN_PEOPLE: u32 = 3;
+/// The highest threshold `/setup privacy` accepts.
+pub const MAX_PEOPLE: u32 = 10;
 /// Quotes shown per section.
 pub const MAX_WENT_WELL: usize = 3;
 /// Quotes shown per section.
@@ -38,10 +42,30 @@ pub struct CheckinRow {
     pub blocker: Option<String>,
 }
 
+/// How many different members gave each kind of answer in a week: what the privacy rule
+/// counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct People {
+    /// Members with a commitments check-in.
+    pub commitments: u32,
+    /// Members who resolved a commitment.
+    pub resolved: u32,
+    /// Members who gave a communication rating.
+    pub ratings: u32,
+    /// Members who wrote a "went well" note.
+    pub went_well: u32,
+    /// Members who wrote a "to improve" note.
+    pub improve: u32,
+    /// Members who named a blocker.
+    pub blockers: u32,
+}
+
 /// One week of one guild, as counts and the newest notes: what the digest needs, and all
 /// storage has to send (the week's rows are aggregated by SQLite, not copied out).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WeekRows {
+    /// Different members behind each kind of answer.
+    pub people: People,
     /// Members who checked in (either kind).
     pub members: BTreeSet<UserId>,
     /// Commitment check-ins.
@@ -63,10 +87,20 @@ pub struct WeekRows {
 }
 
 impl WeekRows {
-    /// Aggregates raw check-ins (oldest first) the way storage does in SQL: the reference
-    /// for tests and fixtures.
-    pub fn from_rows(rows: &[CheckinRow], made: u32, resolved: Vec<Outcome>) -> Self {
-        let mut w = WeekRows { made, resolved, ..Default::default() };
+    /// Aggregates raw check-ins (oldest first) and the week's resolved commitments (whose,
+    /// how) the way storage does in SQL: the reference for tests and fixtures.
+    pub fn from_rows(rows: &[CheckinRow], made: u32, resolved: &[(UserId, Outcome)]) -> Self {
+        let mut w = WeekRows { made, resolved: resolved.iter().map(|(_, o)| *o).collect(), ..Default::default() };
+        let people =
+            |pick: &dyn Fn(&CheckinRow) -> bool| rows.iter().filter(|r| pick(r)).map(|r| r.user).collect::<BTreeSet<_>>().len() as u32;
+        w.people = People {
+            commitments: people(&|r| r.kind == CheckinKind::Commitments),
+            resolved: resolved.iter().map(|(u, _)| *u).collect::<BTreeSet<_>>().len() as u32,
+            ratings: people(&|r| r.rating.is_some()),
+            went_well: people(&|r| r.went_well.is_some()),
+            improve: people(&|r| r.improve.is_some()),
+            blockers: people(&|r| r.blocker.is_some()),
+        };
         for r in rows {
             w.members.insert(r.user);
             if r.kind == CheckinKind::Commitments {
@@ -119,6 +153,8 @@ pub struct DigestInput {
     pub seen_recently: [u32; COUNT as usize],
     /// The focus of the previous digest, if any.
     pub last_focus: Option<u8>,
+    /// The server's privacy threshold (`/setup privacy`); below [`MIN_PEOPLE`] counts as it.
+    pub min_people: u32,
 }
 
 /// A section's figures, or "not enough answers yet".
@@ -127,7 +163,7 @@ pub struct DigestInput {
 pub enum Section<T> {
     /// Enough answers to show figures.
     Figures(T),
-    /// Fewer than [`MIN_ANSWERS`].
+    /// Fewer different members than the threshold ([`MIN_PEOPLE`] or the server's own).
     NotEnough,
 }
 
@@ -150,8 +186,8 @@ pub struct Participation {
     pub active: u32,
     /// Members away this week (counted separately).
     pub away: u32,
-    /// `checked_in` minus last week's.
-    pub change: i64,
+    /// `checked_in` minus last week's, when last week had enough members to show.
+    pub change: Option<i64>,
 }
 
 impl Participation {
@@ -170,18 +206,27 @@ impl Participation {
 pub struct CommitmentStats {
     /// Made this week.
     pub made: u32,
+    /// How the commitments resolved this week ended: its own section, since fewer members
+    /// may have resolved one than checked in.
+    pub outcomes: Section<Outcomes>,
+    /// Commitments open at the end of the week (today, for the running week) past their due
+    /// date.
+    pub overdue: u32,
+}
+
+/// How the week's resolved commitments ended.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Outcomes {
     /// Resolved as kept.
     pub kept: u32,
     /// Resolved as partly kept.
     pub partly: u32,
     /// Resolved as not kept.
     pub missed: u32,
-    /// (kept + ½·partly) / resolved; `None` with nothing resolved.
-    pub keep_rate: Option<f64>,
-    /// Change from last week's keep rate, when both exist and last week had enough answers.
+    /// (kept + ½·partly) / resolved.
+    pub keep_rate: f64,
+    /// Change from last week's keep rate, when last week had enough members resolving.
     pub keep_rate_change: Option<f64>,
-    /// Open commitments past due.
-    pub overdue: u32,
 }
 
 /// Communication figures.
@@ -255,8 +300,8 @@ pub struct Signals {
     pub mean_change: Option<f64>,
     /// Blockers reported this week.
     pub blockers: Option<u32>,
-    /// Blockers reported last week.
-    pub blockers_last: u32,
+    /// Blockers reported last week, when last week's blockers had enough members to show.
+    pub blockers_last: Option<u32>,
 }
 
 /// Values for a message's placeholders.
@@ -300,7 +345,7 @@ pub const RULES: &[Rule] = &[
         id: "persistent_blockers",
         principle: no::CONFLICT,
         reason: k::FOCUS_PERSISTENT_BLOCKERS,
-        applies: |s| s.blockers.filter(|b| *b >= 2 && s.blockers_last >= 2).map(|_| vec![]),
+        applies: |s| s.blockers.zip(s.blockers_last).filter(|(b, l)| *b >= 2 && *l >= 2).map(|_| vec![]),
     },
     Rule {
         id: "falling_keep_rate",
@@ -371,54 +416,60 @@ fn keep_rate(outcomes: &[Outcome]) -> Option<f64> {
     Some(score / outcomes.len() as f64)
 }
 
-/// Computes the digest.
+/// Computes the digest. Every section is shown only when enough different members stand
+/// behind it, and the focus rules read only what is shown.
 pub fn compute(input: &DigestInput) -> Digest {
     let (this, last) = (&input.this, &input.last);
     let (members, members_last) = (present(this, &input.away), present(last, &input.away_last));
-    let enough = |n: u32| n >= MIN_ANSWERS;
+    let min = input.min_people.max(MIN_PEOPLE);
+    let enough = |people: u32| people >= min;
 
     let active = input.active.iter().filter(|u| !input.away.contains(u)).count() as u32;
+    let last_shown = enough(members_last.len() as u32);
     let participation = if enough(members.len() as u32) {
         Section::Figures(Participation {
             checked_in: members.len() as u32,
             active: active.max(members.len() as u32),
             away: input.away.len() as u32,
-            change: members.len() as i64 - members_last.len() as i64,
+            change: last_shown.then(|| members.len() as i64 - members_last.len() as i64),
         })
     } else {
         Section::NotEnough
     };
 
-    let outcomes = &input.this.resolved;
-    let kr = keep_rate(outcomes);
-    let kr_last = keep_rate(&input.last.resolved).filter(|_| enough(last.commitment_answers));
-    let commitments = if enough(this.commitment_answers) {
-        Section::Figures(CommitmentStats {
-            made: input.this.made,
-            kept: outcomes.iter().filter(|o| **o == Outcome::Kept).count() as u32,
-            partly: outcomes.iter().filter(|o| **o == Outcome::Partly).count() as u32,
-            missed: outcomes.iter().filter(|o| **o == Outcome::Missed).count() as u32,
-            keep_rate: kr,
-            keep_rate_change: kr.zip(kr_last).map(|(a, b)| a - b),
-            overdue: input.overdue,
-        })
+    let kr_last = keep_rate(&last.resolved).filter(|_| enough(last.people.resolved));
+    let commitments = if enough(this.people.commitments) {
+        let outcomes = match keep_rate(&this.resolved) {
+            Some(rate) if enough(this.people.resolved) => {
+                let count = |o: Outcome| this.resolved.iter().filter(|r| **r == o).count() as u32;
+                Section::Figures(Outcomes {
+                    kept: count(Outcome::Kept),
+                    partly: count(Outcome::Partly),
+                    missed: count(Outcome::Missed),
+                    keep_rate: rate,
+                    keep_rate_change: kr_last.map(|b| rate - b),
+                })
+            }
+            _ => Section::NotEnough,
+        };
+        Section::Figures(CommitmentStats { made: this.made, outcomes, overdue: input.overdue })
     } else {
         Section::NotEnough
     };
 
-    let communication = if enough(this.answers()) {
+    let communication = if enough(this.people.ratings) {
         Section::Figures(CommunicationStats {
             answers: this.answers(),
             mean: this.mean(),
-            mean_change: enough(last.answers()).then(|| this.mean() - last.mean()),
+            mean_change: enough(last.people.ratings).then(|| this.mean() - last.mean()),
             distribution: this.ratings,
         })
     } else {
         Section::NotEnough
     };
 
-    // Quotes only where the section itself has enough answers: otherwise a lone note would
-    // be easy to attribute.
+    // Quotes only where enough different members wrote that kind of note: otherwise a lone
+    // note would be easy to attribute.
     let notes = |newest: &[String], max: usize, shown: bool| -> Vec<String> {
         if !shown {
             return Vec::new();
@@ -427,21 +478,22 @@ pub fn compute(input: &DigestInput) -> Digest {
         newest.iter().filter(|n| seen.insert(n.to_lowercase())).take(max).cloned().collect()
     };
     let comm_shown = communication.figures().is_some();
-    let commit_shown = commitments.figures().is_some();
-    let went_well = notes(&this.went_well, MAX_WENT_WELL, comm_shown);
-    let improve = notes(&this.improve, MAX_IMPROVE, comm_shown);
-    let blockers = notes(&this.blocker_notes, MAX_BLOCKERS, commit_shown);
+    let blockers_shown = commitments.figures().is_some() && enough(this.people.blockers);
+    let went_well = notes(&this.went_well, MAX_WENT_WELL, comm_shown && enough(this.people.went_well));
+    let improve = notes(&this.improve, MAX_IMPROVE, comm_shown && enough(this.people.improve));
+    let blockers = notes(&this.blocker_notes, MAX_BLOCKERS, blockers_shown);
 
+    let outcomes = commitments.figures().and_then(|c| c.outcomes.figures());
     let signals = Signals {
         participation_rate: participation.figures().map(Participation::rate),
-        participation_counts: participation.figures().map(|p| (p.checked_in, members_last.len() as u32)),
-        keep_rate: commitments.figures().and_then(|c| c.keep_rate),
-        keep_rate_change: commitments.figures().and_then(|c| c.keep_rate_change),
+        participation_counts: participation.figures().filter(|_| last_shown).map(|p| (p.checked_in, members_last.len() as u32)),
+        keep_rate: outcomes.map(|o| o.keep_rate),
+        keep_rate_change: outcomes.and_then(|o| o.keep_rate_change),
         overdue: commitments.figures().map(|c| c.overdue),
         mean: communication.figures().map(|c| c.mean),
         mean_change: communication.figures().and_then(|c| c.mean_change),
-        blockers: commit_shown.then_some(this.blockers),
-        blockers_last: last.blockers,
+        blockers: blockers_shown.then_some(this.blockers),
+        blockers_last: (enough(last.people.commitments) && enough(last.people.blockers)).then_some(last.blockers),
     };
     let focus = choose_focus(&signals, &input.seen_recently, input.last_focus);
 
@@ -495,7 +547,7 @@ mod tests {
 
     fn input(this: Vec<CheckinRow>) -> DigestInput {
         let active = this.iter().map(|c| c.user).collect();
-        DigestInput { week: IsoWeek::parse("2026-W48"), this: WeekRows::from_rows(&this, 0, vec![]), active, ..Default::default() }
+        DigestInput { week: IsoWeek::parse("2026-W48"), this: WeekRows::from_rows(&this, 0, &[]), active, ..Default::default() }
     }
 
     #[test]
@@ -528,37 +580,43 @@ mod tests {
         let mut i = input(vec![comm(1, 4), comm(2, 4), comm(3, 4), comm(3, 5)]);
         i.active = [1, 2, 3, 4, 5, 6].into_iter().map(u).collect();
         i.away = [u(6)].into_iter().collect();
-        i.last = WeekRows::from_rows(&[comm(1, 4)], 0, vec![]);
+        i.last = WeekRows::from_rows(&[comm(1, 4), comm(2, 4), comm(4, 4)], 0, &[]);
         let d = compute(&i);
         let p = d.participation.figures().unwrap();
-        assert_eq!((p.checked_in, p.active, p.away, p.change), (3, 5, 1, 2));
+        assert_eq!((p.checked_in, p.active, p.away, p.change), (3, 5, 1, Some(0)));
         assert!((p.rate() - 0.6).abs() < 1e-9);
     }
 
     #[test]
     fn the_keep_rate_counts_partly_as_half_and_reports_its_change() {
+        use Outcome::{Kept, Missed, Partly};
         let mut i = input(vec![commit(1, None), commit(2, None), commit(3, None)]);
-        i.this.made = 4;
-        i.this.resolved = vec![Outcome::Kept, Outcome::Partly, Outcome::Missed, Outcome::Kept];
-        i.last = WeekRows::from_rows(&[commit(1, None), commit(2, None), commit(3, None)], 0, vec![Outcome::Kept, Outcome::Kept]);
+        i.this = WeekRows::from_rows(
+            &[commit(1, None), commit(2, None), commit(3, None)],
+            4,
+            &[(u(1), Kept), (u(2), Partly), (u(3), Missed), (u(1), Kept)],
+        );
+        i.last = WeekRows::from_rows(&[commit(1, None), commit(2, None), commit(3, None)], 0, &[(u(1), Kept), (u(2), Kept), (u(3), Kept)]);
         i.overdue = 2;
         let d = compute(&i);
         let c = d.commitments.figures().unwrap();
-        assert_eq!((c.made, c.kept, c.partly, c.missed, c.overdue), (4, 2, 1, 1, 2));
-        assert!((c.keep_rate.unwrap() - 0.625).abs() < 1e-9);
-        assert!((c.keep_rate_change.unwrap() + 0.375).abs() < 1e-9);
+        assert_eq!((c.made, c.overdue), (4, 2));
+        let o = c.outcomes.figures().unwrap();
+        assert_eq!((o.kept, o.partly, o.missed), (2, 1, 1));
+        assert!((o.keep_rate - 0.625).abs() < 1e-9);
+        assert!((o.keep_rate_change.unwrap() + 0.375).abs() < 1e-9);
     }
 
     #[test]
     fn nothing_resolved_means_no_keep_rate_rather_than_zero() {
         let d = compute(&input(vec![commit(1, None), commit(2, None), commit(3, None)]));
-        assert_eq!(d.commitments.figures().unwrap().keep_rate, None);
+        assert_eq!(d.commitments.figures().unwrap().outcomes, Section::NotEnough);
     }
 
     #[test]
     fn communication_has_a_mean_a_change_and_a_distribution() {
         let mut i = input(vec![comm(1, 5), comm(2, 4), comm(3, 4), comm(4, 1)]);
-        i.last = WeekRows::from_rows(&[comm(1, 5), comm(2, 5), comm(3, 5)], 0, vec![]);
+        i.last = WeekRows::from_rows(&[comm(1, 5), comm(2, 5), comm(3, 5)], 0, &[]);
         let d = compute(&i);
         let c = d.communication.figures().unwrap();
         assert_eq!(c.answers, 4);
@@ -570,7 +628,7 @@ mod tests {
     #[test]
     fn a_change_is_not_shown_against_a_week_with_too_few_answers() {
         let mut i = input(vec![comm(1, 5), comm(2, 4), comm(3, 4)]);
-        i.last = WeekRows::from_rows(&[comm(1, 1)], 0, vec![]);
+        i.last = WeekRows::from_rows(&[comm(1, 1)], 0, &[]);
         assert_eq!(compute(&i).communication.figures().unwrap().mean_change, None);
     }
 
@@ -600,7 +658,7 @@ mod tests {
     fn each_focus_rule_fires_on_its_signal() {
         assert_eq!(rule_for(&Signals { keep_rate: Some(0.5), ..signals() }), ("low_keep_rate", 10));
         assert_eq!(rule_for(&Signals { mean: Some(2.6), ..signals() }), ("low_communication", 4));
-        assert_eq!(rule_for(&Signals { blockers: Some(2), blockers_last: 3, ..signals() }), ("persistent_blockers", 7));
+        assert_eq!(rule_for(&Signals { blockers: Some(2), blockers_last: Some(3), ..signals() }), ("persistent_blockers", 7));
         assert_eq!(rule_for(&Signals { keep_rate: Some(0.7), keep_rate_change: Some(-0.25), ..signals() }), ("falling_keep_rate", 10));
         assert_eq!(rule_for(&Signals { mean: Some(3.4), mean_change: Some(-0.6), ..signals() }), ("falling_communication", 4));
         assert_eq!(rule_for(&Signals { blockers: Some(4), ..signals() }), ("many_blockers", 6));
@@ -623,7 +681,7 @@ mod tests {
             mean: Some(4.2),
             mean_change: Some(0.2),
             blockers: Some(1),
-            blockers_last: 0,
+            blockers_last: Some(0),
         };
         assert_eq!(rule_for(&s).0, "least_seen");
     }
@@ -656,5 +714,102 @@ mod tests {
     fn the_focus_reason_carries_its_figures() {
         let f = choose_focus(&Signals { keep_rate: Some(0.4), ..signals() }, &[0; 10], None);
         assert_eq!(f.args, vec![("rate", "40%".to_string())]);
+    }
+
+    fn noted(user: u64, rating: u8, note: &str) -> CheckinRow {
+        CheckinRow { went_well: Some(note.into()), improve: Some(note.into()), ..comm(user, rating) }
+    }
+
+    #[test]
+    fn one_member_checking_in_many_times_unlocks_nothing() {
+        use Outcome::Kept;
+        // One person, five answers of each kind: five rows, one member.
+        let rows: Vec<CheckinRow> = (0..5).flat_map(|n| [noted(1, 2, &format!("note {n}")), commit(1, Some("waiting on legal"))]).collect();
+        let mut i = input(rows.clone());
+        i.this = WeekRows::from_rows(&rows, 5, &[(u(1), Kept), (u(1), Kept), (u(1), Kept)]);
+        i.overdue = 4;
+        let d = compute(&i);
+        assert_eq!(d.participation, Section::NotEnough);
+        assert_eq!(d.commitments, Section::NotEnough, "keep rate, overdue and made stay hidden");
+        assert_eq!(d.communication, Section::NotEnough);
+        assert!(d.went_well.is_empty() && d.improve.is_empty() && d.blockers.is_empty(), "no quotes of one person");
+        assert_eq!(d.focus.rule, "least_seen", "the rules did not read the hidden rating, blockers or overdue count");
+    }
+
+    #[test]
+    fn two_members_are_still_too_few_and_the_third_unlocks_the_figures() {
+        use Outcome::{Kept, Missed};
+        let two =
+            vec![noted(1, 2, "a"), noted(2, 1, "b"), noted(1, 2, "c"), commit(1, Some("x")), commit(2, Some("y")), commit(2, Some("z"))];
+        let mut i = input(two.clone());
+        i.this = WeekRows::from_rows(&two, 3, &[(u(1), Missed), (u(2), Missed), (u(2), Missed)]);
+        let d = compute(&i);
+        assert_eq!((d.commitments.clone(), d.communication.clone()), (Section::NotEnough, Section::NotEnough));
+        assert!(d.went_well.is_empty() && d.blockers.is_empty());
+        assert_eq!(d.focus.rule, "least_seen");
+
+        let mut three = two.clone();
+        three.extend([noted(3, 2, "d"), commit(3, Some("w"))]);
+        let mut i = input(three.clone());
+        i.this = WeekRows::from_rows(&three, 4, &[(u(1), Missed), (u(2), Missed), (u(3), Kept)]);
+        let d = compute(&i);
+        assert!(d.communication.figures().is_some() && d.commitments.figures().unwrap().outcomes.figures().is_some());
+        assert_eq!(d.blockers.len(), 4);
+        assert_eq!(d.focus.rule, "low_keep_rate");
+    }
+
+    #[test]
+    fn outcomes_and_notes_each_need_their_own_three_people() {
+        use Outcome::Missed;
+        // Three members rated and checked in on commitments, but one wrote the only notes,
+        // named the only blockers and resolved the only commitments.
+        let rows = vec![
+            noted(1, 4, "mine"),
+            comm(2, 4),
+            comm(3, 4),
+            commit(1, Some("b1")),
+            commit(1, Some("b2")),
+            commit(2, None),
+            commit(3, None),
+        ];
+        let mut i = input(rows.clone());
+        i.this = WeekRows::from_rows(&rows, 4, &[(u(1), Missed), (u(1), Missed), (u(1), Missed)]);
+        let d = compute(&i);
+        let c = d.commitments.figures().expect("three members checked in");
+        assert_eq!(c.outcomes, Section::NotEnough, "one member's outcomes");
+        assert!(d.communication.figures().is_some());
+        assert!(d.went_well.is_empty() && d.improve.is_empty() && d.blockers.is_empty());
+        assert_eq!(d.focus.rule, "least_seen", "no keep rate to act on");
+    }
+
+    #[test]
+    fn a_server_threshold_above_three_is_honoured_and_one_below_is_not() {
+        let rows: Vec<CheckinRow> = (1..=4).map(|n| comm(n, 2)).collect();
+        let mut i = input(rows);
+        i.min_people = 5;
+        assert_eq!(compute(&i).communication, Section::NotEnough);
+        assert_eq!(compute(&i).participation, Section::NotEnough);
+        i.min_people = 4;
+        assert!(compute(&i).communication.figures().is_some());
+        i.min_people = 1;
+        let mut lone = input(vec![comm(1, 2), comm(2, 2)]);
+        lone.min_people = 1;
+        assert_eq!(compute(&lone).communication, Section::NotEnough, "never below three");
+    }
+
+    #[test]
+    fn last_weeks_suppressed_figures_feed_no_rule_and_no_change() {
+        use Outcome::Kept;
+        // Last week: one member, three blockers, a perfect keep rate, ten check-ins.
+        let last_rows: Vec<CheckinRow> = (0..10).map(|_| commit(9, Some("blocked"))).collect();
+        let this_rows = vec![commit(1, Some("a")), commit(2, Some("b")), commit(3, Some("c")), comm(1, 4), comm(2, 4), comm(3, 4)];
+        let mut i = input(this_rows.clone());
+        i.this = WeekRows::from_rows(&this_rows, 3, &[(u(1), Kept), (u(2), Kept), (u(3), Kept)]);
+        i.last = WeekRows::from_rows(&last_rows, 3, &[(u(9), Kept), (u(9), Kept), (u(9), Kept)]);
+        let d = compute(&i);
+        assert_eq!(d.participation.figures().unwrap().change, None, "last week's one member is not shown as a difference");
+        assert_eq!(d.commitments.figures().unwrap().outcomes.figures().unwrap().keep_rate_change, None);
+        // Two blockers this week would be "persistent" only with last week's hidden ones.
+        assert_ne!(d.focus.rule, "persistent_blockers");
     }
 }

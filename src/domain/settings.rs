@@ -65,6 +65,8 @@ pub struct GuildSettings {
     pub lead_role: Option<RoleId>,
     /// Weeks to keep check-ins; 0 = forever.
     pub retention_weeks: u32,
+    /// The fewest different members a digest section needs (`/setup privacy`, 3–10).
+    pub min_people: u32,
     /// The bot was removed from the guild.
     pub left: bool,
 }
@@ -80,6 +82,7 @@ impl GuildSettings {
             digest: None,
             lead_role: None,
             retention_weeks: DEFAULT_RETENTION_WEEKS,
+            min_people: crate::domain::digest::MIN_PEOPLE,
             left: false,
         }
     }

@@ -35,6 +35,8 @@ keys! {
     ERR_BAD_KEPT = "err.bad_kept";
     ERR_BAD_LANGUAGE = "err.bad_language";
     ERR_BAD_RETENTION = "err.bad_retention";
+    ERR_BAD_PRIVACY = "err.bad_privacy";
+    ERR_BAD_CLEAR = "err.bad_clear";
     ERR_UNKNOWN_PRINCIPLE = "err.unknown_principle";
     ERR_GUILD_ONLY = "err.guild_only";
     ERR_NOT_MANAGER = "err.not_manager";
@@ -125,6 +127,14 @@ keys! {
     SETUP_SHOW_LEAD_ROLE = "setup.show_lead_role";
     SETUP_SHOW_LEAD_ROLE_NONE = "setup.show_lead_role_none";
     SETUP_SHOW_RETENTION = "setup.show_retention";
+    SETUP_SHOW_PRIVACY = "setup.show_privacy";
+    SETUP_SHOW_ZONE = "setup.show_zone";
+    SETUP_TIMEZONE_DONE = "setup.timezone_done";
+    SETUP_PRIVACY_DONE = "setup.privacy_done";
+    SETUP_CLEARED_DAILY = "setup.cleared_daily";
+    SETUP_CLEARED_DIGEST = "setup.cleared_digest";
+    SETUP_CLEARED_LEAD_ROLE = "setup.cleared_lead_role";
+    SETUP_CLEARED_NOTHING = "setup.cleared_nothing";
     SETUP_SHOW_FAILURE = "setup.show_failure";
     SETUP_SHOW_NO_FAILURE = "setup.show_no_failure";
     SETUP_WEEKDAYS_ONLY = "setup.weekdays_only";
@@ -137,6 +147,7 @@ keys! {
     DIGEST_AWAY = "digest.away";
     DIGEST_COMMITMENTS = "digest.commitments";
     DIGEST_COMMITMENTS_VALUE = "digest.commitments_value";
+    DIGEST_COMMITMENTS_MADE = "digest.commitments_made";
     DIGEST_OVERDUE = "digest.overdue";
     DIGEST_COMMUNICATION = "digest.communication";
     DIGEST_COMMUNICATION_VALUE = "digest.communication_value";

@@ -6,10 +6,11 @@ use chrono::Duration;
 
 use super::{Result, Service, Session};
 use crate::domain::digest::{compute, Digest, DigestInput};
-use crate::domain::ids::{GuildId, UserId};
+use crate::domain::ids::UserId;
 use crate::domain::principles::COUNT;
 use crate::domain::refusal::Refusal;
-use crate::domain::time::{IsoWeek, Zone};
+use crate::domain::settings::GuildSettings;
+use crate::domain::time::IsoWeek;
 use crate::prompts::keys as k;
 use crate::storage::{DigestReads, DigestSpans};
 
@@ -24,8 +25,9 @@ pub fn parse_week(raw: Option<&str>, this_week: IsoWeek) -> std::result::Result<
 }
 
 impl Service {
-    /// The digest of one guild's week, as of now.
-    pub async fn digest_for(&self, guild: GuildId, zone: Zone, week: IsoWeek) -> Result<Digest> {
+    /// The digest of one guild's week, as of now, under the guild's privacy threshold.
+    pub async fn digest_for(&self, settings: &GuildSettings, week: IsoWeek) -> Result<Digest> {
+        let (guild, zone) = (settings.guild, settings.zone);
         let s = &self.store;
         let four_back = week.prev().prev().prev();
         // Overdue as of the end of that week (or today, for the current week).
@@ -73,15 +75,15 @@ impl Service {
             posted,
             seen_recently,
             last_focus,
+            min_people: settings.min_people,
         }))
     }
 
     /// `/digest [week]`: for Manage Server or the lead role.
     pub async fn digest(&self, session: &Session, week: Option<&str>) -> Result<Digest> {
-        let guild = session.require_lead()?;
-        let zone = session.settings.zone;
-        let week = parse_week(week, self.this_week(zone))?;
-        self.digest_for(guild, zone, week).await
+        session.require_lead()?;
+        let week = parse_week(week, self.this_week(session.settings.zone))?;
+        self.digest_for(&session.settings, week).await
     }
 
     /// Autocomplete for `/digest week`: this, last and the eight weeks before.

@@ -222,7 +222,7 @@ impl Service {
             return Ok(JobResult::Nothing);
         };
         let period = self.period_key(JobKind::Digest, period_date);
-        let digest = self.digest_for(guild, settings.zone, digest_week(period_date)).await?;
+        let digest = self.digest_for(&settings, digest_week(period_date)).await?;
         let focus = digest.focus.principle;
         let post = Post::Digest { lang: settings.language.unwrap_or(Lang::En), digest: Box::new(digest) };
         self.deliver(job, &period, period_date, Destination::Channel(setup.channel), &post, Some(focus), rec, settings.zone.0, outbox, now)

@@ -1,6 +1,7 @@
 //! `/setup`: a guild's schedule and settings.
 
 use super::{Result, Service, Session};
+use crate::domain::digest::{MAX_PEOPLE, MIN_PEOPLE};
 use crate::domain::ids::{ChannelId, GuildId, RoleId};
 use crate::domain::lang::Lang;
 use crate::domain::refusal::Refusal;
@@ -8,7 +9,33 @@ use crate::domain::schedule::Occurrence;
 use crate::domain::settings::{DailySetup, DigestSetup, GuildSettings, MAX_RETENTION_WEEKS};
 use crate::domain::time::{parse_weekday, LocalTime, Zone};
 use crate::prompts::keys as k;
-use crate::storage::{Failure, GuildChange, JobKey, JobKind, JobUpdate};
+use crate::storage::{Cleared, Failure, GuildChange, JobKey, JobKind, JobUpdate};
+
+/// The settings `/setup clear` can turn off (DESIGN.md's choices).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClearSetting {
+    /// The daily post.
+    Daily,
+    /// The scheduled digest.
+    Digest,
+    /// The lead role.
+    LeadRole,
+    /// The commitments board.
+    Board,
+}
+
+impl ClearSetting {
+    /// The choice value: `daily`, `digest`, `lead-role`, `board`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "daily" => ClearSetting::Daily,
+            "digest" => ClearSetting::Digest,
+            "lead-role" | "lead_role" => ClearSetting::LeadRole,
+            "board" => ClearSetting::Board,
+            _ => return None,
+        })
+    }
+}
 
 /// What `/setup show` displays.
 #[derive(Clone, Debug)]
@@ -41,14 +68,74 @@ impl Service {
         check_postable(channel, postable)?;
         let daily = DailySetup { channel, time, weekdays_only };
         let next = daily.recurrence().next_after(zone.0, self.now());
-        let mut jobs = vec![JobUpdate::new(JobKey::guild(JobKind::Daily, guild), next.at, next.date)];
-        // The digest follows the guild's zone: move it too.
-        if let Some(d) = session.settings.digest {
-            let n = d.recurrence().next_after(zone.0, self.now());
-            jobs.push(JobUpdate::new(JobKey::guild(JobKind::Digest, guild), n.at, n.date));
-        }
+        // Everything else that follows the guild's zone moves with it.
+        let mut jobs = self.zone_jobs(guild, &GuildSettings { daily: None, ..session.settings.clone() }, zone).await?;
+        jobs.push(JobUpdate::new(JobKey::guild(JobKind::Daily, guild), next.at, next.date));
         self.change_guild(guild, GuildChange::Daily(daily, zone), &jobs).await?;
         Ok((daily, zone, next))
+    }
+
+    /// `/setup timezone`: the guild's zone on its own. The daily post, the digest and the
+    /// reminders of members without a zone of their own move to it.
+    pub async fn setup_timezone(&self, session: &Session, zone: &str) -> Result<Zone> {
+        let guild = session.require_manager()?;
+        let zone = Zone::parse(zone)?;
+        let jobs = self.zone_jobs(guild, &session.settings, zone).await?;
+        self.change_guild(guild, GuildChange::Zone(zone), &jobs).await?;
+        Ok(zone)
+    }
+
+    /// The next occurrence, in `zone`, of every job that follows the guild's zone: its daily
+    /// post and digest (as `settings` has them) and the reminders of members with no zone of
+    /// their own.
+    async fn zone_jobs(&self, guild: GuildId, settings: &GuildSettings, zone: Zone) -> Result<Vec<JobUpdate>> {
+        let now = self.now();
+        let mut jobs = Vec::new();
+        if let Some(d) = settings.daily {
+            let n = d.recurrence().next_after(zone.0, now);
+            jobs.push(JobUpdate::new(JobKey::guild(JobKind::Daily, guild), n.at, n.date));
+        }
+        if let Some(d) = settings.digest {
+            let n = d.recurrence().next_after(zone.0, now);
+            jobs.push(JobUpdate::new(JobKey::guild(JobKind::Digest, guild), n.at, n.date));
+        }
+        for (user, reminder, own) in self.store.guild_reminders(guild).await? {
+            if own.is_none() {
+                let n = reminder.recurrence().next_after(zone.0, now);
+                jobs.push(JobUpdate::new(JobKey::member(JobKind::Reminder, guild, user), n.at, n.date));
+            }
+        }
+        Ok(jobs)
+    }
+
+    /// `/setup privacy min_people`: 3 to 10.
+    pub async fn setup_privacy(&self, session: &Session, min_people: i64) -> Result<u32> {
+        let guild = session.require_manager()?;
+        let n = u32::try_from(min_people)
+            .ok()
+            .filter(|n| (MIN_PEOPLE..=MAX_PEOPLE).contains(n))
+            .ok_or_else(|| Refusal::new(k::ERR_BAD_PRIVACY).arg("input", min_people).arg("min", MIN_PEOPLE).arg("max", MAX_PEOPLE))?;
+        self.change_guild(guild, GuildChange::Privacy(n), &[]).await?;
+        Ok(n)
+    }
+
+    /// `/setup clear setting`: turns the daily post, the digest or the lead role off (the
+    /// board has nothing to clear until one is set). Returns what it cleared and whether it
+    /// was set.
+    pub async fn setup_clear(&self, session: &Session, setting: &str) -> Result<(ClearSetting, bool)> {
+        let guild = session.require_manager()?;
+        let which = ClearSetting::parse(setting).ok_or_else(|| Refusal::new(k::ERR_BAD_CLEAR).arg("input", setting.trim()))?;
+        let s = &session.settings;
+        let (change, was_set) = match which {
+            ClearSetting::Daily => (Some(Cleared::Daily), s.daily.is_some()),
+            ClearSetting::Digest => (Some(Cleared::Digest), s.digest.is_some()),
+            ClearSetting::LeadRole => (Some(Cleared::LeadRole), s.lead_role.is_some()),
+            ClearSetting::Board => (None, false),
+        };
+        if let Some(change) = change.filter(|_| was_set) {
+            self.change_guild(guild, GuildChange::Clear(change), &[]).await?;
+        }
+        Ok((which, was_set))
     }
 
     /// `/setup digest`.
@@ -128,16 +215,17 @@ impl Service {
         if !changed {
             return Ok(());
         }
+        // Leaving removed every job of the guild; put back each that its settings still ask
+        // for: the daily post, the digest and every member's reminder, each in its own zone.
         let now = self.now();
-        let tz = settings.zone.0;
-        if let Some(d) = settings.daily {
-            let n = d.recurrence().next_after(tz, now);
-            self.store.put_job(JobUpdate::new(JobKey::guild(JobKind::Daily, guild), n.at, n.date)).await?;
+        let mut jobs = self.zone_jobs(guild, &settings, settings.zone).await?;
+        for (user, reminder, own) in self.store.guild_reminders(guild).await? {
+            if let Some(zone) = own {
+                let n = reminder.recurrence().next_after(zone.0, now);
+                jobs.push(JobUpdate::new(JobKey::member(JobKind::Reminder, guild, user), n.at, n.date));
+            }
         }
-        if let Some(d) = settings.digest {
-            let n = d.recurrence().next_after(tz, now);
-            self.store.put_job(JobUpdate::new(JobKey::guild(JobKind::Digest, guild), n.at, n.date)).await?;
-        }
+        self.store.put_jobs(&jobs).await?;
         Ok(())
     }
 

@@ -344,18 +344,6 @@ impl Store {
         Ok((open, resolved))
     }
 
-    /// The ISO weeks in which a member checked in (for the streak), newest 520 at most.
-    pub async fn checkin_weeks(&self, guild: GuildId, user: UserId) -> Result<BTreeSet<IsoWeek>> {
-        let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT iso_week FROM checkins WHERE guild_id = ? AND user_id = ? ORDER BY iso_week DESC LIMIT 520",
-        )
-        .bind(guild.to_db())
-        .bind(user.to_db())
-        .fetch_all(&mut *self.reader().await?)
-        .await?;
-        Ok(rows.iter().filter_map(|w| IsoWeek::parse(w)).collect())
-    }
-
     /// How many check-ins and commitments are stored for a member in a guild.
     pub async fn member_counts(&self, guild: GuildId, user: UserId) -> Result<(i64, i64)> {
         sqlx::query_as(
@@ -458,7 +446,7 @@ mod tests {
         assert_eq!(open.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), vec!["review the contract"]);
         let resolved = s.commitments_of(GuildId(1), UserId(2), 5).await.unwrap().1;
         assert_eq!(resolved[0].outcome, Some(Outcome::Partly));
-        assert_eq!(s.checkin_weeks(GuildId(1), UserId(2)).await.unwrap().len(), 2);
+        assert_eq!(s.streak_weeks(GuildId(1), UserId(2)).await.unwrap().checked.len(), 2);
     }
 
     #[tokio::test]

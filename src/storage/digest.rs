@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::{Result, Store};
 use crate::domain::checkin::Outcome;
-use crate::domain::digest::WeekRows;
+use crate::domain::digest::{People, WeekRows};
 use crate::domain::ids::{GuildId, UserId};
 use crate::domain::time::IsoWeek;
 use crate::storage::AwaySpan;
@@ -28,9 +28,14 @@ pub struct PostedPrinciple {
 }
 
 /// A week's counts as one JSON array: commitment answers, blockers, ratings 1-5, made, kept,
-/// partly, missed, and open commitments due before a date. Every column comes from
-/// checkins_week_figures, and blockers from their partial index: the week's rows themselves
-/// are never read. Arguments: [`figures_args`].
+/// partly, missed, commitments overdue at a reference date, and the different members behind
+/// each kind of answer (commitments, ratings, went well, improve, blockers, resolved), which
+/// the privacy rule counts. Every column comes from an index (checkins_week_figures, the
+/// partial note indexes, commitments_resolved and commitments_open): the week's rows
+/// themselves are never read. Arguments: [`figures_args`].
+///
+/// Overdue counts what was open at the reference date (the end of a past week, today for the
+/// running one) and due before it: open now, or resolved in a later week.
 const FIGURES_SQL: &str = "SELECT json_array(coalesce(sum(kind = 'commitments'), 0), \
      (SELECT count(*) FROM checkins WHERE guild_id = ? AND iso_week = ? AND blocker IS NOT NULL), \
      coalesce(sum(rating = 1), 0), coalesce(sum(rating = 2), 0), coalesce(sum(rating = 3), 0), coalesce(sum(rating = 4), 0), \
@@ -39,16 +44,27 @@ const FIGURES_SQL: &str = "SELECT json_array(coalesce(sum(kind = 'commitments'),
      (SELECT count(*) FROM commitments WHERE guild_id = ? AND resolved_week = ? AND status = 'kept'), \
      (SELECT count(*) FROM commitments WHERE guild_id = ? AND resolved_week = ? AND status = 'partly'), \
      (SELECT count(*) FROM commitments WHERE guild_id = ? AND resolved_week = ? AND status = 'missed'), \
-     (SELECT count(*) FROM commitments WHERE guild_id = ? AND status = 'open' AND due_date < ?)) \
+     (SELECT count(*) FROM commitments WHERE guild_id = ? AND status = 'open' AND due_date < ? AND created_week <= ?) + \
+     (SELECT count(*) FROM commitments WHERE guild_id = ? AND resolved_week > ? AND due_date < ? AND created_week <= ?), \
+     count(DISTINCT CASE WHEN kind = 'commitments' THEN user_id END), \
+     count(DISTINCT CASE WHEN rating IS NOT NULL THEN user_id END), \
+     (SELECT count(DISTINCT user_id) FROM checkins WHERE guild_id = ? AND iso_week = ? AND went_well IS NOT NULL), \
+     (SELECT count(DISTINCT user_id) FROM checkins WHERE guild_id = ? AND iso_week = ? AND improve IS NOT NULL), \
+     (SELECT count(DISTINCT user_id) FROM checkins WHERE guild_id = ? AND iso_week = ? AND blocker IS NOT NULL), \
+     (SELECT count(DISTINCT user_id) FROM commitments WHERE guild_id = ? AND resolved_week = ?)) \
      FROM checkins WHERE guild_id = ? AND iso_week = ?";
 
 fn figures_args(g: i64, week: &str, overdue_before: &str) -> Vec<Arg> {
-    let (g, w) = (Arg::Int(g), Arg::Text(week.to_owned()));
+    let (g, w, before) = (Arg::Int(g), Arg::Text(week.to_owned()), Arg::Text(overdue_before.to_owned()));
     let mut args = Vec::new();
     for _ in 0..5 {
         args.extend([g.clone(), w.clone()]);
     }
-    args.extend([g.clone(), Arg::Text(overdue_before.to_owned()), g, w]);
+    args.extend([g.clone(), before.clone(), w.clone(), g.clone(), w.clone(), before, w.clone()]);
+    for _ in 0..4 {
+        args.extend([g.clone(), w.clone()]);
+    }
+    args.extend([g, w]);
     args
 }
 
@@ -194,9 +210,17 @@ impl Store {
 }
 
 /// Counts from [`FIGURES_SQL`]'s array, and the overdue count.
-fn week_rows(f: [i64; 12]) -> (WeekRows, u32) {
+fn week_rows(f: [i64; 18]) -> (WeekRows, u32) {
     let n = |v: i64| v.max(0) as u32;
     let rows = WeekRows {
+        people: People {
+            commitments: n(f[12]),
+            ratings: n(f[13]),
+            went_well: n(f[14]),
+            improve: n(f[15]),
+            blockers: n(f[16]),
+            resolved: n(f[17]),
+        },
         commitment_answers: n(f[0]),
         blockers: n(f[1]),
         ratings: [n(f[2]), n(f[3]), n(f[4]), n(f[5]), n(f[6])],
@@ -277,11 +301,45 @@ mod tests {
         assert!(r.last.went_well.is_empty(), "notes are read for the digest's week only");
         assert_eq!(r.last.commitment_answers, 1);
         assert_eq!(r.overdue, 1, "member 5's; member 2's first was kept and the next is due later");
+        // People, not rows: member 2's two commitment check-ins with blockers are one person.
+        let people = r.this.people;
+        assert_eq!((people.commitments, people.blockers, people.resolved), (1, 1, 1));
+        assert_eq!((people.ratings, people.went_well, people.improve), (2, 2, 0));
+        assert_eq!((r.last.people.commitments, r.last.people.ratings), (1, 1));
         let mut members: Vec<_> = r.member_weeks.iter().map(|(w, u)| (w.to_string(), u.get())).collect();
         members.sort();
         assert_eq!(members, vec![("2026-W47".into(), 2), ("2026-W47".into(), 5), ("2026-W48".into(), 2), ("2026-W48".into(), 3)]);
         assert_eq!(r.away, vec![(UserId(4), AwaySpan { start: day("2026-11-20"), end: day("2026-11-30") })]);
         let posted: Vec<_> = r.posted.iter().map(|p| (p.kind.as_str(), p.period.as_str(), p.principle)).collect();
         assert_eq!(posted, vec![("daily", "2026-11-24", 5), ("daily", "2026-11-26", 7), ("digest", "2026-W46", 3)]);
+    }
+
+    #[tokio::test]
+    async fn overdue_in_a_past_week_counts_what_was_open_then_not_what_is_open_now() {
+        let (s, _dir) = store().await;
+        let promise = |text: &str, due: &str, kept: Option<Outcome>| CommitmentCheckin {
+            kept,
+            next: Some(NewCommitment { text: text.into(), due: day(due), partner: None }),
+            blocker: None,
+            partner: None,
+        };
+        // W47: two promises due that Friday. One is resolved in W48 (late), one never.
+        s.record_commitment_checkin(ctx(2, "2026-11-16"), &promise("late one", "2026-11-20", None)).await.unwrap();
+        s.record_commitment_checkin(ctx(3, "2026-11-16"), &promise("forgotten", "2026-11-20", None)).await.unwrap();
+        s.record_commitment_checkin(ctx(2, "2026-11-25"), &promise("next", "2026-12-04", Some(Outcome::Kept))).await.unwrap();
+        // W48's promise, made after W47 ended, was never overdue in W47.
+        let spans = |week: &str, before: &str| DigestSpans {
+            week: IsoWeek::parse(week).unwrap(),
+            overdue_before: day(before),
+            members_from: IsoWeek::parse("2026-W43").unwrap(),
+            away: (day("2026-11-09"), day("2026-11-29")),
+            posts: (day("2026-10-26"), day("2026-11-29")),
+        };
+        let w47 = s.digest_reads(GuildId(1), spans("2026-W47", "2026-11-23")).await.unwrap();
+        assert_eq!(w47.overdue, 2, "both were open and past due when W47 ended");
+        let w48 = s.digest_reads(GuildId(1), spans("2026-W48", "2026-11-27")).await.unwrap();
+        assert_eq!(w48.overdue, 1, "only the forgotten one is still open");
+        let w46 = s.digest_reads(GuildId(1), spans("2026-W46", "2026-11-16")).await.unwrap();
+        assert_eq!(w46.overdue, 0, "nothing had been made yet");
     }
 }

@@ -21,6 +21,7 @@ struct GuildRow {
     digest_time: Option<String>,
     lead_role_id: Option<i64>,
     retention_weeks: i64,
+    min_people: i64,
     left_at: Option<i64>,
 }
 
@@ -49,6 +50,7 @@ impl From<GuildRow> for GuildSettings {
             digest,
             lead_role: r.lead_role_id.map(RoleId::from_db),
             retention_weeks: r.retention_weeks.max(0) as u32,
+            min_people: r.min_people.clamp(0, i64::from(u32::MAX)) as u32,
             left: r.left_at.is_some(),
         }
     }
@@ -67,6 +69,23 @@ pub enum GuildChange {
     LeadRole(RoleId),
     /// `/setup retention`.
     Retention(u32),
+    /// `/setup privacy`.
+    Privacy(u32),
+    /// `/setup timezone`.
+    Zone(Zone),
+    /// `/setup clear`: turns one setting off.
+    Clear(Cleared),
+}
+
+/// A setting `/setup clear` turns off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cleared {
+    /// The daily post.
+    Daily,
+    /// The scheduled digest.
+    Digest,
+    /// The lead role.
+    LeadRole,
 }
 
 impl Store {
@@ -74,7 +93,7 @@ impl Store {
     pub async fn guild_settings(&self, guild: GuildId) -> Result<Option<GuildSettings>> {
         let row: Option<GuildRow> = sqlx::query_as(
             "SELECT guild_id, language, timezone, daily_channel_id, daily_time, daily_weekdays_only, digest_channel_id, \
-             digest_day, digest_time, lead_role_id, retention_weeks, left_at FROM guilds WHERE guild_id = ?",
+             digest_day, digest_time, lead_role_id, retention_weeks, min_people, left_at FROM guilds WHERE guild_id = ?",
         )
         .bind(guild.to_db())
         .fetch_optional(&mut *self.reader().await?)
@@ -111,8 +130,26 @@ impl Store {
             GuildChange::Language(l) => sqlx::query("UPDATE guilds SET language = ? WHERE guild_id = ?").bind(l.code()),
             GuildChange::LeadRole(r) => sqlx::query("UPDATE guilds SET lead_role_id = ? WHERE guild_id = ?").bind(r.to_db()),
             GuildChange::Retention(w) => sqlx::query("UPDATE guilds SET retention_weeks = ? WHERE guild_id = ?").bind(i64::from(w)),
+            GuildChange::Privacy(n) => sqlx::query("UPDATE guilds SET min_people = ? WHERE guild_id = ?").bind(i64::from(n)),
+            GuildChange::Zone(z) => sqlx::query("UPDATE guilds SET timezone = ? WHERE guild_id = ?").bind(z.name()),
+            GuildChange::Clear(Cleared::Daily) => {
+                sqlx::query("UPDATE guilds SET daily_channel_id = NULL, daily_time = NULL, daily_weekdays_only = 0 WHERE guild_id = ?")
+            }
+            GuildChange::Clear(Cleared::Digest) => {
+                sqlx::query("UPDATE guilds SET digest_channel_id = NULL, digest_day = NULL, digest_time = NULL WHERE guild_id = ?")
+            }
+            GuildChange::Clear(Cleared::LeadRole) => sqlx::query("UPDATE guilds SET lead_role_id = NULL WHERE guild_id = ?"),
         };
         q.bind(guild.to_db()).execute(&mut *tx).await?;
+        // A setting turned off takes its job with it, in the same transaction.
+        let stopped = match change {
+            GuildChange::Clear(Cleared::Daily) => Some(super::JobKind::Daily),
+            GuildChange::Clear(Cleared::Digest) => Some(super::JobKind::Digest),
+            _ => None,
+        };
+        if let Some(kind) = stopped {
+            super::schedule::delete_job(&mut tx, super::JobKey::guild(kind, guild)).await?;
+        }
         for job in jobs {
             super::schedule::put_job(&mut tx, job).await?;
         }

@@ -1,13 +1,11 @@
 //! A member's own settings and time away.
 
-use std::collections::BTreeSet;
-
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{ts, JobKey, JobUpdate, Result, Store};
 use crate::domain::ids::{GuildId, UserId};
 use crate::domain::settings::{MemberSettings, Reminder};
-use crate::domain::time::{parse_weekday, weekday_code, IsoWeek, LocalTime, Zone};
+use crate::domain::time::{parse_weekday, weekday_code, LocalTime, Zone};
 
 /// A stretch of time away, inclusive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -175,44 +173,22 @@ impl Store {
         Ok(row.and_then(|(s, e)| Some(AwaySpan { start: s.parse().ok()?, end: e.parse().ok()? })))
     }
 
-    /// Every ISO week in which a member was away at least one day.
-    pub async fn away_weeks(&self, guild: GuildId, user: UserId) -> Result<BTreeSet<IsoWeek>> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT start_date, end_date FROM away WHERE guild_id = ? AND user_id = ? ORDER BY end_date DESC LIMIT 200")
-                .bind(guild.to_db())
-                .bind(user.to_db())
-                .fetch_all(&mut *self.reader().await?)
-                .await?;
-        let mut weeks = BTreeSet::new();
-        for (s, e) in rows {
-            let (Ok(start), Ok(end)) = (s.parse::<NaiveDate>(), e.parse::<NaiveDate>()) else { continue };
-            let mut w = IsoWeek::of(start);
-            while w <= IsoWeek::of(end) {
-                weeks.insert(w);
-                w = w.next();
-            }
-        }
-        Ok(weeks)
-    }
-
-    /// Time away of a guild's members overlapping `from..=to`.
-    pub async fn away_between(&self, guild: GuildId, from: NaiveDate, to: NaiveDate) -> Result<Vec<(UserId, AwaySpan)>> {
-        let rows: Vec<(i64, String, String)> =
-            sqlx::query_as("SELECT user_id, start_date, end_date FROM away WHERE guild_id = ? AND end_date >= ? AND start_date <= ?")
-                .bind(guild.to_db())
-                .bind(from.to_string())
-                .bind(to.to_string())
-                .fetch_all(&mut *self.reader().await?)
-                .await?;
+    /// The members of a guild whose weekly reminder is on, with their own zone if they set
+    /// one: what `/setup timezone` moves and re-adding the bot puts back.
+    pub async fn guild_reminders(&self, guild: GuildId) -> Result<Vec<(UserId, Reminder, Option<Zone>)>> {
+        let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT user_id, remind_day, remind_time, timezone FROM members WHERE guild_id = ? AND remind_day IS NOT NULL AND remind_time IS NOT NULL",
+        )
+        .bind(guild.to_db())
+        .fetch_all(&mut *self.reader().await?)
+        .await?;
         Ok(rows
             .into_iter()
-            .filter_map(|(u, s, e)| Some((UserId::from_db(u), AwaySpan { start: s.parse().ok()?, end: e.parse().ok()? })))
+            .filter_map(|(u, day, time, zone)| {
+                let reminder = Reminder { day: parse_weekday(&day)?, time: LocalTime::parse(&time).ok()? };
+                Some((UserId::from_db(u), reminder, zone.as_deref().and_then(|z| Zone::parse(z).ok())))
+            })
             .collect())
-    }
-
-    /// Members of a guild away at some point during `week`.
-    pub async fn away_in_week(&self, guild: GuildId, week: IsoWeek) -> Result<BTreeSet<UserId>> {
-        Ok(self.away_between(guild, week.monday(), week.sunday()).await?.into_iter().map(|(u, _)| u).collect())
     }
 }
 
@@ -231,13 +207,11 @@ mod tests {
         let (g, u) = (GuildId(1), UserId(2));
         s.set_away(g, u, d("2026-11-27"), Some(d("2026-12-09")), Utc::now()).await.unwrap();
         assert!(s.away_on(g, u, d("2026-12-01")).await.unwrap().is_some());
-        let weeks: Vec<String> = s.away_weeks(g, u).await.unwrap().iter().map(|w| w.to_string()).collect();
-        assert_eq!(weeks, vec!["2026-W48", "2026-W49", "2026-W50"]);
+        assert_eq!(s.member_away(g, u).await.unwrap(), vec![AwaySpan { start: d("2026-11-27"), end: d("2026-12-09") }]);
         // Ending it on Dec 2 keeps Nov 27 – Dec 1 as history.
         s.set_away(g, u, d("2026-12-02"), None, Utc::now()).await.unwrap();
         assert!(s.away_on(g, u, d("2026-12-02")).await.unwrap().is_none());
         assert!(s.away_on(g, u, d("2026-12-01")).await.unwrap().is_some());
-        assert_eq!(s.away_in_week(g, IsoWeek::parse("2026-W49").unwrap()).await.unwrap().len(), 1);
-        assert!(s.away_in_week(g, IsoWeek::parse("2026-W50").unwrap()).await.unwrap().is_empty());
+        assert_eq!(s.member_away(g, u).await.unwrap(), vec![AwaySpan { start: d("2026-11-27"), end: d("2026-12-01") }]);
     }
 }

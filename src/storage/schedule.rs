@@ -234,6 +234,16 @@ impl Store {
         put_job(&mut conn, &job).await
     }
 
+    /// Inserts or moves several jobs in one transaction.
+    pub async fn put_jobs(&self, jobs: &[JobUpdate]) -> Result<()> {
+        let mut w = self.writer().await?;
+        let mut tx = Self::begin_write(&mut w).await?;
+        for job in jobs {
+            put_job(&mut tx, job).await?;
+        }
+        tx.commit().await
+    }
+
     /// Removes a job.
     pub async fn delete_job(&self, key: JobKey) -> Result<()> {
         let mut conn = self.writer().await?;

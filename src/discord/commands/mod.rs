@@ -72,6 +72,10 @@ string_choices!(
     }
 );
 string_choices!(
+    /// `/setup clear setting`.
+    ClearChoice { "daily" => "bài hằng ngày", "digest" => "bản tổng hợp", "lead-role" => "vai trò trưởng nhóm", "board" => "bảng cam kết" }
+);
+string_choices!(
     /// `en` or `vi`.
     LanguageChoice { "en" => "English", "vi" => "Tiếng Việt" }
 );

@@ -2,22 +2,20 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::{DayChoice, LanguageChoice};
+use super::{ClearChoice, DayChoice, LanguageChoice};
 use crate::discord::context::{reply_embed, reply_text, session, within_window, Context, Error};
 use crate::discord::render::{self, stamp, t};
 use crate::domain::ids::{ChannelId, RoleId};
-use crate::domain::lang::Lang;
-use crate::domain::schedule::Occurrence;
 use crate::domain::time::{search_zones, weekday_code};
 use crate::prompts::keys as k;
-use crate::service::SetupView;
+use crate::service::ClearSetting;
 
 /// Set up the daily principle, the digest and the bot's settings
 #[poise::command(
     slash_command,
     guild_only,
     default_member_permissions = "MANAGE_GUILD",
-    subcommands("daily", "digest", "lead_role", "language", "retention", "show"),
+    subcommands("daily", "digest", "timezone", "lead_role", "language", "retention", "privacy", "clear", "show"),
     subcommand_required,
     description_localized("vi", "Thiết lập nguyên tắc hằng ngày, bản tổng hợp và cài đặt của bot")
 )]
@@ -149,89 +147,73 @@ pub async fn retention(
     reply_text(ctx, text).await
 }
 
+/// The server's time zone, on its own (weeks, daily post, digest, reminders)
+#[poise::command(
+    slash_command,
+    guild_only,
+    description_localized("vi", "Múi giờ của máy chủ (tuần, bài hằng ngày, bản tổng hợp, lời nhắc)")
+)]
+pub async fn timezone(
+    ctx: Context<'_>,
+    #[description = "Time zone (IANA), e.g. Asia/Ho_Chi_Minh"]
+    #[description_localized("vi", "Múi giờ (IANA), ví dụ Asia/Ho_Chi_Minh")]
+    #[autocomplete = "autocomplete_zone"]
+    zone: String,
+) -> Result<(), Error> {
+    let s = session(ctx).await?;
+    let service = &ctx.data().service;
+    let zone = within_window(ctx, true, service.setup_timezone(&s, &zone)).await?;
+    reply_text(ctx, t(&service.prompts, s.lang, k::SETUP_TIMEZONE_DONE, &[("zone", zone.to_string())])).await
+}
+
+/// How many different members a digest section needs before it shows anything
+#[poise::command(slash_command, guild_only, description_localized("vi", "Mỗi phần của bản tổng hợp cần bao nhiêu thành viên khác nhau"))]
+pub async fn privacy(
+    ctx: Context<'_>,
+    #[description = "The fewest different members per section, 3 to 10 (default 3)"]
+    #[description_localized("vi", "Số thành viên khác nhau tối thiểu cho mỗi phần, từ 3 đến 10 (mặc định 3)")]
+    #[min = 3]
+    #[max = 10]
+    min_people: i64,
+) -> Result<(), Error> {
+    let s = session(ctx).await?;
+    let service = &ctx.data().service;
+    let n = within_window(ctx, true, service.setup_privacy(&s, min_people)).await?;
+    reply_text(ctx, t(&service.prompts, s.lang, k::SETUP_PRIVACY_DONE, &[("count", n.to_string())])).await
+}
+
+/// Turn a setting off: the daily post, the digest, the lead role or the board
+#[poise::command(
+    slash_command,
+    guild_only,
+    description_localized("vi", "Tắt một cài đặt: bài hằng ngày, bản tổng hợp, vai trò trưởng nhóm hoặc bảng")
+)]
+pub async fn clear(
+    ctx: Context<'_>,
+    #[description = "What to turn off"]
+    #[description_localized("vi", "Tắt cài đặt nào")]
+    setting: ClearChoice,
+) -> Result<(), Error> {
+    let s = session(ctx).await?;
+    let service = &ctx.data().service;
+    let (which, was_set) = within_window(ctx, true, service.setup_clear(&s, &setting.0)).await?;
+    let p = &service.prompts;
+    let text = match (was_set, which) {
+        (false, _) => t(p, s.lang, k::SETUP_CLEARED_NOTHING, &[("setting", setting.0.clone())]),
+        (true, ClearSetting::Daily) => p.text(s.lang, k::SETUP_CLEARED_DAILY).to_owned(),
+        (true, ClearSetting::Digest) => p.text(s.lang, k::SETUP_CLEARED_DIGEST).to_owned(),
+        (true, ClearSetting::LeadRole | ClearSetting::Board) => p.text(s.lang, k::SETUP_CLEARED_LEAD_ROLE).to_owned(),
+    };
+    reply_text(ctx, text).await
+}
+
 /// This server's settings and the next scheduled posts
 #[poise::command(slash_command, guild_only, description_localized("vi", "Cài đặt của máy chủ và các bài đăng sắp tới"))]
 pub async fn show(ctx: Context<'_>) -> Result<(), Error> {
     let s = session(ctx).await?;
     let service = &ctx.data().service;
-    let view = service.setup_show(&s).await?;
-    reply_embed(ctx, render_show(&service.prompts, s.lang, &view)).await
-}
-
-fn render_show(p: &crate::prompts::Prompts, lang: Lang, v: &SetupView) -> serenity::CreateEmbed {
-    let st = &v.settings;
-    let zone = st.zone;
-    let mut lines = Vec::new();
-    let next_line = |what: &str, occ: &Occurrence| {
-        let local = occ.at.with_timezone(&zone.0).format("%Y-%m-%d %H:%M").to_string();
-        t(p, lang, k::SETUP_SHOW_NEXT, &[("what", what.into()), ("local", local), ("stamp", stamp(occ.at, 'R'))])
-    };
-    match st.daily {
-        Some(d) => {
-            let days = p.text(lang, if d.weekdays_only { k::SETUP_WEEKDAYS_ONLY } else { k::SETUP_EVERY_DAY });
-            lines.push(t(
-                p,
-                lang,
-                k::SETUP_SHOW_DAILY,
-                &[
-                    ("channel", format!("<#{}>", d.channel)),
-                    ("time", d.time.to_string()),
-                    ("zone", zone.to_string()),
-                    ("days", days.into()),
-                ],
-            ));
-            if let Some(n) = &v.next_daily {
-                lines.push(next_line("📅", n));
-            }
-        }
-        None => lines.push(p.text(lang, k::SETUP_SHOW_DAILY_OFF).to_owned()),
-    }
-    match st.digest {
-        Some(d) => {
-            lines.push(t(
-                p,
-                lang,
-                k::SETUP_SHOW_DIGEST,
-                &[
-                    ("channel", format!("<#{}>", d.channel)),
-                    ("day", weekday_code(d.day).into()),
-                    ("time", d.time.to_string()),
-                    ("zone", zone.to_string()),
-                ],
-            ));
-            if let Some(n) = &v.next_digest {
-                lines.push(next_line("📊", n));
-            }
-        }
-        None => lines.push(p.text(lang, k::SETUP_SHOW_DIGEST_OFF).to_owned()),
-    }
-    lines.push(match st.language {
-        Some(l) => t(p, lang, k::SETUP_SHOW_LANGUAGE, &[("language", l.code().into())]),
-        None => p.text(lang, k::SETUP_SHOW_LANGUAGE_AUTO).to_owned(),
-    });
-    lines.push(match st.lead_role {
-        Some(r) => t(p, lang, k::SETUP_SHOW_LEAD_ROLE, &[("role", format!("<@&{r}>"))]),
-        None => p.text(lang, k::SETUP_SHOW_LEAD_ROLE_NONE).to_owned(),
-    });
-    let retention = if st.retention_weeks == 0 { "∞".to_owned() } else { st.retention_weeks.to_string() };
-    lines.push(t(p, lang, k::SETUP_SHOW_RETENTION, &[("weeks", retention)]));
-    lines.push(match &v.last_failure {
-        Some(f) => t(
-            p,
-            lang,
-            k::SETUP_SHOW_FAILURE,
-            &[
-                ("what", format!("{} {}", f.kind, f.period)),
-                ("when", stamp(f.at, 'R')),
-                ("error", crate::domain::text::neutralize(&f.error)),
-            ],
-        ),
-        None => p.text(lang, k::SETUP_SHOW_NO_FAILURE).to_owned(),
-    });
-    serenity::CreateEmbed::new()
-        .colour(render::COLOR)
-        .title(p.text(lang, k::SETUP_SHOW_TITLE))
-        .description(crate::domain::text::shorten(&lines.join("\n"), render::limits::DESCRIPTION))
+    let view = within_window(ctx, true, service.setup_show(&s)).await?;
+    reply_embed(ctx, render::setup_show(&service.prompts, s.lang, &view)).await
 }
 
 /// Whether the bot can post in a channel, from the cache: View Channel, Send Messages and

@@ -1,0 +1,33 @@
+-- Hardening: the privacy rule counts people, check-ins can be undone, digests are recorded
+-- under the week they cover.
+
+-- The fewest different members a digest section needs before it shows figures or quotes
+-- (`/setup privacy`). Never below 3: with fewer, a figure is one person's answer.
+ALTER TABLE guilds ADD COLUMN min_people INTEGER NOT NULL DEFAULT 3 CHECK (min_people BETWEEN 3 AND 10);
+
+-- What a commitments check-in changed, so `/checkin undo` can put it back: the commitment it
+-- resolved (opened again on undo) and the one it made (deleted on undo). NULL for check-ins
+-- from before this migration, which undo treats as changing nothing else.
+ALTER TABLE checkins ADD COLUMN resolved_commitment_id INTEGER;
+ALTER TABLE checkins ADD COLUMN made_commitment_id INTEGER;
+
+-- The privacy rule counts the different members behind each kind of note and behind the
+-- week's resolved commitments: user_id at the end of each index lets the digest count them
+-- from the index alone, and keeps the id order the newest-notes walk needs.
+DROP INDEX checkins_went_well;
+DROP INDEX checkins_improve;
+DROP INDEX checkins_blocker;
+CREATE INDEX checkins_went_well ON checkins (guild_id, iso_week, id, user_id) WHERE went_well IS NOT NULL;
+CREATE INDEX checkins_improve ON checkins (guild_id, iso_week, id, user_id) WHERE improve IS NOT NULL;
+CREATE INDEX checkins_blocker ON checkins (guild_id, iso_week, id, user_id) WHERE blocker IS NOT NULL;
+DROP INDEX commitments_resolved;
+CREATE INDEX commitments_resolved ON commitments (guild_id, resolved_week, status, user_id) WHERE resolved_week IS NOT NULL;
+
+-- A digest was recorded under the ISO week it was posted in; it is now recorded under the
+-- week it covers (posted Friday-Sunday: its own week; Monday-Thursday: the week before,
+-- which is the ISO week of the posting day minus four days). The posting day is taken from
+-- when the delivery was first recorded, in UTC: the guild's zone is at most a day away,
+-- and only a digest posted late on a Thursday or early on a Friday could land a week off.
+-- Where two old records would land on the same week, the first is kept.
+UPDATE OR IGNORE deliveries SET period = strftime('%G-W%V', created_at, 'unixepoch', '-4 days')
+    WHERE kind = 'digest' AND period GLOB '[0-9][0-9][0-9][0-9]-W[0-9][0-9]';
