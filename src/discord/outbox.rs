@@ -14,7 +14,9 @@ use serde_json::json;
 
 use super::render;
 use crate::config::Token;
-use crate::domain::ids::{ChannelId, MessageId};
+use chrono::{DateTime, Utc};
+
+use crate::domain::ids::{ChannelId, GuildId, MessageId, UserId};
 use crate::prompts::Prompts;
 use crate::service::{Destination, Outbox, Post, SendError};
 
@@ -59,15 +61,16 @@ impl RestOutbox {
     }
 
     async fn call(&self, path: &str, body: &serde_json::Value) -> Result<serde_json::Value, SendError> {
+        self.request(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    async fn request(&self, method: reqwest::Method, path: &str, body: Option<&serde_json::Value>) -> Result<serde_json::Value, SendError> {
         let url = format!("{}/api/v10{path}", self.base);
-        let res = self
-            .client
-            .post(&url)
-            .header(reqwest::header::AUTHORIZATION, format!("Bot {}", self.token.expose()))
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| SendError::Retry { after: None, reason: format!("network: {}", without_url(&e)) })?;
+        let mut req = self.client.request(method, &url).header(reqwest::header::AUTHORIZATION, format!("Bot {}", self.token.expose()));
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let res = req.send().await.map_err(|e| SendError::Retry { after: None, reason: format!("network: {}", without_url(&e)) })?;
         let status = res.status();
         let header_retry =
             res.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<f64>().ok());
@@ -119,7 +122,59 @@ impl RestOutbox {
     }
 }
 
+/// A Discord snowflake for an instant: message ids sort by time, so `after=` this id lists
+/// what was posted since then.
+fn snowflake_at(t: DateTime<Utc>) -> u64 {
+    const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;
+    ((t.timestamp_millis() - DISCORD_EPOCH_MS).max(0) as u64) << 22
+}
+
+/// Whether a listed message is this post as the bot sent it: by the bot, with the same text
+/// and the same first embed's title, description and footer.
+fn same_post(message: &serde_json::Value, sent: &serde_json::Value, me: Option<u64>) -> bool {
+    let author = &message["author"];
+    let by_me = match me {
+        Some(me) => author["id"].as_str().and_then(|id| id.parse::<u64>().ok()) == Some(me),
+        None => author["bot"].as_bool().unwrap_or(false),
+    };
+    let text = |v: &serde_json::Value| v["content"].as_str().unwrap_or("").to_owned();
+    let embed = |v: &serde_json::Value, f: &str| {
+        let e = &v["embeds"][0];
+        match f {
+            "footer" => e["footer"]["text"].as_str().unwrap_or("").to_owned(),
+            f => e[f].as_str().unwrap_or("").to_owned(),
+        }
+    };
+    by_me && text(message) == text(sent) && ["title", "description", "footer"].iter().all(|f| embed(message, f) == embed(sent, f))
+}
+
 impl Outbox for RestOutbox {
+    async fn find_sent(&self, to: Destination, post: &Post, since: DateTime<Utc>) -> Result<Option<(ChannelId, MessageId)>, SendError> {
+        let channel = match to {
+            Destination::Channel(c) => c,
+            Destination::User(u) => self.dm_channel(u).await?,
+        };
+        // A minute of slack for clocks; a hundred messages is more than one delivery's
+        // retries ever leave behind in a team's channel.
+        let after = snowflake_at(since - chrono::Duration::minutes(1));
+        let listed = self.request(reqwest::Method::GET, &format!("/channels/{channel}/messages?limit=100&after={after}"), None).await?;
+        let sent = serde_json::to_value(self.body(post, "")).unwrap_or_default();
+        let me = self.cache.as_ref().map(|c| c.current_user().id.get());
+        Ok(listed.as_array().into_iter().flatten().find(|m| same_post(m, &sent, me)).and_then(|m| {
+            let id = m["id"].as_str()?.parse().ok()?;
+            Some((channel, MessageId(id)))
+        }))
+    }
+
+    async fn is_member(&self, guild: GuildId, user: UserId) -> Result<bool, SendError> {
+        match self.request(reqwest::Method::GET, &format!("/guilds/{guild}/members/{user}"), None).await {
+            Ok(_) => Ok(true),
+            // 10007 Unknown Member (10013 Unknown User: the account is gone altogether).
+            Err(SendError::Permanent { code: Some(10007 | 10013), .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn send(&self, to: Destination, post: &Post, nonce: &str) -> Result<(ChannelId, MessageId), SendError> {
         let channel = match to {
             Destination::Channel(c) => c,

@@ -156,9 +156,29 @@ impl Catalog {
 /// cannot silently change what a team sees. If a shuffle would start with the principle that
 /// ended the previous cycle, its first two swap: never the same principle two days in a row.
 pub fn principle_of_day(guild: GuildId, date: NaiveDate) -> u8 {
-    let day = i64::from(date.num_days_from_ce());
+    principle_of_posting_day(guild, date, false)
+}
+
+/// The principle of a posting day: with `weekdays_only`, the cycles run over Monday–Friday
+/// only, so every principle is posted once in each ten posting days (indexed by calendar
+/// day, the two that fell on a weekend would never be posted). A Saturday or Sunday has the
+/// Friday before's principle, what the team last saw.
+pub fn principle_of_posting_day(guild: GuildId, date: NaiveDate, weekdays_only: bool) -> u8 {
+    let day = posting_day(date, weekdays_only);
     let (cycle, index) = (day.div_euclid(10), day.rem_euclid(10) as usize);
     cycle_order(guild, cycle)[index]
+}
+
+/// The number of a posting day: calendar days since the start of the era, or with
+/// `weekdays_only` Mondays to Fridays since then (weekends count as the Friday before).
+pub fn posting_day(date: NaiveDate, weekdays_only: bool) -> i64 {
+    let day = i64::from(date.num_days_from_ce());
+    if !weekdays_only {
+        return day;
+    }
+    // 0001-01-01, day 1, was a Monday: from day 1, every seven days hold five weekdays.
+    let from_monday = day - 1;
+    from_monday.div_euclid(7) * 5 + from_monday.rem_euclid(7).min(4)
 }
 
 /// The order of one ten-day cycle for a guild (see [`principle_of_day`]).
@@ -246,14 +266,50 @@ mod tests {
     fn the_rotation_is_reproducible_and_pinned() {
         // Pinned values: if this changes, every team's calendar changes. Do not update it
         // casually; it guards against an RNG or algorithm change.
-        let g = GuildId(290_926_798_626_357_999);
-        let order = cycle_order(g, 73_900);
-        assert_eq!(order, cycle_order(g, 73_900));
-        let d = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
-        assert_eq!(principle_of_day(g, d), principle_of_day(g, d));
         assert_eq!(PINNED, cycle_order(GuildId(1), 0));
+        let g = GuildId(290_926_798_626_357_999);
+        let week: Vec<u8> = (23..=29).map(|d| principle_of_day(g, NaiveDate::from_ymd_opt(2026, 11, d).unwrap())).collect();
+        assert_eq!(week, PINNED_WEEK, "2026-11-23 to 29, every day");
+        let weekdays: Vec<u8> =
+            (23..=29).map(|d| principle_of_posting_day(g, NaiveDate::from_ymd_opt(2026, 11, d).unwrap(), true)).collect();
+        assert_eq!(weekdays, PINNED_WEEKDAYS, "the same week, Monday to Friday (the weekend repeats Friday)");
+    }
+
+    #[test]
+    fn with_weekdays_only_every_principle_is_posted_once_in_each_ten_posting_days() {
+        let start = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(); // a Monday
+        for guild in (0..30u64).map(GuildId) {
+            let dates: Vec<NaiveDate> =
+                (0..700).map(|i| start + Duration::days(i)).filter(|d| d.weekday().number_from_monday() <= 5).collect();
+            let posted: Vec<u8> = dates.iter().map(|d| principle_of_posting_day(guild, *d, true)).collect();
+            // Grouped by ten-posting-day cycle, every whole cycle holds all ten.
+            let mut cycles: std::collections::BTreeMap<i64, Vec<u8>> = Default::default();
+            for (d, p) in dates.iter().zip(&posted) {
+                cycles.entry(posting_day(*d, true).div_euclid(10)).or_default().push(*p);
+            }
+            for c in cycles.values_mut().filter(|c| c.len() == 10) {
+                c.sort();
+                assert_eq!(*c, (1..=10).collect::<Vec<u8>>(), "guild {guild}");
+            }
+            assert!(cycles.values().filter(|c| c.len() == 10).count() >= 45);
+            for pair in posted.windows(2) {
+                assert_ne!(pair[0], pair[1], "guild {guild}");
+            }
+        }
+    }
+
+    #[test]
+    fn posting_days_skip_weekends() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let fri = posting_day(d("2026-11-27"), true);
+        assert_eq!(posting_day(d("2026-11-28"), true), fri, "Saturday is Friday's");
+        assert_eq!(posting_day(d("2026-11-29"), true), fri);
+        assert_eq!(posting_day(d("2026-11-30"), true), fri + 1, "Monday follows Friday");
+        assert_eq!(posting_day(d("2026-11-30"), false) - posting_day(d("2026-11-27"), false), 3);
     }
 
     // Filled from the first run; see `the_rotation_is_reproducible_and_pinned`.
     const PINNED: [u8; 10] = [8, 1, 9, 4, 5, 3, 7, 2, 6, 10];
+    const PINNED_WEEK: [u8; 7] = [9, 1, 4, 5, 3, 6, 8];
+    const PINNED_WEEKDAYS: [u8; 7] = [8, 10, 2, 3, 9, 9, 9];
 }

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 
 use super::{Result, Service, Session};
 use crate::domain::ids::GuildId;
-use crate::domain::principles::principle_of_day;
+use crate::domain::principles::principle_of_posting_day;
 
 /// A principle to show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,7 +30,8 @@ impl Service {
         let today = self.today(session.settings.zone);
         // In a DM there is no guild: the caller's own id seeds the rotation instead.
         let seed = session.caller.guild.unwrap_or(GuildId(session.caller.user.get()));
-        (principle_of_day(seed, today), today)
+        let weekdays_only = session.settings.daily.is_some_and(|d| d.weekdays_only);
+        (principle_of_posting_day(seed, today, weekdays_only), today)
     }
 
     /// `/principle [which]`.

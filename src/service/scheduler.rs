@@ -16,7 +16,7 @@ use tracing::{info, warn};
 use super::{Result, Service};
 use crate::domain::ids::{ChannelId, GuildId, MessageId, UserId};
 use crate::domain::lang::Lang;
-use crate::domain::principles::principle_of_day;
+use crate::domain::principles::principle_of_posting_day;
 use crate::domain::schedule::{digest_week, local_date, Recurrence};
 use crate::storage::{DeliveryOutcome, Job, JobKey, JobKind, JobUpdate};
 
@@ -85,13 +85,61 @@ pub enum SendError {
 /// The Discord side of the scheduler: renders and sends one post.
 pub trait Outbox: Send + Sync {
     /// Sends `post` to `to`. `nonce` is unique per delivery; the same nonce must produce at
-    /// most one message.
+    /// most one message while Discord remembers it (a few minutes).
     fn send(
         &self,
         to: Destination,
         post: &Post,
         nonce: &str,
     ) -> impl Future<Output = std::result::Result<(ChannelId, MessageId), SendError>> + Send;
+
+    /// Looks in `to`'s messages since `since` for one the bot sent with this post's content:
+    /// what a send that Discord accepted, but whose answer never arrived, left behind.
+    fn find_sent(
+        &self,
+        to: Destination,
+        post: &Post,
+        since: DateTime<Utc>,
+    ) -> impl Future<Output = std::result::Result<Option<(ChannelId, MessageId)>, SendError>> + Send;
+
+    /// Whether `user` is still a member of `guild` (the bot has no member intent, so it asks).
+    fn is_member(&self, guild: GuildId, user: UserId) -> impl Future<Output = std::result::Result<bool, SendError>> + Send;
+}
+
+/// How long after a delivery was first tried Discord's `enforce_nonce` is trusted to drop a
+/// repeat. Discord remembers a nonce for a few minutes; past this, a pending delivery is
+/// resent only after looking for it in the channel.
+pub const NONCE_MEMORY: chrono::Duration = chrono::Duration::minutes(2);
+
+/// Discord's JSON error code for a channel that no longer exists.
+const UNKNOWN_CHANNEL: i64 = 10003;
+
+/// One delivery about to be made: what, where, and how its job moves on.
+struct Delivery {
+    /// The job as it was read (its next due time moves only if nothing changed it since).
+    job: Job,
+    /// The exactly-once key.
+    period: String,
+    /// The local date of the occurrence.
+    period_date: NaiveDate,
+    /// Where.
+    to: Destination,
+    /// What.
+    post: Post,
+    /// The principle it carries, recorded for the digest.
+    principle: Option<u8>,
+    /// The job's recurrence and zone, for the next occurrence.
+    rec: Recurrence,
+    /// The zone.
+    tz: chrono_tz::Tz,
+}
+
+impl Delivery {
+    /// The job's next occurrence after this one.
+    fn after_this(&self) -> JobUpdate {
+        let n = self.rec.on_or_after(self.tz, self.period_date.succ_opt().unwrap_or(self.period_date));
+        JobUpdate::new(self.job.key, n.at, n.date)
+    }
 }
 
 /// How many due jobs one tick takes, and how many it runs at once. A slow guild (a long
@@ -184,7 +232,7 @@ impl Service {
             return Ok(JobResult::Nothing);
         };
         let period = period_date.to_string();
-        let principle = principle_of_day(guild, period_date);
+        let principle = principle_of_posting_day(guild, period_date, daily.weekdays_only);
         let text = self.prompts.catalog.get(principle).text(settings.language.unwrap_or(Lang::En));
         let seed = guild.get() ^ (period_date.num_days_from_ce() as u64);
         let post = Post::Daily {
@@ -195,19 +243,9 @@ impl Service {
             question: (seed / 7 % text.questions.len() as u64) as usize,
             date: period_date,
         };
-        self.deliver(
-            job,
-            &period,
-            period_date,
-            Destination::Channel(daily.channel),
-            &post,
-            Some(principle),
-            rec,
-            settings.zone.0,
-            outbox,
-            now,
-        )
-        .await
+        let to = Destination::Channel(daily.channel);
+        let d = Delivery { job, period, period_date, to, post, principle: Some(principle), rec, tz: settings.zone.0 };
+        self.deliver(d, outbox, now).await
     }
 
     async fn run_digest<O: Outbox>(&self, job: Job, outbox: &O, now: DateTime<Utc>) -> Result<JobResult> {
@@ -225,8 +263,8 @@ impl Service {
         let digest = self.digest_for(&settings, digest_week(period_date)).await?;
         let focus = digest.focus.principle;
         let post = Post::Digest { lang: settings.language.unwrap_or(Lang::En), digest: Box::new(digest) };
-        self.deliver(job, &period, period_date, Destination::Channel(setup.channel), &post, Some(focus), rec, settings.zone.0, outbox, now)
-            .await
+        let to = Destination::Channel(setup.channel);
+        self.deliver(Delivery { job, period, period_date, to, post, principle: Some(focus), rec, tz: settings.zone.0 }, outbox, now).await
     }
 
     /// A member's reminder: one DM in their week if they have not checked in and are not
@@ -245,34 +283,52 @@ impl Service {
         let Some(period_date) = self.current_period(job, rec, zone.0, now).await? else {
             return Ok(JobResult::Nothing);
         };
-        let week = crate::domain::time::IsoWeek::of(period_date);
-        let period = week.to_string();
-        let skip = if self.store.has_checked_in(guild, user, week).await? {
+        // Once per member and week of their own; "already checked in" asks about the week
+        // check-ins are stored under, the guild's.
+        let period = crate::domain::time::IsoWeek::of(period_date).to_string();
+        let guild_today = local_date(settings.zone.0, now);
+        let skip = if self.store.has_checked_in(guild, user, crate::domain::time::IsoWeek::of(guild_today)).await? {
             Some("already checked in this week")
         } else if self.store.away_on(guild, user, period_date).await?.is_some() {
             Some("away")
         } else {
             None
         };
+        let next = {
+            let n = rec.on_or_after(zone.0, period_date.succ_opt().unwrap_or(period_date));
+            JobUpdate::new(job.key, n.at, n.date)
+        };
         if let Some(reason) = skip {
-            if !self.store.begin_delivery(job.key, &period, now).await?.is_final() {
-                let n = rec.on_or_after(zone.0, period_date.succ_opt().unwrap_or(period_date));
-                self.store
-                    .finish_delivery(
-                        job.key,
-                        &period,
-                        DeliveryOutcome::Skipped { reason },
-                        Some(JobUpdate::new(job.key, n.at, n.date)),
-                        now,
-                    )
-                    .await?;
+            if !self.store.begin_delivery(job.key, &period, now).await?.0.is_final() {
+                self.store.finish_delivery(&job, &period, DeliveryOutcome::Skipped { reason }, Some(next), now).await?;
             }
             return Ok(JobResult::Nothing);
         }
-        let principle = principle_of_day(guild, local_date(settings.zone.0, now));
+        // Only a member still in the server is reminded. One who left is dropped from
+        // reminders once, recorded, and not asked about again.
+        match outbox.is_member(guild, user).await {
+            Ok(true) => {}
+            Ok(false) => {
+                if !self.store.begin_delivery(job.key, &period, now).await?.0.is_final() {
+                    info!(%guild, %user, "reminder: the member left the server; turning it off");
+                    self.store.drop_reminder(&job, &period, "the member left the server", now).await?;
+                }
+                return Ok(JobResult::Nothing);
+            }
+            // Unknown (Discord failing): the DM itself will say more; do not drop anyone on
+            // a 5xx.
+            Err(e) => warn!(%guild, %user, error = ?e, "reminder: could not check membership; sending anyway"),
+        }
+        let weekdays_only = settings.daily.is_some_and(|d| d.weekdays_only);
+        let principle = principle_of_posting_day(guild, guild_today, weekdays_only);
         let lang = settings.language.or(member.lang).unwrap_or(Lang::En);
         let post = Post::Reminder { lang, guild, principle };
-        self.deliver(job, &period, period_date, Destination::User(user), &post, None, rec, zone.0, outbox, now).await
+        self.deliver(
+            Delivery { job, period, period_date, to: Destination::User(user), post, principle: None, rec, tz: zone.0 },
+            outbox,
+            now,
+        )
+        .await
     }
 
     /// Decides which occurrence a due job is for. An occurrence from an earlier local day is
@@ -282,79 +338,82 @@ impl Service {
         let today = local_date(tz, now);
         if job.period_date < today {
             let period = self.period_key(job.key.kind, job.period_date);
-            if !self.store.begin_delivery(job.key, &period, now).await?.is_final() {
+            let next = rec.on_or_after(tz, today);
+            let update = JobUpdate::new(job.key, next.at, next.date);
+            if !self.store.begin_delivery(job.key, &period, now).await?.0.is_final() {
                 info!(kind = job.key.kind.as_str(), guild = %job.key.guild, %period, "missed while offline; skipping");
-                let next = rec.on_or_after(tz, today);
-                let update = JobUpdate::new(job.key, next.at, next.date);
-                self.store
-                    .finish_delivery(job.key, &period, DeliveryOutcome::Skipped { reason: "missed on an earlier day" }, Some(update), now)
-                    .await?;
+                let skipped = DeliveryOutcome::Skipped { reason: "missed on an earlier day" };
+                self.store.finish_delivery(&job, &period, skipped, Some(update), now).await?;
             } else {
-                let next = rec.on_or_after(tz, today);
-                self.store.put_job(JobUpdate::new(job.key, next.at, next.date)).await?;
+                self.store.advance(&job, Some(update)).await?;
             }
             return Ok(None);
         }
         Ok(Some(job.period_date))
     }
 
-    /// The exactly-once key of a period: the local date for daily posts, the ISO week for
-    /// weekly ones.
+    /// The exactly-once key of a period: the local date for daily posts, the ISO week a
+    /// digest covers (so moving the digest day never covers a week twice or skips one), the
+    /// member's ISO week for reminders.
     fn period_key(&self, kind: JobKind, date: NaiveDate) -> String {
         match kind {
             JobKind::Daily | JobKind::Retention => date.to_string(),
-            JobKind::Digest | JobKind::Reminder => crate::domain::time::IsoWeek::of(date).to_string(),
+            JobKind::Digest => digest_week(date).to_string(),
+            JobKind::Reminder => crate::domain::time::IsoWeek::of(date).to_string(),
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn deliver<O: Outbox>(
-        &self,
-        job: Job,
-        period: &str,
-        period_date: NaiveDate,
-        to: Destination,
-        post: &Post,
-        principle: Option<u8>,
-        rec: Recurrence,
-        tz: chrono_tz::Tz,
-        outbox: &O,
-        now: DateTime<Utc>,
-    ) -> Result<JobResult> {
-        let after_this = {
-            let n = rec.on_or_after(tz, period_date.succ_opt().unwrap_or(period_date));
-            JobUpdate::new(job.key, n.at, n.date)
-        };
-        if self.store.begin_delivery(job.key, period, now).await?.is_final() {
-            self.store.put_job(after_this).await?;
+    /// Delivers once: records the attempt, sends (or, for an attempt older than Discord's
+    /// nonce memory, first looks for an earlier send in the channel), records the outcome.
+    async fn deliver<O: Outbox>(&self, d: Delivery, outbox: &O, now: DateTime<Utc>) -> Result<JobResult> {
+        let (job, period) = (d.job, d.period.as_str());
+        let after_this = d.after_this();
+        let (status, opened) = self.store.begin_delivery(job.key, period, now).await?;
+        if status.is_final() {
+            self.store.advance(&job, Some(after_this)).await?;
             return Ok(JobResult::Nothing);
         }
-        let nonce = nonce(job.key, period);
-        match outbox.send(to, post, &nonce).await {
+        let result = if now - opened >= NONCE_MEMORY {
+            // Discord may have forgotten the nonce: a blind resend could post twice.
+            match outbox.find_sent(d.to, &d.post, opened).await {
+                Ok(Some(found)) => {
+                    info!(kind = job.key.kind.as_str(), guild = %job.key.guild, %period, "found an earlier send; not sending again");
+                    Ok(found)
+                }
+                Ok(None) => outbox.send(d.to, &d.post, &nonce(job.key, period)).await,
+                Err(e) => Err(e),
+            }
+        } else {
+            outbox.send(d.to, &d.post, &nonce(job.key, period)).await
+        };
+        match result {
             Ok((channel, message)) => {
                 info!(kind = job.key.kind.as_str(), guild = %job.key.guild, %period, %message, "delivered");
-                self.store
-                    .finish_delivery(job.key, period, DeliveryOutcome::Sent { channel, message, principle }, Some(after_this), now)
-                    .await?;
+                let sent = DeliveryOutcome::Sent { channel, message, principle: d.principle };
+                self.store.finish_delivery(&job, period, sent, Some(after_this), now).await?;
                 Ok(JobResult::Sent)
             }
             Err(SendError::Retry { after, reason }) => {
                 let wait = backoff(job.attempts, after);
                 let retry_at = now + chrono::Duration::from_std(wait).unwrap_or_default();
-                if local_date(tz, retry_at) > period_date {
+                if local_date(d.tz, retry_at) > d.period_date {
                     warn!(kind = job.key.kind.as_str(), guild = %job.key.guild, %period, %reason, "giving up: the day is over");
                     let error = format!("{reason} (retried until the day was over)");
-                    self.store.finish_delivery(job.key, period, DeliveryOutcome::Failed { error: &error }, Some(after_this), now).await?;
+                    self.store.finish_delivery(&job, period, DeliveryOutcome::Failed { error: &error }, Some(after_this), now).await?;
                     return Ok(JobResult::Failed);
                 }
                 info!(kind = job.key.kind.as_str(), guild = %job.key.guild, %period, %reason, wait_ms = wait.as_millis() as u64, "will retry");
-                let retry = JobUpdate { key: job.key, due_at: retry_at, period_date, attempts: job.attempts + 1 };
-                self.store.retry_delivery(job.key, period, &reason, retry, now).await?;
+                let retry = JobUpdate { key: job.key, due_at: retry_at, period_date: d.period_date, attempts: job.attempts + 1 };
+                self.store.retry_delivery(&job, period, &reason, retry, now).await?;
                 Ok(JobResult::Retried)
             }
-            Err(SendError::Permanent { reason, .. }) => {
-                warn!(kind = job.key.kind.as_str(), guild = %job.key.guild, %period, %reason, "delivery failed; not retrying this period");
-                self.store.finish_delivery(job.key, period, DeliveryOutcome::Failed { error: &reason }, Some(after_this), now).await?;
+            Err(SendError::Permanent { code, reason }) => {
+                // A deleted channel will not come back: stop trying until `/setup` sets a
+                // channel again (which schedules the job anew), and say so in `/setup show`.
+                let gone = code == Some(UNKNOWN_CHANNEL) && matches!(d.to, Destination::Channel(_));
+                let next = (!gone).then_some(after_this);
+                warn!(kind = job.key.kind.as_str(), guild = %job.key.guild, %period, %reason, stopped = gone, "delivery failed; not retrying this period");
+                self.store.finish_delivery(&job, period, DeliveryOutcome::Failed { error: &reason }, next, now).await?;
                 Ok(JobResult::Failed)
             }
         }

@@ -17,10 +17,13 @@ pub struct AwaySpan {
 }
 
 impl Store {
-    /// The last reminder of a member that could not be delivered: (ISO week, error).
+    /// The last reminder of a member that could not be delivered, (ISO week, error), unless
+    /// a later one went out.
     pub async fn last_reminder_failure(&self, guild: GuildId, user: UserId) -> Result<Option<(String, String)>> {
         let row: Option<(String, Option<String>)> = sqlx::query_as(
-            "SELECT period, last_error FROM deliveries WHERE kind = 'reminder' AND guild_id = ? AND user_id = ? AND status = 'failed' \
+            "SELECT period, last_error FROM deliveries f WHERE kind = 'reminder' AND guild_id = ? AND user_id = ? AND status = 'failed' \
+             AND NOT EXISTS (SELECT 1 FROM deliveries s WHERE s.kind = 'reminder' AND s.guild_id = f.guild_id AND s.user_id = f.user_id \
+             AND s.status = 'sent' AND s.period > f.period) \
              ORDER BY period DESC LIMIT 1",
         )
         .bind(guild.to_db())
@@ -113,6 +116,33 @@ impl Store {
             Some((_, job)) => super::schedule::put_job(&mut tx, &job).await?,
             None => super::schedule::delete_job(&mut tx, JobKey::member(super::JobKind::Reminder, guild, user)).await?,
         }
+        tx.commit().await
+    }
+
+    /// Turns off the reminder of a member who left the server, records why against the
+    /// delivery it was due for, and stops its job, in one transaction (unless `/remind`
+    /// changed the job meanwhile).
+    pub async fn drop_reminder(&self, job: &super::Job, period: &str, reason: &str, now: DateTime<Utc>) -> Result<()> {
+        let (g, u) = (job.key.guild.to_db(), job.key.user.to_db());
+        let mut w = self.writer().await?;
+        let mut tx = Self::begin_write(&mut w).await?;
+        sqlx::query("UPDATE members SET remind_day = NULL, remind_time = NULL, updated_at = ? WHERE guild_id = ? AND user_id = ?")
+            .bind(ts(now))
+            .bind(g)
+            .bind(u)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE deliveries SET status = 'skipped', last_error = ?, updated_at = ? WHERE kind = 'reminder' AND guild_id = ? AND user_id = ? AND period = ?",
+        )
+        .bind(reason)
+        .bind(ts(now))
+        .bind(g)
+        .bind(u)
+        .bind(period)
+        .execute(&mut *tx)
+        .await?;
+        super::schedule::advance_job(&mut tx, job, None).await?;
         tx.commit().await
     }
 

@@ -175,6 +175,34 @@ pub(super) async fn put_job(conn: &mut SqliteConnection, job: &JobUpdate) -> Res
     Ok(())
 }
 
+/// Moves a job on from the occurrence it was read at, unless it changed meanwhile: a
+/// `/setup daily` or a `/forget` while a delivery was in flight wins over the next due time
+/// the delivery computed before sending (or over re-creating a deleted job).
+pub(super) async fn advance_job(conn: &mut SqliteConnection, read: &Job, next: Option<&JobUpdate>) -> Result<()> {
+    let key = read.key;
+    let q = match next {
+        Some(n) => sqlx::query(
+            "UPDATE schedule SET due_at = ?, period_date = ?, attempts = ? \
+             WHERE kind = ? AND guild_id = ? AND user_id = ? AND due_at = ? AND period_date = ? AND attempts = ?",
+        )
+        .bind(ts(n.due_at))
+        .bind(n.period_date.to_string())
+        .bind(i64::from(n.attempts)),
+        None => sqlx::query(
+            "DELETE FROM schedule WHERE kind = ? AND guild_id = ? AND user_id = ? AND due_at = ? AND period_date = ? AND attempts = ?",
+        ),
+    };
+    q.bind(key.kind.as_str())
+        .bind(key.guild.to_db())
+        .bind(key.user.to_db())
+        .bind(ts(read.due_at))
+        .bind(read.period_date.to_string())
+        .bind(i64::from(read.attempts))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub(super) async fn delete_job(conn: &mut SqliteConnection, key: JobKey) -> Result<()> {
     sqlx::query("DELETE FROM schedule WHERE kind = ? AND guild_id = ? AND user_id = ?")
         .bind(key.kind.as_str())
@@ -251,8 +279,10 @@ impl Store {
     }
 
     /// Opens the exactly-once record for `(job, period)` if it does not exist and returns
-    /// its status. Call before sending; send only if the answer is `Pending`.
-    pub async fn begin_delivery(&self, key: JobKey, period: &str, now: DateTime<Utc>) -> Result<DeliveryStatus> {
+    /// its status and when it was first opened. Call before sending; send only if the answer
+    /// is `Pending` (and, for a record older than Discord's nonce memory, only after looking
+    /// for the post in the channel).
+    pub async fn begin_delivery(&self, key: JobKey, period: &str, now: DateTime<Utc>) -> Result<(DeliveryStatus, DateTime<Utc>)> {
         let mut w = self.writer().await?;
         let mut tx = Self::begin_write(&mut w).await?;
         sqlx::query(
@@ -267,8 +297,8 @@ impl Store {
         .bind(ts(now))
         .execute(&mut *tx)
         .await?;
-        let status: String =
-            sqlx::query_scalar("SELECT status FROM deliveries WHERE kind = ? AND guild_id = ? AND user_id = ? AND period = ?")
+        let (status, created): (String, i64) =
+            sqlx::query_as("SELECT status, created_at FROM deliveries WHERE kind = ? AND guild_id = ? AND user_id = ? AND period = ?")
                 .bind(key.kind.as_str())
                 .bind(key.guild.to_db())
                 .bind(key.user.to_db())
@@ -276,18 +306,22 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
         tx.commit().await?;
-        Ok(DeliveryStatus::parse(&status))
+        Ok((DeliveryStatus::parse(&status), from_ts(created)))
     }
 
-    /// Records a sent delivery and moves its job to the next occurrence, atomically.
+    /// Records how a delivery ended and moves its job (as it was read, `job`) to the next
+    /// occurrence, atomically. The record is updated, never re-created: a `/forget` that
+    /// deleted it while the message was in flight stays done. The job moves only if nothing
+    /// changed it meanwhile (see [`advance_job`]).
     pub async fn finish_delivery(
         &self,
-        key: JobKey,
+        job: &Job,
         period: &str,
         outcome: DeliveryOutcome<'_>,
         next: Option<JobUpdate>,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        let key = job.key;
         let mut w = self.writer().await?;
         let mut tx = Self::begin_write(&mut w).await?;
         let (status, channel, message, principle, error) = match outcome {
@@ -298,34 +332,29 @@ impl Store {
             DeliveryOutcome::Skipped { reason } => ("skipped", None, None, None, Some(reason)),
         };
         sqlx::query(
-            "INSERT INTO deliveries (kind, guild_id, user_id, period, status, channel_id, message_id, principle, last_error, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (kind, guild_id, user_id, period) DO UPDATE SET status = excluded.status, channel_id = coalesce(excluded.channel_id, channel_id), \
-             message_id = excluded.message_id, principle = excluded.principle, last_error = coalesce(excluded.last_error, last_error), updated_at = excluded.updated_at",
+            "UPDATE deliveries SET status = ?, channel_id = coalesce(?, channel_id), message_id = ?, principle = ?, \
+             last_error = coalesce(?, last_error), updated_at = ? WHERE kind = ? AND guild_id = ? AND user_id = ? AND period = ?",
         )
-        .bind(key.kind.as_str())
-        .bind(key.guild.to_db())
-        .bind(key.user.to_db())
-        .bind(period)
         .bind(status)
         .bind(channel)
         .bind(message)
         .bind(principle)
         .bind(error)
         .bind(ts(now))
-        .bind(ts(now))
+        .bind(key.kind.as_str())
+        .bind(key.guild.to_db())
+        .bind(key.user.to_db())
+        .bind(period)
         .execute(&mut *tx)
         .await?;
-        match next {
-            Some(job) => put_job(&mut tx, &job).await?,
-            None => delete_job(&mut tx, key).await?,
-        }
+        advance_job(&mut tx, job, next.as_ref()).await?;
         tx.commit().await
     }
 
     /// Records a failed attempt that will be retried: the error, one more attempt, and when
-    /// to try again.
-    pub async fn retry_delivery(&self, key: JobKey, period: &str, error: &str, retry: JobUpdate, now: DateTime<Utc>) -> Result<()> {
+    /// to try again (unless the job changed meanwhile).
+    pub async fn retry_delivery(&self, job: &Job, period: &str, error: &str, retry: JobUpdate, now: DateTime<Utc>) -> Result<()> {
+        let key = job.key;
         let mut w = self.writer().await?;
         let mut tx = Self::begin_write(&mut w).await?;
         sqlx::query(
@@ -339,8 +368,14 @@ impl Store {
         .bind(period)
         .execute(&mut *tx)
         .await?;
-        put_job(&mut tx, &retry).await?;
+        advance_job(&mut tx, job, Some(&retry)).await?;
         tx.commit().await
+    }
+
+    /// Moves a job on from the occurrence it was read at, unless it changed meanwhile.
+    pub async fn advance(&self, job: &Job, next: Option<JobUpdate>) -> Result<()> {
+        let mut w = self.writer().await?;
+        advance_job(&mut w, job, next.as_ref()).await
     }
 
     /// One delivery record.
@@ -364,10 +399,13 @@ impl Store {
         }))
     }
 
-    /// The most recent failed guild-wide delivery (daily or digest) of a guild.
+    /// The most recent failed guild-wide delivery (daily or digest) of a guild, unless a
+    /// later delivery of the same kind went out: a notice clears once things work again.
     pub async fn last_failure(&self, guild: GuildId) -> Result<Option<Failure>> {
         let row: Option<(String, String, Option<String>, i64)> = sqlx::query_as(
-            "SELECT kind, period, last_error, updated_at FROM deliveries WHERE guild_id = ? AND status = 'failed' AND user_id = 0 \
+            "SELECT kind, period, last_error, updated_at FROM deliveries f WHERE guild_id = ? AND status = 'failed' AND user_id = 0 \
+             AND NOT EXISTS (SELECT 1 FROM deliveries s WHERE s.guild_id = f.guild_id AND s.user_id = 0 AND s.kind = f.kind \
+             AND s.status = 'sent' AND s.updated_at >= f.updated_at) \
              ORDER BY updated_at DESC LIMIT 1",
         )
         .bind(guild.to_db())
@@ -411,22 +449,30 @@ mod tests {
         JobKey::guild(JobKind::Daily, GuildId(5))
     }
 
+    /// Puts the job and reads it back, as the scheduler would.
+    async fn scheduled(s: &Store, key: JobKey, due: DateTime<Utc>) -> Job {
+        s.put_job(JobUpdate::new(key, due, due.date_naive())).await.unwrap();
+        s.job(key).await.unwrap().unwrap()
+    }
+
     #[tokio::test]
     async fn a_delivery_is_pending_until_sent_and_then_final() {
         let (s, _dir) = store().await;
         let now = Utc::now();
-        assert_eq!(s.begin_delivery(key(), "2026-11-27", now).await.unwrap(), DeliveryStatus::Pending);
-        // A restart before it was marked sent sees it pending again (and resends with the
-        // same nonce); after it is marked sent, never again.
-        assert_eq!(s.begin_delivery(key(), "2026-11-27", now).await.unwrap(), DeliveryStatus::Pending);
+        let job = scheduled(&s, key(), now).await;
+        assert_eq!(s.begin_delivery(key(), "2026-11-27", now).await.unwrap().0, DeliveryStatus::Pending);
+        // A restart before it was marked sent sees it pending again, opened at the first try.
+        let later = now + Duration::minutes(10);
+        let (status, opened) = s.begin_delivery(key(), "2026-11-27", later).await.unwrap();
+        assert_eq!((status, opened.timestamp()), (DeliveryStatus::Pending, now.timestamp()));
         let sent = DeliveryOutcome::Sent { channel: ChannelId(1), message: MessageId(2), principle: Some(4) };
-        s.finish_delivery(key(), "2026-11-27", sent, None, now).await.unwrap();
-        assert_eq!(s.begin_delivery(key(), "2026-11-27", now).await.unwrap(), DeliveryStatus::Sent);
+        s.finish_delivery(&job, "2026-11-27", sent, None, now).await.unwrap();
+        assert_eq!(s.begin_delivery(key(), "2026-11-27", now).await.unwrap().0, DeliveryStatus::Sent);
         let d = s.delivery(key(), "2026-11-27").await.unwrap().unwrap();
         assert_eq!(d.message_id, Some(MessageId(2)));
         assert_eq!(d.principle, Some(4));
         // Another day is a new delivery.
-        assert_eq!(s.begin_delivery(key(), "2026-11-28", now).await.unwrap(), DeliveryStatus::Pending);
+        assert_eq!(s.begin_delivery(key(), "2026-11-28", now).await.unwrap().0, DeliveryStatus::Pending);
     }
 
     #[tokio::test]
@@ -446,9 +492,10 @@ mod tests {
     async fn a_retry_counts_the_attempt_and_moves_the_job() {
         let (s, _dir) = store().await;
         let now = Utc::now();
+        let job = scheduled(&s, key(), now).await;
         s.begin_delivery(key(), "p", now).await.unwrap();
         let retry = JobUpdate { key: key(), due_at: now + Duration::seconds(30), period_date: now.date_naive(), attempts: 1 };
-        s.retry_delivery(key(), "p", "HTTP 500", retry, now).await.unwrap();
+        s.retry_delivery(&job, "p", "HTTP 500", retry, now).await.unwrap();
         let d = s.delivery(key(), "p").await.unwrap().unwrap();
         assert_eq!((d.attempts, d.last_error.as_deref(), d.status), (1, Some("HTTP 500"), DeliveryStatus::Pending));
         assert!(s.due_jobs(now, 10).await.unwrap().is_empty());
@@ -456,12 +503,56 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_last_failure_is_reported() {
+    async fn a_change_made_while_a_delivery_is_in_flight_wins() {
+        let (s, _dir) = store().await;
+        let now = Utc::now();
+        let job = scheduled(&s, key(), now).await;
+        s.begin_delivery(key(), "p", now).await.unwrap();
+        // Meanwhile `/setup daily` moves the post to a new time.
+        let moved = JobUpdate::new(key(), now + Duration::hours(5), now.date_naive());
+        s.put_job(moved).await.unwrap();
+        let after = JobUpdate::new(key(), now + Duration::days(1), now.date_naive() + Duration::days(1));
+        let sent = DeliveryOutcome::Sent { channel: ChannelId(1), message: MessageId(2), principle: None };
+        s.finish_delivery(&job, "p", sent, Some(after), now).await.unwrap();
+        assert_eq!(s.job(key()).await.unwrap().unwrap().due_at.timestamp(), moved.due_at.timestamp(), "the new time stands");
+        assert_eq!(s.delivery(key(), "p").await.unwrap().unwrap().status, DeliveryStatus::Sent);
+        // Unchanged, the job moves on.
+        let job = s.job(key()).await.unwrap().unwrap();
+        s.begin_delivery(key(), "q", now).await.unwrap();
+        s.finish_delivery(&job, "q", sent, Some(after), now).await.unwrap();
+        assert_eq!(s.job(key()).await.unwrap().unwrap().due_at.timestamp(), after.due_at.timestamp());
+    }
+
+    #[tokio::test]
+    async fn a_forget_during_a_reminder_leaves_nothing_of_the_member() {
+        let (s, _dir) = store().await;
+        let now = Utc::now();
+        let k = JobKey::member(JobKind::Reminder, GuildId(5), UserId(7));
+        let job = scheduled(&s, k, now).await;
+        s.begin_delivery(k, "2026-W48", now).await.unwrap();
+        s.forget_member(GuildId(5), UserId(7)).await.unwrap();
+        let next = JobUpdate::new(k, now + Duration::days(7), now.date_naive() + Duration::days(7));
+        let sent = DeliveryOutcome::Sent { channel: ChannelId(1), message: MessageId(2), principle: None };
+        s.finish_delivery(&job, "2026-W48", sent, Some(next), now).await.unwrap();
+        assert_eq!(s.delivery(k, "2026-W48").await.unwrap(), None, "no delivery record written back");
+        assert_eq!(s.job(k).await.unwrap(), None, "no reminder job written back");
+    }
+
+    #[tokio::test]
+    async fn the_last_failure_is_reported_until_a_later_delivery_succeeds() {
         let (s, _dir) = store().await;
         let now = Utc::now();
         assert!(s.last_failure(GuildId(5)).await.unwrap().is_none());
-        s.finish_delivery(key(), "2026-11-27", DeliveryOutcome::Failed { error: "404 Unknown Channel" }, None, now).await.unwrap();
+        let job = scheduled(&s, key(), now).await;
+        s.begin_delivery(key(), "2026-11-27", now).await.unwrap();
+        s.finish_delivery(&job, "2026-11-27", DeliveryOutcome::Failed { error: "404 Unknown Channel" }, None, now).await.unwrap();
         let f = s.last_failure(GuildId(5)).await.unwrap().unwrap();
         assert_eq!((f.kind.as_str(), f.error.as_str()), ("daily", "404 Unknown Channel"));
+        // The next day's post goes out: the notice clears.
+        let job = scheduled(&s, key(), now).await;
+        s.begin_delivery(key(), "2026-11-28", now).await.unwrap();
+        let sent = DeliveryOutcome::Sent { channel: ChannelId(1), message: MessageId(2), principle: None };
+        s.finish_delivery(&job, "2026-11-28", sent, None, now + Duration::days(1)).await.unwrap();
+        assert!(s.last_failure(GuildId(5)).await.unwrap().is_none());
     }
 }
