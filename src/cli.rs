@@ -212,10 +212,10 @@ async fn export(settings: &Settings, guild: u64, format: &str, out: &std::path::
             written.push(path);
         } else {
             let path = out.join(format!("partner-coach-{guild}-checkins.csv"));
-            std::fs::write(&path, crate::export::csv(&checkins))?;
+            std::fs::write(&path, crate::export::csv(&checkins)?)?;
             written.push(path);
             let path = out.join(format!("partner-coach-{guild}-commitments.csv"));
-            std::fs::write(&path, crate::export::csv(&commitments))?;
+            std::fs::write(&path, crate::export::csv(&commitments)?)?;
             written.push(path);
         }
         for p in &written {

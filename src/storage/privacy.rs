@@ -67,7 +67,8 @@ pub struct CommitmentRecord {
     pub resolved_at: Option<i64>,
 }
 
-/// The columns of [`CheckinRecord`], in table order: the export's CSV header too.
+/// The columns of [`CheckinRecord`], in table order, for the SELECTs. The export's CSV header
+/// comes from its serde view (`crate::export`), which a test holds to this order.
 pub const CHECKIN_COLUMNS: &[&str] = &[
     "id",
     "guild_id",
@@ -85,7 +86,8 @@ pub const CHECKIN_COLUMNS: &[&str] = &[
     "updated_at",
 ];
 
-/// The columns of [`CommitmentRecord`], in table order: the export's CSV header too.
+/// The columns of [`CommitmentRecord`], in table order, for the SELECTs. The export's CSV header
+/// comes from its serde view (`crate::export`), which a test holds to this order.
 pub const COMMITMENT_COLUMNS: &[&str] = &[
     "id",
     "guild_id",

@@ -151,6 +151,9 @@ async fn the_export_writes_rfc_4180_csv_per_table_and_json() {
     let app = TestApp::spawn().await;
     app.fake.send(comm(4, "said \"hi\", then\nleft")).await;
     app.fake.send(Interaction::sub("checkin", "commitments").str("next", "Gửi bản nháp, hôm nay")).await;
+    // Notes a spreadsheet would run as formulas (OWASP's CSV injection).
+    let (link, sum) = ("=HYPERLINK(\"http://x\",\"y\")", "@SUM(A1)");
+    app.fake.send(comm(5, link).str("improve", sum).by(B)).await;
     let dir = tempfile::tempdir().unwrap();
     let run = |format: &str| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_partner-coach"))
@@ -170,9 +173,16 @@ async fn the_export_writes_rfc_4180_csv_per_table_and_json() {
     assert!(checkins.contains("\r\n"));
     let commitments = std::fs::read_to_string(dir.path().join(format!("partner-coach-{GUILD}-commitments.csv"))).unwrap();
     assert!(commitments.contains("\"Gửi bản nháp, hôm nay\""), "{commitments}");
+    // Neutralised with a leading quote, then quoted per RFC 4180 where the cell needs it.
+    let row = checkins.split("\r\n").find(|l| l.contains("HYPERLINK")).unwrap_or_else(|| panic!("{checkins}"));
+    assert!(row.contains(",\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'@SUM(A1),"), "{row}");
+    assert!(!checkins.contains(",=") && !checkins.contains(",@"), "no cell starts like a formula: {checkins}");
     run("json");
     let doc: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join(format!("partner-coach-{GUILD}.json"))).unwrap()).unwrap();
-    assert_eq!(doc["checkins"].as_array().unwrap().len(), 2);
+    let json_checkins = doc["checkins"].as_array().unwrap();
+    assert_eq!(json_checkins.len(), 3);
     assert_eq!(doc["commitments"].as_array().unwrap().len(), 1);
+    let noted = json_checkins.iter().find(|c| c["improve"] == sum).expect("the exact note");
+    assert_eq!(noted["went_well"], link, "JSON keeps the member's exact text");
 }
