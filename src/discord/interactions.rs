@@ -159,7 +159,11 @@ async fn forget_click(ctx: &serenity::Context, data: &Data, c: &serenity::Compon
                         service.prompts.render(
                             lang,
                             k::FORGET_DONE,
-                            &[("checkins", f.checkins.to_string()), ("commitments", f.commitments.to_string())],
+                            &[
+                                ("checkins", f.checkins.to_string()),
+                                ("commitments", f.commitments.to_string()),
+                                ("mentions", f.mentions.to_string()),
+                            ],
                         )
                     }
                     Err(e) => failure_reply(service, lang, &e, "forget", &caller).0,

@@ -135,7 +135,17 @@ pub struct Service {
     rng: Random,
     /// Guild settings read on every interaction, kept until this service changes them (it is
     /// the only writer); `None` caches "not configured". One small entry per guild.
-    settings_cache: std::sync::RwLock<std::collections::HashMap<GuildId, Option<GuildSettings>>>,
+    settings_cache: std::sync::RwLock<SettingsCache>,
+}
+
+/// The cached settings and a generation that every change bumps. A read that missed the
+/// cache stores what it read from the database only if no change happened since it started:
+/// otherwise a change landing between its read and its store would be overwritten with the
+/// old value, and stay stale.
+#[derive(Default)]
+struct SettingsCache {
+    entries: std::collections::HashMap<GuildId, Option<GuildSettings>>,
+    generation: u64,
 }
 
 impl std::fmt::Debug for Service {
@@ -167,17 +177,32 @@ impl Service {
 
     /// A guild's settings, from the cache or the database.
     pub async fn guild_settings(&self, guild: GuildId) -> Result<Option<GuildSettings>> {
-        if let Some(s) = self.settings_cache.read().expect("settings cache").get(&guild) {
-            return Ok(s.clone());
-        }
+        let generation = {
+            let cache = self.settings_cache.read().expect("settings cache");
+            if let Some(s) = cache.entries.get(&guild) {
+                return Ok(s.clone());
+            }
+            cache.generation
+        };
         let s = self.store.guild_settings(guild).await?;
-        self.settings_cache.write().expect("settings cache").insert(guild, s.clone());
+        self.cache_settings(guild, generation, &s);
         Ok(s)
     }
 
-    /// Forgets a guild's cached settings after a change.
+    /// Stores settings read at `generation`, unless a change came after.
+    fn cache_settings(&self, guild: GuildId, generation: u64, s: &Option<GuildSettings>) {
+        let mut cache = self.settings_cache.write().expect("settings cache");
+        if cache.generation == generation {
+            cache.entries.insert(guild, s.clone());
+        }
+    }
+
+    /// Forgets a guild's cached settings after a change, and makes every read that started
+    /// before it leave the cache alone.
     pub(crate) fn settings_changed(&self, guild: GuildId) {
-        self.settings_cache.write().expect("settings cache").remove(&guild);
+        let mut cache = self.settings_cache.write().expect("settings cache");
+        cache.entries.remove(&guild);
+        cache.generation += 1;
     }
 
     /// Today's date in a zone.
@@ -197,5 +222,33 @@ impl Service {
         } else {
             self.rng.below(n)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::domain::ids::RoleId;
+    use crate::storage::test_support::store;
+    use crate::storage::GuildChange;
+
+    #[tokio::test]
+    async fn a_settings_change_that_races_a_cache_fill_wins() {
+        let (store, _dir) = store().await;
+        let service = Service::new(store, Arc::new(Prompts::builtin().unwrap()), Arc::new(ManualClock::new(Utc::now())), Random::seeded(1));
+        let g = GuildId(1);
+        service.store.update_guild(g, GuildChange::LeadRole(RoleId(10)), &[], service.now()).await.unwrap();
+        // A read misses the cache and reads the old role from the database ...
+        let generation = service.settings_cache.read().unwrap().generation;
+        let old = service.store.guild_settings(g).await.unwrap();
+        // ... then `/setup lead-role` changes it before that read stores what it saw.
+        service.store.update_guild(g, GuildChange::LeadRole(RoleId(20)), &[], service.now()).await.unwrap();
+        service.settings_changed(g);
+        service.cache_settings(g, generation, &old);
+        let now = service.guild_settings(g).await.unwrap().unwrap();
+        assert_eq!(now.lead_role, Some(RoleId(20)), "the change wins over the read that raced it");
+        // And a read that started after the change fills the cache as usual.
+        assert!(service.settings_cache.read().unwrap().entries.contains_key(&g));
     }
 }

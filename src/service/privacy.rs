@@ -38,6 +38,7 @@ impl Service {
             self.store.member_away(guild, user),
             self.store.partner_mentions(guild, user),
         )?;
+        let (deliveries, scheduled) = tokio::try_join!(self.store.member_deliveries(guild, user), self.store.member_schedule(guild, user))?;
         let streak = self.streak(session, self.this_week(session.settings.zone)).await?;
         let doc = json!({
             "about": "Everything partner-coach stores about you in this server. Instants are UTC (RFC 3339); \
@@ -48,6 +49,9 @@ impl Service {
                              partner_id (who you named).",
                 "commitments": "Your commitments: text, due_date, partner_id, status (open, kept, partly, missed), \
                                 created_week / resolved_week.",
+                "deliveries": "The bot's record of each message it sent you or skipped (your weekly reminders): \
+                               the week, status (sent, failed, skipped, pending), attempts and Discord's answer or the reason.",
+                "scheduled": "What the bot has scheduled for you: your next reminder, when it is due (UTC) and its local date.",
                 "named_as_partner_by_others": "How many of other members' answers name you as their partner (their data; \
                                                /forget removes your id from them).",
             },
@@ -65,6 +69,16 @@ impl Service {
             "checkins": checkins.iter().map(|c| {
                 let mut v = serde_json::to_value(c).expect("serialisable");
                 humanize(&mut v, &["created_at", "updated_at"]);
+                v
+            }).collect::<Vec<Value>>(),
+            "deliveries": deliveries.iter().map(|d| {
+                let mut v = serde_json::to_value(d).expect("serialisable");
+                humanize(&mut v, &["created_at", "updated_at"]);
+                v
+            }).collect::<Vec<Value>>(),
+            "scheduled": scheduled.iter().map(|j| {
+                let mut v = serde_json::to_value(j).expect("serialisable");
+                humanize(&mut v, &["due_at"]);
                 v
             }).collect::<Vec<Value>>(),
             "commitments": commitments.iter().map(|c| {

@@ -378,8 +378,10 @@ impl Store {
 }
 
 impl Store {
-    /// Deletes check-ins and commitments older than each guild's retention (guilds with 0
-    /// keep everything). Returns the number of rows deleted.
+    /// Deletes what is older than each guild's retention (guilds with 0 keep everything):
+    /// check-ins, resolved commitments (an open one is kept, however old: it is still a
+    /// promise), delivery records and time away that ended before the cut-off. Returns the
+    /// number of rows deleted.
     pub async fn apply_retention(&self, now: DateTime<Utc>) -> Result<u64> {
         let mut deleted = 0;
         for (guild, weeks) in self.guilds_with_retention().await? {
@@ -388,14 +390,29 @@ impl Store {
             // every row created before the cutoff is in the cutoff's week (+1 day) or
             // earlier. The week bound lets SQLite walk the week indexes instead of every row.
             let last_week = IsoWeek::of((cutoff + chrono::Duration::days(1)).date_naive()).to_string();
+            let last_day = (cutoff - chrono::Duration::days(1)).date_naive().to_string();
             let mut w = self.writer().await?;
             let mut tx = Self::begin_write(&mut w).await?;
             for sql in [
                 "DELETE FROM checkins WHERE guild_id = ? AND iso_week <= ? AND created_at < ?",
-                "DELETE FROM commitments WHERE guild_id = ? AND created_week <= ? AND created_at < ?",
+                "DELETE FROM commitments WHERE guild_id = ? AND created_week <= ? AND created_at < ? AND status != 'open'",
             ] {
                 deleted += sqlx::query(sql).bind(guild.to_db()).bind(&last_week).bind(ts(cutoff)).execute(&mut *tx).await?.rows_affected();
             }
+            // A delivery record older than the cut-off is for a period long past: it can no
+            // longer be sent again.
+            deleted += sqlx::query("DELETE FROM deliveries WHERE guild_id = ? AND updated_at < ? AND status != 'pending'")
+                .bind(guild.to_db())
+                .bind(ts(cutoff))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            deleted += sqlx::query("DELETE FROM away WHERE guild_id = ? AND end_date < ?")
+                .bind(guild.to_db())
+                .bind(&last_day)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             tx.commit().await?;
         }
         Ok(deleted)
@@ -554,5 +571,38 @@ mod tests {
             .execute(&mut *s.writer().await.unwrap())
             .await;
         assert!(r.is_err());
+    }
+
+    #[tokio::test]
+    async fn retention_keeps_open_commitments_and_prunes_old_deliveries_and_time_away() {
+        let (s, _dir) = store().await;
+        let now = Utc::now();
+        let old = now - chrono::Duration::weeks(60);
+        let g = GuildId(1);
+        s.update_guild(g, crate::storage::GuildChange::Retention(52), &[], now).await.unwrap();
+        let mut then = ctx("2025-10-06");
+        then.now = old;
+        s.record_commitment_checkin(then, &commit("still open", "2025-10-10")).await.unwrap();
+        s.record_commitment_checkin(then, &commit("kept long ago", "2025-10-09")).await.unwrap();
+        let kept = CommitmentCheckin { kept: Some(Outcome::Kept), next: None, blocker: None, partner: None };
+        s.record_commitment_checkin(then, &kept).await.unwrap();
+        s.set_away(g, UserId(2), "2025-10-01".parse().unwrap(), Some("2025-10-05".parse().unwrap()), old).await.unwrap();
+        s.set_away(g, UserId(3), now.date_naive(), Some(now.date_naive() + chrono::Duration::days(3)), now).await.unwrap();
+        let key = crate::storage::JobKey::member(crate::storage::JobKind::Reminder, g, UserId(2));
+        s.put_job(crate::storage::JobUpdate::new(key, old, old.date_naive())).await.unwrap();
+        let job = s.job(key).await.unwrap().unwrap();
+        s.begin_delivery(key, "2025-W41", old).await.unwrap();
+        s.finish_delivery(&job, "2025-W41", crate::storage::DeliveryOutcome::Skipped { reason: "away" }, None, old).await.unwrap();
+        s.begin_delivery(key, "2026-W48", now).await.unwrap();
+
+        s.apply_retention(now).await.unwrap();
+        let open = s.open_commitments(g, UserId(2)).await.unwrap();
+        assert_eq!(open.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), vec!["still open"], "an open promise is never deleted");
+        assert!(s.commitments_of(g, UserId(2), 5).await.unwrap().1.is_empty(), "the old resolved one is gone");
+        assert_eq!(s.count_checkins(Some(g), None).await.unwrap(), 0);
+        assert_eq!(s.delivery(key, "2025-W41").await.unwrap(), None, "an old delivery record is pruned");
+        assert!(s.delivery(key, "2026-W48").await.unwrap().is_some(), "a recent one stays");
+        assert!(s.member_away(g, UserId(2)).await.unwrap().is_empty(), "time away that ended long ago is pruned");
+        assert_eq!(s.member_away(g, UserId(3)).await.unwrap().len(), 1);
     }
 }

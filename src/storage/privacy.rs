@@ -109,6 +109,43 @@ pub struct Forgotten {
     pub checkins: u64,
     /// Commitments deleted.
     pub commitments: u64,
+    /// Other members' notes and commitments whose mention of the member was removed.
+    pub mentions: u64,
+}
+
+/// What a mention of a forgotten member becomes in other members' notes.
+pub const FORGOTTEN_MENTION: &str = "@former-member";
+
+/// One delivery record about a member (their reminders), for `/mydata`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct DeliveryRecord {
+    /// `reminder`.
+    pub kind: String,
+    /// The member's ISO week it was for.
+    pub period: String,
+    /// pending, sent, failed, skipped.
+    pub status: String,
+    /// Attempts that failed.
+    pub attempts: i64,
+    /// Discord's answer or why it was skipped.
+    pub last_error: Option<String>,
+    /// First recorded (unix seconds, UTC).
+    pub created_at: i64,
+    /// Last changed (unix seconds, UTC).
+    pub updated_at: i64,
+}
+
+/// One scheduled job of a member (their next reminder), for `/mydata`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ScheduleRecord {
+    /// `reminder`.
+    pub kind: String,
+    /// When it is next due (unix seconds, UTC).
+    pub due_at: i64,
+    /// The local date of that occurrence.
+    pub period_date: String,
+    /// Failed attempts for it so far.
+    pub attempts: i64,
 }
 
 impl Store {
@@ -134,6 +171,27 @@ impl Store {
         .bind(user.to_db())
         .fetch_all(&mut *self.reader().await?)
         .await
+    }
+
+    /// The delivery records of a member's own messages (reminders), oldest first.
+    pub async fn member_deliveries(&self, guild: GuildId, user: UserId) -> Result<Vec<DeliveryRecord>> {
+        sqlx::query_as(
+            "SELECT kind, period, status, attempts, last_error, created_at, updated_at FROM deliveries \
+             WHERE guild_id = ? AND user_id = ? ORDER BY created_at, period",
+        )
+        .bind(guild.to_db())
+        .bind(user.to_db())
+        .fetch_all(&mut *self.reader().await?)
+        .await
+    }
+
+    /// A member's scheduled jobs.
+    pub async fn member_schedule(&self, guild: GuildId, user: UserId) -> Result<Vec<ScheduleRecord>> {
+        sqlx::query_as("SELECT kind, due_at, period_date, attempts FROM schedule WHERE guild_id = ? AND user_id = ? ORDER BY kind")
+            .bind(guild.to_db())
+            .bind(user.to_db())
+            .fetch_all(&mut *self.reader().await?)
+            .await
     }
 
     /// How many of other members' check-ins and commitments name this member as partner.
@@ -173,8 +231,35 @@ impl Store {
         ] {
             sqlx::query(sql).bind(g).bind(u).execute(&mut *tx).await?;
         }
+        // Other members' notes may mention them (`<@id>`, or `<@!id>` from older clients):
+        // their id goes from those too. The notes stay: they are the other members' data.
+        let (plain, nick) = (format!("<@{user}>"), format!("<@!{user}>"));
+        let scrub = |col: &str| format!("{col} = replace(replace({col}, ?1, ?3), ?2, ?3)");
+        let has = |col: &str| format!("instr({col}, ?1) > 0 OR instr({col}, ?2) > 0");
+        let mut mentions = 0;
+        for sql in [
+            format!(
+                "UPDATE checkins SET {}, {}, {} WHERE guild_id = ?4 AND ({} OR {} OR {})",
+                scrub("went_well"),
+                scrub("improve"),
+                scrub("blocker"),
+                has("went_well"),
+                has("improve"),
+                has("blocker")
+            ),
+            format!("UPDATE commitments SET {} WHERE guild_id = ?4 AND ({})", scrub("text"), has("text")),
+        ] {
+            mentions += sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(&plain)
+                .bind(&nick)
+                .bind(FORGOTTEN_MENTION)
+                .bind(g)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
         tx.commit().await?;
-        Ok(Forgotten { checkins, commitments })
+        Ok(Forgotten { checkins, commitments, mentions })
     }
 
     /// All of a guild's check-ins, for the operator's export.
@@ -238,9 +323,45 @@ mod tests {
         }
         assert_eq!(s.partner_mentions(GuildId(9), UserId(1)).await.unwrap(), 2);
         let f = s.forget_member(GuildId(9), UserId(1)).await.unwrap();
-        assert_eq!(f, Forgotten { checkins: 2, commitments: 1 });
+        assert_eq!(f, Forgotten { checkins: 2, commitments: 1, mentions: 0 });
         assert!(s.member_checkins(GuildId(9), UserId(1)).await.unwrap().is_empty());
         assert_eq!(s.member_checkins(GuildId(9), UserId(2)).await.unwrap().len(), 2);
         assert_eq!(s.partner_mentions(GuildId(9), UserId(1)).await.unwrap(), 0, "their id is gone from others' rows");
+    }
+
+    #[tokio::test]
+    async fn forgetting_a_member_removes_their_mentions_from_other_members_notes() {
+        let (s, _dir) = store().await;
+        let date = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        let ctx = CheckinContext {
+            guild: GuildId(9),
+            user: UserId(2),
+            local_date: date,
+            week: crate::domain::time::IsoWeek::of(date),
+            now: Utc::now(),
+        };
+        let note = |s: &str| Some(s.to_owned());
+        let c = CommunicationCheckin {
+            rating: 4,
+            went_well: note("pairing with <@1> helped"),
+            improve: note("ask <@!1> and <@3> sooner"),
+            partner: None,
+        };
+        s.record_communication_checkin(ctx, &c).await.unwrap();
+        let commit = CommitmentCheckin {
+            kept: None,
+            next: Some(NewCommitment { text: "send <@1> the draft".into(), due: date, partner: None }),
+            blocker: note("<@1> is away"),
+            partner: None,
+        };
+        s.record_commitment_checkin(ctx, &commit).await.unwrap();
+        let f = s.forget_member(GuildId(9), UserId(1)).await.unwrap();
+        assert_eq!(f.mentions, 3, "two check-ins and one commitment carried the mention");
+        let rows = s.member_checkins(GuildId(9), UserId(2)).await.unwrap();
+        let all: Vec<String> = rows.iter().flat_map(|r| [r.went_well.clone(), r.improve.clone(), r.blocker.clone()]).flatten().collect();
+        assert!(all.iter().all(|n| !n.contains("<@1>") && !n.contains("<@!1>")), "{all:?}");
+        assert!(all.iter().any(|n| n == "ask @former-member and <@3> sooner"), "other mentions stay: {all:?}");
+        let text = &s.member_commitments(GuildId(9), UserId(2)).await.unwrap()[0].text;
+        assert_eq!(text, "send @former-member the draft");
     }
 }
