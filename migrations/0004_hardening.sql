@@ -5,11 +5,13 @@
 -- (`/setup privacy`). Never below 3: with fewer, a figure is one person's answer.
 ALTER TABLE guilds ADD COLUMN min_people INTEGER NOT NULL DEFAULT 3 CHECK (min_people BETWEEN 3 AND 10);
 
--- What a commitments check-in changed, so `/checkin undo` can put it back: the commitment it
--- resolved (opened again on undo) and the one it made (deleted on undo). NULL for check-ins
--- from before this migration, which undo treats as changing nothing else.
-ALTER TABLE checkins ADD COLUMN resolved_commitment_id INTEGER;
-ALTER TABLE checkins ADD COLUMN made_commitment_id INTEGER;
+-- Which check-in made a commitment and which resolved it, so `/checkin undo` can put a
+-- check-in's changes back: the commitment it resolved opens again, the one it made goes.
+-- NULL for rows from before this migration, which undo leaves as they are.
+ALTER TABLE commitments ADD COLUMN made_by_checkin INTEGER;
+ALTER TABLE commitments ADD COLUMN resolved_by_checkin INTEGER;
+CREATE INDEX commitments_made_by ON commitments (made_by_checkin) WHERE made_by_checkin IS NOT NULL;
+CREATE INDEX commitments_resolved_by ON commitments (resolved_by_checkin) WHERE resolved_by_checkin IS NOT NULL;
 
 -- The privacy rule counts the different members behind each kind of note and behind the
 -- week's resolved commitments: user_id at the end of each index lets the digest count them

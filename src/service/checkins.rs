@@ -148,7 +148,13 @@ impl Service {
             .store
             .record_commitment_checkin(
                 ctx,
-                &CommitmentCheckin { kept, next: Some(new.clone()), blocker: blocker.as_ref().map(|b| b.as_str().to_owned()), partner },
+                &CommitmentCheckin {
+                    which: None,
+                    kept,
+                    next: Some(new.clone()),
+                    blocker: blocker.as_ref().map(|b| b.as_str().to_owned()),
+                    partner,
+                },
             )
             .await?;
         let streak = streak(&saved.weeks.checked, &saved.weeks.away, ctx.week);

@@ -142,8 +142,11 @@ pub struct NewCommitment {
 /// A commitments check-in.
 #[derive(Clone, Debug)]
 pub struct CommitmentCheckin {
-    /// Resolve the member's open commitment due first with this outcome.
+    /// Resolve one of the member's open commitments with this outcome.
     pub kept: Option<Outcome>,
+    /// Which one `kept` resolves (its id, `/checkin commitments which`); `None` = the one
+    /// due first.
+    pub which: Option<i64>,
     /// Make this new commitment.
     pub next: Option<NewCommitment>,
     /// A blocker note.
@@ -165,6 +168,59 @@ pub struct CommunicationCheckin {
     pub partner: Option<UserId>,
 }
 
+/// What `/checkin undo` undid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Undone {
+    /// The kind of check-in removed.
+    pub kind: CheckinKind,
+    /// Its rating (communication).
+    pub rating: Option<u8>,
+    /// The commitment it had resolved, open again.
+    pub reopened: Option<String>,
+    /// The commitment it had made, deleted.
+    pub removed: Option<String>,
+}
+
+/// A value bound in a [`WriteBatch`].
+#[derive(Clone, Debug)]
+enum Arg {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(String),
+    OptText(Option<String>),
+}
+
+/// The statements of one write batch and their arguments, in order. sqlx binds a batch's
+/// arguments positionally across all its statements, so a statement with one argument too
+/// few would shift every later one: each statement's count is checked as it is added.
+#[derive(Default)]
+struct WriteBatch {
+    sql: String,
+    args: Vec<Arg>,
+}
+
+impl WriteBatch {
+    fn push(&mut self, sql: &str, args: Vec<Arg>) {
+        assert_eq!(sql.matches('?').count(), args.len(), "arguments for {sql}");
+        self.sql.push_str(sql);
+        self.sql.push_str(";\n");
+        self.args.extend(args);
+    }
+
+    fn query(self) -> TaggedQuery<'static> {
+        let mut q = sqlx::query_as::<_, TaggedRow>(sqlx::AssertSqlSafe(self.sql));
+        for a in self.args {
+            q = match a {
+                Arg::Int(v) => q.bind(v),
+                Arg::OptInt(v) => q.bind(v),
+                Arg::Text(v) => q.bind(v),
+                Arg::OptText(v) => q.bind(v),
+            };
+        }
+        q
+    }
+}
+
 /// What a commitments check-in changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CommitmentCheckinSaved {
@@ -181,60 +237,78 @@ pub struct CommitmentCheckinSaved {
 }
 
 impl Store {
-    /// Records a commitments check-in: reads the member's open commitment due first,
-    /// resolves it if `kept` is given, stores the answer and the new commitment, all in one
-    /// transaction.
+    /// Records a commitments check-in: reads the open commitment `kept` is about (the one
+    /// chosen with `which`, else the one due first), resolves it if `kept` is given, stores
+    /// the answer and the new commitment, all in one transaction.
     pub async fn record_commitment_checkin(&self, ctx: CheckinContext, c: &CommitmentCheckin) -> Result<CommitmentCheckinSaved> {
+        let (g, u) = (Arg::Int(ctx.guild.to_db()), Arg::Int(ctx.user.to_db()));
+        let now = Arg::Int(ts(ctx.now));
+        let week = Arg::Text(ctx.week.to_string());
+        // The commitment this check-in is about, as a condition on `commitments`.
+        const TARGET: &str = "id = (SELECT id FROM commitments WHERE guild_id = ? AND user_id = ? AND status = 'open' \
+                              AND (? IS NULL OR id = ?) ORDER BY due_date, id LIMIT 1)";
+        let target = || vec![g.clone(), u.clone(), Arg::OptInt(c.which), Arg::OptInt(c.which)];
         // The whole transaction, BEGIN to COMMIT, is one batch: one trip to the writer's
         // thread instead of five (read, BEGIN, writes, COMMIT, and the streak). Each row is
-        // tagged so the rows can be told apart.
-        let mut sql = String::from(
-            "BEGIN IMMEDIATE; \
-             SELECT 'previous', CAST(id AS TEXT), text, due_date, CAST(partner_id AS TEXT), CAST(created_at AS TEXT) FROM commitments \
-             WHERE guild_id = ? AND user_id = ? AND status = 'open' ORDER BY due_date, id LIMIT 1; ",
+        // tagged so the rows can be told apart; each statement's arguments are counted
+        // against its placeholders as it is added.
+        let mut b = WriteBatch::default();
+        b.push("BEGIN IMMEDIATE", vec![]);
+        b.push(
+            &format!(
+                "SELECT 'previous', CAST(id AS TEXT), text, due_date, CAST(partner_id AS TEXT), CAST(created_at AS TEXT) FROM commitments WHERE {TARGET}"
+            ),
+            target(),
         );
-        if c.kept.is_some() {
-            sql.push_str(
-                "UPDATE commitments SET status = ?, resolved_week = ?, resolved_at = ? WHERE id = \
-                 (SELECT id FROM commitments WHERE guild_id = ? AND user_id = ? AND status = 'open' ORDER BY due_date, id LIMIT 1) \
-                 RETURNING 'resolved', CAST(id AS TEXT), NULL, NULL, NULL, NULL; ",
+        // The check-in first, so the statements after it can name it by last_insert_rowid().
+        // Its outcome is recorded only if there is a commitment to resolve.
+        let (outcome_sql, mut outcome_args) = match c.kept {
+            Some(_) => (format!("CASE WHEN EXISTS (SELECT 1 FROM commitments WHERE {TARGET}) THEN ? END"), target()),
+            None => ("NULL".to_owned(), vec![]),
+        };
+        if let Some(o) = c.kept {
+            outcome_args.push(Arg::Text(o.status().into()));
+        }
+        let mut args = vec![g.clone(), u.clone(), Arg::Text(ctx.local_date.to_string()), week.clone()];
+        args.extend(outcome_args);
+        args.extend([Arg::OptText(c.blocker.clone()), Arg::OptInt(c.partner.map(UserId::to_db)), now.clone(), now.clone()]);
+        b.push(
+            &format!(
+                "INSERT INTO checkins (guild_id, user_id, kind, local_date, iso_week, outcome, blocker, partner_id, created_at, updated_at) \
+                 VALUES (?, ?, 'commitments', ?, ?, {outcome_sql}, ?, ?, ?, ?) RETURNING 'checkin', CAST(id AS TEXT), NULL, NULL, NULL, NULL"
+            ),
+            args,
+        );
+        if let Some(o) = c.kept {
+            let mut args = vec![Arg::Text(o.status().into()), week.clone(), now.clone()];
+            args.extend(target());
+            b.push(
+                &format!(
+                    "UPDATE commitments SET status = ?, resolved_week = ?, resolved_at = ?, resolved_by_checkin = last_insert_rowid() \
+                     WHERE {TARGET} RETURNING 'resolved', CAST(id AS TEXT), NULL, NULL, NULL, NULL"
+                ),
+                args,
             );
         }
-        // The outcome is recorded only if the UPDATE above changed a row: changes() is the
-        // count of the last INSERT, UPDATE or DELETE completed before this statement.
-        let outcome = if c.kept.is_some() { "CASE WHEN changes() = 1 THEN ? END" } else { "NULL" };
-        sql.push_str(&format!(
-            "INSERT INTO checkins (guild_id, user_id, kind, local_date, iso_week, outcome, blocker, partner_id, created_at, updated_at) \
-             VALUES (?, ?, 'commitments', ?, ?, {outcome}, ?, ?, ?, ?) RETURNING 'checkin', CAST(id AS TEXT), NULL, NULL, NULL, NULL; "
-        ));
-        if c.next.is_some() {
-            sql.push_str(
-                "INSERT INTO commitments (guild_id, user_id, text, due_date, partner_id, created_week, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING 'commitment', CAST(id AS TEXT), NULL, NULL, NULL, NULL; ",
-            );
-        }
-        sql.push_str(STREAK_SQL);
-        sql.push_str("; COMMIT;");
-        let mut q = sqlx::query_as::<_, TaggedRow>(sqlx::AssertSqlSafe(sql)).bind(ctx.guild.to_db()).bind(ctx.user.to_db());
-        if let Some(o) = c.kept {
-            q = q.bind(o.status()).bind(ctx.week.to_string()).bind(ts(ctx.now)).bind(ctx.guild.to_db()).bind(ctx.user.to_db());
-        }
-        q = q.bind(ctx.guild.to_db()).bind(ctx.user.to_db()).bind(ctx.local_date.to_string()).bind(ctx.week.to_string());
-        if let Some(o) = c.kept {
-            q = q.bind(o.status());
-        }
-        q = q.bind(c.blocker.clone()).bind(c.partner.map(UserId::to_db)).bind(ts(ctx.now)).bind(ts(ctx.now));
         if let Some(n) = &c.next {
-            q = q
-                .bind(ctx.guild.to_db())
-                .bind(ctx.user.to_db())
-                .bind(n.text.clone())
-                .bind(n.due.to_string())
-                .bind(n.partner.map(UserId::to_db))
-                .bind(ctx.week.to_string())
-                .bind(ts(ctx.now));
+            // An UPDATE leaves last_insert_rowid() alone: it is still the check-in's id.
+            b.push(
+                "INSERT INTO commitments (guild_id, user_id, text, due_date, partner_id, created_week, created_at, made_by_checkin) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, last_insert_rowid()) RETURNING 'commitment', CAST(id AS TEXT), NULL, NULL, NULL, NULL",
+                vec![
+                    g.clone(),
+                    u.clone(),
+                    Arg::Text(n.text.clone()),
+                    Arg::Text(n.due.to_string()),
+                    Arg::OptInt(n.partner.map(UserId::to_db)),
+                    week.clone(),
+                    now.clone(),
+                ],
+            );
         }
-        let rows = self.write_transaction(bind_streak(q, ctx.guild, ctx.user)).await?;
+        b.push(STREAK_SQL, vec![g.clone(), u.clone(), g, u]);
+        b.push("COMMIT", vec![]);
+        let rows = self.write_transaction(b.query()).await?;
         let id_of = |tag: &str| rows.iter().find(|r| r.0 == tag).and_then(|r| r.1.as_deref()?.parse::<i64>().ok());
         let previous = rows.iter().find(|r| r.0 == "previous").and_then(|(_, id, text, due, partner, created)| {
             Some(Commitment {
@@ -254,6 +328,40 @@ impl Store {
             new_commitment: id_of("commitment"),
             weeks: StreakWeeks::from_row(rows.iter().find(|r| r.0 == "streak"), Some(ctx.week)),
         })
+    }
+
+    /// Undoes a member's latest check-in of `date` in one transaction: the check-in goes,
+    /// the commitment it resolved opens again and the one it made is deleted. `None` when
+    /// there is nothing to undo that day.
+    pub async fn undo_last_checkin(&self, guild: GuildId, user: UserId, date: NaiveDate) -> Result<Option<Undone>> {
+        let mut w = self.writer().await?;
+        let mut tx = Self::begin_write(&mut w).await?;
+        let last: Option<(i64, String, Option<i64>)> = sqlx::query_as(
+            "SELECT id, kind, rating FROM checkins WHERE guild_id = ? AND user_id = ? AND local_date = ? ORDER BY updated_at DESC, id DESC LIMIT 1",
+        )
+        .bind(guild.to_db())
+        .bind(user.to_db())
+        .bind(date.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((id, kind, rating)) = last else { return Ok(None) };
+        let reopened: Vec<String> = sqlx::query_scalar(
+            "UPDATE commitments SET status = 'open', resolved_week = NULL, resolved_at = NULL, resolved_by_checkin = NULL \
+             WHERE resolved_by_checkin = ? RETURNING text",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let removed: Vec<String> =
+            sqlx::query_scalar("DELETE FROM commitments WHERE made_by_checkin = ? RETURNING text").bind(id).fetch_all(&mut *tx).await?;
+        sqlx::query("DELETE FROM checkins WHERE id = ?").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(Some(Undone {
+            kind: CheckinKind::parse(&kind).unwrap_or(CheckinKind::Commitments),
+            rating: rating.map(|r| r as u8),
+            reopened: reopened.into_iter().next(),
+            removed: removed.into_iter().next(),
+        }))
     }
 
     /// Runs a batch that begins and commits its own transaction on the writer. A statement
@@ -431,6 +539,7 @@ mod tests {
 
     fn commit(text: &str, due: &str) -> CommitmentCheckin {
         CommitmentCheckin {
+            which: None,
             kept: None,
             next: Some(NewCommitment {
                 text: text.into(),
@@ -473,7 +582,7 @@ mod tests {
         s.record_commitment_checkin(ctx("2026-11-23"), &commit("a", "2026-11-27")).await.unwrap();
         let mut other = ctx("2026-11-24");
         other.user = UserId(99);
-        let c = CommitmentCheckin { kept: Some(Outcome::Kept), next: None, blocker: None, partner: None };
+        let c = CommitmentCheckin { which: None, kept: Some(Outcome::Kept), next: None, blocker: None, partner: None };
         let saved = s.record_commitment_checkin(other, &c).await.unwrap();
         assert!(!saved.resolved && saved.previous.is_none(), "another member has nothing open");
         // The other member's check-in records no outcome for a commitment it did not resolve.
@@ -584,7 +693,7 @@ mod tests {
         then.now = old;
         s.record_commitment_checkin(then, &commit("still open", "2025-10-10")).await.unwrap();
         s.record_commitment_checkin(then, &commit("kept long ago", "2025-10-09")).await.unwrap();
-        let kept = CommitmentCheckin { kept: Some(Outcome::Kept), next: None, blocker: None, partner: None };
+        let kept = CommitmentCheckin { which: None, kept: Some(Outcome::Kept), next: None, blocker: None, partner: None };
         s.record_commitment_checkin(then, &kept).await.unwrap();
         s.set_away(g, UserId(2), "2025-10-01".parse().unwrap(), Some("2025-10-05".parse().unwrap()), old).await.unwrap();
         s.set_away(g, UserId(3), now.date_naive(), Some(now.date_naive() + chrono::Duration::days(3)), now).await.unwrap();
@@ -604,5 +713,36 @@ mod tests {
         assert!(s.delivery(key, "2026-W48").await.unwrap().is_some(), "a recent one stays");
         assert!(s.member_away(g, UserId(2)).await.unwrap().is_empty(), "time away that ended long ago is pruned");
         assert_eq!(s.member_away(g, UserId(3)).await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn which_chooses_the_commitment_kept_resolves_and_undo_puts_it_all_back() {
+        let (s, _dir) = store().await;
+        s.record_commitment_checkin(ctx("2026-11-23"), &commit("first due", "2026-11-25")).await.unwrap();
+        let later = s.record_commitment_checkin(ctx("2026-11-23"), &commit("due later", "2026-11-27")).await.unwrap().new_commitment;
+        let mut c = commit("the next one", "2026-12-04");
+        c.kept = Some(Outcome::Partly);
+        c.which = later;
+        let saved = s.record_commitment_checkin(ctx("2026-11-26"), &c).await.unwrap();
+        assert!(saved.resolved);
+        assert_eq!(saved.previous.map(|p| p.text), Some("due later".to_owned()), "the chosen one, not the one due first");
+        let open: Vec<String> = s.open_commitments(GuildId(1), UserId(2)).await.unwrap().into_iter().map(|c| c.text).collect();
+        assert_eq!(open, vec!["first due", "the next one"]);
+        // A `which` that is not one of the member's open commitments resolves nothing.
+        let mut other = c.clone();
+        other.next = None;
+        other.which = later;
+        assert!(!s.record_commitment_checkin(ctx("2026-11-26"), &other).await.unwrap().resolved);
+
+        // Undo takes the latest check-in of the day: `other` (it changed nothing else) ...
+        let u = s.undo_last_checkin(GuildId(1), UserId(2), "2026-11-26".parse().unwrap()).await.unwrap().unwrap();
+        assert_eq!((u.reopened, u.removed), (None, None));
+        // ... then `c`: "due later" opens again, "the next one" is gone.
+        let u = s.undo_last_checkin(GuildId(1), UserId(2), "2026-11-26".parse().unwrap()).await.unwrap().unwrap();
+        assert_eq!((u.kind, u.reopened.as_deref(), u.removed.as_deref()), (CheckinKind::Commitments, Some("due later"), Some("the next one")));
+        let open: Vec<String> = s.open_commitments(GuildId(1), UserId(2)).await.unwrap().into_iter().map(|c| c.text).collect();
+        assert_eq!(open, vec!["first due", "due later"]);
+        assert_eq!(s.count_checkins(None, None).await.unwrap(), 2);
+        assert_eq!(s.undo_last_checkin(GuildId(1), UserId(2), "2026-11-26".parse().unwrap()).await.unwrap(), None, "nothing left that day");
     }
 }

@@ -261,6 +261,7 @@ mod tests {
         s.record_communication_checkin(ctx(2, "2026-11-24"), &comm(4, "older note")).await.unwrap();
         s.record_communication_checkin(ctx(3, "2026-11-25"), &comm(5, "newest note")).await.unwrap();
         let promise = |text: &str, due: &str| CommitmentCheckin {
+            which: None,
             kept: None,
             next: Some(NewCommitment { text: text.into(), due: day(due), partner: None }),
             blocker: Some("waiting on legal".into()),
@@ -268,7 +269,7 @@ mod tests {
         };
         s.record_commitment_checkin(ctx(2, "2026-11-24"), &promise("overdue one", "2026-11-25")).await.unwrap();
         s.record_commitment_checkin(ctx(5, "2026-11-19"), &promise("late", "2026-11-20")).await.unwrap();
-        let kept = CommitmentCheckin { kept: Some(Outcome::Kept), ..promise("next one", "2026-12-04") };
+        let kept = CommitmentCheckin { which: None, kept: Some(Outcome::Kept), ..promise("next one", "2026-12-04") };
         s.record_commitment_checkin(ctx(2, "2026-11-26"), &kept).await.unwrap();
         s.set_away(GuildId(1), UserId(4), day("2026-11-20"), Some(day("2026-11-30")), Utc::now()).await.unwrap();
         for (kind, period, principle) in [("daily", "2026-11-26", 7), ("digest", "2026-W46", 3), ("daily", "2026-11-24", 5)] {
@@ -318,6 +319,7 @@ mod tests {
     async fn overdue_in_a_past_week_counts_what_was_open_then_not_what_is_open_now() {
         let (s, _dir) = store().await;
         let promise = |text: &str, due: &str, kept: Option<Outcome>| CommitmentCheckin {
+            which: None,
             kept,
             next: Some(NewCommitment { text: text.into(), due: day(due), partner: None }),
             blocker: None,

@@ -314,6 +314,7 @@ mod tests {
             .await
             .unwrap();
             let c = CommitmentCheckin {
+                which: None,
                 kept: None,
                 next: Some(NewCommitment { text: "t".into(), due: date, partner: Some(UserId(3 - user)) }),
                 blocker: None,
@@ -349,6 +350,7 @@ mod tests {
         };
         s.record_communication_checkin(ctx, &c).await.unwrap();
         let commit = CommitmentCheckin {
+            which: None,
             kept: None,
             next: Some(NewCommitment { text: "send <@1> the draft".into(), due: date, partner: None }),
             blocker: note("<@1> is away"),
