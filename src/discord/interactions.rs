@@ -55,14 +55,20 @@ fn parse_forget(id: &str) -> Option<ForgetClick> {
 const FIELD_NEXT: &str = "next";
 const FIELD_BLOCKER: &str = "blocker";
 
-/// Encodes a modal's state in its custom id (`pc:ci:<kept>:<due>:<partner>`, ≤ 60 chars).
+/// Encodes a modal's state in its custom id (`pc:ci:<kept>:<due>:<partner>[:<which>]`,
+/// ≤ 80 chars). Without a chosen commitment the id is as it always was, so a form opened
+/// before an upgrade still submits.
 pub fn encode_modal_state(s: &ModalState) -> String {
-    format!(
+    let mut id = format!(
         "{MODAL_PREFIX}:{}:{}:{}",
         s.kept.map_or("-", Outcome::choice),
         s.due.map_or_else(|| "-".to_owned(), |d| d.format("%Y%m%d").to_string()),
         s.partner.map_or_else(|| "-".to_owned(), |u| u.to_string()),
-    )
+    );
+    if let Some(w) = s.which {
+        id.push_str(&format!(":{w}"));
+    }
+    id
 }
 
 /// The inverse of [`encode_modal_state`] (without the blocker, which travels in the modal).
@@ -70,6 +76,10 @@ pub fn decode_modal_state(id: &str) -> Option<ModalState> {
     let rest = id.strip_prefix(MODAL_PREFIX)?.strip_prefix(':')?;
     let mut parts = rest.split(':');
     let (kept, due, partner) = (parts.next()?, parts.next()?, parts.next()?);
+    let which = match parts.next() {
+        None => None,
+        Some(w) => Some(w.parse::<i64>().ok()?),
+    };
     if parts.next().is_some() {
         return None;
     }
@@ -87,6 +97,7 @@ pub fn decode_modal_state(id: &str) -> Option<ModalState> {
             s => Some(UserId(s.parse().ok()?)),
         },
         blocker: None,
+        which,
     })
 }
 
@@ -98,7 +109,9 @@ pub fn commitment_modal(p: &Prompts, lang: Lang, state: &ModalState) -> CreateMo
     let next = CreateInputText::new(InputTextStyle::Paragraph, label(k::MODAL_NEXT), FIELD_NEXT)
         .placeholder(shorten(p.text(lang, k::MODAL_NEXT_PLACEHOLDER), 100))
         .max_length(COMMITMENT_LIMIT as u16)
-        .required(true);
+        // Empty only closes the commitment `kept` resolves; the service refuses an empty
+        // form that would record nothing.
+        .required(false);
     let mut blocker = CreateInputText::new(InputTextStyle::Paragraph, label(k::MODAL_BLOCKER), FIELD_BLOCKER)
         .placeholder(shorten(p.text(lang, k::MODAL_BLOCKER_PLACEHOLDER), 100))
         .max_length(NOTE_LIMIT as u16)
@@ -196,10 +209,11 @@ async fn submit_commitment_modal(ctx: &serenity::Context, data: &Data, m: &seren
     };
     let input = CommitmentsInput {
         kept: None,
-        next: modal_value(m, FIELD_NEXT).or(Some(String::new())),
+        next: modal_value(m, FIELD_NEXT).filter(|n| !n.trim().is_empty()),
         due: None,
         blocker: modal_value(m, FIELD_BLOCKER),
         partner: None,
+        which: None,
     };
     // As for slash commands: past DEFER_AFTER, acknowledge first so the 3-second window
     // cannot pass while the database is busy.
@@ -273,11 +287,12 @@ mod tests {
             due: NaiveDate::from_ymd_opt(2026, 12, 4),
             partner: Some(UserId(u64::MAX)),
             blocker: None,
+            which: Some(i64::MAX),
         };
         let id = encode_modal_state(&s);
         assert!(id.len() <= 100);
         assert_eq!(decode_modal_state(&id), Some(s));
-        let empty = ModalState { kept: None, due: None, partner: None, blocker: None };
+        let empty = ModalState { kept: None, due: None, partner: None, blocker: None, which: None };
         assert_eq!(decode_modal_state(&encode_modal_state(&empty)), Some(empty));
         assert_eq!(decode_modal_state("pc:ci:maybe:-:-"), None);
         assert_eq!(decode_modal_state("something-else"), None);

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use poise::serenity_prelude as serenity;
 use serenity::{CreateEmbed, CreateEmbedFooter};
 
-use crate::domain::checkin::Outcome;
+use crate::domain::checkin::{CheckinKind, Outcome};
 use crate::domain::ids::UserId;
 use crate::domain::lang::Lang;
 use crate::domain::schedule::Occurrence;
@@ -13,7 +13,7 @@ use crate::domain::time::weekday_code;
 use crate::prompts::keys::{self as k, Key};
 use crate::prompts::Prompts;
 use crate::service::{CommitmentsSaved, CommitmentsView, CommunicationSaved, Post, SetupView, TipView};
-use crate::storage::Commitment;
+use crate::storage::{Commitment, Undone};
 
 /// The bot's accent colour.
 pub const COLOR: u32 = 0x2E86AB;
@@ -239,6 +239,21 @@ pub fn commitments(p: &Prompts, lang: Lang, v: &CommitmentsView) -> CreateEmbed 
     let e = embed(p.text(lang, k::COMMITMENTS_TITLE).to_owned());
     let e = field(e, p.text(lang, k::COMMITMENTS_OPEN).to_owned(), open);
     field(e, p.text(lang, k::COMMITMENTS_RESOLVED).to_owned(), resolved)
+}
+
+/// `/checkin undo`: what was undone.
+pub fn undone(p: &Prompts, lang: Lang, u: &Undone) -> String {
+    let mut lines = vec![match (u.kind, u.rating) {
+        (CheckinKind::Communication, Some(r)) => t(p, lang, k::UNDO_COMMUNICATION, &[("rating", r.to_string())]),
+        _ => p.text(lang, k::UNDO_COMMITMENTS).to_owned(),
+    }];
+    if let Some(text) = &u.reopened {
+        lines.push(t(p, lang, k::UNDO_REOPENED, &[("text", neutralize(&shorten(text, 300)))]));
+    }
+    if let Some(text) = &u.removed {
+        lines.push(t(p, lang, k::UNDO_REMOVED, &[("text", neutralize(&shorten(text, 300)))]));
+    }
+    lines.join("\n")
 }
 
 /// `/setup show`: the settings, the next posts and the last failure, if any.

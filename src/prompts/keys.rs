@@ -37,6 +37,14 @@ keys! {
     ERR_BAD_RETENTION = "err.bad_retention";
     ERR_BAD_PRIVACY = "err.bad_privacy";
     ERR_BAD_CLEAR = "err.bad_clear";
+    ERR_BAD_WHICH = "err.bad_which";
+    ERR_WHICH_WITHOUT_KEPT = "err.which_without_kept";
+    ERR_NOTHING_TO_RECORD = "err.nothing_to_record";
+    ERR_NOTHING_TO_UNDO = "err.nothing_to_undo";
+    UNDO_COMMITMENTS = "undo.commitments";
+    UNDO_COMMUNICATION = "undo.communication";
+    UNDO_REOPENED = "undo.reopened";
+    UNDO_REMOVED = "undo.removed";
     ERR_UNKNOWN_PRINCIPLE = "err.unknown_principle";
     ERR_GUILD_ONLY = "err.guild_only";
     ERR_NOT_MANAGER = "err.not_manager";

@@ -4,13 +4,14 @@ use chrono::NaiveDate;
 
 use super::{Result, Service, Session};
 use crate::domain::checkin::{streak, Outcome, Rating, COMMITMENT_LIMIT, NOTE_LIMIT};
+use crate::domain::ids::GuildId;
 use crate::domain::ids::UserId;
 use crate::domain::principles::no;
 use crate::domain::refusal::Refusal;
 use crate::domain::text::Note;
 use crate::domain::time::{parse_due, IsoWeek};
 use crate::prompts::keys as k;
-use crate::storage::{CheckinContext, Commitment, CommitmentCheckin, CommunicationCheckin, NewCommitment};
+use crate::storage::{CheckinContext, Commitment, CommitmentCheckin, CommunicationCheckin, NewCommitment, Undone};
 
 /// The options of `/checkin commitments`, as typed.
 #[derive(Clone, Debug, Default)]
@@ -25,6 +26,8 @@ pub struct CommitmentsInput {
     pub blocker: Option<String>,
     /// `partner`.
     pub partner: Option<UserId>,
+    /// `which`: the id of the open commitment `kept` resolves (from autocomplete).
+    pub which: Option<String>,
 }
 
 /// What `/checkin commitments` did, for the reply.
@@ -48,6 +51,8 @@ pub struct ModalState {
     pub partner: Option<UserId>,
     /// A blocker typed in the command, to prefill the modal.
     pub blocker: Option<String>,
+    /// The commitment `kept` resolves, if the member chose one.
+    pub which: Option<i64>,
 }
 
 /// A saved commitments check-in.
@@ -120,6 +125,11 @@ impl Service {
             (None, None) => None,
         };
         let partner = input.partner.or(from_modal.as_ref().and_then(|m| m.partner));
+        let which = match (&from_modal, input.which.as_deref().map(str::trim).filter(|s| !s.is_empty())) {
+            (_, Some(w)) => Some(self.parse_which(session, guild, w, kept).await?),
+            (Some(m), None) => m.which,
+            (None, None) => None,
+        };
         let blocker = match input.blocker.as_deref() {
             Some(b) => Note::parse(b, NOTE_LIMIT, &self.field(session, k::FIELD_BLOCKER))?,
             None => None,
@@ -128,41 +138,26 @@ impl Service {
             Some(n) => Note::parse(n, COMMITMENT_LIMIT, &self.field(session, k::FIELD_COMMITMENT))?,
             None => None,
         };
-        let Some(next) = next else {
-            if from_modal.is_none() {
-                return Ok(CommitmentsOutcome::NeedModal(ModalState { kept, due, partner, blocker: blocker.map(Note::into_inner) }));
-            }
-            // The modal's field is required; an empty one after cleaning is a blank answer.
-            return Err(Refusal::new(k::ERR_TOO_LONG)
-                .arg("field", self.field(session, k::FIELD_COMMITMENT))
-                .arg("limit", COMMITMENT_LIMIT)
-                .arg("length", 0)
-                .arg("text", "")
-                .into());
-        };
+        if next.is_none() && from_modal.is_none() {
+            return Ok(CommitmentsOutcome::NeedModal(ModalState { kept, due, partner, blocker: blocker.map(Note::into_inner), which }));
+        }
+        // The form's "next" may be left empty only to close a commitment.
+        if next.is_none() && kept.is_none() {
+            return Err(Refusal::new(k::ERR_NOTHING_TO_RECORD).into());
+        }
         // No due date: the end of the guild's current week.
         let due = due.unwrap_or_else(|| IsoWeek::of(today).sunday());
-        let new = NewCommitment { text: next.into_inner(), due, partner };
+        let new = next.map(|n| NewCommitment { text: n.into_inner(), due, partner });
         let ctx = self.checkin_context(session, guild, today);
-        let saved = self
-            .store
-            .record_commitment_checkin(
-                ctx,
-                &CommitmentCheckin {
-                    which: None,
-                    kept,
-                    next: Some(new.clone()),
-                    blocker: blocker.as_ref().map(|b| b.as_str().to_owned()),
-                    partner,
-                },
-            )
-            .await?;
+        let blocker_text = blocker.as_ref().map(|b| b.as_str().to_owned());
+        let checkin = CommitmentCheckin { which, kept, next: new.clone(), blocker: blocker_text, partner };
+        let saved = self.store.record_commitment_checkin(ctx, &checkin).await?;
         let streak = streak(&saved.weeks.checked, &saved.weeks.away, ctx.week);
         Ok(CommitmentsOutcome::Saved(CommitmentsSaved {
             resolved: kept.filter(|_| saved.resolved),
             nothing_to_resolve: kept.is_some() && saved.previous.is_none(),
             previous: saved.previous,
-            new: Some(new),
+            new,
             blocker: blocker.map(Note::into_inner),
             streak,
             coach: self.coach_tip(session, no::ACCOUNTABILITY),
@@ -198,6 +193,40 @@ impl Service {
             .await?;
         let streak = streak(&weeks.checked, &weeks.away, ctx.week);
         Ok(CommunicationSaved { rating: rating.get(), replaced, streak, coach: self.coach_tip(session, no::COMMUNICATION) })
+    }
+
+    /// Reads `/checkin commitments which`: one of the caller's open commitments, by the id
+    /// autocomplete gave (or a typed number of one).
+    async fn parse_which(&self, session: &Session, guild: GuildId, raw: &str, kept: Option<Outcome>) -> Result<i64> {
+        if kept.is_none() {
+            return Err(Refusal::new(k::ERR_WHICH_WITHOUT_KEPT).into());
+        }
+        let open = self.store.open_commitments(guild, session.caller.user).await?;
+        raw.parse::<i64>()
+            .ok()
+            .filter(|id| open.iter().any(|c| c.id == *id))
+            .ok_or_else(|| Refusal::new(k::ERR_BAD_WHICH).arg("input", raw).arg("open", open.len()).into())
+    }
+
+    /// Autocomplete for `which`: the caller's open commitments matching what was typed,
+    /// earliest due first, as (label, id).
+    pub async fn open_commitment_choices(&self, session: &Session, partial: &str) -> Result<Vec<(String, String)>> {
+        let guild = session.guild()?;
+        let typed = crate::domain::text::fold(partial.trim());
+        let open = self.store.open_commitments(guild, session.caller.user).await?;
+        Ok(open
+            .into_iter()
+            .filter(|c| typed.is_empty() || crate::domain::text::fold(&c.text).contains(&typed))
+            .take(25)
+            .map(|c| (crate::domain::text::shorten(&format!("{} · {}", c.due, c.text.replace('\n', " ")), 100), c.id.to_string()))
+            .collect())
+    }
+
+    /// `/checkin undo`: the caller's latest check-in of today goes, with what it changed.
+    pub async fn checkin_undo(&self, session: &Session) -> Result<Undone> {
+        let guild = session.guild()?;
+        let today = self.today(session.settings.zone);
+        self.store.undo_last_checkin(guild, session.caller.user, today).await?.ok_or_else(|| Refusal::new(k::ERR_NOTHING_TO_UNDO).into())
     }
 
     /// `/commitments`.

@@ -739,7 +739,10 @@ mod tests {
         assert_eq!((u.reopened, u.removed), (None, None));
         // ... then `c`: "due later" opens again, "the next one" is gone.
         let u = s.undo_last_checkin(GuildId(1), UserId(2), "2026-11-26".parse().unwrap()).await.unwrap().unwrap();
-        assert_eq!((u.kind, u.reopened.as_deref(), u.removed.as_deref()), (CheckinKind::Commitments, Some("due later"), Some("the next one")));
+        assert_eq!(
+            (u.kind, u.reopened.as_deref(), u.removed.as_deref()),
+            (CheckinKind::Commitments, Some("due later"), Some("the next one"))
+        );
         let open: Vec<String> = s.open_commitments(GuildId(1), UserId(2)).await.unwrap().into_iter().map(|c| c.text).collect();
         assert_eq!(open, vec!["first due", "due later"]);
         assert_eq!(s.count_checkins(None, None).await.unwrap(), 2);

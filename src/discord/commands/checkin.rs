@@ -3,7 +3,7 @@
 use poise::serenity_prelude as serenity;
 
 use super::KeptChoice;
-use crate::discord::context::{discord_error, reply_embed, session, within_window, Context, Error};
+use crate::discord::context::{discord_error, reply_embed, reply_text, session, within_window, Context, Error};
 use crate::discord::{interactions, render};
 use crate::domain::ids::UserId;
 use crate::service::{CommitmentsInput, CommitmentsOutcome};
@@ -12,7 +12,7 @@ use crate::service::{CommitmentsInput, CommitmentsOutcome};
 #[poise::command(
     slash_command,
     guild_only = false,
-    subcommands("checkin_commitments", "checkin_communication"),
+    subcommands("checkin_commitments", "checkin_communication", "checkin_undo"),
     subcommand_required,
     description_localized("vi", "Check-in về cam kết hoặc về cách nhóm giao tiếp")
 )]
@@ -41,10 +41,14 @@ pub async fn checkin_commitments(
     #[description = "Who the commitment is to"]
     #[description_localized("vi", "Bạn cam kết với ai")]
     partner: Option<serenity::UserId>,
+    #[description = "Which open commitment `kept` is about (default: the one due first)"]
+    #[description_localized("vi", "`kept` nói về cam kết đang mở nào (mặc định: cam kết đến hạn sớm nhất)")]
+    #[autocomplete = "autocomplete_open"]
+    which: Option<String>,
 ) -> Result<(), Error> {
     let s = session(ctx).await?;
     let service = &ctx.data().service;
-    let input = CommitmentsInput { kept: kept.map(|k| k.0), next, due, blocker, partner: partner.map(|u| UserId(u.get())) };
+    let input = CommitmentsInput { kept: kept.map(|k| k.0), next, due, blocker, partner: partner.map(|u| UserId(u.get())), which };
     match within_window(ctx, true, service.checkin_commitments(&s, input, None)).await? {
         CommitmentsOutcome::Saved(saved) => reply_embed(ctx, render::commitments_saved(&service.prompts, s.lang, &saved)).await,
         CommitmentsOutcome::NeedModal(state) => {
@@ -88,6 +92,29 @@ pub async fn checkin_communication(
     let work = service.checkin_communication(&s, rating, went_well.as_deref(), improve.as_deref(), partner.map(|u| UserId(u.get())));
     let saved = within_window(ctx, true, work).await?;
     reply_embed(ctx, render::communication_saved(&service.prompts, s.lang, &saved)).await
+}
+
+/// Undo your latest check-in of today (a commitment it resolved opens again)
+#[poise::command(
+    slash_command,
+    rename = "undo",
+    description_localized("vi", "Hoàn tác lượt check-in gần nhất hôm nay (cam kết đã chốt sẽ mở lại)")
+)]
+pub async fn checkin_undo(ctx: Context<'_>) -> Result<(), Error> {
+    let s = session(ctx).await?;
+    let service = &ctx.data().service;
+    let undone = within_window(ctx, true, service.checkin_undo(&s)).await?;
+    reply_text(ctx, render::undone(&service.prompts, s.lang, &undone)).await
+}
+
+/// The caller's open commitments for `which`.
+async fn autocomplete_open(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    let choices = match session(ctx).await {
+        Ok(s) => ctx.data().service.open_commitment_choices(&s, partial).await.unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    serenity::CreateAutocompleteResponse::new()
+        .set_choices(choices.into_iter().map(|(name, value)| serenity::AutocompleteChoice::new(name, value)).collect())
 }
 
 /// Your open and recent commitments
