@@ -18,3 +18,4 @@ mod foundation;
 mod members;
 mod principles;
 mod privacy;
+mod registration;

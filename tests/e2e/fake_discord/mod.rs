@@ -116,7 +116,31 @@ pub struct Fault {
     until: Option<Instant>,
     /// Create the message, then answer the error anyway (a response lost on the way back).
     lose_response: bool,
+    /// Answer only after this long (a Discord that hangs); zero = at once.
+    delay: Duration,
 }
+
+impl Fault {
+    /// Every matching request answers `status` at once, until `remaining` are used up.
+    fn new(method: &str, path_contains: &str, status: u16, remaining: usize) -> Self {
+        Self {
+            method: method.into(),
+            path_contains: path_contains.into(),
+            status,
+            retry_after: 0.0,
+            remaining,
+            every: 1,
+            seen: 0,
+            until: None,
+            lose_response: false,
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+/// The path fragment of command registration: `PUT /applications/{id}/commands` and
+/// `PUT /applications/{id}/guilds/{guild}/commands`.
+const REGISTRATION_PATH: &str = "/commands";
 
 /// A message created in a channel (or DM).
 #[derive(Clone, Debug)]
@@ -313,17 +337,24 @@ impl FakeDiscord {
     /// The next `n` requests matching `method` and a path fragment answer `status` (429
     /// carries `retry_after` in the body and the `Retry-After` header).
     pub fn fail_next(&self, method: &str, path_contains: &str, n: usize, status: u16, retry_after: f64) {
-        self.shared.lock().faults.push(Fault {
-            method: method.into(),
-            path_contains: path_contains.into(),
-            status,
-            retry_after,
-            remaining: n,
-            every: 1,
-            seen: 0,
-            until: None,
-            lose_response: false,
-        });
+        self.shared.lock().faults.push(Fault { retry_after, ..Fault::new(method, path_contains, status, n) });
+    }
+
+    /// The next `n` command registrations (`PUT .../commands`, global or guild) answer 500.
+    pub fn fail_registrations(&self, n: usize) {
+        self.fail_next("PUT", REGISTRATION_PATH, n, 500, 0.0);
+    }
+
+    /// The next `n` command registrations get an answer only after `delay`, and then a 500:
+    /// a Discord that accepts the connection and hangs.
+    pub fn hang_registrations(&self, n: usize, delay: Duration) {
+        self.hang_next("PUT", REGISTRATION_PATH, n, delay);
+    }
+
+    /// The next `n` requests matching `method` and a path fragment are answered only after
+    /// `delay`, with a 500 (the work is not done).
+    pub fn hang_next(&self, method: &str, path_contains: &str, n: usize, delay: Duration) {
+        self.shared.lock().faults.push(Fault { delay, ..Fault::new(method, path_contains, 500, n) });
     }
 
     /// For `duration`, every `every`-th matching request answers `status`. With
@@ -331,15 +362,10 @@ impl FakeDiscord {
     /// lost), so only the nonce keeps a retry from posting twice.
     pub fn fail_every(&self, method: &str, path_contains: &str, every: usize, status: u16, duration: Duration, lose_response: bool) {
         self.shared.lock().faults.push(Fault {
-            method: method.into(),
-            path_contains: path_contains.into(),
-            status,
-            retry_after: 0.0,
-            remaining: usize::MAX,
             every,
-            seen: 0,
             until: Some(Instant::now() + duration),
             lose_response,
+            ..Fault::new(method, path_contains, status, usize::MAX)
         });
     }
 

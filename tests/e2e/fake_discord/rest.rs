@@ -114,35 +114,36 @@ async fn handle(State(s): State<Arc<Shared>>, method: Method, uri: Uri, headers:
         }
     }
 
-    // Injected faults.
-    {
+    // Injected faults. The lock is released before any wait (a hang must not stall the fake).
+    let hit = {
         let mut i = s.lock();
         let now = Instant::now();
-        let hit = i
-            .faults
+        i.faults
             .iter_mut()
             .find(|f| f.remaining > 0 && f.until.is_none_or(|u| now < u) && f.method == m && path.contains(&f.path_contains))
             .and_then(|f| {
                 f.seen += 1;
                 (f.seen % f.every == 0).then(|| {
                     f.remaining -= 1;
-                    (f.status, f.retry_after, f.lose_response)
+                    (f.status, f.retry_after, f.lose_response, f.delay)
                 })
-            });
-        if let Some((status, retry_after, lose_response)) = hit {
-            drop(i);
-            if lose_response {
-                let _ = route(&s, &m, &segs, &json_body, &files);
-            }
-            let resp = if status == 429 {
-                let mut r = reply(429, json!({ "message": "You are being rate limited.", "retry_after": retry_after, "global": false }));
-                r.headers_mut().insert("retry-after", HeaderValue::from_str(&retry_after.ceil().to_string()).unwrap());
-                r
-            } else {
-                discord_error(status, 0, "500: Internal Server Error")
-            };
-            return finish(&s, &m, &path, json_body, files, resp);
+            })
+    };
+    if let Some((status, retry_after, lose_response, delay)) = hit {
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
         }
+        if lose_response {
+            let _ = route(&s, &m, &segs, &json_body, &files);
+        }
+        let resp = if status == 429 {
+            let mut r = reply(429, json!({ "message": "You are being rate limited.", "retry_after": retry_after, "global": false }));
+            r.headers_mut().insert("retry-after", HeaderValue::from_str(&retry_after.ceil().to_string()).unwrap());
+            r
+        } else {
+            discord_error(status, 0, "500: Internal Server Error")
+        };
+        return finish(&s, &m, &path, json_body, files, resp);
     }
 
     let resp = route(&s, &m, &segs, &json_body, &files);
