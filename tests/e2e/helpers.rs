@@ -55,13 +55,12 @@ impl TestApp {
     /// Everything but the bot.
     pub async fn new(guilds: Vec<GuildSpec>) -> Self {
         init_test_logging();
-        Self {
-            fake: FakeDiscord::start(guilds).await,
-            clock: Arc::new(ManualClock::new(default_now())),
-            dir: tempfile::tempdir().unwrap(),
-            bot: None,
-            guild_id_setting: None,
-        }
+        let fake = FakeDiscord::start(guilds).await;
+        let clock = Arc::new(ManualClock::new(default_now()));
+        // Message ids and timestamps follow the bot's clock, as Discord's follow the real one.
+        let bot_clock = clock.clone();
+        fake.set_time_source(move || partner_coach::clock::Clock::now(&*bot_clock));
+        Self { fake, clock, dir: tempfile::tempdir().unwrap(), bot: None, guild_id_setting: None }
     }
 
     /// `DATABASE_URL` of this test.
