@@ -13,6 +13,7 @@ mod helpers;
 mod checkins;
 mod daily;
 mod digest;
+mod fake_api;
 mod faults;
 mod foundation;
 mod members;

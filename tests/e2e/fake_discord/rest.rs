@@ -263,29 +263,21 @@ enum Place {
     Dm { user: u64 },
 }
 
-/// The channel named in a path; `Err` is Discord's answer for one that does not exist (any
-/// more).
-fn find_channel(s: &Shared, ch: &str) -> Result<(u64, Place), Response> {
-    let unknown = || discord_error(404, 10003, "Unknown Channel");
-    let ch = ch.parse::<u64>().map_err(|_| unknown())?;
+/// The channel named in a path; `None` if it does not exist (any more).
+fn find_channel(s: &Shared, ch: &str) -> Option<(u64, Place)> {
+    let ch = ch.parse::<u64>().ok()?;
     let i = s.lock();
     if i.deleted_channels.contains(&ch) {
-        return Err(unknown());
+        return None;
     }
     if let Some((guild, deny)) = i.guilds.iter().find_map(|g| g.channels.iter().find(|c| c.0 == ch).map(|c| (g.id, c.2))) {
-        return Ok((ch, Place::Guild { guild, deny }));
+        return Some((ch, Place::Guild { guild, deny }));
     }
-    match i.dm_channels.iter().find(|(_, c)| **c == ch) {
-        Some((user, _)) => Ok((ch, Place::Dm { user: *user })),
-        None => Err(unknown()),
-    }
+    i.dm_channels.iter().find(|(_, c)| **c == ch).map(|(user, _)| (ch, Place::Dm { user: *user }))
 }
 
 fn create_message(s: &Shared, ch: &str, body: &Value, files: &[(String, Vec<u8>)]) -> Response {
-    let (ch, place) = match find_channel(s, ch) {
-        Ok(found) => found,
-        Err(resp) => return resp,
-    };
+    let Some((ch, place)) = find_channel(s, ch) else { return discord_error(404, 10003, "Unknown Channel") };
     let guild = match place {
         Place::Dm { user } if s.lock().closed_dms.contains(&user) => {
             return discord_error(403, 50007, "Cannot send messages to this user");
@@ -326,10 +318,7 @@ fn create_message(s: &Shared, ch: &str, body: &Value, files: &[(String, Vec<u8>)
 /// `GET /channels/{id}/messages`: newest first, as Discord answers. Discord takes one of
 /// `around`, `before` and `after`; here `around` wins over `before`, which wins over `after`.
 fn list_messages(s: &Shared, ch: &str, query: &str) -> Response {
-    let (ch, place) = match find_channel(s, ch) {
-        Ok(found) => found,
-        Err(resp) => return resp,
-    };
+    let Some((ch, place)) = find_channel(s, ch) else { return discord_error(404, 10003, "Unknown Channel") };
     if let Place::Guild { deny, .. } = place {
         if deny & perms::VIEW_CHANNEL != 0 {
             return discord_error(403, 50001, "Missing Access");
