@@ -10,6 +10,7 @@ use tracing::info;
 
 use crate::clock::{Clock, Random, SystemClock};
 use crate::config::Settings;
+pub use crate::discord::RegistrationPolicy;
 use crate::prompts::Prompts;
 use crate::service::Service;
 use crate::storage::Store;
@@ -24,12 +25,21 @@ pub struct BotOptions {
     pub rng: Random,
     /// How often the scheduler looks for due posts.
     pub scheduler_interval: Duration,
+    /// How registering the slash commands is retried, and when the bot gives up on it.
+    pub registration: RegistrationPolicy,
 }
 
 impl BotOptions {
-    /// Production options: the real clock, OS randomness, a tick a second.
+    /// Production options: the real clock, OS randomness, a tick a second, registration
+    /// retried for up to three minutes.
     pub fn new(settings: Settings) -> Self {
-        Self { settings, clock: Arc::new(SystemClock), rng: Random::from_entropy(), scheduler_interval: Duration::from_secs(1) }
+        Self {
+            settings,
+            clock: Arc::new(SystemClock),
+            rng: Random::from_entropy(),
+            scheduler_interval: Duration::from_secs(1),
+            registration: RegistrationPolicy::default(),
+        }
     }
 }
 
@@ -47,13 +57,14 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
 }
 
 /// Runs the bot until `shutdown` resolves, then closes everything cleanly: shards, the
-/// scheduler's current tick, the database.
+/// scheduler's current tick, the database. An error (the commands could not be registered,
+/// the database could not be opened) is one line that says what failed.
 pub async fn run(options: BotOptions, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     // Refuse before touching the database: a missing token is the most common first mistake.
     options.settings.require_token()?;
     let service = build_service(&options.settings, options.clock, options.rng).await?;
     info!(database = %options.settings.database_url, discord = options.settings.api_url.as_deref().unwrap_or("https://discord.com"), "starting");
-    let result = crate::discord::run(service.clone(), &options.settings, options.scheduler_interval, shutdown).await;
+    let result = crate::discord::run(service.clone(), &options.settings, options.scheduler_interval, &options.registration, shutdown).await;
     service.store.close().await;
     info!("stopped");
     result

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use partner_coach::clock::{ManualClock, Random};
 use partner_coach::config::Settings;
-use partner_coach::startup::{self, BotOptions};
+use partner_coach::startup::{self, BotOptions, RegistrationPolicy};
 use partner_coach::storage::Store;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -55,13 +55,12 @@ impl TestApp {
     /// Everything but the bot.
     pub async fn new(guilds: Vec<GuildSpec>) -> Self {
         init_test_logging();
-        Self {
-            fake: FakeDiscord::start(guilds).await,
-            clock: Arc::new(ManualClock::new(default_now())),
-            dir: tempfile::tempdir().unwrap(),
-            bot: None,
-            guild_id_setting: None,
-        }
+        let fake = FakeDiscord::start(guilds).await;
+        let clock = Arc::new(ManualClock::new(default_now()));
+        // Message ids and timestamps follow the bot's clock, as Discord's follow the real one.
+        let bot_clock = clock.clone();
+        fake.set_time_source(move || partner_coach::clock::Clock::now(&*bot_clock));
+        Self { fake, clock, dir: tempfile::tempdir().unwrap(), bot: None, guild_id_setting: None }
     }
 
     /// `DATABASE_URL` of this test.
@@ -84,22 +83,42 @@ impl TestApp {
         .unwrap()
     }
 
-    /// Starts the bot and waits until it registered its commands.
-    pub async fn start(&mut self) {
-        assert!(self.bot.is_none(), "the bot is already running");
-        let puts_before = self.fake.shared_command_puts();
-        let options = BotOptions {
+    /// The options the bot starts with: this test's settings, clock and seed.
+    pub fn bot_options(&self) -> BotOptions {
+        BotOptions {
             settings: self.settings(),
             clock: self.clock.clone(),
             rng: Random::seeded(7),
             scheduler_interval: Duration::from_millis(20),
-        };
+            registration: RegistrationPolicy::default(),
+        }
+    }
+
+    /// Starts the bot and waits until it registered its commands.
+    pub async fn start(&mut self) {
+        let puts_before = self.fake.shared_command_puts();
+        self.launch(self.bot_options());
+        self.fake.wait_for("the bot to register its commands", |i| (i.command_puts > puts_before && i.conn.is_some()).then_some(())).await;
+    }
+
+    /// Starts the bot with `options` and returns at once, without waiting for anything.
+    pub fn launch(&mut self, options: BotOptions) {
+        assert!(self.bot.is_none(), "the bot is already running");
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(startup::run(options, async move {
             let _ = stopped.await;
         }));
         self.bot = Some(RunningBot { stop, handle });
-        self.fake.wait_for("the bot to register its commands", |i| (i.command_puts > puts_before && i.conn.is_some()).then_some(())).await;
+    }
+
+    /// Waits up to `within` for the bot to stop on its own, and returns what `startup::run`
+    /// returned.
+    pub async fn exited(&mut self, within: Duration) -> anyhow::Result<()> {
+        let bot = self.bot.take().expect("the bot is not running");
+        tokio::time::timeout(within, bot.handle)
+            .await
+            .unwrap_or_else(|_| panic!("the bot did not stop within {within:?}"))
+            .expect("bot task panicked")
     }
 
     /// Stops the bot the way Ctrl-C does and waits until it has closed everything.

@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Notify};
@@ -93,6 +94,8 @@ pub struct Recorded {
     pub method: String,
     /// Path (without the query).
     pub path: String,
+    /// The query string without its `?` (`limit=10&after=123`), empty if none.
+    pub query: String,
     /// JSON body (for multipart, the `payload_json` part), or null.
     pub body: Value,
     /// Files attached (multipart): (file name, contents).
@@ -116,18 +119,67 @@ pub struct Fault {
     until: Option<Instant>,
     /// Create the message, then answer the error anyway (a response lost on the way back).
     lose_response: bool,
+    /// Answer only after this long (a Discord that hangs); zero = at once.
+    delay: Duration,
 }
+
+impl Fault {
+    /// Every matching request answers `status` at once, until `remaining` are used up.
+    fn new(method: &str, path_contains: &str, status: u16, remaining: usize) -> Self {
+        Self {
+            method: method.into(),
+            path_contains: path_contains.into(),
+            status,
+            retry_after: 0.0,
+            remaining,
+            every: 1,
+            seen: 0,
+            until: None,
+            lose_response: false,
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+/// The path fragment of command registration: `PUT /applications/{id}/commands` and
+/// `PUT /applications/{id}/guilds/{guild}/commands`.
+const REGISTRATION_PATH: &str = "/commands";
 
 /// A message created in a channel (or DM).
 #[derive(Clone, Debug)]
 pub struct StoredMessage {
-    /// Message id.
+    /// Message id: a snowflake whose timestamp part is `timestamp`.
     pub id: u64,
     /// Channel id.
     pub channel_id: u64,
     /// The body the bot sent.
     pub body: Value,
+    /// When the fake created it, by the fake's time source ([`FakeDiscord::set_time_source`]).
+    pub timestamp: DateTime<Utc>,
+    /// The message object as Discord answers it (create, and `GET .../messages`).
+    pub object: Value,
 }
+
+/// One `enforce_nonce` the fake remembers: within [`FakeDiscord::set_nonce_ttl`] of
+/// `created`, the same nonce in the same channel answers `message_id` again.
+#[derive(Clone, Debug)]
+pub struct NonceRecord {
+    /// The channel posted to.
+    pub channel_id: u64,
+    /// The nonce as sent (a number is kept as its digits).
+    pub nonce: String,
+    /// The message it created.
+    pub message_id: u64,
+    /// When the message was created (real time: Discord's window is wall-clock minutes).
+    pub created: Instant,
+}
+
+/// How long Discord de-duplicates an `enforce_nonce` ("the past few minutes", docs of Create
+/// Message); after that the same nonce creates a new message.
+pub const NONCE_TTL: Duration = Duration::from_secs(180);
+
+/// Where the fake's "now" comes from (message timestamps and the time part of ids).
+pub type TimeSource = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// State of one interaction sent to the bot.
 #[derive(Clone, Debug)]
@@ -162,7 +214,12 @@ pub(crate) struct Inner {
     pub deleted_channels: HashSet<u64>,
     pub closed_dms: HashSet<u64>,
     pub dm_channels: HashMap<u64, u64>,
-    pub nonces: HashMap<(u64, String), Value>,
+    pub nonces: HashMap<(u64, String), (NonceRecord, Value)>,
+    pub nonce_ttl: Duration,
+    pub time_source: Option<TimeSource>,
+    /// (guild, user) pairs that are not members (any other user is a member of every guild).
+    pub left_members: HashSet<(u64, u64)>,
+    pub member_roles: HashMap<(u64, u64), Vec<u64>>,
     pub counter: u64,
     // Gateway.
     pub conn: Option<(u64, mpsc::UnboundedSender<WsCmd>)>,
@@ -187,10 +244,19 @@ impl Shared {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The fake's "now": its time source, or the system clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        // Called outside the lock: a time source may take locks of its own.
+        let source = self.lock().time_source.clone();
+        source.map_or_else(Utc::now, |f| f())
+    }
+
+    /// A new snowflake whose timestamp part is [`Self::now`].
     pub fn next_id(&self) -> u64 {
+        let at = self.now();
         let mut i = self.lock();
         i.counter += 1;
-        payloads::snowflake(i.counter)
+        payloads::snowflake_at(at, i.counter)
     }
 
     /// Sends a gateway event (or queues it for replay after a resume).
@@ -231,7 +297,7 @@ impl FakeDiscord {
         let base_url = format!("http://{}", rest.local_addr().unwrap());
         let gateway_url = format!("ws://{}", ws.local_addr().unwrap());
         let shared = Arc::new(Shared {
-            inner: Mutex::new(Inner { guilds, ..Default::default() }),
+            inner: Mutex::new(Inner { guilds, nonce_ttl: NONCE_TTL, ..Default::default() }),
             changed: Notify::new(),
             validator: validate.then(|| validate::Validator::new(include_str!("../../data/discord-openapi.json"))),
             gateway_url,
@@ -287,7 +353,7 @@ impl FakeDiscord {
         self.shared.lock().requests.clone()
     }
 
-    /// Messages created in a channel, oldest first.
+    /// Messages created in a channel (or DM channel), oldest first.
     pub fn messages_in(&self, channel: u64) -> Vec<StoredMessage> {
         self.shared.lock().messages.iter().filter(|m| m.channel_id == channel).cloned().collect()
     }
@@ -313,17 +379,24 @@ impl FakeDiscord {
     /// The next `n` requests matching `method` and a path fragment answer `status` (429
     /// carries `retry_after` in the body and the `Retry-After` header).
     pub fn fail_next(&self, method: &str, path_contains: &str, n: usize, status: u16, retry_after: f64) {
-        self.shared.lock().faults.push(Fault {
-            method: method.into(),
-            path_contains: path_contains.into(),
-            status,
-            retry_after,
-            remaining: n,
-            every: 1,
-            seen: 0,
-            until: None,
-            lose_response: false,
-        });
+        self.shared.lock().faults.push(Fault { retry_after, ..Fault::new(method, path_contains, status, n) });
+    }
+
+    /// The next `n` command registrations (`PUT .../commands`, global or guild) answer 500.
+    pub fn fail_registrations(&self, n: usize) {
+        self.fail_next("PUT", REGISTRATION_PATH, n, 500, 0.0);
+    }
+
+    /// The next `n` command registrations get an answer only after `delay`, and then a 500:
+    /// a Discord that accepts the connection and hangs.
+    pub fn hang_registrations(&self, n: usize, delay: Duration) {
+        self.hang_next("PUT", REGISTRATION_PATH, n, delay);
+    }
+
+    /// The next `n` requests matching `method` and a path fragment are answered only after
+    /// `delay`, with a 500 (the work is not done).
+    pub fn hang_next(&self, method: &str, path_contains: &str, n: usize, delay: Duration) {
+        self.shared.lock().faults.push(Fault { delay, ..Fault::new(method, path_contains, 500, n) });
     }
 
     /// For `duration`, every `every`-th matching request answers `status`. With
@@ -331,16 +404,57 @@ impl FakeDiscord {
     /// lost), so only the nonce keeps a retry from posting twice.
     pub fn fail_every(&self, method: &str, path_contains: &str, every: usize, status: u16, duration: Duration, lose_response: bool) {
         self.shared.lock().faults.push(Fault {
-            method: method.into(),
-            path_contains: path_contains.into(),
-            status,
-            retry_after: 0.0,
-            remaining: usize::MAX,
             every,
-            seen: 0,
             until: Some(Instant::now() + duration),
             lose_response,
+            ..Fault::new(method, path_contains, status, usize::MAX)
         });
+    }
+
+    /// Sets how long an `enforce_nonce` de-duplicates (default [`NONCE_TTL`]); a nonce older
+    /// than that creates a new message. Applies to nonces already remembered too.
+    pub fn set_nonce_ttl(&self, ttl: Duration) {
+        self.shared.lock().nonce_ttl = ttl;
+    }
+
+    /// Every nonce remembered (expired ones included until reused), in no order.
+    pub fn nonces(&self) -> Vec<NonceRecord> {
+        self.shared.lock().nonces.values().map(|(r, _)| r.clone()).collect()
+    }
+
+    /// Makes the fake's "now" (message timestamps, the time part of new ids) follow `source`,
+    /// e.g. the bot's test clock, so `after=<snowflake of a time>` means the same instant to
+    /// both. Default: the system clock. Ids stay unique whatever it returns.
+    pub fn set_time_source(&self, source: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) {
+        self.shared.lock().time_source = Some(Arc::new(source));
+    }
+
+    /// The user left the guild: `GET /guilds/{guild}/members/{user}` answers 404 Unknown
+    /// Member (code 10007). Every other user is a member of every guild the fake has.
+    pub fn member_left(&self, guild: u64, user: u64) {
+        self.shared.lock().left_members.insert((guild, user));
+    }
+
+    /// The user is a member again (after [`Self::member_left`]).
+    pub fn member_rejoined(&self, guild: u64, user: u64) {
+        self.shared.lock().left_members.remove(&(guild, user));
+    }
+
+    /// The roles `GET /guilds/{guild}/members/{user}` reports for the user (default none).
+    pub fn set_member_roles(&self, guild: u64, user: u64, roles: &[u64]) {
+        self.shared.lock().member_roles.insert((guild, user), roles.to_vec());
+    }
+
+    /// How many requests used `method` on a path starting with `path_prefix` (with or
+    /// without `/api/v10`), e.g. `("GET", "/channels/123/messages")`.
+    pub fn count_requests(&self, method: &str, path_prefix: &str) -> usize {
+        let prefix = path_prefix.trim_start_matches("/api/v10");
+        self.shared
+            .lock()
+            .requests
+            .iter()
+            .filter(|r| r.method == method && r.path.trim_start_matches("/api/v10").starts_with(prefix))
+            .count()
     }
 
     /// The channel is gone: posts to it answer 404 Unknown Channel.

@@ -3,12 +3,44 @@
 //! missing field would look like a bot that ignores an interaction). `payloads_parse` in
 //! `tests` checks each builder against serenity's own types.
 
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
-/// Discord's epoch-relative snowflake for "now-ish", unique per call.
-pub fn snowflake(counter: u64) -> u64 {
-    // 2026-01-01 in Discord epoch ms, shifted into the timestamp bits.
-    (1_767_225_600_000u64 - 1_420_070_400_000) << 22 | (counter & 0x3F_FFFF)
+/// Discord's epoch (2015-01-01) in Unix milliseconds.
+pub const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
+
+/// A snowflake created at `at`; `counter` fills the low 22 bits (worker, process, increment),
+/// which keeps ids of the same millisecond apart.
+pub fn snowflake_at(at: DateTime<Utc>, counter: u64) -> u64 {
+    let ms = u64::try_from(at.timestamp_millis()).unwrap_or(0).saturating_sub(DISCORD_EPOCH_MS);
+    ms << 22 | (counter & 0x3F_FFFF)
+}
+
+/// The smallest snowflake of instant `at`: `after=` it means "created at `at` or later".
+pub fn snowflake_of_time(at: DateTime<Utc>) -> u64 {
+    snowflake_at(at, 0)
+}
+
+/// The instant a snowflake was created.
+pub fn snowflake_time(id: u64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(((id >> 22) + DISCORD_EPOCH_MS) as i64).unwrap_or_default()
+}
+
+/// An ISO 8601 timestamp as Discord writes them (`2026-11-27T09:00:00.000000+00:00`).
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
+}
+
+/// The attachment object Discord answers for an uploaded file.
+pub fn attachment(id: u64, filename: &str, size: usize) -> Value {
+    json!({
+        "id": id.to_string(),
+        "filename": filename,
+        "size": size,
+        "url": format!("https://cdn.discordapp.com/attachments/{id}/{filename}"),
+        "proxy_url": format!("https://media.discordapp.net/attachments/{id}/{filename}"),
+        "content_type": if filename.ends_with(".png") { "image/png" } else { "application/octet-stream" }
+    })
 }
 
 pub const TIMESTAMP: &str = "2026-11-27T09:00:00.000000+00:00";

@@ -11,7 +11,7 @@ use axum::Router;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
-use super::{payloads, perms, Recorded, Shared, StoredMessage, APP_ID, TOKEN};
+use super::{payloads, perms, NonceRecord, Recorded, Shared, StoredMessage, APP_ID, TOKEN};
 
 pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
     let app = Router::new().fallback(handle).with_state(shared);
@@ -83,6 +83,7 @@ fn parse_body(headers: &HeaderMap, body: &Bytes) -> (Value, Vec<(String, Vec<u8>
 
 async fn handle(State(s): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let path = uri.path().to_owned();
+    let query = uri.query().unwrap_or("").to_owned();
     let (json_body, files) = parse_body(&headers, &body);
     let segs: Vec<&str> = path.trim_start_matches("/api/v10/").split('/').collect();
     let m = method.as_str().to_owned();
@@ -93,7 +94,7 @@ async fn handle(State(s): State<Arc<Shared>>, method: Method, uri: Uri, headers:
     let auth_ok = headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bot {TOKEN}"));
     if !token_routes && !auth_ok {
         s.lock().violations.push(format!("{m} {path}: missing or wrong Authorization header"));
-        return finish(&s, &m, &path, json_body, files, discord_error(401, 0, "401: Unauthorized"));
+        return finish(&s, &m, &path, &query, json_body, files, discord_error(401, 0, "401: Unauthorized"));
     }
 
     // Validate the body against the spec and the docs' limits.
@@ -102,55 +103,58 @@ async fn handle(State(s): State<Arc<Shared>>, method: Method, uri: Uri, headers:
         _ => None,
     };
     let has_body = !json_body.is_null();
-    if let (false, Some(validator)) = (m == "GET", &s.validator) {
-        let errors = validator.validate(&m, &path, has_body.then_some(&json_body), interaction_type);
+    if let Some(validator) = &s.validator {
+        let target = if query.is_empty() { path.clone() } else { format!("{path}?{query}") };
+        let errors = validator.validate(&m, &target, has_body.then_some(&json_body), interaction_type);
         if !errors.is_empty() {
             s.lock().violations.push(format!("{m} {path}: {}\n  body: {}", errors.join("; "), json_body));
             let resp = reply(
                 400,
                 json!({ "code": 50035, "message": "Invalid Form Body", "errors": { "_errors": errors.iter().map(|e| json!({"code": "INVALID", "message": e})).collect::<Vec<_>>() } }),
             );
-            return finish(&s, &m, &path, json_body, files, resp);
+            return finish(&s, &m, &path, &query, json_body, files, resp);
         }
     }
 
-    // Injected faults.
-    {
+    // Injected faults. The lock is released before any wait (a hang must not stall the fake).
+    let hit = {
         let mut i = s.lock();
         let now = Instant::now();
-        let hit = i
-            .faults
+        i.faults
             .iter_mut()
             .find(|f| f.remaining > 0 && f.until.is_none_or(|u| now < u) && f.method == m && path.contains(&f.path_contains))
             .and_then(|f| {
                 f.seen += 1;
                 (f.seen % f.every == 0).then(|| {
                     f.remaining -= 1;
-                    (f.status, f.retry_after, f.lose_response)
+                    (f.status, f.retry_after, f.lose_response, f.delay)
                 })
-            });
-        if let Some((status, retry_after, lose_response)) = hit {
-            drop(i);
-            if lose_response {
-                let _ = route(&s, &m, &segs, &json_body, &files);
-            }
-            let resp = if status == 429 {
-                let mut r = reply(429, json!({ "message": "You are being rate limited.", "retry_after": retry_after, "global": false }));
-                r.headers_mut().insert("retry-after", HeaderValue::from_str(&retry_after.ceil().to_string()).unwrap());
-                r
-            } else {
-                discord_error(status, 0, "500: Internal Server Error")
-            };
-            return finish(&s, &m, &path, json_body, files, resp);
+            })
+    };
+    if let Some((status, retry_after, lose_response, delay)) = hit {
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
         }
+        if lose_response {
+            let _ = route(&s, &m, &segs, &query, &json_body, &files);
+        }
+        let resp = if status == 429 {
+            let mut r = reply(429, json!({ "message": "You are being rate limited.", "retry_after": retry_after, "global": false }));
+            r.headers_mut().insert("retry-after", HeaderValue::from_str(&retry_after.ceil().to_string()).unwrap());
+            r
+        } else {
+            discord_error(status, 0, "500: Internal Server Error")
+        };
+        return finish(&s, &m, &path, &query, json_body, files, resp);
     }
 
-    let resp = route(&s, &m, &segs, &json_body, &files);
-    finish(&s, &m, &path, json_body, files, resp)
+    let resp = route(&s, &m, &segs, &query, &json_body, &files);
+    finish(&s, &m, &path, &query, json_body, files, resp)
 }
 
-fn finish(s: &Shared, method: &str, path: &str, body: Value, files: Vec<(String, Vec<u8>)>, resp: Response) -> Response {
-    s.lock().requests.push(Recorded { method: method.into(), path: path.into(), body, files, status: resp.status().as_u16() });
+fn finish(s: &Shared, method: &str, path: &str, query: &str, body: Value, files: Vec<(String, Vec<u8>)>, resp: Response) -> Response {
+    let status = resp.status().as_u16();
+    s.lock().requests.push(Recorded { method: method.into(), path: path.into(), query: query.into(), body, files, status });
     s.changed.notify_waiters();
     resp
 }
@@ -159,7 +163,7 @@ fn bot_user() -> Value {
     payloads::user(APP_ID, "partner-coach", true)
 }
 
-fn route(s: &Shared, m: &str, segs: &[&str], body: &Value, files: &[(String, Vec<u8>)]) -> Response {
+fn route(s: &Shared, m: &str, segs: &[&str], query: &str, body: &Value, files: &[(String, Vec<u8>)]) -> Response {
     match (m, segs) {
         ("GET", ["gateway"]) => reply(200, json!({ "url": s.gateway_url })),
         ("GET", ["gateway", "bot"]) => reply(
@@ -240,7 +244,9 @@ fn route(s: &Shared, m: &str, segs: &[&str], body: &Value, files: &[(String, Vec
             s.lock().dm_channels.insert(user, ch);
             reply(200, payloads::dm_channel(ch, payloads::user(user, "member", false)))
         }
-        ("POST", ["channels", ch, "messages"]) => create_message(s, ch, body),
+        ("POST", ["channels", ch, "messages"]) => create_message(s, ch, body, files),
+        ("GET", ["channels", ch, "messages"]) => list_messages(s, ch, query),
+        ("GET", ["guilds", guild, "members", user]) => guild_member(s, guild, user),
         _ => {
             s.lock()
                 .violations
@@ -250,44 +256,114 @@ fn route(s: &Shared, m: &str, segs: &[&str], body: &Value, files: &[(String, Vec
     }
 }
 
-fn create_message(s: &Shared, ch: &str, body: &Value) -> Response {
-    let Ok(ch) = ch.parse::<u64>() else { return discord_error(404, 10003, "Unknown Channel") };
-    let (guild, deny, dm_user) = {
-        let i = s.lock();
-        if i.deleted_channels.contains(&ch) {
-            return discord_error(404, 10003, "Unknown Channel");
-        }
-        let dm_user = i.dm_channels.iter().find(|(_, c)| **c == ch).map(|(u, _)| *u);
-        let found = i.guilds.iter().find_map(|g| g.channels.iter().find(|c| c.0 == ch).map(|c| (Some(g.id), c.2)));
-        match (found, dm_user) {
-            (Some((g, deny)), _) => (g, deny, None),
-            (None, Some(u)) => (None, 0, Some(u)),
-            (None, None) => return discord_error(404, 10003, "Unknown Channel"),
-        }
-    };
-    if let Some(u) = dm_user {
-        if s.lock().closed_dms.contains(&u) {
+/// Where a channel is: a guild's text channel (with the permissions denied to @everyone) or
+/// a DM channel.
+enum Place {
+    Guild { guild: u64, deny: u64 },
+    Dm { user: u64 },
+}
+
+/// The channel named in a path; `None` if it does not exist (any more).
+fn find_channel(s: &Shared, ch: &str) -> Option<(u64, Place)> {
+    let ch = ch.parse::<u64>().ok()?;
+    let i = s.lock();
+    if i.deleted_channels.contains(&ch) {
+        return None;
+    }
+    if let Some((guild, deny)) = i.guilds.iter().find_map(|g| g.channels.iter().find(|c| c.0 == ch).map(|c| (g.id, c.2))) {
+        return Some((ch, Place::Guild { guild, deny }));
+    }
+    i.dm_channels.iter().find(|(_, c)| **c == ch).map(|(user, _)| (ch, Place::Dm { user: *user }))
+}
+
+fn create_message(s: &Shared, ch: &str, body: &Value, files: &[(String, Vec<u8>)]) -> Response {
+    let Some((ch, place)) = find_channel(s, ch) else { return discord_error(404, 10003, "Unknown Channel") };
+    let guild = match place {
+        Place::Dm { user } if s.lock().closed_dms.contains(&user) => {
             return discord_error(403, 50007, "Cannot send messages to this user");
         }
-    }
-    if deny & (perms::SEND_MESSAGES | perms::VIEW_CHANNEL) != 0 {
-        return discord_error(403, 50013, "Missing Permissions");
-    }
+        Place::Dm { .. } => None,
+        Place::Guild { deny, .. } if deny & (perms::SEND_MESSAGES | perms::VIEW_CHANNEL) != 0 => {
+            return discord_error(403, 50013, "Missing Permissions");
+        }
+        Place::Guild { guild, .. } => Some(guild),
+    };
     // enforce_nonce: the same nonce from the same author within minutes returns the first
-    // message instead of creating another (Discord's idempotency for retries).
+    // message instead of creating another (Discord's idempotency for retries); an older one
+    // creates a new message.
     let nonce = body.get("nonce").map(|n| n.as_str().map(str::to_owned).unwrap_or_else(|| n.to_string()));
     let enforce = body.get("enforce_nonce").and_then(Value::as_bool).unwrap_or(false);
     if let (Some(n), true) = (&nonce, enforce) {
-        if let Some(existing) = s.lock().nonces.get(&(ch, n.clone())) {
-            return reply(200, existing.clone());
+        let i = s.lock();
+        if let Some((record, existing)) = i.nonces.get(&(ch, n.clone())) {
+            if record.created.elapsed() < i.nonce_ttl {
+                return reply(200, existing.clone());
+            }
         }
     }
+    let timestamp = s.now();
     let id = s.next_id();
-    let msg = payloads::message(id, ch, bot_user(), body, guild, None);
+    let mut msg = payloads::message(id, ch, bot_user(), body, guild, None);
+    msg["timestamp"] = json!(payloads::timestamp(timestamp));
+    msg["attachments"] = files.iter().map(|(name, data)| payloads::attachment(s.next_id(), name, data.len())).collect();
     let mut i = s.lock();
-    i.messages.push(StoredMessage { id, channel_id: ch, body: body.clone() });
+    i.messages.push(StoredMessage { id, channel_id: ch, body: body.clone(), timestamp, object: msg.clone() });
     if let (Some(n), true) = (nonce, enforce) {
-        i.nonces.insert((ch, n), msg.clone());
+        let record = NonceRecord { channel_id: ch, nonce: n.clone(), message_id: id, created: Instant::now() };
+        i.nonces.insert((ch, n), (record, msg.clone()));
     }
     reply(200, msg)
+}
+
+/// `GET /channels/{id}/messages`: newest first, as Discord answers. Discord takes one of
+/// `around`, `before` and `after`; here `around` wins over `before`, which wins over `after`.
+fn list_messages(s: &Shared, ch: &str, query: &str) -> Response {
+    let Some((ch, place)) = find_channel(s, ch) else { return discord_error(404, 10003, "Unknown Channel") };
+    if let Place::Guild { deny, .. } = place {
+        if deny & perms::VIEW_CHANNEL != 0 {
+            return discord_error(403, 50001, "Missing Access");
+        }
+        // Without Read Message History Discord answers an empty list, not an error.
+        if deny & perms::READ_HISTORY != 0 {
+            return reply(200, json!([]));
+        }
+    }
+    let param = |name: &str| query.split('&').find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')?.parse::<u64>().ok());
+    let limit = param("limit").unwrap_or(50).clamp(1, 100) as usize;
+    let mut all: Vec<(u64, Value)> = s.lock().messages.iter().filter(|m| m.channel_id == ch).map(|m| (m.id, m.object.clone())).collect();
+    all.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
+    let page: Vec<(u64, Value)> = if let Some(around) = param("around") {
+        // Half newer than `around` (the closest ones), the rest from `around` down.
+        let newer: Vec<_> = all.iter().filter(|(id, _)| *id > around).rev().take(limit / 2).cloned().collect();
+        let older = all.iter().filter(|(id, _)| *id <= around).take(limit - newer.len()).cloned();
+        newer.into_iter().rev().chain(older).collect()
+    } else if let Some(before) = param("before") {
+        all.into_iter().filter(|(id, _)| *id < before).take(limit).collect()
+    } else if let Some(after) = param("after") {
+        // The `limit` messages right after `after`, still newest first.
+        let mut newer: Vec<_> = all.into_iter().filter(|(id, _)| *id > after).rev().take(limit).collect();
+        newer.reverse();
+        newer
+    } else {
+        all.into_iter().take(limit).collect()
+    };
+    reply(200, page.into_iter().map(|(_, m)| m).collect())
+}
+
+/// `GET /guilds/{guild}/members/{user}`: every user is a member of every guild the fake has,
+/// unless the test said they left.
+fn guild_member(s: &Shared, guild: &str, user: &str) -> Response {
+    let (Ok(guild), Ok(user)) = (guild.parse::<u64>(), user.parse::<u64>()) else {
+        return discord_error(404, 10004, "Unknown Guild");
+    };
+    let i = s.lock();
+    if !i.guilds.iter().any(|g| g.id == guild) {
+        return discord_error(404, 10004, "Unknown Guild");
+    }
+    if i.left_members.contains(&(guild, user)) {
+        return discord_error(404, 10007, "Unknown Member");
+    }
+    let roles = i.member_roles.get(&(guild, user)).cloned().unwrap_or_default();
+    let (name, bot) = if user == APP_ID { ("partner-coach", true) } else { ("member", false) };
+    reply(200, payloads::member(user, name, &roles, None, bot))
 }
