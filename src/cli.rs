@@ -310,16 +310,16 @@ pub fn principle(n: Option<u8>, lang: Lang) -> anyhow::Result<String> {
         }
         Some(n) if (1..=10).contains(&n) => {
             let p = prompts.catalog.get(n).text(lang);
-            let k = crate::prompts::keys::PRINCIPLE_TIPS;
+            let k = crate::keys::PRINCIPLE_TIPS;
             out.push_str(&format!("{n}. {}\n\n{}\n\n{}:\n", p.title, p.summary, prompts.text(lang, k)));
             for t in &p.tips {
                 out.push_str(&format!("  • {t}\n"));
             }
-            out.push_str(&format!("\n{}:\n", prompts.text(lang, crate::prompts::keys::PRINCIPLE_QUESTIONS)));
+            out.push_str(&format!("\n{}:\n", prompts.text(lang, crate::keys::PRINCIPLE_QUESTIONS)));
             for q in &p.questions {
                 out.push_str(&format!("  • {q}\n"));
             }
-            out.push_str(&format!("\n{}: {}\n", prompts.text(lang, crate::prompts::keys::PRINCIPLE_TRY_TODAY), p.try_today));
+            out.push_str(&format!("\n{}: {}\n", prompts.text(lang, crate::keys::PRINCIPLE_TRY_TODAY), p.try_today));
         }
         Some(n) => anyhow::bail!("there is no principle {n}; choose 1 to 10, or none to list them"),
     }

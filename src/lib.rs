@@ -14,6 +14,7 @@
 //!    │              rules, streaks, digest maths; no I/O, no clock, no global RNG
 //!    └──► storage/  the only SQL: one Store over SQLite, migrations/ applied at start
 //! prompts/  every text the bot says, in English and Vietnamese, validated at start
+//! keys      the stable names of those texts, shared by the domain and the loader
 //! ```
 //! Time comes from a [`clock::Clock`] and randomness from a seeded [`clock::Random`], so
 //! tests control both. [`startup::run`] starts the whole bot from a [`config::Settings`];
@@ -25,6 +26,7 @@ pub mod config;
 pub mod discord;
 pub mod domain;
 pub mod export;
+pub mod keys;
 pub mod prompts;
 pub mod report;
 pub mod service;

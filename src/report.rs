@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::domain::digest::{Digest, Section};
 use crate::domain::lang::Lang;
 use crate::domain::text::{neutralize, shorten};
-use crate::prompts::keys as k;
+use crate::keys as k;
 use crate::prompts::Prompts;
 
 /// Longest quoted note, in characters.

@@ -9,7 +9,7 @@ use tracing::{error, info, warn};
 use crate::domain::ids::{GuildId, RoleId, UserId};
 use crate::domain::lang::Lang;
 use crate::domain::refusal::Refusal;
-use crate::prompts::keys as k;
+use crate::keys as k;
 use crate::service::{Caller, Service, ServiceError, Session};
 
 /// Shared state of the poise framework.
@@ -64,14 +64,36 @@ pub async fn within_window<T>(
     ephemeral: bool,
     work: impl std::future::Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
+    let defer = || async move {
+        info!(command = %ctx.command().qualified_name, "slow answer: deferring the response");
+        if ephemeral {
+            ctx.defer_ephemeral().await
+        } else {
+            ctx.defer().await
+        }
+    };
+    let (result, deferred) = deferring_after(DEFER_AFTER, work, defer).await;
+    deferred.transpose().map_err(discord_error)?;
+    result
+}
+
+/// Runs `work`; if it is still running after `after`, runs `defer` (acknowledging the
+/// interaction) and then waits for `work`. Returns the work's result and, if it deferred,
+/// the acknowledgement's. The one place of the defer rule, for commands and components.
+pub async fn deferring_after<T, D, F>(
+    after: std::time::Duration,
+    work: impl std::future::Future<Output = T>,
+    defer: impl FnOnce() -> F,
+) -> (T, Option<D>)
+where
+    F: std::future::Future<Output = D>,
+{
     tokio::pin!(work);
     tokio::select! {
-        r = &mut work => r,
-        _ = tokio::time::sleep(DEFER_AFTER) => {
-            info!(command = %ctx.command().qualified_name, "slow answer: deferring the response");
-            let deferred = if ephemeral { ctx.defer_ephemeral().await } else { ctx.defer().await };
-            deferred.map_err(discord_error)?;
-            work.await
+        r = &mut work => (r, None),
+        _ = tokio::time::sleep(after) => {
+            let d = defer().await;
+            (work.await, Some(d))
         }
     }
 }

@@ -9,13 +9,13 @@ use serenity::{
 };
 use tracing::{error, info};
 
-use super::context::{caller_from, failure_reply, no_pings, Data, DEFER_AFTER};
+use super::context::{caller_from, deferring_after, failure_reply, no_pings, Data, DEFER_AFTER};
 use super::render;
 use crate::domain::checkin::{Outcome, COMMITMENT_LIMIT, NOTE_LIMIT};
 use crate::domain::ids::UserId;
 use crate::domain::lang::Lang;
 use crate::domain::text::shorten;
-use crate::prompts::keys as k;
+use crate::keys as k;
 use crate::prompts::Prompts;
 use crate::service::{CommitmentsInput, CommitmentsOutcome, ModalState};
 
@@ -218,50 +218,51 @@ async fn submit_commitment_modal(ctx: &serenity::Context, data: &Data, m: &seren
     // As for slash commands: past DEFER_AFTER, acknowledge first so the 3-second window
     // cannot pass while the database is busy.
     let work = service.checkin_commitments(&session, input, Some(state));
-    tokio::pin!(work);
-    let (result, deferred) = tokio::select! {
-        r = &mut work => (r, false),
-        _ = tokio::time::sleep(DEFER_AFTER) => {
-            let ack = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
-            if let Err(e) = m.create_response(&ctx.http, ack).await {
-                error!(error = ?e, "modal submit: could not defer");
-            }
-            (work.await, true)
-        }
-    };
+    let defer = || m.create_response(&ctx.http, CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true)));
+    let (result, deferred) = deferring_after(DEFER_AFTER, work, defer).await;
+    if let Some(Err(e)) = &deferred {
+        error!(error = ?e, "modal submit: could not defer");
+    }
     let (text, embed, file) = match result {
         Ok(CommitmentsOutcome::Saved(saved)) => (None, Some(render::commitments_saved(&service.prompts, session.lang, &saved)), None),
-        // Cannot happen: the modal always carries `next`. Answer rather than leave the member
-        // with a spinning modal.
+        // Cannot happen: the modal always comes back with its state. Answer rather than
+        // leave the member with a spinning modal.
         Ok(CommitmentsOutcome::NeedModal(_)) => (Some(service.prompts.text(session.lang, k::ERR_GENERIC).to_owned()), None, None),
         Err(e) => {
             let (text, file) = failure_reply(service, session.lang, &e, "modal submit", &caller);
             (Some(text), None, file)
         }
     };
-    let sent = if deferred {
+    // One answer, sent as the response or, once deferred, as its follow-up.
+    let sent = if deferred.is_some() {
         let mut f = CreateInteractionResponseFollowup::new().ephemeral(true).allowed_mentions(no_pings());
-        if let Some(t) = text {
-            f = f.content(shorten(&t, 2000));
-        }
-        if let Some(e) = embed {
-            f = f.embed(e);
-        }
-        if let Some(file) = file {
-            f = f.add_file(file);
-        }
+        f = match text {
+            Some(t) => f.content(shorten(&t, 2000)),
+            None => f,
+        };
+        f = match embed {
+            Some(e) => f.embed(e),
+            None => f,
+        };
+        f = match file {
+            Some(file) => f.add_file(file),
+            None => f,
+        };
         m.create_followup(&ctx.http, f).await.map(|_| ())
     } else {
         let mut msg = CreateInteractionResponseMessage::new().ephemeral(true).allowed_mentions(no_pings());
-        if let Some(t) = text {
-            msg = msg.content(shorten(&t, 2000));
-        }
-        if let Some(e) = embed {
-            msg = msg.embed(e);
-        }
-        if let Some(file) = file {
-            msg = msg.add_file(file);
-        }
+        msg = match text {
+            Some(t) => msg.content(shorten(&t, 2000)),
+            None => msg,
+        };
+        msg = match embed {
+            Some(e) => msg.embed(e),
+            None => msg,
+        };
+        msg = match file {
+            Some(file) => msg.add_file(file),
+            None => msg,
+        };
         m.create_response(&ctx.http, CreateInteractionResponse::Message(msg)).await
     };
     if let Err(e) = sent {

@@ -10,7 +10,7 @@ use crate::domain::lang::Lang;
 use crate::domain::schedule::Occurrence;
 use crate::domain::text::{neutralize, shorten};
 use crate::domain::time::weekday_code;
-use crate::prompts::keys::{self as k, Key};
+use crate::keys::{self as k, Key};
 use crate::prompts::Prompts;
 use crate::service::{CommitmentsSaved, CommitmentsView, CommunicationSaved, Post, SetupView, TipView};
 use crate::storage::{Commitment, Undone};

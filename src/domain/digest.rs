@@ -9,7 +9,7 @@ use super::checkin::{CheckinKind, Outcome};
 use super::ids::UserId;
 use super::principles::{no, COUNT};
 use super::time::IsoWeek;
-use crate::prompts::keys::{self as k, Key};
+use crate::keys::{self as k, Key};
 
 /// Fewer different members than this and a section shows "not enough answers yet": with one
 /// or two people, a figure would reveal a person's own answer. Counted in people, never in

@@ -10,7 +10,7 @@ use super::ids::GuildId;
 use super::lang::Lang;
 use super::refusal::Refusal;
 use super::text::{fold, words};
-use crate::prompts::keys as k;
+use crate::keys as k;
 
 /// How many principles there are; the catalog must have exactly this many.
 pub const COUNT: u8 = 10;

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use super::refusal::Refusal;
 use super::text::{clean, neutralize, shorten, Note};
 use super::time::{parse_away_until, parse_due, parse_weekday, IsoWeek, LocalTime, Zone};
-use crate::prompts::keys::ALL;
+use crate::keys::ALL;
 
 fn known(r: &Refusal) -> bool {
     ALL.contains(&r.key)

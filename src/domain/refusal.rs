@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::prompts::keys::Key;
+use crate::keys::Key;
 
 /// A refused input: a message key from `prompts/messages.*.toml` plus its placeholder values.
 /// Anything the user typed goes into `args` so the reply can give it back.

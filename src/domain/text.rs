@@ -4,7 +4,7 @@
 use unicode_normalization::UnicodeNormalization;
 
 use super::refusal::Refusal;
-use crate::prompts::keys as k;
+use crate::keys as k;
 
 /// Lowercases and strips diacritics so "Giao tiếp" and "giao tiep" compare equal. Vietnamese
 /// `đ` is a letter of its own, not a `d` with a mark, so it is mapped by hand.

@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 
 use super::refusal::Refusal;
 use super::text::fold;
-use crate::prompts::keys as k;
+use crate::keys as k;
 
 /// A time of day in a guild's or member's own zone, to the minute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

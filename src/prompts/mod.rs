@@ -2,7 +2,8 @@
 //! `include_str!`, so a fresh build needs no extra files) and validated at start: a malformed
 //! file is an error naming the file, the principle or key, and the field.
 
-pub mod keys;
+/// The message keys live in [`crate::keys`], where the domain can name them without depending on the loader.
+pub use crate::keys;
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;

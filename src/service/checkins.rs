@@ -10,7 +10,7 @@ use crate::domain::principles::no;
 use crate::domain::refusal::Refusal;
 use crate::domain::text::Note;
 use crate::domain::time::{parse_due, IsoWeek};
-use crate::prompts::keys as k;
+use crate::keys as k;
 use crate::storage::{CheckinContext, Commitment, CommitmentCheckin, CommunicationCheckin, NewCommitment, Undone};
 
 /// The options of `/checkin commitments`, as typed.
@@ -257,7 +257,7 @@ impl Service {
 
 impl Service {
     /// The localized name of a field, for "your {field} is too long".
-    fn field(&self, session: &Session, key: crate::prompts::keys::Key) -> String {
+    fn field(&self, session: &Session, key: crate::keys::Key) -> String {
         self.prompts.text(session.lang, key).to_owned()
     }
 }

@@ -11,7 +11,7 @@ use crate::domain::principles::COUNT;
 use crate::domain::refusal::Refusal;
 use crate::domain::settings::GuildSettings;
 use crate::domain::time::IsoWeek;
-use crate::prompts::keys as k;
+use crate::keys as k;
 use crate::storage::{DigestReads, DigestSpans};
 
 /// Parses `/digest week`: `this`, `last` or `YYYY-Www` (in the guild's zone).

@@ -8,7 +8,7 @@ use crate::domain::refusal::Refusal;
 use crate::domain::schedule::Occurrence;
 use crate::domain::settings::{MemberSettings, Reminder};
 use crate::domain::time::{parse_away_until, parse_weekday, LocalTime, Zone};
-use crate::prompts::keys as k;
+use crate::keys as k;
 use crate::storage::{AwaySpan, JobKey, JobKind, JobUpdate};
 
 /// What `/me show` displays.

@@ -20,7 +20,7 @@ use crate::domain::refusal::Refusal;
 use crate::domain::schedule::local_date;
 use crate::domain::settings::GuildSettings;
 use crate::domain::time::{IsoWeek, Zone};
-use crate::prompts::keys as k;
+use crate::keys as k;
 use crate::prompts::Prompts;
 use crate::storage::Store;
 
@@ -42,24 +42,18 @@ pub enum ServiceError {
     /// The database stayed locked by another process (a backup, an operator's shell) longer
     /// than the busy timeout; nothing was written.
     #[error("the database is busy: {0}")]
-    Busy(sqlx::Error),
+    Busy(anyhow::Error),
     /// A bug or an outage.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
 
-impl From<sqlx::Error> for ServiceError {
-    fn from(e: sqlx::Error) -> Self {
-        let busy = match &e {
-            // SQLITE_BUSY (5) and its extended codes (517 BUSY_SNAPSHOT, 261 BUSY_RECOVERY).
-            sqlx::Error::Database(d) => {
-                d.code().is_some_and(|c| c == "5" || c == "261" || c == "517") || d.message().contains("database is locked")
-            }
-            sqlx::Error::PoolTimedOut => true,
-            _ => false,
-        };
-        if busy {
-            ServiceError::Busy(e)
+impl From<crate::storage::Error> for ServiceError {
+    fn from(e: crate::storage::Error) -> Self {
+        // Which storage failure is "busy" is storage's knowledge; the use cases only see
+        // the two outcomes.
+        if crate::storage::is_busy(&e) {
+            ServiceError::Busy(anyhow::Error::new(e))
         } else {
             ServiceError::Unexpected(anyhow::Error::new(e).context("database"))
         }

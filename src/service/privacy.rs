@@ -7,7 +7,7 @@ use super::{Result, Service, Session};
 use crate::domain::ids::UserId;
 use crate::domain::refusal::Refusal;
 use crate::domain::time::weekday_code;
-use crate::prompts::keys as k;
+use crate::keys as k;
 use crate::storage::{rfc3339, Forgotten};
 
 /// How long a `/forget` confirmation stays valid (Discord's interaction token lasts as long).

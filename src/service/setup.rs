@@ -8,7 +8,7 @@ use crate::domain::refusal::Refusal;
 use crate::domain::schedule::Occurrence;
 use crate::domain::settings::{DailySetup, DigestSetup, GuildSettings, MAX_RETENTION_WEEKS};
 use crate::domain::time::{parse_weekday, LocalTime, Zone};
-use crate::prompts::keys as k;
+use crate::keys as k;
 use crate::storage::{Cleared, Failure, GuildChange, JobKey, JobKind, JobUpdate};
 
 /// The settings `/setup clear` can turn off (DESIGN.md's choices).

@@ -30,8 +30,26 @@ pub use schedule::*;
 /// shell) before it fails: long enough to ride out a short lock.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Storage errors are unexpected by definition: user mistakes are refused before they get here.
-pub type Result<T> = std::result::Result<T, sqlx::Error>;
+/// A storage failure: unexpected by definition, since user mistakes are refused before they
+/// get here (sqlx's error, named here so nothing above storage names sqlx).
+pub type Error = sqlx::Error;
+
+/// Storage results.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Whether a failure is the database staying locked by another process longer than the busy
+/// timeout (SQLITE_BUSY and its extended codes, or no connection free in time): nothing was
+/// written, and trying again later may work.
+pub fn is_busy(e: &Error) -> bool {
+    match e {
+        // SQLITE_BUSY (5) and its extended codes (517 BUSY_SNAPSHOT, 261 BUSY_RECOVERY).
+        sqlx::Error::Database(d) => {
+            d.code().is_some_and(|c| c == "5" || c == "261" || c == "517") || d.message().contains("database is locked")
+        }
+        sqlx::Error::PoolTimedOut => true,
+        _ => false,
+    }
+}
 
 /// The database.
 #[derive(Clone, Debug)]

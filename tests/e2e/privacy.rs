@@ -141,9 +141,15 @@ async fn a_lead_of_one_guild_never_sees_another_guilds_figures_or_notes() {
     let c = app.fake.send(Interaction::command("mydata").in_guild(OTHER)).await;
     let raw = String::from_utf8(c.files[0].1.clone()).unwrap();
     assert!(raw.contains("guild B secret 0") && !raw.contains("guild A note"));
-    // A manager of guild B is no lead in guild A.
-    let d = app.fake.send(Interaction::command("digest").by(MEMBER + 9)).await;
-    assert!(d.text().contains("Only team leads"));
+    // A lead of guild B (its lead role) is no lead in guild A, even with the same role id.
+    const B_LEADS: u64 = 4_242;
+    let set = app.fake.send(Interaction::sub("setup", "lead-role").role_opt("role", B_LEADS).manager().in_guild(OTHER)).await;
+    assert!(set.text().contains("Done"), "{}", set.text());
+    let lead_b = || Interaction::command("digest").by(MEMBER + 9).roles(&[B_LEADS]);
+    let in_b = app.fake.send(lead_b().in_guild(OTHER)).await;
+    assert!(in_b.text().contains("mean 1.0/5"), "the lead reads guild B's digest: {}", in_b.text());
+    let in_a = app.fake.send(lead_b()).await;
+    assert!(in_a.text().contains("Only team leads") && !in_a.text().contains("mean"), "{}", in_a.text());
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@ use super::DayChoice;
 use crate::discord::context::{reply_embed, reply_text, session, within_window, Context, Error};
 use crate::discord::render::{self, stamp, t};
 use crate::domain::time::weekday_code;
-use crate::prompts::keys as k;
+use crate::keys as k;
 
 /// Your own settings: time zone, what the bot knows about you
 #[poise::command(

@@ -5,7 +5,7 @@ use poise::serenity_prelude as serenity;
 use crate::discord::context::{discord_error, no_pings, session, Context, Error};
 use crate::discord::interactions::{forget_buttons, MYDATA_FILE};
 use crate::discord::render::t;
-use crate::prompts::keys as k;
+use crate::keys as k;
 
 /// A file of everything the bot stores about you in this server
 #[poise::command(slash_command, description_localized("vi", "Tệp chứa mọi dữ liệu bot lưu về bạn trong máy chủ này"))]

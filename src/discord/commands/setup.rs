@@ -7,7 +7,7 @@ use crate::discord::context::{reply_embed, reply_text, session, within_window, C
 use crate::discord::render::{self, stamp, t};
 use crate::domain::ids::{ChannelId, RoleId};
 use crate::domain::time::{search_zones, weekday_code};
-use crate::prompts::keys as k;
+use crate::keys as k;
 use crate::service::ClearSetting;
 
 /// Set up the daily principle, the digest and the bot's settings
