@@ -122,6 +122,8 @@ async fn a_member_who_left_is_not_reminded_and_is_dropped_from_reminders() {
     assert!(app.fake.dms_to(MEMBER).is_empty());
     let settings = app.store().await.member_settings(GuildId(GUILD), UserId(MEMBER)).await.unwrap();
     assert!(settings.reminder.is_none(), "{settings:?}");
+    let r = app.fake.send(Interaction::sub("me", "show")).await;
+    assert!(r.text().contains("Reminder: off"), "{}", r.text());
 
     // A week later: nothing sent, nothing asked.
     let asked = app.fake.count_requests("GET", &lookup);
