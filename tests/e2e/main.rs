@@ -16,6 +16,7 @@ mod digest;
 mod fake_api;
 mod faults;
 mod foundation;
+mod hardening;
 mod members;
 mod principles;
 mod privacy;

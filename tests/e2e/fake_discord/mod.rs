@@ -382,6 +382,12 @@ impl FakeDiscord {
         self.shared.lock().faults.push(Fault { retry_after, ..Fault::new(method, path_contains, status, n) });
     }
 
+    /// The next `n` requests matching `method` and a path fragment create the message and
+    /// then answer `status` anyway: Discord did the work, the answer was lost.
+    pub fn lose_next_responses(&self, method: &str, path_contains: &str, n: usize, status: u16) {
+        self.shared.lock().faults.push(Fault { lose_response: true, ..Fault::new(method, path_contains, status, n) });
+    }
+
     /// The next `n` command registrations (`PUT .../commands`, global or guild) answer 500.
     pub fn fail_registrations(&self, n: usize) {
         self.fail_next("PUT", REGISTRATION_PATH, n, 500, 0.0);
