@@ -160,12 +160,18 @@ impl Store {
     pub async fn mark_guild_left(&self, guild: GuildId, now: DateTime<Utc>) -> Result<()> {
         let mut w = self.writer().await?;
         let mut tx = Self::begin_write(&mut w).await?;
-        sqlx::query("UPDATE guilds SET left_at = ?, updated_at = ? WHERE guild_id = ?")
-            .bind(ts(now))
-            .bind(ts(now))
-            .bind(guild.to_db())
-            .execute(&mut *tx)
-            .await?;
+        // A guild that never ran `/setup` has no row yet, but its members' reminders are in
+        // the schedule: the row records that the bot left, so coming back restores them.
+        sqlx::query(
+            "INSERT INTO guilds (guild_id, left_at, created_at, updated_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (guild_id) DO UPDATE SET left_at = excluded.left_at, updated_at = excluded.updated_at",
+        )
+        .bind(guild.to_db())
+        .bind(ts(now))
+        .bind(ts(now))
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM schedule WHERE guild_id = ?").bind(guild.to_db()).execute(&mut *tx).await?;
         tx.commit().await
     }

@@ -197,7 +197,6 @@ async fn readd_and_expect_the_reminder(app: &TestApp) {
 }
 
 #[tokio::test]
-#[ignore = "bot bug: a guild without a /setup row loses every reminder on GUILD_DELETE and GUILD_CREATE never puts them back (storage/guilds.rs mark_guild_left, service/setup.rs guild_available)"]
 async fn readding_the_bot_restores_members_reminders() {
     let app = TestApp::spawn().await;
     app.fake.send(remind_on("sat", "10:00")).await;
