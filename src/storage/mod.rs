@@ -10,6 +10,8 @@ mod guilds;
 mod members;
 mod privacy;
 mod schedule;
+#[cfg(test)]
+mod upgrade_tests;
 
 use std::sync::Arc;
 use std::time::Duration;
