@@ -233,37 +233,27 @@ async fn submit_commitment_modal(ctx: &serenity::Context, data: &Data, m: &seren
             (Some(text), None, file)
         }
     };
-    // One answer, sent as the response or, once deferred, as its follow-up.
+    // One answer, sent as the response or, once deferred, as its follow-up: serenity has a
+    // builder type for each, with the same methods.
+    macro_rules! answer {
+        ($builder:expr) => {{
+            let mut b = $builder.ephemeral(true).allowed_mentions(no_pings());
+            if let Some(t) = text {
+                b = b.content(shorten(&t, 2000));
+            }
+            if let Some(e) = embed {
+                b = b.embed(e);
+            }
+            if let Some(file) = file {
+                b = b.add_file(file);
+            }
+            b
+        }};
+    }
     let sent = if deferred.is_some() {
-        let mut f = CreateInteractionResponseFollowup::new().ephemeral(true).allowed_mentions(no_pings());
-        f = match text {
-            Some(t) => f.content(shorten(&t, 2000)),
-            None => f,
-        };
-        f = match embed {
-            Some(e) => f.embed(e),
-            None => f,
-        };
-        f = match file {
-            Some(file) => f.add_file(file),
-            None => f,
-        };
-        m.create_followup(&ctx.http, f).await.map(|_| ())
+        m.create_followup(&ctx.http, answer!(CreateInteractionResponseFollowup::new())).await.map(|_| ())
     } else {
-        let mut msg = CreateInteractionResponseMessage::new().ephemeral(true).allowed_mentions(no_pings());
-        msg = match text {
-            Some(t) => msg.content(shorten(&t, 2000)),
-            None => msg,
-        };
-        msg = match embed {
-            Some(e) => msg.embed(e),
-            None => msg,
-        };
-        msg = match file {
-            Some(file) => msg.add_file(file),
-            None => msg,
-        };
-        m.create_response(&ctx.http, CreateInteractionResponse::Message(msg)).await
+        m.create_response(&ctx.http, CreateInteractionResponse::Message(answer!(CreateInteractionResponseMessage::new()))).await
     };
     if let Err(e) = sent {
         error!(error = ?e, "modal submit: could not answer");

@@ -12,7 +12,7 @@ use crate::domain::text::{neutralize, shorten};
 use crate::domain::time::weekday_code;
 use crate::keys::{self as k, Key};
 use crate::prompts::Prompts;
-use crate::service::{CommitmentsSaved, CommitmentsView, CommunicationSaved, Post, SetupView, TipView};
+use crate::service::{ClearSetting, CommitmentsSaved, CommitmentsView, CommunicationSaved, Post, SetupView, TipView};
 use crate::storage::{Commitment, Undone};
 
 /// The bot's accent colour.
@@ -254,6 +254,18 @@ pub fn undone(p: &Prompts, lang: Lang, u: &Undone) -> String {
         lines.push(t(p, lang, k::UNDO_REMOVED, &[("text", neutralize(&shorten(text, 300)))]));
     }
     lines.join("\n")
+}
+
+/// `/setup clear`: what was turned off, or that `setting` was not set.
+pub fn setup_cleared(p: &Prompts, lang: Lang, which: ClearSetting, was_set: bool, setting: &str) -> String {
+    let key = match (was_set, which) {
+        (true, ClearSetting::Daily) => k::SETUP_CLEARED_DAILY,
+        (true, ClearSetting::Digest) => k::SETUP_CLEARED_DIGEST,
+        (true, ClearSetting::LeadRole) => k::SETUP_CLEARED_LEAD_ROLE,
+        // There is no board to clear yet (it comes with the board), so it is never set.
+        (false, _) | (true, ClearSetting::Board) => return t(p, lang, k::SETUP_CLEARED_NOTHING, &[("setting", neutralize(setting))]),
+    };
+    p.text(lang, key).to_owned()
 }
 
 /// `/setup show`: the settings, the next posts and the last failure, if any.

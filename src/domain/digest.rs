@@ -43,7 +43,7 @@ pub struct CheckinRow {
 }
 
 /// How many different members gave each kind of answer in a week: what the privacy rule
-/// counts.
+/// counts. Storage stops counting at [`MAX_PEOPLE`]: no threshold asks for more.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct People {
     /// Members with a commitments check-in.

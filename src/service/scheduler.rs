@@ -287,6 +287,11 @@ impl Service {
         // check-ins are stored under, the guild's.
         let period = crate::domain::time::IsoWeek::of(period_date).to_string();
         let guild_today = local_date(settings.zone.0, now);
+        let weekdays_only = settings.daily.is_some_and(|d| d.weekdays_only);
+        let principle = principle_of_posting_day(guild, guild_today, weekdays_only);
+        let lang = settings.language.or(member.lang).unwrap_or(Lang::En);
+        let post = Post::Reminder { lang, guild, principle };
+        let d = Delivery { job, period, period_date, to: Destination::User(user), post, principle: None, rec, tz: zone.0 };
         let skip = if self.store.has_checked_in(guild, user, crate::domain::time::IsoWeek::of(guild_today)).await? {
             Some("already checked in this week")
         } else if self.store.away_on(guild, user, period_date).await?.is_some() {
@@ -294,13 +299,9 @@ impl Service {
         } else {
             None
         };
-        let next = {
-            let n = rec.on_or_after(zone.0, period_date.succ_opt().unwrap_or(period_date));
-            JobUpdate::new(job.key, n.at, n.date)
-        };
         if let Some(reason) = skip {
-            if !self.store.begin_delivery(job.key, &period, now).await?.0.is_final() {
-                self.store.finish_delivery(&job, &period, DeliveryOutcome::Skipped { reason }, Some(next), now).await?;
+            if !self.store.begin_delivery(job.key, &d.period, now).await?.0.is_final() {
+                self.store.finish_delivery(&job, &d.period, DeliveryOutcome::Skipped { reason }, Some(d.after_this()), now).await?;
             }
             return Ok(JobResult::Nothing);
         }
@@ -309,9 +310,9 @@ impl Service {
         match outbox.is_member(guild, user).await {
             Ok(true) => {}
             Ok(false) => {
-                if !self.store.begin_delivery(job.key, &period, now).await?.0.is_final() {
+                if !self.store.begin_delivery(job.key, &d.period, now).await?.0.is_final() {
                     info!(%guild, %user, "reminder: the member left the server; turning it off");
-                    self.store.drop_reminder(&job, &period, "the member left the server", now).await?;
+                    self.store.drop_reminder(&job, &d.period, "the member left the server", now).await?;
                 }
                 return Ok(JobResult::Nothing);
             }
@@ -319,16 +320,7 @@ impl Service {
             // a 5xx.
             Err(e) => warn!(%guild, %user, error = ?e, "reminder: could not check membership; sending anyway"),
         }
-        let weekdays_only = settings.daily.is_some_and(|d| d.weekdays_only);
-        let principle = principle_of_posting_day(guild, guild_today, weekdays_only);
-        let lang = settings.language.or(member.lang).unwrap_or(Lang::En);
-        let post = Post::Reminder { lang, guild, principle };
-        self.deliver(
-            Delivery { job, period, period_date, to: Destination::User(user), post, principle: None, rec, tz: zone.0 },
-            outbox,
-            now,
-        )
-        .await
+        self.deliver(d, outbox, now).await
     }
 
     /// Decides which occurrence a due job is for. An occurrence from an earlier local day is

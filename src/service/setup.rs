@@ -69,7 +69,7 @@ impl Service {
         let daily = DailySetup { channel, time, weekdays_only };
         let next = daily.recurrence().next_after(zone.0, self.now());
         // Everything else that follows the guild's zone moves with it.
-        let mut jobs = self.zone_jobs(guild, &GuildSettings { daily: None, ..session.settings.clone() }, zone).await?;
+        let mut jobs = self.zone_jobs(guild, &GuildSettings { daily: None, ..session.settings.clone() }, zone, false).await?;
         jobs.push(JobUpdate::new(JobKey::guild(JobKind::Daily, guild), next.at, next.date));
         self.change_guild(guild, GuildChange::Daily(daily, zone), &jobs).await?;
         Ok((daily, zone, next))
@@ -80,15 +80,15 @@ impl Service {
     pub async fn setup_timezone(&self, session: &Session, zone: &str) -> Result<Zone> {
         let guild = session.require_manager()?;
         let zone = Zone::parse(zone)?;
-        let jobs = self.zone_jobs(guild, &session.settings, zone).await?;
+        let jobs = self.zone_jobs(guild, &session.settings, zone, false).await?;
         self.change_guild(guild, GuildChange::Zone(zone), &jobs).await?;
         Ok(zone)
     }
 
     /// The next occurrence, in `zone`, of every job that follows the guild's zone: its daily
     /// post and digest (as `settings` has them) and the reminders of members with no zone of
-    /// their own.
-    async fn zone_jobs(&self, guild: GuildId, settings: &GuildSettings, zone: Zone) -> Result<Vec<JobUpdate>> {
+    /// their own; with `every_reminder`, also the others', each in the member's own zone.
+    async fn zone_jobs(&self, guild: GuildId, settings: &GuildSettings, zone: Zone, every_reminder: bool) -> Result<Vec<JobUpdate>> {
         let now = self.now();
         let mut jobs = Vec::new();
         if let Some(d) = settings.daily {
@@ -100,10 +100,14 @@ impl Service {
             jobs.push(JobUpdate::new(JobKey::guild(JobKind::Digest, guild), n.at, n.date));
         }
         for (user, reminder, own) in self.store.guild_reminders(guild).await? {
-            if own.is_none() {
-                let n = reminder.recurrence().next_after(zone.0, now);
-                jobs.push(JobUpdate::new(JobKey::member(JobKind::Reminder, guild, user), n.at, n.date));
-            }
+            let Some(tz) = (match own {
+                None => Some(zone),
+                Some(own) => every_reminder.then_some(own),
+            }) else {
+                continue;
+            };
+            let n = reminder.recurrence().next_after(tz.0, now);
+            jobs.push(JobUpdate::new(JobKey::member(JobKind::Reminder, guild, user), n.at, n.date));
         }
         Ok(jobs)
     }
@@ -217,14 +221,7 @@ impl Service {
         }
         // Leaving removed every job of the guild; put back each that its settings still ask
         // for: the daily post, the digest and every member's reminder, each in its own zone.
-        let now = self.now();
-        let mut jobs = self.zone_jobs(guild, &settings, settings.zone).await?;
-        for (user, reminder, own) in self.store.guild_reminders(guild).await? {
-            if let Some(zone) = own {
-                let n = reminder.recurrence().next_after(zone.0, now);
-                jobs.push(JobUpdate::new(JobKey::member(JobKind::Reminder, guild, user), n.at, n.date));
-            }
-        }
+        let jobs = self.zone_jobs(guild, &settings, settings.zone, true).await?;
         self.store.put_jobs(&jobs).await?;
         Ok(())
     }

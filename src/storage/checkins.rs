@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::batch::{Arg, Batch};
 use super::{from_ts, ts, Result, Store};
 use crate::domain::checkin::{CheckinKind, Outcome};
 use crate::domain::ids::{GuildId, UserId};
@@ -181,46 +182,6 @@ pub struct Undone {
     pub removed: Option<String>,
 }
 
-/// A value bound in a [`WriteBatch`].
-#[derive(Clone, Debug)]
-enum Arg {
-    Int(i64),
-    OptInt(Option<i64>),
-    Text(String),
-    OptText(Option<String>),
-}
-
-/// The statements of one write batch and their arguments, in order. sqlx binds a batch's
-/// arguments positionally across all its statements, so a statement with one argument too
-/// few would shift every later one: each statement's count is checked as it is added.
-#[derive(Default)]
-struct WriteBatch {
-    sql: String,
-    args: Vec<Arg>,
-}
-
-impl WriteBatch {
-    fn push(&mut self, sql: &str, args: Vec<Arg>) {
-        assert_eq!(sql.matches('?').count(), args.len(), "arguments for {sql}");
-        self.sql.push_str(sql);
-        self.sql.push_str(";\n");
-        self.args.extend(args);
-    }
-
-    fn query(self) -> TaggedQuery<'static> {
-        let mut q = sqlx::query_as::<_, TaggedRow>(sqlx::AssertSqlSafe(self.sql));
-        for a in self.args {
-            q = match a {
-                Arg::Int(v) => q.bind(v),
-                Arg::OptInt(v) => q.bind(v),
-                Arg::Text(v) => q.bind(v),
-                Arg::OptText(v) => q.bind(v),
-            };
-        }
-        q
-    }
-}
-
 /// What a commitments check-in changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CommitmentCheckinSaved {
@@ -252,7 +213,7 @@ impl Store {
         // thread instead of five (read, BEGIN, writes, COMMIT, and the streak). Each row is
         // tagged so the rows can be told apart; each statement's arguments are counted
         // against its placeholders as it is added.
-        let mut b = WriteBatch::default();
+        let mut b = Batch::default();
         b.push("BEGIN IMMEDIATE", vec![]);
         b.push(
             &format!(
@@ -308,7 +269,7 @@ impl Store {
         }
         b.push(STREAK_SQL, vec![g.clone(), u.clone(), g, u]);
         b.push("COMMIT", vec![]);
-        let rows = self.write_transaction(b.query()).await?;
+        let rows = self.write_transaction(b.rows()).await?;
         let id_of = |tag: &str| rows.iter().find(|r| r.0 == tag).and_then(|r| r.1.as_deref()?.parse::<i64>().ok());
         let previous = rows.iter().find(|r| r.0 == "previous").and_then(|(_, id, text, due, partner, created)| {
             Some(Commitment {

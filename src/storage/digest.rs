@@ -6,6 +6,7 @@
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
 
+use super::batch::{Arg, Batch};
 use super::{Result, Store};
 use crate::domain::checkin::Outcome;
 use crate::domain::digest::{People, WeekRows};
@@ -30,7 +31,9 @@ pub struct PostedPrinciple {
 /// A week's counts as one JSON array: commitment answers, blockers, ratings 1-5, made, kept,
 /// partly, missed, commitments overdue at a reference date, and the different members behind
 /// each kind of answer (commitments, ratings, went well, improve, blockers, resolved), which
-/// the privacy rule counts. Every column comes from an index (checkins_week_figures, the
+/// the privacy rule counts. Those stop counting at ten (`LIMIT 10`, the highest threshold
+/// `/setup privacy` allows): the rule only asks "at least n?", so a big team's digest reads a
+/// few index entries per count, not the week's. Every column comes from an index (checkins_week_figures, the
 /// partial note indexes, commitments_resolved and commitments_open): the week's rows
 /// themselves are never read. Arguments: [`figures_args`].
 ///
@@ -46,12 +49,12 @@ const FIGURES_SQL: &str = "SELECT json_array(coalesce(sum(kind = 'commitments'),
      (SELECT count(*) FROM commitments WHERE guild_id = ? AND resolved_week = ? AND status = 'missed'), \
      (SELECT count(*) FROM commitments WHERE guild_id = ? AND status = 'open' AND due_date < ? AND created_week <= ?) + \
      (SELECT count(*) FROM commitments WHERE guild_id = ? AND resolved_week > ? AND due_date < ? AND created_week <= ?), \
-     count(DISTINCT CASE WHEN kind = 'commitments' THEN user_id END), \
-     count(DISTINCT CASE WHEN rating IS NOT NULL THEN user_id END), \
-     (SELECT count(DISTINCT user_id) FROM checkins WHERE guild_id = ? AND iso_week = ? AND went_well IS NOT NULL), \
-     (SELECT count(DISTINCT user_id) FROM checkins WHERE guild_id = ? AND iso_week = ? AND improve IS NOT NULL), \
-     (SELECT count(DISTINCT user_id) FROM checkins WHERE guild_id = ? AND iso_week = ? AND blocker IS NOT NULL), \
-     (SELECT count(DISTINCT user_id) FROM commitments WHERE guild_id = ? AND resolved_week = ?)) \
+     (SELECT count(*) FROM (SELECT DISTINCT user_id FROM checkins WHERE guild_id = ? AND iso_week = ? AND kind = 'commitments' LIMIT 10)), \
+     (SELECT count(*) FROM (SELECT DISTINCT user_id FROM checkins WHERE guild_id = ? AND iso_week = ? AND rating IS NOT NULL LIMIT 10)), \
+     (SELECT count(*) FROM (SELECT DISTINCT user_id FROM checkins WHERE guild_id = ? AND iso_week = ? AND went_well IS NOT NULL LIMIT 10)), \
+     (SELECT count(*) FROM (SELECT DISTINCT user_id FROM checkins WHERE guild_id = ? AND iso_week = ? AND improve IS NOT NULL LIMIT 10)), \
+     (SELECT count(*) FROM (SELECT DISTINCT user_id FROM checkins WHERE guild_id = ? AND iso_week = ? AND blocker IS NOT NULL LIMIT 10)), \
+     (SELECT count(*) FROM (SELECT DISTINCT user_id FROM commitments WHERE guild_id = ? AND resolved_week = ? LIMIT 10))) \
      FROM checkins WHERE guild_id = ? AND iso_week = ?";
 
 fn figures_args(g: i64, week: &str, overdue_before: &str) -> Vec<Arg> {
@@ -61,47 +64,11 @@ fn figures_args(g: i64, week: &str, overdue_before: &str) -> Vec<Arg> {
         args.extend([g.clone(), w.clone()]);
     }
     args.extend([g.clone(), before.clone(), w.clone(), g.clone(), w.clone(), before, w.clone()]);
-    for _ in 0..4 {
+    for _ in 0..6 {
         args.extend([g.clone(), w.clone()]);
     }
     args.extend([g, w]);
     args
-}
-
-/// A bound value of a batch.
-#[derive(Clone, Debug)]
-enum Arg {
-    Int(i64),
-    Text(String),
-}
-
-/// A batch of read statements, each returning one JSON text, bound with plain `?` in order:
-/// sqlx resolves a numbered `?1` against the whole batch's arguments, not the statement's.
-#[derive(Default)]
-struct Batch {
-    sql: String,
-    args: Vec<Arg>,
-}
-
-impl Batch {
-    fn push(&mut self, sql: &str, args: Vec<Arg>) {
-        // A miscount would shift every later statement's arguments: refuse it outright.
-        assert_eq!(sql.matches('?').count(), args.len(), "arguments for {sql}");
-        self.sql.push_str(sql);
-        self.sql.push_str(";\n");
-        self.args.extend(args);
-    }
-
-    async fn fetch(self, store: &Store) -> Result<Vec<String>> {
-        let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(self.sql));
-        for a in self.args {
-            q = match a {
-                Arg::Int(v) => q.bind(v),
-                Arg::Text(v) => q.bind(v),
-            };
-        }
-        q.fetch_all(&mut *store.reader().await?).await
-    }
 }
 
 fn parse<T: DeserializeOwned>(json: Option<&String>) -> Result<T> {
@@ -180,7 +147,7 @@ impl Store {
              AND status = 'sent' AND principle IS NOT NULL AND ((kind = 'daily' AND period BETWEEN ? AND ?) OR (kind = 'digest' AND period < ?))",
             vec![Arg::Int(g), Arg::Text(spans.posts.0.to_string()), Arg::Text(spans.posts.1.to_string()), Arg::Text(week.clone())],
         );
-        let rows = b.fetch(self).await?;
+        let rows = b.scalars().fetch_all(&mut *self.reader().await?).await?;
         let (this, this_overdue) = week_rows(parse(rows.first())?);
         let (last, _) = week_rows(parse(rows.get(1))?);
         let mut r = DigestReads { this, last, overdue: this_overdue, ..Default::default() };
@@ -343,5 +310,25 @@ mod tests {
         assert_eq!(w48.overdue, 1, "only the forgotten one is still open");
         let w46 = s.digest_reads(GuildId(1), spans("2026-W46", "2026-11-16")).await.unwrap();
         assert_eq!(w46.overdue, 0, "nothing had been made yet");
+    }
+
+    #[tokio::test]
+    async fn people_are_counted_up_to_the_highest_threshold_and_no_further() {
+        let (s, _dir) = store().await;
+        assert_eq!(FIGURES_SQL.matches(&format!("LIMIT {})", crate::domain::digest::MAX_PEOPLE)).count(), 6, "the cap is MAX_PEOPLE");
+        let c = CommunicationCheckin { rating: 4, went_well: Some("good".into()), improve: None, partner: None };
+        for user in 1..=12 {
+            s.record_communication_checkin(ctx(user, "2026-11-24"), &c).await.unwrap();
+        }
+        let spans = DigestSpans {
+            week: IsoWeek::parse("2026-W48").unwrap(),
+            overdue_before: day("2026-11-27"),
+            members_from: IsoWeek::parse("2026-W44").unwrap(),
+            away: (day("2026-11-16"), day("2026-11-29")),
+            posts: (day("2026-10-26"), day("2026-11-29")),
+        };
+        let r = s.digest_reads(GuildId(1), spans).await.unwrap();
+        assert_eq!((r.this.people.ratings, r.this.people.went_well, r.this.people.improve), (10, 10, 0));
+        assert_eq!(r.this.ratings, [0, 0, 0, 12, 0], "the figures themselves are not capped");
     }
 }

@@ -2,6 +2,7 @@
 //! (SQLite has one writer anyway; queuing in-process avoids `SQLITE_BUSY` retries) and a few
 //! for reads, which WAL lets run beside the writer.
 
+mod batch;
 mod checkins;
 mod conns;
 mod digest;

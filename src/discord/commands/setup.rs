@@ -8,7 +8,6 @@ use crate::discord::render::{self, stamp, t};
 use crate::domain::ids::{ChannelId, RoleId};
 use crate::domain::time::{search_zones, weekday_code};
 use crate::keys as k;
-use crate::service::ClearSetting;
 
 /// Set up the daily principle, the digest and the bot's settings
 #[poise::command(
@@ -197,14 +196,7 @@ pub async fn clear(
     let s = session(ctx).await?;
     let service = &ctx.data().service;
     let (which, was_set) = within_window(ctx, true, service.setup_clear(&s, &setting.0)).await?;
-    let p = &service.prompts;
-    let text = match (was_set, which) {
-        (false, _) => t(p, s.lang, k::SETUP_CLEARED_NOTHING, &[("setting", setting.0.clone())]),
-        (true, ClearSetting::Daily) => p.text(s.lang, k::SETUP_CLEARED_DAILY).to_owned(),
-        (true, ClearSetting::Digest) => p.text(s.lang, k::SETUP_CLEARED_DIGEST).to_owned(),
-        (true, ClearSetting::LeadRole | ClearSetting::Board) => p.text(s.lang, k::SETUP_CLEARED_LEAD_ROLE).to_owned(),
-    };
-    reply_text(ctx, text).await
+    reply_text(ctx, render::setup_cleared(&service.prompts, s.lang, which, was_set, &setting.0)).await
 }
 
 /// This server's settings and the next scheduled posts
