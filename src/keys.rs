@@ -41,6 +41,8 @@ keys! {
     ERR_WHICH_WITHOUT_KEPT = "err.which_without_kept";
     ERR_NOTHING_TO_RECORD = "err.nothing_to_record";
     ERR_NOTHING_TO_UNDO = "err.nothing_to_undo";
+    NOTICE_DAILY_GONE = "notice.daily_gone";
+    NOTICE_DIGEST_GONE = "notice.digest_gone";
     UNDO_COMMITMENTS = "undo.commitments";
     UNDO_COMMUNICATION = "undo.communication";
     UNDO_REOPENED = "undo.reopened";

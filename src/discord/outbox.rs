@@ -95,6 +95,29 @@ impl RestOutbox {
         Err(SendError::Permanent { code: err.code, reason })
     }
 
+    /// The channel a destination means: the channel itself, or the DM channel of a member or
+    /// of the guild's owner (from the cache, else from Discord).
+    async fn channel_of(&self, to: Destination) -> Result<ChannelId, SendError> {
+        match to {
+            Destination::Channel(c) => Ok(c),
+            Destination::User(u) => self.dm_channel(u).await,
+            Destination::Owner(g) => {
+                let cached = self.cache.as_ref().and_then(|c| c.guild(serenity::GuildId::new(g.get().max(1))).map(|g| g.owner_id.get()));
+                let owner = match cached {
+                    Some(o) => o,
+                    None => {
+                        let v = self.request(reqwest::Method::GET, &format!("/guilds/{g}"), None).await?;
+                        v["owner_id"]
+                            .as_str()
+                            .and_then(|o| o.parse().ok())
+                            .ok_or_else(|| SendError::Retry { after: None, reason: "guild without owner_id".into() })?
+                    }
+                };
+                self.dm_channel(UserId(owner)).await
+            }
+        }
+    }
+
     async fn dm_channel(&self, user: crate::domain::ids::UserId) -> Result<ChannelId, SendError> {
         let v = self.call("/users/@me/channels", &json!({ "recipient_id": user.to_string() })).await?;
         v.get("id")
@@ -150,10 +173,7 @@ fn same_post(message: &serde_json::Value, sent: &serde_json::Value, me: Option<u
 
 impl Outbox for RestOutbox {
     async fn find_sent(&self, to: Destination, post: &Post, since: DateTime<Utc>) -> Result<Option<(ChannelId, MessageId)>, SendError> {
-        let channel = match to {
-            Destination::Channel(c) => c,
-            Destination::User(u) => self.dm_channel(u).await?,
-        };
+        let channel = self.channel_of(to).await?;
         // A minute of slack for clocks; a hundred messages is more than one delivery's
         // retries ever leave behind in a team's channel.
         let after = snowflake_at(since - chrono::Duration::minutes(1));
@@ -176,10 +196,7 @@ impl Outbox for RestOutbox {
     }
 
     async fn send(&self, to: Destination, post: &Post, nonce: &str) -> Result<(ChannelId, MessageId), SendError> {
-        let channel = match to {
-            Destination::Channel(c) => c,
-            Destination::User(u) => self.dm_channel(u).await?,
-        };
+        let channel = self.channel_of(to).await?;
         let v = self.call(&format!("/channels/{channel}/messages"), &self.body(post, nonce)).await?;
         let created: Created =
             serde_json::from_value(v).map_err(|e| SendError::Retry { after: None, reason: format!("unreadable message: {e}") })?;

@@ -13,7 +13,7 @@ use crate::domain::time::weekday_code;
 use crate::keys::{self as k, Key};
 use crate::prompts::Prompts;
 use crate::service::{ClearSetting, CommitmentsSaved, CommitmentsView, CommunicationSaved, Post, SetupView, TipView};
-use crate::storage::{Commitment, Undone};
+use crate::storage::{Commitment, JobKind, Undone};
 
 /// The bot's accent colour.
 pub const COLOR: u32 = 0x2E86AB;
@@ -125,6 +125,14 @@ pub fn post(p: &Prompts, post: &Post, cache: Option<&serenity::Cache>) -> PostBo
             let text = t(p, *lang, k::REMIND_DM, &[("guild", neutralize(&name)), ("number", principle.to_string()), ("title", title)]);
             PostBody { content: Some(shorten(&text, 2000)), embed: None }
         }
+        Post::ChannelGone { lang, guild, what, channel } => {
+            let name = cache
+                .and_then(|c| c.guild(serenity::GuildId::new(guild.get().max(1))).map(|g| g.name.clone()))
+                .unwrap_or_else(|| format!("server {guild}"));
+            let key = if *what == JobKind::Digest { k::NOTICE_DIGEST_GONE } else { k::NOTICE_DAILY_GONE };
+            let text = t(p, *lang, key, &[("guild", neutralize(&name)), ("channel", channel.to_string())]);
+            PostBody { content: Some(shorten(&text, 2000)), embed: None }
+        }
         other => PostBody { content: None, embed: Some(post_embed(p, other)) },
     }
 }
@@ -142,7 +150,7 @@ fn post_embed(p: &Prompts, post: &Post) -> CreateEmbed {
             footer(e, t(p, lang, k::PRINCIPLE_TODAY_FOOTER, &[("date", date.to_string())]))
         }
         Post::Digest { lang, digest: d } => digest(p, *lang, d),
-        Post::Reminder { .. } => unreachable!("reminders are plain text"),
+        Post::Reminder { .. } | Post::ChannelGone { .. } => unreachable!("plain text, rendered in `post`"),
     }
 }
 

@@ -27,6 +27,8 @@ pub enum Destination {
     Channel(ChannelId),
     /// A member's DMs.
     User(UserId),
+    /// The DMs of a guild's owner, who always has Manage Server.
+    Owner(GuildId),
 }
 
 /// A scheduled message, before rendering.
@@ -61,6 +63,26 @@ pub enum Post {
         /// The digest.
         digest: Box<crate::domain::digest::Digest>,
     },
+    /// To the owner: a post stopped because its channel was deleted, and how to fix it.
+    ChannelGone {
+        /// Language.
+        lang: Lang,
+        /// The guild.
+        guild: GuildId,
+        /// The daily post or the digest.
+        what: JobKind,
+        /// The channel that is gone.
+        channel: ChannelId,
+    },
+}
+
+impl Post {
+    /// The language it is written in.
+    pub fn lang(&self) -> Lang {
+        match self {
+            Post::Daily { lang, .. } | Post::Reminder { lang, .. } | Post::Digest { lang, .. } | Post::ChannelGone { lang, .. } => *lang,
+        }
+    }
 }
 
 /// Why a send failed.
@@ -132,6 +154,15 @@ struct Delivery {
     rec: Recurrence,
     /// The zone.
     tz: chrono_tz::Tz,
+}
+
+/// A delivery's exactly-once record, as `begin_delivery` opened it.
+#[derive(Clone, Copy)]
+struct Opened<'a> {
+    key: JobKey,
+    period: &'a str,
+    /// When the first attempt was recorded.
+    opened: DateTime<Utc>,
 }
 
 impl Delivery {
@@ -217,6 +248,11 @@ impl Service {
             JobKind::Retention => self.run_retention(job, now).await,
             JobKind::Digest => self.run_digest(job, outbox, now).await,
             JobKind::Reminder => self.run_reminder(job, outbox, now).await,
+            // Never scheduled; a stray row is removed.
+            JobKind::Notice => {
+                self.store.delete_job(job.key).await?;
+                Ok(JobResult::Nothing)
+            }
         }
     }
 
@@ -349,7 +385,7 @@ impl Service {
     /// member's ISO week for reminders.
     fn period_key(&self, kind: JobKind, date: NaiveDate) -> String {
         match kind {
-            JobKind::Daily | JobKind::Retention => date.to_string(),
+            JobKind::Daily | JobKind::Retention | JobKind::Notice => date.to_string(),
             JobKind::Digest => digest_week(date).to_string(),
             JobKind::Reminder => crate::domain::time::IsoWeek::of(date).to_string(),
         }
@@ -365,19 +401,14 @@ impl Service {
             self.store.advance(&job, Some(after_this)).await?;
             return Ok(JobResult::Nothing);
         }
-        let result = if now - opened >= NONCE_MEMORY {
-            // Discord may have forgotten the nonce: a blind resend could post twice.
-            match outbox.find_sent(d.to, &d.post, opened).await {
-                Ok(Some(found)) => {
-                    info!(kind = job.key.kind.as_str(), guild = %job.key.guild, %period, "found an earlier send; not sending again");
-                    Ok(found)
-                }
-                Ok(None) => outbox.send(d.to, &d.post, &nonce(job.key, period)).await,
-                Err(e) => Err(e),
+        let mut result = self.send_once(d.to, &d.post, Opened { key: job.key, period, opened }, outbox, now).await;
+        // A deleted channel will not come back: the owner is told once how to fix it, and
+        // the post stops (below). Telling them is retried like the post itself.
+        if let (Err(SendError::Permanent { code: Some(UNKNOWN_CHANNEL), .. }), Destination::Channel(channel)) = (&result, d.to) {
+            if let Err(retry) = self.tell_owner_channel_gone(job, channel, d.post.lang(), outbox, now).await? {
+                result = Err(retry);
             }
-        } else {
-            outbox.send(d.to, &d.post, &nonce(job.key, period)).await
-        };
+        }
         match result {
             Ok((channel, message)) => {
                 info!(kind = job.key.kind.as_str(), guild = %job.key.guild, %period, %message, "delivered");
@@ -400,8 +431,8 @@ impl Service {
                 Ok(JobResult::Retried)
             }
             Err(SendError::Permanent { code, reason }) => {
-                // A deleted channel will not come back: stop trying until `/setup` sets a
-                // channel again (which schedules the job anew), and say so in `/setup show`.
+                // A deleted channel: stop trying until `/setup` sets a channel again (which
+                // schedules the job anew); `/setup show` says so.
                 let gone = code == Some(UNKNOWN_CHANNEL) && matches!(d.to, Destination::Channel(_));
                 let next = (!gone).then_some(after_this);
                 warn!(kind = job.key.kind.as_str(), guild = %job.key.guild, %period, %reason, stopped = gone, "delivery failed; not retrying this period");
@@ -409,6 +440,59 @@ impl Service {
                 Ok(JobResult::Failed)
             }
         }
+    }
+
+    /// Sends a post once: for an attempt first made longer ago than Discord's nonce memory,
+    /// only after looking for an earlier send of it that Discord accepted.
+    async fn send_once<O: Outbox>(
+        &self,
+        to: Destination,
+        post: &Post,
+        record: Opened<'_>,
+        outbox: &O,
+        now: DateTime<Utc>,
+    ) -> std::result::Result<(ChannelId, MessageId), SendError> {
+        let Opened { key, period, opened } = record;
+        if now - opened >= NONCE_MEMORY {
+            // Discord may have forgotten the nonce: a blind resend could post twice.
+            if let Some(found) = outbox.find_sent(to, post, opened).await? {
+                info!(kind = key.kind.as_str(), guild = %key.guild, %period, "found an earlier send; not sending again");
+                return Ok(found);
+            }
+        }
+        outbox.send(to, post, &nonce(key, period)).await
+    }
+
+    /// Tells the guild's owner, once per deleted channel, that a post stopped and how to set
+    /// it again. `Ok(Err(..))` is a failure worth retrying (with the post's own retries).
+    async fn tell_owner_channel_gone<O: Outbox>(
+        &self,
+        job: Job,
+        channel: ChannelId,
+        lang: Lang,
+        outbox: &O,
+        now: DateTime<Utc>,
+    ) -> Result<std::result::Result<(), SendError>> {
+        let guild = job.key.guild;
+        let key = JobKey::guild(JobKind::Notice, guild);
+        let period = format!("{}:{channel}", job.key.kind.as_str());
+        let (status, opened) = self.store.begin_delivery(key, &period, now).await?;
+        if status.is_final() {
+            return Ok(Ok(()));
+        }
+        let post = Post::ChannelGone { lang, guild, what: job.key.kind, channel };
+        let outcome = match self.send_once(Destination::Owner(guild), &post, Opened { key, period: &period, opened }, outbox, now).await {
+            Ok((channel, message)) => DeliveryOutcome::Sent { channel, message, principle: None },
+            Err(SendError::Permanent { reason, .. }) => {
+                warn!(%guild, %reason, "could not tell the owner that a channel is gone");
+                self.store.record_delivery(key, &period, DeliveryOutcome::Failed { error: &reason }, now).await?;
+                return Ok(Ok(()));
+            }
+            Err(retry) => return Ok(Err(retry)),
+        };
+        info!(%guild, %channel, "told the owner that a post's channel is gone");
+        self.store.record_delivery(key, &period, outcome, now).await?;
+        Ok(Ok(()))
     }
 
     async fn run_retention(&self, job: Job, now: DateTime<Utc>) -> Result<JobResult> {

@@ -17,6 +17,9 @@ pub enum JobKind {
     Reminder,
     /// The daily retention clean-up (one global job, guild 0).
     Retention,
+    /// A one-off notice to a guild's owner (a post's channel was deleted). Only its
+    /// delivery record exists, never a schedule row: the failing post's own retries carry it.
+    Notice,
 }
 
 impl JobKind {
@@ -27,6 +30,7 @@ impl JobKind {
             JobKind::Digest => "digest",
             JobKind::Reminder => "reminder",
             JobKind::Retention => "retention",
+            JobKind::Notice => "notice",
         }
     }
 
@@ -203,6 +207,41 @@ pub(super) async fn advance_job(conn: &mut SqliteConnection, read: &Job, next: O
     Ok(())
 }
 
+/// Writes a delivery's outcome onto its record (opened by `begin_delivery`); a record that
+/// is gone (a `/forget` meanwhile) stays gone.
+async fn end_delivery(
+    conn: &mut SqliteConnection,
+    key: JobKey,
+    period: &str,
+    outcome: DeliveryOutcome<'_>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let (status, channel, message, principle, error) = match outcome {
+        DeliveryOutcome::Sent { channel, message, principle } => {
+            ("sent", Some(channel.to_db()), Some(message.to_db()), principle.map(i64::from), None)
+        }
+        DeliveryOutcome::Failed { error } => ("failed", None, None, None, Some(error)),
+        DeliveryOutcome::Skipped { reason } => ("skipped", None, None, None, Some(reason)),
+    };
+    sqlx::query(
+        "UPDATE deliveries SET status = ?, channel_id = coalesce(?, channel_id), message_id = ?, principle = ?, \
+         last_error = coalesce(?, last_error), updated_at = ? WHERE kind = ? AND guild_id = ? AND user_id = ? AND period = ?",
+    )
+    .bind(status)
+    .bind(channel)
+    .bind(message)
+    .bind(principle)
+    .bind(error)
+    .bind(ts(now))
+    .bind(key.kind.as_str())
+    .bind(key.guild.to_db())
+    .bind(key.user.to_db())
+    .bind(period)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 pub(super) async fn delete_job(conn: &mut SqliteConnection, key: JobKey) -> Result<()> {
     sqlx::query("DELETE FROM schedule WHERE kind = ? AND guild_id = ? AND user_id = ?")
         .bind(key.kind.as_str())
@@ -321,34 +360,16 @@ impl Store {
         next: Option<JobUpdate>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let key = job.key;
         let mut w = self.writer().await?;
         let mut tx = Self::begin_write(&mut w).await?;
-        let (status, channel, message, principle, error) = match outcome {
-            DeliveryOutcome::Sent { channel, message, principle } => {
-                ("sent", Some(channel.to_db()), Some(message.to_db()), principle.map(i64::from), None)
-            }
-            DeliveryOutcome::Failed { error } => ("failed", None, None, None, Some(error)),
-            DeliveryOutcome::Skipped { reason } => ("skipped", None, None, None, Some(reason)),
-        };
-        sqlx::query(
-            "UPDATE deliveries SET status = ?, channel_id = coalesce(?, channel_id), message_id = ?, principle = ?, \
-             last_error = coalesce(?, last_error), updated_at = ? WHERE kind = ? AND guild_id = ? AND user_id = ? AND period = ?",
-        )
-        .bind(status)
-        .bind(channel)
-        .bind(message)
-        .bind(principle)
-        .bind(error)
-        .bind(ts(now))
-        .bind(key.kind.as_str())
-        .bind(key.guild.to_db())
-        .bind(key.user.to_db())
-        .bind(period)
-        .execute(&mut *tx)
-        .await?;
+        end_delivery(&mut tx, job.key, period, outcome, now).await?;
         advance_job(&mut tx, job, next.as_ref()).await?;
         tx.commit().await
+    }
+
+    /// Records how a delivery without a job of its own (a notice) ended.
+    pub async fn record_delivery(&self, key: JobKey, period: &str, outcome: DeliveryOutcome<'_>, now: DateTime<Utc>) -> Result<()> {
+        end_delivery(&mut *self.writer().await?, key, period, outcome, now).await
     }
 
     /// Records a failed attempt that will be retried: the error, one more attempt, and when

@@ -187,6 +187,43 @@ async fn a_deleted_channel_is_a_recorded_failure_and_the_next_guild_still_gets_i
 }
 
 #[tokio::test]
+async fn a_deleted_channel_tells_the_owner_once_and_stops_the_post_until_it_is_set_again() {
+    const OWNER: u64 = 1; // the fake's guild owner
+    const OTHER_CHANNEL: u64 = GUILD + 77;
+    let app = TestApp::spawn_with(vec![GuildSpec::new(GUILD).channel(OTHER_CHANNEL, "new-home")]).await;
+    app.fake.send(setup_daily(CHANNEL, "09:00", "UTC")).await;
+    app.fake.delete_channel(CHANNEL);
+    app.set_time(at("2026-11-28T09:00:00Z"));
+    let dm = app.fake.wait_for("the owner's notice", |i| i.dm_channels.get(&OWNER).copied()).await;
+    let notice = app.fake.wait_for_messages(dm, 1).await;
+    let text = notice[0].body["content"].as_str().unwrap_or_default().to_owned();
+    assert!(text.contains("/setup daily") && text.contains(&CHANNEL.to_string()), "{text}");
+    let store = app.store().await;
+    let daily = JobKey::guild(JobKind::Daily, GuildId(GUILD));
+    for _ in 0..50 {
+        if store.job(daily).await.unwrap().is_none() {
+            break;
+        }
+        ticks().await;
+    }
+    assert_eq!(store.job(daily).await.unwrap(), None, "the post stopped trying");
+    // The next days: no attempt at the gone channel, no second notice.
+    for day in ["2026-11-29T09:00:00Z", "2026-11-30T09:00:00Z"] {
+        app.set_time(at(day));
+        ticks().await;
+    }
+    let posts =
+        app.fake.requests().iter().filter(|r| r.method == "POST" && r.path.ends_with(&format!("/channels/{CHANNEL}/messages"))).count();
+    assert_eq!(posts, 1);
+    assert_eq!(app.fake.dms_to(OWNER).len(), 1, "told once");
+    // Setting a channel again brings the post back.
+    app.fake.send(setup_daily(OTHER_CHANNEL, "10:00", "UTC")).await;
+    assert!(store.job(daily).await.unwrap().is_some());
+    app.set_time(at("2026-11-30T10:00:00Z"));
+    app.fake.wait_for_messages(OTHER_CHANNEL, 1).await;
+}
+
+#[tokio::test]
 async fn a_post_missed_earlier_today_goes_out_late_once_and_one_from_yesterday_does_not() {
     let mut app = TestApp::spawn().await;
     app.fake.send(setup_daily(CHANNEL, "09:00", "UTC")).await;
