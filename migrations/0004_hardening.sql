@@ -23,7 +23,11 @@ CREATE INDEX checkins_went_well ON checkins (guild_id, iso_week, id, user_id) WH
 CREATE INDEX checkins_improve ON checkins (guild_id, iso_week, id, user_id) WHERE improve IS NOT NULL;
 CREATE INDEX checkins_blocker ON checkins (guild_id, iso_week, id, user_id) WHERE blocker IS NOT NULL;
 DROP INDEX commitments_resolved;
-CREATE INDEX commitments_resolved ON commitments (guild_id, resolved_week, status, user_id) WHERE resolved_week IS NOT NULL;
+CREATE INDEX commitments_resolved ON commitments (guild_id, resolved_week, status, user_id, due_date, created_week) WHERE resolved_week IS NOT NULL;
+-- Overdue of a past week counts what was open when it ended, which asks for created_week:
+-- with it in the index, the count still reads no table rows.
+DROP INDEX commitments_open;
+CREATE INDEX commitments_open ON commitments (guild_id, status, due_date, created_week);
 
 -- A digest was recorded under the ISO week it was posted in; it is now recorded under the
 -- week it covers (posted Friday-Sunday: its own week; Monday-Thursday: the week before,

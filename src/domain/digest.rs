@@ -43,7 +43,9 @@ pub struct CheckinRow {
 }
 
 /// How many different members gave each kind of answer in a week: what the privacy rule
-/// counts. Storage stops counting at [`MAX_PEOPLE`]: no threshold asks for more.
+/// counts. Storage may count fewer than there are, never more: answers up to [`MAX_PEOPLE`]
+/// (no threshold asks for more), note writers among the newest notes it reads. Too few only
+/// ever hides a section.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct People {
     /// Members with a commitments check-in.

@@ -3,6 +3,8 @@
 //! member ids and the newest notes come back, each statement's as one JSON row. One trip to a
 //! reader's thread for the whole digest; the cost follows the week, not the guild's history.
 
+use std::collections::BTreeSet;
+
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
 
@@ -29,13 +31,14 @@ pub struct PostedPrinciple {
 }
 
 /// A week's counts as one JSON array: commitment answers, blockers, ratings 1-5, made, kept,
-/// partly, missed, commitments overdue at a reference date, and the different members behind
-/// each kind of answer (commitments, ratings, went well, improve, blockers, resolved), which
-/// the privacy rule counts. Those stop counting at ten (`LIMIT 10`, the highest threshold
-/// `/setup privacy` allows): the rule only asks "at least n?", so a big team's digest reads a
-/// few index entries per count, not the week's. Every column comes from an index (checkins_week_figures, the
-/// partial note indexes, commitments_resolved and commitments_open): the week's rows
-/// themselves are never read. Arguments: [`figures_args`].
+/// partly, missed, commitments overdue at a reference date, and the different members who
+/// checked in on commitments, rated, and resolved a commitment, which the privacy rule
+/// counts. Those stop counting at ten (`LIMIT 10`, the highest threshold `/setup privacy`
+/// allows): the rule only asks "at least n?", so a big team's digest reads a few index
+/// entries per count, not the week's. Every column but the blocker count comes from a
+/// covering index (checkins_week_figures, commitments_made, commitments_resolved and
+/// commitments_open; the blocker count reads only the rows that carry a blocker): the week's
+/// rows themselves are never read. Arguments: [`figures_args`].
 ///
 /// Overdue counts what was open at the reference date (the end of a past week, today for the
 /// running one) and due before it: open now, or resolved in a later week.
@@ -51,10 +54,8 @@ const FIGURES_SQL: &str = "SELECT json_array(coalesce(sum(kind = 'commitments'),
      (SELECT count(*) FROM commitments WHERE guild_id = ? AND resolved_week > ? AND due_date < ? AND created_week <= ?), \
      (SELECT count(*) FROM (SELECT DISTINCT user_id FROM checkins WHERE guild_id = ? AND iso_week = ? AND kind = 'commitments' LIMIT 10)), \
      (SELECT count(*) FROM (SELECT DISTINCT user_id FROM checkins WHERE guild_id = ? AND iso_week = ? AND rating IS NOT NULL LIMIT 10)), \
-     (SELECT count(*) FROM (SELECT DISTINCT user_id FROM checkins WHERE guild_id = ? AND iso_week = ? AND went_well IS NOT NULL LIMIT 10)), \
-     (SELECT count(*) FROM (SELECT DISTINCT user_id FROM checkins WHERE guild_id = ? AND iso_week = ? AND improve IS NOT NULL LIMIT 10)), \
-     (SELECT count(*) FROM (SELECT DISTINCT user_id FROM checkins WHERE guild_id = ? AND iso_week = ? AND blocker IS NOT NULL LIMIT 10)), \
-     (SELECT count(*) FROM (SELECT DISTINCT user_id FROM commitments WHERE guild_id = ? AND resolved_week = ? LIMIT 10))) \
+     (SELECT count(*) FROM (SELECT DISTINCT user_id FROM commitments INDEXED BY commitments_resolved \
+      WHERE guild_id = ? AND resolved_week = ? LIMIT 10))) \
      FROM checkins WHERE guild_id = ? AND iso_week = ?";
 
 fn figures_args(g: i64, week: &str, overdue_before: &str) -> Vec<Arg> {
@@ -64,7 +65,7 @@ fn figures_args(g: i64, week: &str, overdue_before: &str) -> Vec<Arg> {
         args.extend([g.clone(), w.clone()]);
     }
     args.extend([g.clone(), before.clone(), w.clone(), g.clone(), w.clone(), before, w.clone()]);
-    for _ in 0..6 {
+    for _ in 0..3 {
         args.extend([g.clone(), w.clone()]);
     }
     args.extend([g, w]);
@@ -117,15 +118,18 @@ impl Store {
         let mut b = Batch::default();
         b.push(FIGURES_SQL, figures_args(g, &week, &overdue));
         b.push(FIGURES_SQL, figures_args(g, &last_week, &overdue));
+        // The newest notes of each kind with who wrote them: the quotes, and the people behind
+        // each kind of note, counted among those fetched (never more than there are: a kind
+        // of note is quoted only when enough different members wrote its newest ones).
         let note = |col: &str, kind: u8| {
             format!(
-                "SELECT {kind} AS k, {col} AS t FROM (SELECT {col} FROM checkins WHERE guild_id = ? AND iso_week = ? AND {col} IS NOT NULL \
-                 ORDER BY id DESC LIMIT {NOTES_FETCHED})"
+                "SELECT {kind} AS k, {col} AS t, user_id AS u FROM (SELECT {col}, user_id FROM checkins \
+                 WHERE guild_id = ? AND iso_week = ? AND {col} IS NOT NULL ORDER BY id DESC LIMIT {NOTES_FETCHED})"
             )
         };
         b.push(
             &format!(
-                "SELECT json_group_array(json_array(k, t)) FROM ({} UNION ALL {} UNION ALL {})",
+                "SELECT json_group_array(json_array(k, t, u)) FROM ({} UNION ALL {} UNION ALL {})",
                 note("went_well", 0),
                 note("improve", 1),
                 note("blocker", 2)
@@ -151,13 +155,17 @@ impl Store {
         let (this, this_overdue) = week_rows(parse(rows.first())?);
         let (last, _) = week_rows(parse(rows.get(1))?);
         let mut r = DigestReads { this, last, overdue: this_overdue, ..Default::default() };
-        for (kind, text) in parse::<Vec<(u8, String)>>(rows.get(2))? {
+        let mut writers: [BTreeSet<i64>; 3] = Default::default();
+        for (kind, text, user) in parse::<Vec<(u8, String, i64)>>(rows.get(2))? {
+            writers[usize::from(kind.min(2))].insert(user);
             match kind {
                 0 => r.this.went_well.push(text),
                 1 => r.this.improve.push(text),
                 _ => r.this.blocker_notes.push(text),
             }
         }
+        let [went_well, improve, blockers] = writers.map(|w| w.len() as u32);
+        (r.this.people.went_well, r.this.people.improve, r.this.people.blockers) = (went_well, improve, blockers);
         r.member_weeks = parse::<Vec<(String, i64)>>(rows.get(3))?
             .into_iter()
             .filter_map(|(w, u)| Some((IsoWeek::parse(&w)?, UserId::from_db(u))))
@@ -176,18 +184,12 @@ impl Store {
     }
 }
 
-/// Counts from [`FIGURES_SQL`]'s array, and the overdue count.
-fn week_rows(f: [i64; 18]) -> (WeekRows, u32) {
+/// Counts from [`FIGURES_SQL`]'s array, and the overdue count. The people behind notes are
+/// filled in from the notes themselves.
+fn week_rows(f: [i64; 15]) -> (WeekRows, u32) {
     let n = |v: i64| v.max(0) as u32;
     let rows = WeekRows {
-        people: People {
-            commitments: n(f[12]),
-            ratings: n(f[13]),
-            went_well: n(f[14]),
-            improve: n(f[15]),
-            blockers: n(f[16]),
-            resolved: n(f[17]),
-        },
+        people: People { commitments: n(f[12]), ratings: n(f[13]), resolved: n(f[14]), ..Default::default() },
         commitment_answers: n(f[0]),
         blockers: n(f[1]),
         ratings: [n(f[2]), n(f[3]), n(f[4]), n(f[5]), n(f[6])],
@@ -315,7 +317,7 @@ mod tests {
     #[tokio::test]
     async fn people_are_counted_up_to_the_highest_threshold_and_no_further() {
         let (s, _dir) = store().await;
-        assert_eq!(FIGURES_SQL.matches(&format!("LIMIT {})", crate::domain::digest::MAX_PEOPLE)).count(), 6, "the cap is MAX_PEOPLE");
+        assert_eq!(FIGURES_SQL.matches(&format!("LIMIT {})", crate::domain::digest::MAX_PEOPLE)).count(), 3, "the cap is MAX_PEOPLE");
         let c = CommunicationCheckin { rating: 4, went_well: Some("good".into()), improve: None, partner: None };
         for user in 1..=12 {
             s.record_communication_checkin(ctx(user, "2026-11-24"), &c).await.unwrap();
@@ -328,7 +330,26 @@ mod tests {
             posts: (day("2026-10-26"), day("2026-11-29")),
         };
         let r = s.digest_reads(GuildId(1), spans).await.unwrap();
-        assert_eq!((r.this.people.ratings, r.this.people.went_well, r.this.people.improve), (10, 10, 0));
+        assert_eq!((r.this.people.ratings, r.this.people.improve), (10, 0));
+        assert_eq!(r.this.people.went_well, 12, "counted among the fetched notes, which are fewer than NOTES_FETCHED");
         assert_eq!(r.this.ratings, [0, 0, 0, 12, 0], "the figures themselves are not capped");
+    }
+
+    #[tokio::test]
+    async fn a_weeks_figures_read_indexes_only_never_the_rows() {
+        let (s, _dir) = store().await;
+        let mut b = Batch::default();
+        b.push(&format!("EXPLAIN QUERY PLAN {FIGURES_SQL}"), figures_args(1, "2026-W47", "2026-11-23"));
+        type Plan = (i64, i64, i64, String);
+        let plan: Vec<Plan> = b.rows::<Plan>().fetch_all(&mut *s.reader().await.unwrap()).await.unwrap();
+        let steps: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
+        let tables =
+            steps.iter().filter(|d| d.starts_with("SEARCH") || d.starts_with("SCAN checkins") || d.starts_with("SCAN commitments"));
+        for step in tables {
+            // The blocker count walks the partial index of rows that carry a blocker.
+            let covered = step.contains("COVERING INDEX") || step.contains("USING INDEX checkins_blocker ");
+            assert!(step.starts_with("SEARCH") && covered, "{step} in {steps:#?}");
+        }
+        assert_eq!(steps.iter().filter(|d| d.contains("COVERING INDEX")).count(), 10, "{steps:#?}");
     }
 }
