@@ -244,4 +244,27 @@ mod tests {
         assert!(s.away_on(g, u, d("2026-12-01")).await.unwrap().is_some());
         assert_eq!(s.member_away(g, u).await.unwrap(), vec![AwaySpan { start: d("2026-11-27"), end: d("2026-12-01") }]);
     }
+
+    #[tokio::test]
+    async fn a_reminder_failure_is_shown_until_a_later_reminder_goes_out() {
+        let (s, _dir) = store().await;
+        let (g, u) = (GuildId(1), UserId(2));
+        let key = JobKey::member(super::super::JobKind::Reminder, g, u);
+        let now = Utc::now();
+        s.put_job(JobUpdate::new(key, now, now.date_naive())).await.unwrap();
+        let job = s.job(key).await.unwrap().unwrap();
+        s.begin_delivery(key, "2026-W47", now).await.unwrap();
+        s.finish_delivery(&job, "2026-W47", super::super::DeliveryOutcome::Failed { error: "HTTP 403 code 50007" }, None, now)
+            .await
+            .unwrap();
+        assert_eq!(s.last_reminder_failure(g, u).await.unwrap(), Some(("2026-W47".into(), "HTTP 403 code 50007".into())));
+        s.begin_delivery(key, "2026-W48", now).await.unwrap();
+        let sent = super::super::DeliveryOutcome::Sent {
+            channel: crate::domain::ids::ChannelId(3),
+            message: crate::domain::ids::MessageId(4),
+            principle: None,
+        };
+        s.finish_delivery(&job, "2026-W48", sent, None, now).await.unwrap();
+        assert_eq!(s.last_reminder_failure(g, u).await.unwrap(), None, "the DMs work again");
+    }
 }

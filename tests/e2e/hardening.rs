@@ -288,3 +288,51 @@ async fn kept_with_which_resolves_the_chosen_commitment() {
     assert!(!open.iter().any(|(id, _)| *id == later), "{open:?}");
     assert_eq!(open.len(), 2, "{open:?}");
 }
+
+#[tokio::test]
+async fn already_checked_in_asks_about_the_week_check_ins_are_recorded_under() {
+    let app = TestApp::spawn().await;
+    // The member lives at UTC+14; the server is on UTC. Their Monday 08:00 reminder falls on
+    // the server's Sunday, still the server's week 48.
+    app.fake.send(Interaction::sub("me", "timezone").str("zone", "Pacific/Kiritimati")).await;
+    app.fake.send(remind_on("mon", "08:00")).await;
+    // Sunday 10:00 UTC: the check-in is recorded under the server's week 48, although it is
+    // already Monday (week 49) for the member.
+    app.set_time(at("2026-11-29T10:00:00Z"));
+    let r = app.fake.send(Interaction::sub("checkin", "communication").int("rating", 4)).await;
+    assert!(r.ephemeral(), "{}", r.text());
+    app.set_time(at("2026-11-29T18:00:00Z"));
+    let d = delivery_when(&app, reminder_key(MEMBER), "2026-W49", |d| d.status != DeliveryStatus::Pending).await;
+    assert_eq!((d.status, d.last_error.as_deref()), (DeliveryStatus::Skipped, Some("already checked in this week")));
+    assert!(app.fake.dms_to(MEMBER).is_empty());
+}
+
+#[tokio::test]
+async fn moving_the_digest_day_never_covers_a_week_twice() {
+    let app = TestApp::spawn().await;
+    let digest_on = |day: &str, time: &str| {
+        Interaction::sub("setup", "digest").channel_opt("channel", CHANNEL).str("day", day).str("time", time).manager()
+    };
+    app.fake.send(digest_on("fri", "16:00")).await;
+    // Friday of week 48: the digest covers week 48.
+    app.set_time(at("2026-11-27T16:00:00Z"));
+    app.fake.wait_for_messages(CHANNEL, 1).await;
+    // Moved to Mondays: Monday of week 49 would cover week 48 again, which went out already.
+    app.fake.send(digest_on("mon", "09:00")).await;
+    app.set_time(at("2026-11-30T09:00:00Z"));
+    let key = JobKey::guild(JobKind::Digest, GuildId(GUILD));
+    let store = app.store().await;
+    for _ in 0..50 {
+        if store.job(key).await.unwrap().is_some_and(|j| j.due_at > at("2026-11-30T09:00:00Z")) {
+            break;
+        }
+        ticks().await;
+    }
+    assert_eq!(app.fake.messages_in(CHANNEL).len(), 1, "week 48 is not covered twice");
+    // The next Monday covers week 49, which nobody has seen.
+    app.set_time(at("2026-12-07T09:00:00Z"));
+    let posted = app.fake.wait_for_messages(CHANNEL, 2).await;
+    let title = posted[1].body["embeds"][0]["title"].as_str().unwrap_or_default().to_owned();
+    assert!(title.contains("2026-W49"), "{title}");
+    assert_eq!(delivery_when(&app, key, "2026-W48", |d| d.status == DeliveryStatus::Sent).await.message_id, Some(MessageId(posted[0].id)));
+}
