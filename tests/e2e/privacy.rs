@@ -50,6 +50,31 @@ async fn mydata_holds_exactly_the_callers_rows_in_this_guild() {
 }
 
 #[tokio::test]
+async fn mydata_includes_the_members_scheduled_reminder_and_its_delivery_records() {
+    let app = TestApp::spawn().await;
+    app.fake.send(Interaction::sub("remind", "on").str("day", "sat").str("time", "10:00")).await;
+    app.fake.send(Interaction::sub("remind", "on").str("day", "sat").str("time", "10:00").by(B)).await;
+    app.set_time(crate::helpers::at("2026-11-28T10:00:00Z"));
+    app.fake.wait_for("the reminder", |i| i.dm_channels.contains_key(&MEMBER).then_some(())).await;
+    let doc = loop {
+        let reply = app.fake.send(Interaction::command("mydata")).await;
+        let doc: Value = serde_json::from_slice(&reply.files[0].1).unwrap();
+        if doc["deliveries"].as_array().is_some_and(|d| d.iter().any(|d| d["status"] == "sent")) {
+            break doc;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let deliveries = doc["deliveries"].as_array().unwrap();
+    assert_eq!(deliveries.len(), 1, "only the caller's own: {deliveries:?}");
+    assert_eq!((deliveries[0]["kind"].as_str(), deliveries[0]["period"].as_str()), (Some("reminder"), Some("2026-W48")));
+    let scheduled = doc["scheduled"].as_array().unwrap();
+    assert_eq!(scheduled.len(), 1);
+    assert_eq!(scheduled[0]["kind"], "reminder");
+    assert!(scheduled[0]["due_at"].as_str().unwrap().starts_with("2026-12-05T10:00:00"), "{scheduled:?}");
+    assert!(doc["fields"]["deliveries"].as_str().is_some() && doc["fields"]["scheduled"].as_str().is_some());
+}
+
+#[tokio::test]
 async fn forget_deletes_only_after_the_owners_own_click() {
     let app = TestApp::spawn().await;
     for n in [MEMBER, B, B + 1] {
