@@ -33,11 +33,14 @@ pub enum Command {
         #[arg(long)]
         client_id: Option<u64>,
     },
-    /// Print a guild's weekly digest from the database.
+    /// Print a team's weekly digest from the database.
     Digest {
         /// The guild (server) id.
         #[arg(long)]
         guild: u64,
+        /// The team (any case); needed when the server has several.
+        #[arg(long)]
+        team: Option<String>,
         /// `this`, `last` or an ISO week such as 2026-W48 (default: this week in the guild's zone).
         #[arg(long)]
         week: Option<String>,
@@ -45,11 +48,14 @@ pub enum Command {
         #[arg(long, default_value = "text", value_parser = ["text", "markdown", "json"])]
         format: String,
     },
-    /// Write a guild's check-ins and commitments to files (CSV: one file per table).
+    /// Write a guild's (or one team's) check-ins and commitments to files (CSV: one file per table).
     Export {
         /// The guild (server) id.
         #[arg(long)]
         guild: u64,
+        /// Only this team's (any case); without it, the whole server, with a team column.
+        #[arg(long)]
+        team: Option<String>,
         /// File format.
         #[arg(long, value_parser = ["csv", "json"])]
         format: String,
@@ -87,8 +93,10 @@ pub async fn execute(cli: Cli) -> ExitCode {
         Command::Run => startup::run(BotOptions::new(settings), startup::shutdown_signal()).await,
         Command::Check => return check(&settings).await,
         Command::InviteUrl { client_id } => invite_url(&settings, client_id).map(|url| println!("{url}")),
-        Command::Digest { guild, week, format } => digest(&settings, guild, week.as_deref(), &format).await.map(|s| print!("{s}")),
-        Command::Export { guild, format, out } => export(&settings, guild, &format, &out).await,
+        Command::Digest { guild, team, week, format } => {
+            digest(&settings, guild, team.as_deref(), week.as_deref(), &format).await.map(|s| print!("{s}"))
+        }
+        Command::Export { guild, team, format, out } => export(&settings, guild, team.as_deref(), &format, &out).await,
         Command::Backup { path } => backup(&settings, &path).await,
         Command::Principle { n, lang } => principle(n, Lang::parse(&lang).unwrap_or(Lang::En)).map(|s| print!("{s}")),
     };
@@ -163,20 +171,24 @@ async fn check(settings: &Settings) -> ExitCode {
 }
 
 /// `partner-coach digest`.
-async fn digest(settings: &Settings, guild: u64, week: Option<&str>, format: &str) -> anyhow::Result<String> {
-    use crate::domain::ids::GuildId;
+async fn digest(settings: &Settings, guild: u64, team: Option<&str>, week: Option<&str>, format: &str) -> anyhow::Result<String> {
+    use crate::domain::ids::{GuildId, TeamKey};
     let service =
         startup::build_service(settings, std::sync::Arc::new(crate::clock::SystemClock), crate::clock::Random::from_entropy()).await?;
     let guild = GuildId(guild);
     let result = async {
-        let known = service.store.guild_settings(guild).await?;
+        let team = cli_team(&service.store, guild, team, true).await?.unwrap_or_default();
+        let known = service.team_settings(TeamKey::new(guild, team)).await?;
         if known.is_none() && service.store.count_checkins(Some(guild), None).await? == 0 {
             anyhow::bail!(
                 "no data for guild {guild} in {}: check the id (Server Settings → Widget shows it) and DATABASE_URL",
                 settings.database_url
             );
         }
-        let gs = known.unwrap_or_else(|| crate::domain::settings::GuildSettings::new(guild));
+        let mut gs = known.unwrap_or_else(|| crate::domain::settings::GuildSettings::new(guild));
+        if let Some(t) = service.store.teams(guild).await?.into_iter().find(|t| t.id == team) {
+            gs.team = t;
+        }
         let lang = gs.language.unwrap_or(Lang::En);
         let week = crate::service::parse_week(week, service.this_week(gs.zone)).map_err(|r| {
             anyhow::anyhow!("{}", service.prompts.render(Lang::En, r.key, &r.args.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>()))
@@ -195,7 +207,7 @@ async fn digest(settings: &Settings, guild: u64, week: Option<&str>, format: &st
 }
 
 /// `partner-coach export`.
-async fn export(settings: &Settings, guild: u64, format: &str, out: &std::path::Path) -> anyhow::Result<()> {
+async fn export(settings: &Settings, guild: u64, team: Option<&str>, format: &str, out: &std::path::Path) -> anyhow::Result<()> {
     use crate::domain::ids::GuildId;
     if !out.is_dir() {
         anyhow::bail!("--out {}: not a directory", out.display());
@@ -203,18 +215,30 @@ async fn export(settings: &Settings, guild: u64, format: &str, out: &std::path::
     let store = startup::open_store(settings).await?;
     let guild = GuildId(guild);
     let result = async {
-        let (checkins, commitments) = tokio::try_join!(store.guild_checkins(guild), store.guild_commitments(guild))?;
+        let team = cli_team(&store, guild, team, false).await?;
+        let (checkins, commitments) = tokio::try_join!(store.guild_checkins(guild, team), store.guild_commitments(guild, team))?;
+        let teams = store.teams(guild).await?;
+        // One team's files are named after it, so a server's export and a team's never collide.
+        let stem = match team {
+            Some(t) => format!("partner-coach-{guild}-team{t}"),
+            None => format!("partner-coach-{guild}"),
+        };
         let mut written = Vec::new();
         if format == "json" {
-            let path = out.join(format!("partner-coach-{guild}.json"));
-            let doc = serde_json::json!({ "guild_id": guild.to_string(), "checkins": checkins, "commitments": commitments });
+            let path = out.join(format!("{stem}.json"));
+            let teams: Vec<_> = teams
+                .iter()
+                .filter(|t| team.is_none_or(|id| id == t.id))
+                .map(|t| serde_json::json!({ "team_id": t.id, "name": t.name, "role_id": t.role.map(|r| r.to_string()), "home_channel_id": t.home.map(|c| c.to_string()) }))
+                .collect();
+            let doc = serde_json::json!({ "guild_id": guild.to_string(), "teams": teams, "checkins": checkins, "commitments": commitments });
             std::fs::write(&path, serde_json::to_string_pretty(&doc)? + "\n")?;
             written.push(path);
         } else {
-            let path = out.join(format!("partner-coach-{guild}-checkins.csv"));
+            let path = out.join(format!("{stem}-checkins.csv"));
             std::fs::write(&path, crate::export::csv(&checkins)?)?;
             written.push(path);
-            let path = out.join(format!("partner-coach-{guild}-commitments.csv"));
+            let path = out.join(format!("{stem}-commitments.csv"));
             std::fs::write(&path, crate::export::csv(&commitments)?)?;
             written.push(path);
         }
@@ -227,6 +251,29 @@ async fn export(settings: &Settings, guild: u64, format: &str, out: &std::path::
     .await;
     store.close().await;
     result
+}
+
+/// The team `--team` names. Without it: for `digest` (`required`), the server's only team, or
+/// an error listing its teams; for `export`, the whole server (`None`).
+async fn cli_team(
+    store: &crate::storage::Store,
+    guild: crate::domain::ids::GuildId,
+    name: Option<&str>,
+    required: bool,
+) -> anyhow::Result<Option<crate::domain::ids::TeamId>> {
+    let teams = store.teams(guild).await?;
+    let list = || teams.iter().map(|t| format!("\"{}\"", t.name)).collect::<Vec<_>>().join(", ");
+    match name {
+        Some(n) => match crate::domain::teams::find(&teams, n) {
+            Some(t) => Ok(Some(t.id)),
+            None => anyhow::bail!("guild {guild} has no team \"{n}\"; its teams: {}", list()),
+        },
+        None if required && teams.len() > 1 => {
+            anyhow::bail!("guild {guild} has several teams: choose one with --team (its teams: {})", list())
+        }
+        None if required => Ok(Some(crate::domain::ids::TeamId::DEFAULT)),
+        None => Ok(None),
+    }
 }
 
 /// `partner-coach backup PATH`.

@@ -82,6 +82,7 @@ impl Serialize for Rfc3339 {
 pub struct CheckinRow<'a> {
     id: i64,
     guild_id: Snowflake,
+    team_id: i64,
     user_id: Snowflake,
     kind: &'a str,
     local_date: &'a str,
@@ -103,6 +104,7 @@ impl CsvRecord for CheckinRecord {
         let CheckinRecord {
             id,
             guild_id,
+            team_id,
             user_id,
             kind,
             local_date,
@@ -119,6 +121,7 @@ impl CsvRecord for CheckinRecord {
         CheckinRow {
             id: *id,
             guild_id: Snowflake(*guild_id),
+            team_id: *team_id,
             user_id: Snowflake(*user_id),
             kind,
             local_date,
@@ -140,6 +143,7 @@ impl CsvRecord for CheckinRecord {
 pub struct CommitmentRow<'a> {
     id: i64,
     guild_id: Snowflake,
+    team_id: i64,
     user_id: Snowflake,
     text: MemberText<'a>,
     due_date: &'a str,
@@ -158,6 +162,7 @@ impl CsvRecord for CommitmentRecord {
         let CommitmentRecord {
             id,
             guild_id,
+            team_id,
             user_id,
             text,
             due_date,
@@ -171,6 +176,7 @@ impl CsvRecord for CommitmentRecord {
         CommitmentRow {
             id: *id,
             guild_id: Snowflake(*guild_id),
+            team_id: *team_id,
             user_id: Snowflake(*user_id),
             text: MemberText(text),
             due_date,
@@ -212,6 +218,7 @@ mod tests {
         CommitmentRecord {
             id: 1,
             guild_id: 2,
+            team_id: 0,
             user_id: 3,
             text: text.into(),
             due_date: "2026-12-04".into(),
@@ -228,6 +235,7 @@ mod tests {
         CheckinRecord {
             id: 7,
             guild_id: -1,
+            team_id: 0,
             user_id: 3,
             kind: "communication".into(),
             local_date: "2026-11-27".into(),
@@ -263,8 +271,11 @@ mod tests {
     fn fields_with_commas_quotes_and_newlines_are_quoted_per_rfc_4180() {
         let out = csv(&[commitment("plain"), commitment("a, \"quoted\"\nline")]).unwrap();
         let lines: Vec<&str> = out.split("\r\n").collect();
-        assert_eq!(lines[0], "id,guild_id,user_id,text,due_date,partner_id,status,created_week,resolved_week,created_at,resolved_at");
-        assert_eq!(lines[1], "1,2,3,plain,2026-12-04,,open,2026-W48,,1970-01-01T00:00:00+00:00,");
+        assert_eq!(
+            lines[0],
+            "id,guild_id,team_id,user_id,text,due_date,partner_id,status,created_week,resolved_week,created_at,resolved_at"
+        );
+        assert_eq!(lines[1], "1,2,0,3,plain,2026-12-04,,open,2026-W48,,1970-01-01T00:00:00+00:00,");
         assert!(out.contains("\"a, \"\"quoted\"\"\nline\""), "{out}");
         assert!(out.ends_with("\r\n"));
     }
@@ -290,7 +301,7 @@ mod tests {
         let line = csv(&[checkin("fine")]).unwrap().split("\r\n").nth(1).unwrap().to_owned();
         assert_eq!(
             line,
-            "7,18446744073709551615,3,communication,2026-11-27,2026-W48,4,,fine,,,5,1970-01-01T00:00:00+00:00,1970-01-01T00:01:00+00:00"
+            "7,18446744073709551615,0,3,communication,2026-11-27,2026-W48,4,,fine,,,5,1970-01-01T00:00:00+00:00,1970-01-01T00:01:00+00:00"
         );
     }
 

@@ -55,6 +55,21 @@ keys! {
     ERR_NOTHING_TO_RESOLVE = "err.nothing_to_resolve";
     ERR_FORGET_NOT_YOURS = "err.forget_not_yours";
     ERR_FORGET_EXPIRED = "err.forget_expired";
+    ERR_TEAM_NAME = "err.team_name";
+    ERR_UNKNOWN_TEAM = "err.unknown_team";
+    ERR_WHICH_TEAM = "err.which_team";
+    ERR_TEAM_TAKEN = "err.team_taken";
+    ERR_ROLE_TAKEN = "err.role_taken";
+    ERR_HOME_TAKEN = "err.home_taken";
+    ERR_NOT_IN_TEAM = "err.not_in_team";
+    ERR_JOIN_ROLE_TEAM = "err.join_role_team";
+    ERR_JOIN_DEFAULT = "err.join_default";
+    ERR_DELETE_DEFAULT = "err.delete_default";
+    ERR_FOREIGN_ROLE = "err.foreign_role";
+    ERR_FOREIGN_CHANNEL = "err.foreign_channel";
+    ERR_TEAM_BUTTON_NOT_YOURS = "err.team_button_not_yours";
+    ERR_TEAM_BUTTON_EXPIRED = "err.team_button_expired";
+    ERR_BAD_PAUSE = "err.bad_pause";
 
     // /help
     HELP_TITLE = "help.title";
@@ -207,5 +222,34 @@ keys! {
     FORGET_CANCEL = "forget.cancel";
     FORGET_DONE = "forget.done";
     FORGET_CANCELLED = "forget.cancelled";
+
+    // /team
+    TEAM_CREATED = "team.created";
+    TEAM_LIST_TITLE = "team.list_title";
+    TEAM_LIST_LINE = "team.list_line";
+    TEAM_LIST_DEFAULT = "team.list_default";
+    TEAM_LIST_ROLE = "team.list_role";
+    TEAM_LIST_JOINED = "team.list_joined";
+    TEAM_LIST_HOME = "team.list_home";
+    TEAM_LIST_MINE = "team.list_mine";
+    TEAM_LIST_FOOTER = "team.list_footer";
+    TEAM_JOINED = "team.joined";
+    TEAM_ALREADY_IN = "team.already_in";
+    TEAM_LEFT = "team.left";
+    TEAM_NOT_JOINED = "team.not_joined";
+    TEAM_RENAMED = "team.renamed";
+    TEAM_DELETE_CONFIRM = "team.delete_confirm";
+    TEAM_DELETE_BUTTON = "team.delete_button";
+    TEAM_DELETE_CANCEL = "team.delete_cancel";
+    TEAM_DELETED = "team.deleted";
+    TEAM_DELETE_CANCELLED = "team.delete_cancelled";
+    TEAM_OF = "team.of";
+    SETUP_SHOW_TEAMS = "setup.show_teams";
+    SETUP_SHOW_TEAM = "setup.show_team";
+    SETUP_SHOW_PAUSE = "setup.show_pause";
+    SETUP_PAUSE_DONE = "setup.pause_done";
+    SETUP_PAUSE_OFF = "setup.pause_off";
+    DIGEST_PAUSED = "digest.paused";
+    REMIND_DM_TEAMS = "remind.dm_teams";
 
 }

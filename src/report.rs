@@ -96,6 +96,13 @@ pub fn layout(p: &Prompts, lang: Lang, d: &Digest, escape: bool) -> Report {
         }
         Section::NotEnough => not_enough(),
     };
+    let participation = match d.paused {
+        // A holiday is said where the figures it explains are.
+        Some((start, end)) => {
+            format!("{participation}\n{}", p.render(lang, k::DIGEST_PAUSED, &[("start", start.to_string()), ("end", end.to_string())]))
+        }
+        None => participation,
+    };
     sections.push(ReportSection { title: p.text(lang, k::DIGEST_PARTICIPATION).to_owned(), body: participation });
 
     let commitments = match &d.commitments {
@@ -159,8 +166,12 @@ pub fn layout(p: &Prompts, lang: Lang, d: &Digest, escape: bool) -> Report {
     let focus = &d.focus;
     let title = p.catalog.get(focus.principle).text(lang).title.clone();
     let args: Vec<(&str, String)> = focus.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+    let mut heading = p.render(lang, k::DIGEST_TITLE, &[("week", d.week.clone())]);
+    if let Some(team) = &d.team {
+        heading = format!("{heading} · {}", if escape { neutralize(team) } else { team.clone() });
+    }
     Report {
-        title: p.render(lang, k::DIGEST_TITLE, &[("week", d.week.clone())]),
+        title: heading,
         sections,
         focus_title: p.render(lang, k::DIGEST_FOCUS, &[("number", focus.principle.to_string()), ("title", title)]),
         focus_reason: p.render(lang, focus.reason, &args),

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use poise::serenity_prelude as serenity;
 use tracing::{error, info, warn};
 
-use crate::domain::ids::{GuildId, RoleId, UserId};
+use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
 use crate::domain::lang::Lang;
 use crate::domain::refusal::Refusal;
+use crate::domain::teams::{Place, Purpose};
 use crate::keys as k;
 use crate::service::{Caller, Service, ServiceError, Session};
 
@@ -26,15 +27,25 @@ pub type Context<'a> = poise::Context<'a, Data, Error>;
 /// The caller of a command interaction.
 pub fn caller_of(ctx: Context<'_>) -> Caller {
     match ctx {
-        poise::Context::Application(a) => {
-            caller_from(a.interaction.guild_id, &a.interaction.user, a.interaction.member.as_deref(), &a.interaction.locale)
-        }
-        poise::Context::Prefix(p) => caller_from(p.msg.guild_id, &p.msg.author, None, "en-US"),
+        poise::Context::Application(a) => caller_from(
+            a.interaction.guild_id,
+            &a.interaction.user,
+            a.interaction.member.as_deref(),
+            &a.interaction.locale,
+            a.interaction.channel.as_ref(),
+        ),
+        poise::Context::Prefix(p) => caller_from(p.msg.guild_id, &p.msg.author, None, "en-US", None),
     }
 }
 
 /// The caller from the parts every interaction has.
-pub fn caller_from(guild: Option<serenity::GuildId>, user: &serenity::User, member: Option<&serenity::Member>, locale: &str) -> Caller {
+pub fn caller_from(
+    guild: Option<serenity::GuildId>,
+    user: &serenity::User,
+    member: Option<&serenity::Member>,
+    locale: &str,
+    channel: Option<&serenity::PartialChannel>,
+) -> Caller {
     // Discord computes `member.permissions` for the interaction's channel, overwrites and
     // Administrator included; that is the server-side truth, whatever the client showed.
     let perms = member.and_then(|m| m.permissions).unwrap_or_else(serenity::Permissions::empty);
@@ -44,12 +55,64 @@ pub fn caller_from(guild: Option<serenity::GuildId>, user: &serenity::User, memb
         locale: locale.to_owned(),
         can_manage: perms.manage_guild() || perms.administrator(),
         roles: member.map(|m| m.roles.iter().map(|r| RoleId(r.get())).collect()).unwrap_or_default(),
+        // A thread's parent tells which team's channel it is in.
+        place: Place {
+            channel: channel.map(|c| ChannelId(c.id.get())),
+            parent: channel.and_then(|c| c.parent_id).map(|p| ChannelId(p.get())),
+        },
     }
 }
 
-/// The session of a command's caller.
+/// The session of a command that does not act on one team (`/help`, `/me`): the team only
+/// picks the language, and the call is never refused for being ambiguous.
 pub async fn session(ctx: Context<'_>) -> Result<Session, Error> {
-    ctx.data().service.session(caller_of(ctx)).await
+    ctx.data().service.session(caller_of(ctx), None, Purpose::Ambient).await
+}
+
+/// The session of a command that acts on one team: the one named in `team`, else as
+/// DESIGN.md resolves it (an ambiguous call is refused with the caller's teams).
+pub async fn team_session(ctx: Context<'_>, team: Option<&str>) -> Result<Session, Error> {
+    ctx.data().service.session(caller_of(ctx), team, Purpose::Act).await
+}
+
+/// The session of a `/setup` command: outside any team's channel, the default team.
+pub async fn setup_session(ctx: Context<'_>, team: Option<&str>) -> Result<Session, Error> {
+    ctx.data().service.session(caller_of(ctx), team, Purpose::Setup).await
+}
+
+/// The value typed so far for another string option of the same (sub)command, in an
+/// autocomplete interaction.
+pub fn typed_option(ctx: Context<'_>, name: &str) -> Option<String> {
+    let poise::Context::Application(a) = ctx else { return None };
+    fn find(options: &[serenity::CommandDataOption], name: &str) -> Option<String> {
+        options.iter().find_map(|o| match &o.value {
+            serenity::CommandDataOptionValue::SubCommand(inner) | serenity::CommandDataOptionValue::SubCommandGroup(inner) => {
+                find(inner, name)
+            }
+            serenity::CommandDataOptionValue::String(s) if o.name == name => Some(s.clone()),
+            serenity::CommandDataOptionValue::Autocomplete { value, .. } if o.name == name => Some(value.clone()),
+            _ => None,
+        })
+    }
+    find(&a.interaction.data.options, name).filter(|s| !s.trim().is_empty())
+}
+
+/// Autocomplete for `team`, as poise wants it.
+pub async fn autocomplete_team_response(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    serenity::CreateAutocompleteResponse::new().set_choices(team_choices(ctx, partial).await)
+}
+
+/// Autocomplete for `team`: the caller's teams first, then the server's others.
+pub async fn team_choices(ctx: Context<'_>, partial: &str) -> Vec<serenity::AutocompleteChoice> {
+    let service = &ctx.data().service;
+    let caller = caller_of(ctx);
+    let Ok(session) = service.session(caller, None, Purpose::Ambient).await else { return Vec::new() };
+    let typed = crate::domain::text::fold(partial.trim());
+    let mut teams: Vec<&crate::domain::teams::Team> =
+        session.teams.iter().filter(|t| typed.is_empty() || crate::domain::text::fold(&t.name).contains(&typed)).collect();
+    // Stable: the caller's own first, each group in the server's order.
+    teams.sort_by_key(|t| !session.mine.contains(&t.id));
+    teams.into_iter().take(25).map(|t| serenity::AutocompleteChoice::new(t.name.clone(), t.name.clone())).collect()
 }
 
 /// Past this, a command that is still working acknowledges the interaction (a deferred
@@ -186,7 +249,7 @@ pub async fn on_error(err: poise::FrameworkError<'_, Data, Error>) {
         poise::FrameworkError::Command { error, ctx, .. } => {
             let service = &ctx.data().service;
             let caller = caller_of(ctx);
-            let lang = match service.session(caller.clone()).await {
+            let lang = match service.session(caller.clone(), None, Purpose::Ambient).await {
                 Ok(s) => s.lang,
                 Err(_) => Lang::from_locale(&caller.locale),
             };

@@ -12,8 +12,9 @@ use tracing::{error, info};
 use super::context::{caller_from, deferring_after, failure_reply, no_pings, Data, DEFER_AFTER};
 use super::render;
 use crate::domain::checkin::{Outcome, COMMITMENT_LIMIT, NOTE_LIMIT};
-use crate::domain::ids::UserId;
+use crate::domain::ids::{TeamId, UserId};
 use crate::domain::lang::Lang;
+use crate::domain::teams::Purpose;
 use crate::domain::text::shorten;
 use crate::keys as k;
 use crate::prompts::Prompts;
@@ -37,6 +38,46 @@ pub fn forget_buttons(p: &Prompts, lang: Lang, owner: UserId, issued: chrono::Da
     ])]
 }
 
+const TEAM_DELETE_YES: &str = "pc:team-del";
+const TEAM_DELETE_NO: &str = "pc:team-keep";
+
+/// The confirm and cancel buttons of `/team delete`: who asked, which team and when are in
+/// the custom id, checked on the click (and still valid after a restart).
+pub fn team_delete_buttons(
+    p: &Prompts,
+    lang: Lang,
+    owner: UserId,
+    team: TeamId,
+    issued: chrono::DateTime<chrono::Utc>,
+) -> Vec<CreateActionRow> {
+    vec![CreateActionRow::Buttons(vec![
+        CreateButton::new(format!("{TEAM_DELETE_YES}:{owner}:{team}:{}", issued.timestamp()))
+            .label(shorten(p.text(lang, k::TEAM_DELETE_BUTTON), 80))
+            .style(ButtonStyle::Danger),
+        CreateButton::new(format!("{TEAM_DELETE_NO}:{owner}"))
+            .label(shorten(p.text(lang, k::TEAM_DELETE_CANCEL), 80))
+            .style(ButtonStyle::Secondary),
+    ])]
+}
+
+enum TeamDeleteClick {
+    Confirm(UserId, TeamId, chrono::DateTime<chrono::Utc>),
+    Cancel(UserId),
+}
+
+fn parse_team_delete(id: &str) -> Option<TeamDeleteClick> {
+    let parts: Vec<&str> = id.split(':').collect();
+    match parts.as_slice() {
+        ["pc", "team-del", owner, team, ts] => Some(TeamDeleteClick::Confirm(
+            UserId(owner.parse().ok()?),
+            TeamId(team.parse().ok()?),
+            chrono::DateTime::from_timestamp(ts.parse().ok()?, 0)?,
+        )),
+        ["pc", "team-keep", owner] => Some(TeamDeleteClick::Cancel(UserId(owner.parse().ok()?))),
+        _ => None,
+    }
+}
+
 enum ForgetClick {
     Confirm(UserId, chrono::DateTime<chrono::Utc>),
     Cancel(UserId),
@@ -55,9 +96,9 @@ fn parse_forget(id: &str) -> Option<ForgetClick> {
 const FIELD_NEXT: &str = "next";
 const FIELD_BLOCKER: &str = "blocker";
 
-/// Encodes a modal's state in its custom id (`pc:ci:<kept>:<due>:<partner>[:<which>]`,
-/// ≤ 80 chars). Without a chosen commitment the id is as it always was, so a form opened
-/// before an upgrade still submits.
+/// Encodes a modal's state in its custom id (`pc:ci:<kept>:<due>:<partner>[:<which>[:<team>]]`,
+/// ≤ 80 chars). Without a chosen commitment, for the default team, the id is as it always
+/// was, so a form opened before an upgrade still submits.
 pub fn encode_modal_state(s: &ModalState) -> String {
     let mut id = format!(
         "{MODAL_PREFIX}:{}:{}:{}",
@@ -65,8 +106,11 @@ pub fn encode_modal_state(s: &ModalState) -> String {
         s.due.map_or_else(|| "-".to_owned(), |d| d.format("%Y%m%d").to_string()),
         s.partner.map_or_else(|| "-".to_owned(), |u| u.to_string()),
     );
-    if let Some(w) = s.which {
-        id.push_str(&format!(":{w}"));
+    if s.which.is_some() || !s.team.is_default() {
+        id.push_str(&format!(":{}", s.which.map_or_else(|| "-".to_owned(), |w| w.to_string())));
+    }
+    if !s.team.is_default() {
+        id.push_str(&format!(":{}", s.team));
     }
     id
 }
@@ -77,8 +121,12 @@ pub fn decode_modal_state(id: &str) -> Option<ModalState> {
     let mut parts = rest.split(':');
     let (kept, due, partner) = (parts.next()?, parts.next()?, parts.next()?);
     let which = match parts.next() {
-        None => None,
+        None | Some("-") => None,
         Some(w) => Some(w.parse::<i64>().ok()?),
+    };
+    let team = match parts.next() {
+        None => TeamId::DEFAULT,
+        Some(t) => TeamId(t.parse().ok()?),
     };
     if parts.next().is_some() {
         return None;
@@ -98,6 +146,7 @@ pub fn decode_modal_state(id: &str) -> Option<ModalState> {
         },
         blocker: None,
         which,
+        team,
     })
 }
 
@@ -141,6 +190,8 @@ pub async fn handle(ctx: &serenity::Context, data: &Data, interaction: &serenity
         serenity::Interaction::Component(c) => {
             if let Some(click) = parse_forget(&c.data.custom_id) {
                 forget_click(ctx, data, c, click).await;
+            } else if let Some(click) = parse_team_delete(&c.data.custom_id) {
+                team_delete_click(ctx, data, c, click).await;
             }
         }
         _ => {}
@@ -149,8 +200,8 @@ pub async fn handle(ctx: &serenity::Context, data: &Data, interaction: &serenity
 
 async fn forget_click(ctx: &serenity::Context, data: &Data, c: &serenity::ComponentInteraction, click: ForgetClick) {
     let service = &data.service;
-    let caller = caller_from(c.guild_id, &c.user, c.member.as_ref(), &c.locale);
-    let lang = match service.session(caller.clone()).await {
+    let caller = caller_from(c.guild_id, &c.user, c.member.as_ref(), &c.locale, c.channel.as_ref());
+    let lang = match service.session(caller.clone(), None, Purpose::Ambient).await {
         Ok(s) => s.lang,
         Err(_) => Lang::from_locale(&caller.locale),
     };
@@ -165,7 +216,7 @@ async fn forget_click(ctx: &serenity::Context, data: &Data, c: &serenity::Compon
     } else {
         let text = match click {
             ForgetClick::Cancel(_) => service.prompts.text(lang, k::FORGET_CANCELLED).to_owned(),
-            ForgetClick::Confirm(owner, issued) => match service.session(caller.clone()).await {
+            ForgetClick::Confirm(owner, issued) => match service.session(caller.clone(), None, Purpose::Ambient).await {
                 Ok(session) => match service.forget_confirm(&session, owner, issued).await {
                     Ok(f) => {
                         info!(user = %owner, checkins = f.checkins, commitments = f.commitments, "forget: member data deleted");
@@ -196,10 +247,51 @@ async fn forget_click(ctx: &serenity::Context, data: &Data, c: &serenity::Compon
     }
 }
 
+async fn team_delete_click(ctx: &serenity::Context, data: &Data, c: &serenity::ComponentInteraction, click: TeamDeleteClick) {
+    let service = &data.service;
+    let caller = caller_from(c.guild_id, &c.user, c.member.as_ref(), &c.locale, c.channel.as_ref());
+    let session = service.session(caller.clone(), None, Purpose::Ambient).await;
+    let lang = session.as_ref().map_or_else(|_| Lang::from_locale(&caller.locale), |s| s.lang);
+    let owner = match &click {
+        TeamDeleteClick::Confirm(o, ..) | TeamDeleteClick::Cancel(o) => *o,
+    };
+    // Someone else's click gets its own private answer; the admin's message is untouched.
+    let response = if owner != caller.user {
+        info!(user = %caller.user, "team delete: someone else's button");
+        let msg = CreateInteractionResponseMessage::new().content(service.prompts.text(lang, k::ERR_TEAM_BUTTON_NOT_YOURS)).ephemeral(true);
+        CreateInteractionResponse::Message(msg.allowed_mentions(no_pings()))
+    } else {
+        let text = match (click, session) {
+            (TeamDeleteClick::Cancel(_), _) => service.prompts.text(lang, k::TEAM_DELETE_CANCELLED).to_owned(),
+            (TeamDeleteClick::Confirm(owner, team, issued), Ok(session)) => {
+                match service.team_delete_confirm(&session, owner, team, issued).await {
+                    Ok((name, counts)) => service.prompts.render(
+                        lang,
+                        k::TEAM_DELETED,
+                        &[
+                            ("team", crate::domain::text::neutralize(&name)),
+                            ("checkins", counts.checkins.to_string()),
+                            ("commitments", counts.commitments.to_string()),
+                        ],
+                    ),
+                    Err(e) => failure_reply(service, lang, &e, "team delete", &caller).0,
+                }
+            }
+            (TeamDeleteClick::Confirm(..), Err(e)) => failure_reply(service, lang, &e, "team delete", &caller).0,
+        };
+        // Replace the confirmation in place, without its buttons.
+        let msg = CreateInteractionResponseMessage::new().content(text).components(Vec::new()).allowed_mentions(no_pings());
+        CreateInteractionResponse::UpdateMessage(msg)
+    };
+    if let Err(e) = c.create_response(&ctx.http, response).await {
+        error!(error = ?e, "could not answer a button click");
+    }
+}
+
 async fn submit_commitment_modal(ctx: &serenity::Context, data: &Data, m: &serenity::ModalInteraction, state: ModalState) {
     let service = &data.service;
-    let caller = caller_from(m.guild_id, &m.user, m.member.as_ref(), &m.locale);
-    let session = match service.session(caller.clone()).await {
+    let caller = caller_from(m.guild_id, &m.user, m.member.as_ref(), &m.locale, m.channel.as_ref());
+    let session = match service.session_in(caller.clone(), state.team).await {
         Ok(s) => s,
         Err(e) => {
             error!(error = ?e, "modal submit: no session");
@@ -224,7 +316,16 @@ async fn submit_commitment_modal(ctx: &serenity::Context, data: &Data, m: &seren
         error!(error = ?e, "modal submit: could not defer");
     }
     let (text, embed, file) = match result {
-        Ok(CommitmentsOutcome::Saved(saved)) => (None, Some(render::commitments_saved(&service.prompts, session.lang, &saved)), None),
+        Ok(CommitmentsOutcome::Saved(saved)) => (
+            None,
+            Some(render::with_team(
+                render::commitments_saved(&service.prompts, session.lang, &saved),
+                &service.prompts,
+                session.lang,
+                &session,
+            )),
+            None,
+        ),
         // Cannot happen: the modal always comes back with its state. Answer rather than
         // leave the member with a spinning modal.
         Ok(CommitmentsOutcome::NeedModal(_)) => (Some(service.prompts.text(session.lang, k::ERR_GENERIC).to_owned()), None, None),
@@ -279,12 +380,16 @@ mod tests {
             partner: Some(UserId(u64::MAX)),
             blocker: None,
             which: Some(i64::MAX),
+            team: TeamId(u32::MAX),
         };
         let id = encode_modal_state(&s);
         assert!(id.len() <= 100);
         assert_eq!(decode_modal_state(&id), Some(s));
-        let empty = ModalState { kept: None, due: None, partner: None, blocker: None, which: None };
-        assert_eq!(decode_modal_state(&encode_modal_state(&empty)), Some(empty));
+        let empty = ModalState { kept: None, due: None, partner: None, blocker: None, which: None, team: TeamId::DEFAULT };
+        assert_eq!(encode_modal_state(&empty), "pc:ci:-:-:-", "the default team's form ids are those from before teams");
+        assert_eq!(decode_modal_state(&encode_modal_state(&empty)), Some(empty.clone()));
+        let other = ModalState { team: TeamId(3), ..empty };
+        assert_eq!(decode_modal_state(&encode_modal_state(&other)), Some(other));
         assert_eq!(decode_modal_state("pc:ci:maybe:-:-"), None);
         assert_eq!(decode_modal_state("something-else"), None);
     }

@@ -16,7 +16,7 @@ use super::render;
 use crate::config::Token;
 use chrono::{DateTime, Utc};
 
-use crate::domain::ids::{ChannelId, GuildId, MessageId, UserId};
+use crate::domain::ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
 use crate::prompts::Prompts;
 use crate::service::{Destination, Outbox, Post, SendError};
 
@@ -186,11 +186,14 @@ impl Outbox for RestOutbox {
         }))
     }
 
-    async fn is_member(&self, guild: GuildId, user: UserId) -> Result<bool, SendError> {
+    async fn member_roles(&self, guild: GuildId, user: UserId) -> Result<Option<Vec<RoleId>>, SendError> {
         match self.request(reqwest::Method::GET, &format!("/guilds/{guild}/members/{user}"), None).await {
-            Ok(_) => Ok(true),
+            Ok(v) => {
+                let roles = v["roles"].as_array().map(|r| r.iter().filter_map(|r| r.as_str()?.parse().ok()).map(RoleId).collect());
+                Ok(Some(roles.unwrap_or_default()))
+            }
             // 10007 Unknown Member (10013 Unknown User: the account is gone altogether).
-            Err(SendError::Permanent { code: Some(10007 | 10013), .. }) => Ok(false),
+            Err(SendError::Permanent { code: Some(10007 | 10013), .. }) => Ok(None),
             Err(e) => Err(e),
         }
     }

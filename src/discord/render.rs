@@ -117,12 +117,21 @@ pub struct PostBody {
 /// Renders a scheduled post. The cache (when there is one) gives a reminder the guild's name.
 pub fn post(p: &Prompts, post: &Post, cache: Option<&serenity::Cache>) -> PostBody {
     match post {
-        Post::Reminder { lang, guild, principle } => {
+        Post::Reminder { lang, guild, principle, teams } => {
             let name = cache
                 .and_then(|c| c.guild(serenity::GuildId::new(guild.get().max(1))).map(|g| g.name.clone()))
                 .unwrap_or_else(|| format!("server {guild}"));
             let title = p.catalog.get(*principle).text(*lang).title.clone();
-            let text = t(p, *lang, k::REMIND_DM, &[("guild", neutralize(&name)), ("number", principle.to_string()), ("title", title)]);
+            let mut args = vec![("guild", neutralize(&name)), ("number", principle.to_string()), ("title", title)];
+            // Named only in a server with teams; with one, the reminder reads as it always did.
+            let key = if teams.is_empty() {
+                k::REMIND_DM
+            } else {
+                let names: Vec<String> = teams.iter().map(|n| format!("**{}**", neutralize(n))).collect();
+                args.push(("teams", names.join(", ")));
+                k::REMIND_DM_TEAMS
+            };
+            let text = t(p, *lang, key, &args);
             PostBody { content: Some(shorten(&text, 2000)), embed: None }
         }
         Post::ChannelGone { lang, guild, what, channel } => {
@@ -277,10 +286,20 @@ pub fn setup_cleared(p: &Prompts, lang: Lang, which: ClearSetting, was_set: bool
 }
 
 /// `/setup show`: the settings, the next posts and the last failure, if any.
-pub fn setup_show(p: &Prompts, lang: Lang, v: &SetupView) -> CreateEmbed {
+pub fn setup_show(p: &Prompts, lang: Lang, v: &SetupView, today: chrono::NaiveDate) -> CreateEmbed {
     let st = &v.settings;
     let zone = st.zone;
     let mut lines = Vec::new();
+    // In a server with teams, the settings shown are one team's: say which, and which others
+    // there are.
+    if !v.teams.is_empty() {
+        lines.push(t(p, lang, k::SETUP_SHOW_TEAM, &[("team", neutralize(&st.team.name))]));
+        let names: Vec<String> = v.teams.iter().map(|t| format!("`{}`", neutralize(&t.name))).collect();
+        lines.push(t(p, lang, k::SETUP_SHOW_TEAMS, &[("teams", names.join(", "))]));
+    }
+    if let Some((start, end)) = st.pause.filter(|(_, end)| *end >= today) {
+        lines.push(t(p, lang, k::SETUP_SHOW_PAUSE, &[("start", start.to_string()), ("end", end.to_string())]));
+    }
     let next_line = |what: &str, occ: &Occurrence| {
         let local = occ.at.with_timezone(&zone.0).format("%Y-%m-%d %H:%M").to_string();
         t(p, lang, k::SETUP_SHOW_NEXT, &[("what", what.into()), ("local", local), ("stamp", stamp(occ.at, 'R'))])
@@ -353,6 +372,39 @@ pub fn setup_show(p: &Prompts, lang: Lang, v: &SetupView) -> CreateEmbed {
         .colour(COLOR)
         .title(p.text(lang, k::SETUP_SHOW_TITLE))
         .description(crate::domain::text::shorten(&lines.join("\n"), limits::DESCRIPTION))
+}
+
+/// Names the team an answer is about (as the embed's author line), in a server with teams;
+/// unchanged in a server without them.
+pub fn with_team(e: CreateEmbed, p: &Prompts, lang: Lang, session: &crate::service::Session) -> CreateEmbed {
+    if !session.has_teams() {
+        return e;
+    }
+    let name = t(p, lang, k::TEAM_OF, &[("team", session.settings.team.name.clone())]);
+    e.author(serenity::CreateEmbedAuthor::new(shorten(&name, 256)))
+}
+
+/// `/team list`.
+pub fn team_list(p: &Prompts, lang: Lang, v: &crate::service::TeamList) -> CreateEmbed {
+    let mut lines = Vec::new();
+    for (team, joined) in &v.teams {
+        let members = match (team.role, joined) {
+            _ if team.id.is_default() => p.text(lang, k::TEAM_LIST_DEFAULT).to_owned(),
+            (Some(r), _) => t(p, lang, k::TEAM_LIST_ROLE, &[("role", format!("<@&{r}>"))]),
+            (None, n) => t(p, lang, k::TEAM_LIST_JOINED, &[("count", n.unwrap_or(0).to_string())]),
+        };
+        let home = team.home.map(|c| t(p, lang, k::TEAM_LIST_HOME, &[("channel", format!("<#{c}>"))])).unwrap_or_default();
+        lines.push(t(p, lang, k::TEAM_LIST_LINE, &[("team", neutralize(&team.name)), ("members", members), ("home", home)]));
+    }
+    let mine: Vec<String> =
+        v.teams.iter().filter(|(t, _)| v.mine.contains(&t.id)).map(|(t, _)| format!("**{}**", neutralize(&t.name))).collect();
+    lines.push(String::new());
+    lines.push(t(p, lang, k::TEAM_LIST_MINE, &[("teams", mine.join(", "))]));
+    let e = CreateEmbed::new()
+        .colour(COLOR)
+        .title(p.text(lang, k::TEAM_LIST_TITLE))
+        .description(crate::domain::text::shorten(&lines.join("\n"), limits::DESCRIPTION));
+    footer(e, p.text(lang, k::TEAM_LIST_FOOTER).to_owned())
 }
 
 /// Joins lines into one field value, dropping whole lines (with a "…") rather than cutting

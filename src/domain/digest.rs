@@ -157,6 +157,10 @@ pub struct DigestInput {
     pub last_focus: Option<u8>,
     /// The server's privacy threshold (`/setup privacy`); below [`MIN_PEOPLE`] counts as it.
     pub min_people: u32,
+    /// The team's holiday during this week, clipped to it (`/setup pause`).
+    pub paused: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+    /// The team was on holiday at some point last week.
+    pub paused_last: bool,
 }
 
 /// A section's figures, or "not enough answers yet".
@@ -280,6 +284,13 @@ pub struct Digest {
     pub principles_posted: Vec<u8>,
     /// Next week's focus.
     pub focus: Focus,
+    /// The team's holiday during this week (first and last day, within the week): the
+    /// digest says so, and compares nothing with the week before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paused: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+    /// The team's name, in a server with several teams (set by the service).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
 }
 
 /// The signals the focus rules read. A figure is `None` when its section had too few
@@ -427,7 +438,10 @@ pub fn compute(input: &DigestInput) -> Digest {
     let enough = |people: u32| people >= min;
 
     let active = input.active.iter().filter(|u| !input.away.contains(u)).count() as u32;
-    let last_shown = enough(members_last.len() as u32);
+    // A week with a team holiday is compared with nothing: fewer answers on holiday are not
+    // a fall, and more after it are not a rise.
+    let compare = input.paused.is_none() && !input.paused_last;
+    let last_shown = compare && enough(members_last.len() as u32);
     let participation = if enough(members.len() as u32) {
         Section::Figures(Participation {
             checked_in: members.len() as u32,
@@ -439,7 +453,7 @@ pub fn compute(input: &DigestInput) -> Digest {
         Section::NotEnough
     };
 
-    let kr_last = keep_rate(&last.resolved).filter(|_| enough(last.people.resolved));
+    let kr_last = keep_rate(&last.resolved).filter(|_| compare && enough(last.people.resolved));
     let commitments = if enough(this.people.commitments) {
         let outcomes = match keep_rate(&this.resolved) {
             Some(rate) if enough(this.people.resolved) => {
@@ -463,7 +477,7 @@ pub fn compute(input: &DigestInput) -> Digest {
         Section::Figures(CommunicationStats {
             answers: this.answers(),
             mean: this.mean(),
-            mean_change: enough(last.people.ratings).then(|| this.mean() - last.mean()),
+            mean_change: (compare && enough(last.people.ratings)).then(|| this.mean() - last.mean()),
             distribution: this.ratings,
         })
     } else {
@@ -487,7 +501,8 @@ pub fn compute(input: &DigestInput) -> Digest {
 
     let outcomes = commitments.figures().and_then(|c| c.outcomes.figures());
     let signals = Signals {
-        participation_rate: participation.figures().map(Participation::rate),
+        // On holiday, a low participation says nothing about the team.
+        participation_rate: participation.figures().filter(|_| input.paused.is_none()).map(Participation::rate),
         participation_counts: participation.figures().filter(|_| last_shown).map(|p| (p.checked_in, members_last.len() as u32)),
         keep_rate: outcomes.map(|o| o.keep_rate),
         keep_rate_change: outcomes.and_then(|o| o.keep_rate_change),
@@ -495,7 +510,7 @@ pub fn compute(input: &DigestInput) -> Digest {
         mean: communication.figures().map(|c| c.mean),
         mean_change: communication.figures().and_then(|c| c.mean_change),
         blockers: blockers_shown.then_some(this.blockers),
-        blockers_last: (enough(last.people.commitments) && enough(last.people.blockers)).then_some(last.blockers),
+        blockers_last: (compare && enough(last.people.commitments) && enough(last.people.blockers)).then_some(last.blockers),
     };
     let focus = choose_focus(&signals, &input.seen_recently, input.last_focus);
 
@@ -509,6 +524,8 @@ pub fn compute(input: &DigestInput) -> Digest {
         blockers,
         principles_posted: input.posted.clone(),
         focus,
+        paused: input.paused,
+        team: None,
     }
 }
 
@@ -587,6 +604,31 @@ mod tests {
         let p = d.participation.figures().unwrap();
         assert_eq!((p.checked_in, p.active, p.away, p.change), (3, 5, 1, Some(0)));
         assert!((p.rate() - 0.6).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_week_with_a_team_holiday_is_compared_with_nothing_and_says_so() {
+        // Five members last week, three this week: a fall of two, which would choose the
+        // falling-participation focus in an ordinary week.
+        let mut i = input(vec![comm(1, 4), comm(2, 4), comm(3, 4)]);
+        i.active = (1..=6).map(u).collect();
+        i.last = WeekRows::from_rows(&[comm(1, 2), comm(2, 2), comm(3, 2), comm(4, 2), comm(5, 2)], 0, &[]);
+        let ordinary = compute(&i);
+        assert_eq!(ordinary.participation.figures().unwrap().change, Some(-2));
+        assert!(ordinary.communication.figures().unwrap().mean_change.is_some());
+        assert_eq!(ordinary.paused, None);
+
+        let days = (chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(), chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap());
+        let paused = compute(&DigestInput { paused: Some(days), ..i.clone() });
+        assert_eq!(paused.paused, Some(days), "the digest says the team was on holiday");
+        let p = paused.participation.figures().unwrap();
+        assert_eq!((p.checked_in, p.change), (3, None), "figures stay, the fall is not reported");
+        assert_eq!(paused.communication.figures().unwrap().mean_change, None);
+        assert_ne!(paused.focus.rule, "falling_participation");
+        assert_ne!(paused.focus.rule, "low_participation", "a holiday's low participation says nothing");
+        // The week after a holiday is not compared with it either.
+        let after = compute(&DigestInput { paused_last: true, ..i });
+        assert_eq!((after.paused, after.participation.figures().unwrap().change), (None, None));
     }
 
     #[test]

@@ -45,7 +45,7 @@ macro_rules! snowflake {
 }
 
 snowflake!(
-    /// A Discord server ("guild"): one team.
+    /// A Discord server ("guild"): one or more teams.
     GuildId
 );
 snowflake!(
@@ -64,3 +64,56 @@ snowflake!(
     /// A message the bot sent.
     MessageId
 );
+
+/// A team within its server: 0 is the server's default team, others are numbered from 1 as
+/// `/team create` makes them. Only meaningful together with its guild ([`TeamKey`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TeamId(pub u32);
+
+impl TeamId {
+    /// Every server's default team.
+    pub const DEFAULT: TeamId = TeamId(0);
+
+    /// As stored.
+    pub fn to_db(self) -> i64 {
+        i64::from(self.0)
+    }
+
+    /// The inverse of [`Self::to_db`].
+    pub fn from_db(v: i64) -> Self {
+        Self(v.clamp(0, i64::from(u32::MAX)) as u32)
+    }
+
+    /// Whether this is the server's default team.
+    pub fn is_default(self) -> bool {
+        self == Self::DEFAULT
+    }
+}
+
+impl fmt::Display for TeamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// One team of one server: what check-ins, commitments, digests and scheduled posts belong to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TeamKey {
+    /// The server.
+    pub guild: GuildId,
+    /// The team in it.
+    pub team: TeamId,
+}
+
+impl TeamKey {
+    /// A team of a server.
+    pub fn new(guild: GuildId, team: TeamId) -> Self {
+        Self { guild, team }
+    }
+
+    /// A server's default team (the only one of a server without teams).
+    pub fn default_of(guild: GuildId) -> Self {
+        Self { guild, team: TeamId::DEFAULT }
+    }
+}

@@ -11,5 +11,6 @@ mod proptests;
 pub mod refusal;
 pub mod schedule;
 pub mod settings;
+pub mod teams;
 pub mod text;
 pub mod time;

@@ -1,8 +1,8 @@
-//! A guild's and a member's settings, as the service sees them.
+//! A team's and a member's settings, as the service sees them.
 
-use chrono::Weekday;
+use chrono::{NaiveDate, Weekday};
 
-use super::ids::{ChannelId, GuildId, RoleId};
+use super::ids::{ChannelId, GuildId, RoleId, TeamId, TeamKey};
 use super::lang::Lang;
 use super::schedule::Recurrence;
 use super::time::{LocalTime, Zone};
@@ -48,11 +48,14 @@ impl DigestSetup {
     }
 }
 
-/// Everything configured for one guild.
+/// Everything configured for one team of a guild: its own settings, and the server's
+/// retention and privacy minimum, which all its teams share.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GuildSettings {
     /// The guild.
     pub guild: GuildId,
+    /// The team these settings are about (its name, role and home channel).
+    pub team: super::teams::Team,
     /// Fixed language, or `None` for each caller's locale.
     pub language: Option<Lang>,
     /// The guild's zone (UTC until `/setup daily` sets one).
@@ -69,13 +72,17 @@ pub struct GuildSettings {
     pub min_people: u32,
     /// The bot was removed from the guild.
     pub left: bool,
+    /// The team's latest holiday (`/setup pause`), first and last day, if it has not ended
+    /// before today (the caller compares with its own today).
+    pub pause: Option<(NaiveDate, NaiveDate)>,
 }
 
 impl GuildSettings {
-    /// A guild that has configured nothing.
+    /// A guild that has configured nothing: its default team.
     pub fn new(guild: GuildId) -> Self {
         Self {
             guild,
+            team: super::teams::Team::default_team(),
             language: None,
             zone: Zone::UTC,
             daily: None,
@@ -84,7 +91,23 @@ impl GuildSettings {
             retention_weeks: DEFAULT_RETENTION_WEEKS,
             min_people: crate::domain::digest::MIN_PEOPLE,
             left: false,
+            pause: None,
         }
+    }
+
+    /// The team these settings are about.
+    pub fn key(&self) -> TeamKey {
+        TeamKey::new(self.guild, self.team.id)
+    }
+
+    /// Whether the team is on holiday on `date`.
+    pub fn paused_on(&self, date: NaiveDate) -> bool {
+        self.pause.is_some_and(|(start, end)| start <= date && date <= end)
+    }
+
+    /// The team's id.
+    pub fn team_id(&self) -> TeamId {
+        self.team.id
     }
 }
 

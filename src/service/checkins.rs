@@ -4,7 +4,6 @@ use chrono::NaiveDate;
 
 use super::{Result, Service, Session};
 use crate::domain::checkin::{streak, Outcome, Rating, COMMITMENT_LIMIT, NOTE_LIMIT};
-use crate::domain::ids::GuildId;
 use crate::domain::ids::UserId;
 use crate::domain::principles::no;
 use crate::domain::refusal::Refusal;
@@ -53,6 +52,8 @@ pub struct ModalState {
     pub blocker: Option<String>,
     /// The commitment `kept` resolves, if the member chose one.
     pub which: Option<i64>,
+    /// The team checked in to.
+    pub team: crate::domain::ids::TeamId,
 }
 
 /// A saved commitments check-in.
@@ -106,7 +107,7 @@ impl Service {
         input: CommitmentsInput,
         from_modal: Option<ModalState>,
     ) -> Result<CommitmentsOutcome> {
-        let guild = session.guild()?;
+        let guild = session.require_member()?;
         let zone = session.settings.zone;
         let today = self.today(zone);
         let kept = match (&from_modal, input.kept.as_deref()) {
@@ -126,7 +127,7 @@ impl Service {
         };
         let partner = input.partner.or(from_modal.as_ref().and_then(|m| m.partner));
         let which = match (&from_modal, input.which.as_deref().map(str::trim).filter(|s| !s.is_empty())) {
-            (_, Some(w)) => Some(self.parse_which(session, guild, w, kept).await?),
+            (_, Some(w)) => Some(self.parse_which(session, w, kept).await?),
             (Some(m), None) => m.which,
             (None, None) => None,
         };
@@ -139,7 +140,15 @@ impl Service {
             None => None,
         };
         if next.is_none() && from_modal.is_none() {
-            return Ok(CommitmentsOutcome::NeedModal(ModalState { kept, due, partner, blocker: blocker.map(Note::into_inner), which }));
+            let team = session.settings.team.id;
+            return Ok(CommitmentsOutcome::NeedModal(ModalState {
+                kept,
+                due,
+                partner,
+                blocker: blocker.map(Note::into_inner),
+                which,
+                team,
+            }));
         }
         // The form's "next" may be left empty only to close a commitment.
         if next.is_none() && kept.is_none() {
@@ -173,7 +182,7 @@ impl Service {
         improve: Option<&str>,
         partner: Option<UserId>,
     ) -> Result<CommunicationSaved> {
-        let guild = session.guild()?;
+        let guild = session.require_member()?;
         let rating = Rating::parse(rating).ok_or_else(|| Refusal::new(k::ERR_BAD_RATING).arg("input", rating))?;
         let went_well = went_well.map(|s| Note::parse(s, NOTE_LIMIT, &self.field(session, k::FIELD_WENT_WELL))).transpose()?.flatten();
         let improve = improve.map(|s| Note::parse(s, NOTE_LIMIT, &self.field(session, k::FIELD_IMPROVE))).transpose()?.flatten();
@@ -197,11 +206,11 @@ impl Service {
 
     /// Reads `/checkin commitments which`: one of the caller's open commitments, by the id
     /// autocomplete gave (or a typed number of one).
-    async fn parse_which(&self, session: &Session, guild: GuildId, raw: &str, kept: Option<Outcome>) -> Result<i64> {
+    async fn parse_which(&self, session: &Session, raw: &str, kept: Option<Outcome>) -> Result<i64> {
         if kept.is_none() {
             return Err(Refusal::new(k::ERR_WHICH_WITHOUT_KEPT).into());
         }
-        let open = self.store.open_commitments(guild, session.caller.user).await?;
+        let open = self.store.open_commitments(session.team(), session.caller.user).await?;
         raw.parse::<i64>()
             .ok()
             .filter(|id| open.iter().any(|c| c.id == *id))
@@ -211,9 +220,9 @@ impl Service {
     /// Autocomplete for `which`: the caller's open commitments matching what was typed,
     /// earliest due first, as (label, id).
     pub async fn open_commitment_choices(&self, session: &Session, partial: &str) -> Result<Vec<(String, String)>> {
-        let guild = session.guild()?;
+        session.guild()?;
         let typed = crate::domain::text::fold(partial.trim());
-        let open = self.store.open_commitments(guild, session.caller.user).await?;
+        let open = self.store.open_commitments(session.team(), session.caller.user).await?;
         Ok(open
             .into_iter()
             .filter(|c| typed.is_empty() || crate::domain::text::fold(&c.text).contains(&typed))
@@ -224,29 +233,39 @@ impl Service {
 
     /// `/checkin undo`: the caller's latest check-in of today goes, with what it changed.
     pub async fn checkin_undo(&self, session: &Session) -> Result<Undone> {
-        let guild = session.guild()?;
+        session.guild()?;
         let today = self.today(session.settings.zone);
-        self.store.undo_last_checkin(guild, session.caller.user, today).await?.ok_or_else(|| Refusal::new(k::ERR_NOTHING_TO_UNDO).into())
+        self.store
+            .undo_last_checkin(session.team(), session.caller.user, today)
+            .await?
+            .ok_or_else(|| Refusal::new(k::ERR_NOTHING_TO_UNDO).into())
     }
 
     /// `/commitments`.
     pub async fn commitments(&self, session: &Session) -> Result<CommitmentsView> {
-        let guild = session.guild()?;
+        session.guild()?;
         let user = session.caller.user;
-        let (open, resolved) = self.store.commitments_of(guild, user, 5).await?;
+        let (open, resolved) = self.store.commitments_of(session.team(), user, 5).await?;
         Ok(CommitmentsView { open, resolved, today: self.today(session.settings.zone) })
     }
 
     /// The member's weekly streak as of `week`.
     pub async fn streak(&self, session: &Session, week: IsoWeek) -> Result<u32> {
-        let guild = session.guild()?;
+        session.guild()?;
         let user = session.caller.user;
-        let w = self.store.streak_weeks(guild, user).await?;
+        let w = self.store.streak_weeks(session.team(), user).await?;
         Ok(streak(&w.checked, &w.away, week))
     }
 
     fn checkin_context(&self, session: &Session, guild: crate::domain::ids::GuildId, today: NaiveDate) -> CheckinContext {
-        CheckinContext { guild, user: session.caller.user, local_date: today, week: IsoWeek::of(today), now: self.now() }
+        CheckinContext {
+            guild,
+            team: session.settings.team.id,
+            user: session.caller.user,
+            local_date: today,
+            week: IsoWeek::of(today),
+            now: self.now(),
+        }
     }
 
     fn coach_tip(&self, session: &Session, principle: u8) -> (u8, usize) {

@@ -25,16 +25,16 @@ pub fn parse_week(raw: Option<&str>, this_week: IsoWeek) -> std::result::Result<
 }
 
 impl Service {
-    /// The digest of one guild's week, as of now, under the guild's privacy threshold.
+    /// The digest of one team's week, as of now, under the server's privacy threshold.
     pub async fn digest_for(&self, settings: &GuildSettings, week: IsoWeek) -> Result<Digest> {
-        let (guild, zone) = (settings.guild, settings.zone);
+        let zone = settings.zone;
         let s = &self.store;
         let four_back = week.prev().prev().prev();
         // Overdue as of the end of that week (or today, for the current week).
         let reference = self.today(zone).min(week.sunday() + Duration::days(1));
         let reads = s
             .digest_reads(
-                guild,
+                settings.key(),
                 DigestSpans {
                     week,
                     overdue_before: reference,
@@ -44,7 +44,7 @@ impl Service {
                 },
             )
             .await?;
-        let DigestReads { mut this, mut last, overdue, member_weeks, away: away_spans, posted: posts } = reads;
+        let DigestReads { mut this, mut last, overdue, member_weeks, away: away_spans, paused: pauses, posted: posts } = reads;
         let members = |from: IsoWeek, to: IsoWeek| -> BTreeSet<UserId> {
             member_weeks.iter().filter(|(w, _)| (from..=to).contains(w)).map(|(_, u)| *u).collect()
         };
@@ -55,6 +55,15 @@ impl Service {
             away_spans.iter().filter(|(_, a)| a.end >= w.monday() && a.start <= w.sunday()).map(|(u, _)| *u).collect()
         };
         let (away, away_last) = (away_during(week), away_during(week.prev()));
+        // The team's holiday within a week, clipped to it.
+        let paused_in = |w: IsoWeek| {
+            pauses
+                .iter()
+                .filter(|p| p.end >= w.monday() && p.start <= w.sunday())
+                .map(|p| (p.start.max(w.monday()), p.end.min(w.sunday())))
+                .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
+        };
+        let (paused, paused_last) = (paused_in(week), paused_in(week.prev()).is_some());
         let (monday, sunday) = (week.monday().to_string(), week.sunday().to_string());
         let daily = posts.iter().filter(|p| p.kind == "daily");
         let posted = daily.clone().filter(|p| p.period >= monday && p.period <= sunday).map(|p| p.principle).collect();
@@ -63,7 +72,7 @@ impl Service {
             seen_recently[usize::from(p.principle) - 1] += 1;
         }
         let last_focus = posts.iter().rfind(|p| p.kind == "digest").map(|p| p.principle);
-        Ok(compute(&DigestInput {
+        let mut digest = compute(&DigestInput {
             week: Some(week),
             this,
             last,
@@ -76,7 +85,13 @@ impl Service {
             seen_recently,
             last_focus,
             min_people: settings.min_people,
-        }))
+            paused,
+            paused_last,
+        });
+        if self.teams(settings.guild).await?.len() > 1 {
+            digest.team = Some(settings.team.name.clone());
+        }
+        Ok(digest)
     }
 
     /// `/digest [week]`: for Manage Server or the lead role.

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 
 use super::{Result, Service, Session};
 use crate::domain::ids::GuildId;
+use crate::domain::ids::TeamKey;
 use crate::domain::refusal::Refusal;
 use crate::domain::schedule::Occurrence;
 use crate::domain::settings::{MemberSettings, Reminder};
@@ -34,8 +35,21 @@ impl Service {
     /// The zone that applies to a member: their own, else the guild's.
     pub async fn member_zone(&self, guild: GuildId, session: &Session) -> Result<(MemberSettings, Zone)> {
         let m = self.store.member_settings(guild, session.caller.user).await?;
-        let zone = m.zone.unwrap_or(session.settings.zone);
+        let zone = match m.zone {
+            Some(z) => z,
+            None => self.server_zone(session).await?,
+        };
         Ok((m, zone))
+    }
+
+    /// The zone of what belongs to a member and their server rather than to one team (their
+    /// reminder, their time away): the default team's.
+    pub async fn server_zone(&self, session: &Session) -> Result<Zone> {
+        if session.settings.team.id.is_default() {
+            return Ok(session.settings.zone);
+        }
+        let default = TeamKey::default_of(session.settings.guild);
+        Ok(self.settings_or_default(default).await?.map_or(Zone::UTC, |s| s.zone))
     }
 
     /// `/me timezone`.
@@ -64,7 +78,8 @@ impl Service {
             self.store.member_counts(guild, user),
         )?;
         let streak = self.streak(session, self.this_week(session.settings.zone)).await?;
-        Ok(MeView { settings, guild_zone: session.settings.zone, away, reminder_failure, streak, checkins, commitments })
+        let guild_zone = self.server_zone(session).await?;
+        Ok(MeView { settings, guild_zone, away, reminder_failure, streak, checkins, commitments })
     }
 
     /// `/remind on day time`: one DM a week at that local time if not checked in yet.

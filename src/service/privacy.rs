@@ -38,7 +38,13 @@ impl Service {
             self.store.member_away(guild, user),
             self.store.partner_mentions(guild, user),
         )?;
-        let (deliveries, scheduled) = tokio::try_join!(self.store.member_deliveries(guild, user), self.store.member_schedule(guild, user))?;
+        let (deliveries, scheduled, joined) = tokio::try_join!(
+            self.store.member_deliveries(guild, user),
+            self.store.member_schedule(guild, user),
+            self.store.joined_teams(guild, user),
+        )?;
+        let teams_joined: Vec<Value> =
+            session.teams.iter().filter(|t| joined.contains(&t.id)).map(|t| json!({ "team_id": t.id, "name": t.name })).collect();
         let streak = self.streak(session, self.this_week(session.settings.zone)).await?;
         let doc = json!({
             "about": "Everything partner-coach stores about you in this server. Instants are UTC (RFC 3339); \
@@ -54,6 +60,8 @@ impl Service {
                 "scheduled": "What the bot has scheduled for you: your next reminder, when it is due (UTC) and its local date.",
                 "named_as_partner_by_others": "How many of other members' answers name you as their partner (their data; \
                                                /forget removes your id from them).",
+                "teams_joined": "The teams you joined with /team join (teams with a role are their role's holders). \
+                                 Each check-in's and commitment's team_id says which team it belongs to (0: the server's default team).",
             },
             "generated_at": self.now().to_rfc3339(),
             "guild_id": guild.to_string(),
@@ -64,6 +72,7 @@ impl Service {
                 "reminder_language": settings.lang.map(|l| l.code()),
             },
             "time_away": away,
+            "teams_joined": teams_joined,
             "weekly_streak": streak,
             "named_as_partner_by_others": mentions,
             "checkins": checkins.iter().map(|c| {

@@ -14,7 +14,7 @@ use futures::StreamExt;
 use tracing::{info, warn};
 
 use super::{Result, Service};
-use crate::domain::ids::{ChannelId, GuildId, MessageId, UserId};
+use crate::domain::ids::{ChannelId, GuildId, MessageId, RoleId, TeamKey, UserId};
 use crate::domain::lang::Lang;
 use crate::domain::principles::principle_of_posting_day;
 use crate::domain::schedule::{digest_week, local_date, Recurrence};
@@ -55,6 +55,9 @@ pub enum Post {
         guild: GuildId,
         /// The week's principle (today's in the guild).
         principle: u8,
+        /// The teams not checked in to yet, when the server has several (empty: it has one,
+        /// and the reminder reads as it always did).
+        teams: Vec<String>,
     },
     /// The weekly digest.
     Digest {
@@ -124,8 +127,13 @@ pub trait Outbox: Send + Sync {
         since: DateTime<Utc>,
     ) -> impl Future<Output = std::result::Result<Option<(ChannelId, MessageId)>, SendError>> + Send;
 
-    /// Whether `user` is still a member of `guild` (the bot has no member intent, so it asks).
-    fn is_member(&self, guild: GuildId, user: UserId) -> impl Future<Output = std::result::Result<bool, SendError>> + Send;
+    /// `user`'s roles in `guild`, or `None` if they are no longer a member (the bot has no
+    /// member intent, so it asks).
+    fn member_roles(
+        &self,
+        guild: GuildId,
+        user: UserId,
+    ) -> impl Future<Output = std::result::Result<Option<Vec<RoleId>>, SendError>> + Send;
 }
 
 /// How long after a delivery was first tried Discord's `enforce_nonce` is trusted to drop a
@@ -258,7 +266,7 @@ impl Service {
 
     async fn run_daily<O: Outbox>(&self, job: Job, outbox: &O, now: DateTime<Utc>) -> Result<JobResult> {
         let guild = job.key.guild;
-        let settings = self.store.guild_settings(guild).await?;
+        let settings = self.store.team_settings(job.key.team_key()).await?;
         let Some((settings, daily)) = settings.and_then(|s| s.daily.map(|d| (s, d))).filter(|(s, _)| !s.left) else {
             self.store.delete_job(job.key).await?;
             return Ok(JobResult::Nothing);
@@ -268,6 +276,9 @@ impl Service {
             return Ok(JobResult::Nothing);
         };
         let period = period_date.to_string();
+        if settings.paused_on(period_date) {
+            return self.skip(job, &period, "the team is on holiday", rec, settings.zone.0, period_date, now).await;
+        }
         let principle = principle_of_posting_day(guild, period_date, daily.weekdays_only);
         let text = self.prompts.catalog.get(principle).text(settings.language.unwrap_or(Lang::En));
         let seed = guild.get() ^ (period_date.num_days_from_ce() as u64);
@@ -285,8 +296,7 @@ impl Service {
     }
 
     async fn run_digest<O: Outbox>(&self, job: Job, outbox: &O, now: DateTime<Utc>) -> Result<JobResult> {
-        let guild = job.key.guild;
-        let settings = self.store.guild_settings(guild).await?;
+        let settings = self.store.team_settings(job.key.team_key()).await?;
         let Some((settings, setup)) = settings.and_then(|s| s.digest.map(|d| (s, d))).filter(|(s, _)| !s.left) else {
             self.store.delete_job(job.key).await?;
             return Ok(JobResult::Nothing);
@@ -308,7 +318,8 @@ impl Service {
     /// never retried in a loop and never posted in the channel instead.
     async fn run_reminder<O: Outbox>(&self, job: Job, outbox: &O, now: DateTime<Utc>) -> Result<JobResult> {
         let (guild, user) = (job.key.guild, job.key.user);
-        let settings = self.store.guild_settings(guild).await?.unwrap_or_else(|| crate::domain::settings::GuildSettings::new(guild));
+        let default = TeamKey::default_of(guild);
+        let settings = self.store.team_settings(default).await?.unwrap_or_else(|| crate::domain::settings::GuildSettings::new(guild));
         let member = self.store.member_settings(guild, user).await?;
         let Some(reminder) = member.reminder.filter(|_| !settings.left) else {
             self.store.delete_job(job.key).await?;
@@ -319,16 +330,48 @@ impl Service {
         let Some(period_date) = self.current_period(job, rec, zone.0, now).await? else {
             return Ok(JobResult::Nothing);
         };
-        // Once per member and week of their own; "already checked in" asks about the week
-        // check-ins are stored under, the guild's.
+        // Once per member and week of their own.
         let period = crate::domain::time::IsoWeek::of(period_date).to_string();
-        let guild_today = local_date(settings.zone.0, now);
-        let weekdays_only = settings.daily.is_some_and(|d| d.weekdays_only);
-        let principle = principle_of_posting_day(guild, guild_today, weekdays_only);
-        let lang = settings.language.or(member.lang).unwrap_or(Lang::En);
-        let post = Post::Reminder { lang, guild, principle };
+        // The member's teams; their roles decide them, which only Discord knows, so it is
+        // asked first when a team has a role (and that answer doubles as the member check).
+        let teams = self.teams(guild).await?;
+        let mut asked = None;
+        if teams.iter().any(|t| t.role.is_some()) {
+            asked = Some(outbox.member_roles(guild, user).await);
+        }
+        let roles = match &asked {
+            Some(Ok(Some(roles))) => roles.clone(),
+            _ => Vec::new(),
+        };
+        // "Already checked in" asks each team about the week its check-ins are stored
+        // under, in its own zone; a team on holiday is not reminded of.
+        let mut pending = Vec::new();
+        let mut paused = 0;
+        let mut first = None;
+        let mine = self.teams_of_member(guild, user, &roles).await?;
+        for id in &mine {
+            let key = TeamKey::new(guild, *id);
+            let Some(s) = self.settings_or_default(key).await? else { continue };
+            let team_today = local_date(s.zone.0, now);
+            if s.paused_on(team_today) {
+                paused += 1;
+                continue;
+            }
+            if !self.store.has_checked_in(key, user, crate::domain::time::IsoWeek::of(team_today)).await? {
+                first.get_or_insert((s.clone(), team_today));
+                pending.push(s.team.name.clone());
+            }
+        }
+        let (about, about_today) = first.clone().unwrap_or((settings.clone(), local_date(settings.zone.0, now)));
+        let weekdays_only = about.daily.is_some_and(|d| d.weekdays_only);
+        let principle = principle_of_posting_day(guild, about_today, weekdays_only);
+        let lang = about.language.or(settings.language).or(member.lang).unwrap_or(Lang::En);
+        let names = if teams.len() > 1 { pending.clone() } else { Vec::new() };
+        let post = Post::Reminder { lang, guild, principle, teams: names };
         let d = Delivery { job, period, period_date, to: Destination::User(user), post, principle: None, rec, tz: zone.0 };
-        let skip = if self.store.has_checked_in(guild, user, crate::domain::time::IsoWeek::of(guild_today)).await? {
+        let skip = if pending.is_empty() && paused > 0 && paused == mine.len() {
+            Some("the team is on holiday")
+        } else if pending.is_empty() {
             Some("already checked in this week")
         } else if self.store.away_on(guild, user, period_date).await?.is_some() {
             Some("away")
@@ -343,9 +386,13 @@ impl Service {
         }
         // Only a member still in the server is reminded. One who left is dropped from
         // reminders once, recorded, and not asked about again.
-        match outbox.is_member(guild, user).await {
-            Ok(true) => {}
-            Ok(false) => {
+        let membership = match asked {
+            Some(answer) => answer,
+            None => outbox.member_roles(guild, user).await,
+        };
+        match membership {
+            Ok(Some(_)) => {}
+            Ok(None) => {
                 if !self.store.begin_delivery(job.key, &d.period, now).await?.0.is_final() {
                     info!(%guild, %user, "reminder: the member left the server; turning it off");
                     self.store.drop_reminder(&job, &d.period, "the member left the server", now).await?;
@@ -357,6 +404,28 @@ impl Service {
             Err(e) => warn!(%guild, %user, error = ?e, "reminder: could not check membership; sending anyway"),
         }
         self.deliver(d, outbox, now).await
+    }
+
+    /// Records an occurrence as deliberately not sent and moves its job to the next one.
+    #[allow(clippy::too_many_arguments)]
+    async fn skip(
+        &self,
+        job: Job,
+        period: &str,
+        reason: &'static str,
+        rec: Recurrence,
+        tz: chrono_tz::Tz,
+        period_date: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<JobResult> {
+        let n = rec.on_or_after(tz, period_date.succ_opt().unwrap_or(period_date));
+        let next = JobUpdate::new(job.key, n.at, n.date);
+        if !self.store.begin_delivery(job.key, period, now).await?.0.is_final() {
+            self.store.finish_delivery(&job, period, DeliveryOutcome::Skipped { reason }, Some(next), now).await?;
+        } else {
+            self.store.advance(&job, Some(next)).await?;
+        }
+        Ok(JobResult::Nothing)
     }
 
     /// Decides which occurrence a due job is for. An occurrence from an earlier local day is
@@ -524,7 +593,12 @@ pub fn backoff(attempts: u32, retry_after: Option<Duration>) -> Duration {
 pub fn nonce(key: JobKey, period: &str) -> String {
     // FNV-1a: stable across Rust versions, unlike `DefaultHasher`.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let input = format!("{}:{}:{}:{}", key.kind.as_str(), key.guild, key.user, period);
+    let mut input = format!("{}:{}:{}:{}", key.kind.as_str(), key.guild, key.user, period);
+    // The default team's nonces are those from before teams, so a delivery left pending by
+    // the previous version is still deduplicated by Discord after the upgrade.
+    if !key.team.is_default() {
+        input.push_str(&format!(":team{}", key.team));
+    }
     for b in input.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
@@ -553,5 +627,9 @@ mod tests {
         assert_eq!(a, nonce(k, "2026-11-27"));
         assert_ne!(a, nonce(k, "2026-11-28"));
         assert_ne!(a, nonce(JobKey::guild(JobKind::Digest, GuildId(u64::MAX)), "2026-11-27"));
+        // Two teams posting the same day each get their own message.
+        let team = JobKey::team(JobKind::Daily, TeamKey::new(GuildId(u64::MAX), crate::domain::ids::TeamId(1)));
+        assert_ne!(a, nonce(team, "2026-11-27"));
+        assert_eq!(a, nonce(JobKey::team(JobKind::Daily, TeamKey::default_of(GuildId(u64::MAX))), "2026-11-27"));
     }
 }

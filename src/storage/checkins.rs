@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::batch::{Arg, Batch};
 use super::{from_ts, ts, Result, Store};
 use crate::domain::checkin::{CheckinKind, Outcome};
-use crate::domain::ids::{GuildId, UserId};
+use crate::domain::ids::{GuildId, TeamId, TeamKey, UserId};
 use crate::domain::time::IsoWeek;
 
 /// A commitment as stored.
@@ -67,10 +67,11 @@ type TaggedRow = (String, Option<String>, Option<String>, Option<String>, Option
 /// whole batch's arguments, not the statement's (bind with [`bind_streak`]).
 macro_rules! streak_columns {
     () => {
-        "(SELECT group_concat(iso_week) FROM (SELECT DISTINCT iso_week FROM checkins WHERE guild_id = ? AND user_id = ? \
+        "(SELECT group_concat(iso_week) FROM (SELECT DISTINCT iso_week FROM checkins WHERE guild_id = ? AND team_id = ? AND user_id = ? \
          ORDER BY iso_week DESC LIMIT 520)), \
          (SELECT group_concat(start_date || '/' || end_date) FROM (SELECT start_date, end_date FROM away \
-         WHERE guild_id = ? AND user_id = ? ORDER BY end_date DESC LIMIT 200))"
+         WHERE guild_id = ? AND user_id = ? UNION ALL SELECT start_date, end_date FROM team_pauses WHERE guild_id = ? AND team_id = ? \
+         ORDER BY end_date DESC LIMIT 200))"
     };
 }
 
@@ -79,9 +80,16 @@ const STREAK_SQL: &str = concat!("SELECT 'streak', NULL, NULL, NULL, ", streak_c
 
 type TaggedQuery<'q> = sqlx::query::QueryAs<'q, sqlx::Sqlite, TaggedRow, sqlx::sqlite::SqliteArguments>;
 
-/// Binds the four parameters of [`streak_columns`].
-fn bind_streak(q: TaggedQuery<'_>, guild: GuildId, user: UserId) -> TaggedQuery<'_> {
-    q.bind(guild.to_db()).bind(user.to_db()).bind(guild.to_db()).bind(user.to_db())
+/// Binds the parameters of [`streak_columns`].
+fn bind_streak(q: TaggedQuery<'_>, team: TeamKey, user: UserId) -> TaggedQuery<'_> {
+    let (g, t) = (team.guild.to_db(), team.team.to_db());
+    q.bind(g).bind(t).bind(user.to_db()).bind(g).bind(user.to_db()).bind(g).bind(t)
+}
+
+/// The arguments of [`streak_columns`] for a batch.
+fn streak_args(team: TeamKey, user: UserId) -> Vec<Arg> {
+    let (g, t, u) = (Arg::Int(team.guild.to_db()), Arg::Int(team.team.to_db()), Arg::Int(user.to_db()));
+    vec![g.clone(), t.clone(), u.clone(), g.clone(), u, g, t]
 }
 
 /// What a member's streak is computed from.
@@ -89,7 +97,7 @@ fn bind_streak(q: TaggedQuery<'_>, guild: GuildId, user: UserId) -> TaggedQuery<
 pub struct StreakWeeks {
     /// ISO weeks with at least one check-in.
     pub checked: BTreeSet<IsoWeek>,
-    /// ISO weeks with at least one day away.
+    /// ISO weeks with at least one day away (the member's, or their team's holiday).
     pub away: BTreeSet<IsoWeek>,
 }
 
@@ -114,11 +122,13 @@ impl StreakWeeks {
     }
 }
 
-/// Who checked in, where and when (local date and week in the guild's zone).
+/// Who checked in, where and when (local date and week in the team's zone).
 #[derive(Clone, Copy, Debug)]
 pub struct CheckinContext {
     /// The guild.
     pub guild: GuildId,
+    /// The team checked in to.
+    pub team: TeamId,
     /// The member.
     pub user: UserId,
     /// Their local date.
@@ -202,13 +212,13 @@ impl Store {
     /// chosen with `which`, else the one due first), resolves it if `kept` is given, stores
     /// the answer and the new commitment, all in one transaction.
     pub async fn record_commitment_checkin(&self, ctx: CheckinContext, c: &CommitmentCheckin) -> Result<CommitmentCheckinSaved> {
-        let (g, u) = (Arg::Int(ctx.guild.to_db()), Arg::Int(ctx.user.to_db()));
+        let (g, t, u) = (Arg::Int(ctx.guild.to_db()), Arg::Int(ctx.team.to_db()), Arg::Int(ctx.user.to_db()));
         let now = Arg::Int(ts(ctx.now));
         let week = Arg::Text(ctx.week.to_string());
         // The commitment this check-in is about, as a condition on `commitments`.
-        const TARGET: &str = "id = (SELECT id FROM commitments WHERE guild_id = ? AND user_id = ? AND status = 'open' \
+        const TARGET: &str = "id = (SELECT id FROM commitments WHERE guild_id = ? AND team_id = ? AND user_id = ? AND status = 'open' \
                               AND (? IS NULL OR id = ?) ORDER BY due_date, id LIMIT 1)";
-        let target = || vec![g.clone(), u.clone(), Arg::OptInt(c.which), Arg::OptInt(c.which)];
+        let target = || vec![g.clone(), t.clone(), u.clone(), Arg::OptInt(c.which), Arg::OptInt(c.which)];
         // The whole transaction, BEGIN to COMMIT, is one batch: one trip to the writer's
         // thread instead of five (read, BEGIN, writes, COMMIT, and the streak). Each row is
         // tagged so the rows can be told apart; each statement's arguments are counted
@@ -230,13 +240,13 @@ impl Store {
         if let Some(o) = c.kept {
             outcome_args.push(Arg::Text(o.status().into()));
         }
-        let mut args = vec![g.clone(), u.clone(), Arg::Text(ctx.local_date.to_string()), week.clone()];
+        let mut args = vec![g.clone(), t.clone(), u.clone(), Arg::Text(ctx.local_date.to_string()), week.clone()];
         args.extend(outcome_args);
         args.extend([Arg::OptText(c.blocker.clone()), Arg::OptInt(c.partner.map(UserId::to_db)), now.clone(), now.clone()]);
         b.push(
             &format!(
-                "INSERT INTO checkins (guild_id, user_id, kind, local_date, iso_week, outcome, blocker, partner_id, created_at, updated_at) \
-                 VALUES (?, ?, 'commitments', ?, ?, {outcome_sql}, ?, ?, ?, ?) RETURNING 'checkin', CAST(id AS TEXT), NULL, NULL, NULL, NULL"
+                "INSERT INTO checkins (guild_id, team_id, user_id, kind, local_date, iso_week, outcome, blocker, partner_id, created_at, updated_at) \
+                 VALUES (?, ?, ?, 'commitments', ?, ?, {outcome_sql}, ?, ?, ?, ?) RETURNING 'checkin', CAST(id AS TEXT), NULL, NULL, NULL, NULL"
             ),
             args,
         );
@@ -254,10 +264,11 @@ impl Store {
         if let Some(n) = &c.next {
             // An UPDATE leaves last_insert_rowid() alone: it is still the check-in's id.
             b.push(
-                "INSERT INTO commitments (guild_id, user_id, text, due_date, partner_id, created_week, created_at, made_by_checkin) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, last_insert_rowid()) RETURNING 'commitment', CAST(id AS TEXT), NULL, NULL, NULL, NULL",
+                "INSERT INTO commitments (guild_id, team_id, user_id, text, due_date, partner_id, created_week, created_at, made_by_checkin) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, last_insert_rowid()) RETURNING 'commitment', CAST(id AS TEXT), NULL, NULL, NULL, NULL",
                 vec![
                     g.clone(),
+                    t.clone(),
                     u.clone(),
                     Arg::Text(n.text.clone()),
                     Arg::Text(n.due.to_string()),
@@ -267,7 +278,7 @@ impl Store {
                 ],
             );
         }
-        b.push(STREAK_SQL, vec![g.clone(), u.clone(), g, u]);
+        b.push(STREAK_SQL, streak_args(TeamKey::new(ctx.guild, ctx.team), ctx.user));
         b.push("COMMIT", vec![]);
         let rows = self.write_transaction(b.rows()).await?;
         let id_of = |tag: &str| rows.iter().find(|r| r.0 == tag).and_then(|r| r.1.as_deref()?.parse::<i64>().ok());
@@ -294,13 +305,15 @@ impl Store {
     /// Undoes a member's latest check-in of `date` in one transaction: the check-in goes,
     /// the commitment it resolved opens again and the one it made is deleted. `None` when
     /// there is nothing to undo that day.
-    pub async fn undo_last_checkin(&self, guild: GuildId, user: UserId, date: NaiveDate) -> Result<Option<Undone>> {
+    pub async fn undo_last_checkin(&self, team: TeamKey, user: UserId, date: NaiveDate) -> Result<Option<Undone>> {
         let mut w = self.writer().await?;
         let mut tx = Self::begin_write(&mut w).await?;
         let last: Option<(i64, String, Option<i64>)> = sqlx::query_as(
-            "SELECT id, kind, rating FROM checkins WHERE guild_id = ? AND user_id = ? AND local_date = ? ORDER BY updated_at DESC, id DESC LIMIT 1",
+            "SELECT id, kind, rating FROM checkins WHERE guild_id = ? AND team_id = ? AND user_id = ? AND local_date = ? \
+             ORDER BY updated_at DESC, id DESC LIMIT 1",
         )
-        .bind(guild.to_db())
+        .bind(team.guild.to_db())
+        .bind(team.team.to_db())
         .bind(user.to_db())
         .bind(date.to_string())
         .fetch_optional(&mut *tx)
@@ -348,15 +361,16 @@ impl Store {
         // revision says which, with no read before it, and the streak's read rides in its
         // RETURNING. One trip to the writer's thread for the whole check-in.
         let q: TaggedQuery<'_> = sqlx::query_as(concat!(
-            "INSERT INTO checkins (guild_id, user_id, kind, local_date, iso_week, rating, went_well, improve, partner_id, created_at, updated_at) \
-             VALUES (?, ?, 'communication', ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (guild_id, user_id, local_date) WHERE kind = 'communication' DO UPDATE SET \
+            "INSERT INTO checkins (guild_id, team_id, user_id, kind, local_date, iso_week, rating, went_well, improve, partner_id, created_at, updated_at) \
+             VALUES (?, ?, ?, 'communication', ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (guild_id, team_id, user_id, local_date) WHERE kind = 'communication' DO UPDATE SET \
              rating = excluded.rating, went_well = excluded.went_well, improve = excluded.improve, partner_id = excluded.partner_id, \
              iso_week = excluded.iso_week, updated_at = excluded.updated_at, revision = revision + 1 \
              RETURNING 'revision', CAST(revision AS TEXT), NULL, NULL, ",
             streak_columns!()
         ))
         .bind(ctx.guild.to_db())
+        .bind(ctx.team.to_db())
         .bind(ctx.user.to_db())
         .bind(ctx.local_date.to_string())
         .bind(ctx.week.to_string())
@@ -366,26 +380,26 @@ impl Store {
         .bind(c.partner.map(UserId::to_db))
         .bind(ts(ctx.now))
         .bind(ts(ctx.now));
-        let rows = bind_streak(q, ctx.guild, ctx.user).fetch_all(&mut *self.writer().await?).await?;
+        let rows = bind_streak(q, TeamKey::new(ctx.guild, ctx.team), ctx.user).fetch_all(&mut *self.writer().await?).await?;
         let row = rows.first();
         let replaced = row.and_then(|r| r.1.as_deref()).is_some_and(|v| v != "0");
         Ok((replaced, StreakWeeks::from_row(row, Some(ctx.week))))
     }
 
-    /// The weeks a member checked in and the weeks they were away, in one read.
-    pub async fn streak_weeks(&self, guild: GuildId, user: UserId) -> Result<StreakWeeks> {
-        let row: TaggedRow = bind_streak(sqlx::query_as(STREAK_SQL), guild, user).fetch_one(&mut *self.reader().await?).await?;
+    /// The weeks a member checked in to a team and the weeks they or the team were away, in one read.
+    pub async fn streak_weeks(&self, team: TeamKey, user: UserId) -> Result<StreakWeeks> {
+        let row: TaggedRow = bind_streak(sqlx::query_as(STREAK_SQL), team, user).fetch_one(&mut *self.reader().await?).await?;
         Ok(StreakWeeks::from_row(Some(&row), None))
     }
 
     /// A member's open commitments, earliest due first.
-    pub async fn open_commitments(&self, guild: GuildId, user: UserId) -> Result<Vec<Commitment>> {
-        Ok(self.commitments_of(guild, user, 0).await?.0)
+    pub async fn open_commitments(&self, team: TeamKey, user: UserId) -> Result<Vec<Commitment>> {
+        Ok(self.commitments_of(team, user, 0).await?.0)
     }
 
     /// A member's open commitments (earliest due first) and the `limit` resolved last, in
     /// one statement: one trip to one reader's thread for `/commitments`.
-    pub async fn commitments_of(&self, guild: GuildId, user: UserId, limit: u32) -> Result<(Vec<Commitment>, Vec<Commitment>)> {
+    pub async fn commitments_of(&self, team: TeamKey, user: UserId, limit: u32) -> Result<(Vec<Commitment>, Vec<Commitment>)> {
         // The limit is written into the SQL, not bound: SQLite plans `LIMIT ?` with the bound
         // value and re-prepares the statement on every execution that binds it.
         #[derive(sqlx::FromRow)]
@@ -395,13 +409,14 @@ impl Store {
             row: CommitmentRow,
         }
         let rows: Vec<Listed> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT 0 AS resolved, * FROM (SELECT {COMMITMENT_COLUMNS} FROM commitments WHERE guild_id = ?1 AND user_id = ?2 AND status = 'open' \
+            "SELECT 0 AS resolved, * FROM (SELECT {COMMITMENT_COLUMNS} FROM commitments WHERE guild_id = ?1 AND team_id = ?3 AND user_id = ?2 AND status = 'open' \
              ORDER BY due_date, id) \
-             UNION ALL SELECT 1, * FROM (SELECT {COMMITMENT_COLUMNS} FROM commitments WHERE guild_id = ?1 AND user_id = ?2 AND status != 'open' \
+             UNION ALL SELECT 1, * FROM (SELECT {COMMITMENT_COLUMNS} FROM commitments WHERE guild_id = ?1 AND team_id = ?3 AND user_id = ?2 AND status != 'open' \
              ORDER BY resolved_at DESC, id DESC LIMIT {limit})"
         )))
-        .bind(guild.to_db())
+        .bind(team.guild.to_db())
         .bind(user.to_db())
+        .bind(team.team.to_db())
         .fetch_all(&mut *self.reader().await?)
         .await?;
         let (resolved, open): (Vec<_>, Vec<_>) = rows.into_iter().partition(|l| l.resolved);
@@ -425,14 +440,16 @@ impl Store {
         .await
     }
 
-    /// Whether a member checked in during a week.
-    pub async fn has_checked_in(&self, guild: GuildId, user: UserId, week: IsoWeek) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM checkins WHERE guild_id = ? AND user_id = ? AND iso_week = ?")
-            .bind(guild.to_db())
-            .bind(user.to_db())
-            .bind(week.to_string())
-            .fetch_one(&mut *self.reader().await?)
-            .await?;
+    /// Whether a member checked in to a team during a week.
+    pub async fn has_checked_in(&self, team: TeamKey, user: UserId, week: IsoWeek) -> Result<bool> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM checkins WHERE guild_id = ? AND team_id = ? AND user_id = ? AND iso_week = ?")
+                .bind(team.guild.to_db())
+                .bind(team.team.to_db())
+                .bind(user.to_db())
+                .bind(week.to_string())
+                .fetch_one(&mut *self.reader().await?)
+                .await?;
         Ok(n > 0)
     }
 
@@ -476,12 +493,15 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            deleted += sqlx::query("DELETE FROM away WHERE guild_id = ? AND end_date < ?")
-                .bind(guild.to_db())
-                .bind(&last_day)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            for table in ["away", "team_pauses"] {
+                // The table names are the literals above.
+                deleted += sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE guild_id = ? AND end_date < ?")))
+                    .bind(guild.to_db())
+                    .bind(&last_day)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
             tx.commit().await?;
         }
         Ok(deleted)
@@ -495,7 +515,14 @@ mod tests {
 
     fn ctx(date: &str) -> CheckinContext {
         let local_date = NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
-        CheckinContext { guild: GuildId(1), user: UserId(2), local_date, week: IsoWeek::of(local_date), now: Utc::now() }
+        CheckinContext {
+            guild: GuildId(1),
+            team: crate::domain::ids::TeamId::DEFAULT,
+            user: UserId(2),
+            local_date,
+            week: IsoWeek::of(local_date),
+            now: Utc::now(),
+        }
     }
 
     fn commit(text: &str, due: &str) -> CommitmentCheckin {
@@ -517,7 +544,7 @@ mod tests {
         let (s, _dir) = store().await;
         let saved = s.record_commitment_checkin(ctx("2026-11-23"), &commit("send the draft", "2026-11-27")).await.unwrap();
         assert_eq!(saved.previous, None);
-        let open = s.open_commitments(GuildId(1), UserId(2)).await.unwrap();
+        let open = s.open_commitments(crate::domain::ids::TeamKey::default_of(GuildId(1)), UserId(2)).await.unwrap();
         assert_eq!(open.len(), 1);
         assert_eq!(open[0].id, saved.new_commitment.unwrap());
         assert_eq!(open[0].partner, Some(UserId(3)));
@@ -529,11 +556,11 @@ mod tests {
         assert_eq!(saved.previous.as_ref(), Some(&open[0]), "the commitment it resolved, as it was");
         assert!(saved.resolved);
         assert_eq!(saved.weeks.checked.len(), 2, "the streak's weeks come back with the write: {:?}", saved.weeks);
-        let open = s.open_commitments(GuildId(1), UserId(2)).await.unwrap();
+        let open = s.open_commitments(crate::domain::ids::TeamKey::default_of(GuildId(1)), UserId(2)).await.unwrap();
         assert_eq!(open.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), vec!["review the contract"]);
-        let resolved = s.commitments_of(GuildId(1), UserId(2), 5).await.unwrap().1;
+        let resolved = s.commitments_of(crate::domain::ids::TeamKey::default_of(GuildId(1)), UserId(2), 5).await.unwrap().1;
         assert_eq!(resolved[0].outcome, Some(Outcome::Partly));
-        assert_eq!(s.streak_weeks(GuildId(1), UserId(2)).await.unwrap().checked.len(), 2);
+        assert_eq!(s.streak_weeks(crate::domain::ids::TeamKey::default_of(GuildId(1)), UserId(2)).await.unwrap().checked.len(), 2);
     }
 
     #[tokio::test]
@@ -556,7 +583,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(outcome.as_deref(), Some("kept"));
-        let open = s.open_commitments(GuildId(1), UserId(2)).await.unwrap();
+        let open = s.open_commitments(crate::domain::ids::TeamKey::default_of(GuildId(1)), UserId(2)).await.unwrap();
         assert_eq!(open.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), vec!["later"], "the one due first was resolved");
         assert!(s.record_commitment_checkin(ctx("2026-11-25"), &c).await.unwrap().resolved);
         let saved = s.record_commitment_checkin(ctx("2026-11-26"), &c).await.unwrap();
@@ -572,7 +599,7 @@ mod tests {
         let mut bad = commit(&"x".repeat(301), "2026-12-04");
         bad.kept = Some(Outcome::Kept);
         assert!(s.record_commitment_checkin(ctx("2026-11-30"), &bad).await.is_err());
-        let open = s.open_commitments(GuildId(1), UserId(2)).await.unwrap();
+        let open = s.open_commitments(crate::domain::ids::TeamKey::default_of(GuildId(1)), UserId(2)).await.unwrap();
         assert_eq!(open.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), vec!["a"], "the resolve was rolled back");
         assert_eq!(s.count_checkins(None, None).await.unwrap(), 1, "so was the check-in");
         // The writer is not left inside the failed transaction: the next BEGIN works.
@@ -649,7 +676,7 @@ mod tests {
         let now = Utc::now();
         let old = now - chrono::Duration::weeks(60);
         let g = GuildId(1);
-        s.update_guild(g, crate::storage::GuildChange::Retention(52), &[], now).await.unwrap();
+        s.update_guild(crate::domain::ids::TeamKey::default_of(g), crate::storage::GuildChange::Retention(52), &[], now).await.unwrap();
         let mut then = ctx("2025-10-06");
         then.now = old;
         s.record_commitment_checkin(then, &commit("still open", "2025-10-10")).await.unwrap();
@@ -666,9 +693,12 @@ mod tests {
         s.begin_delivery(key, "2026-W48", now).await.unwrap();
 
         s.apply_retention(now).await.unwrap();
-        let open = s.open_commitments(g, UserId(2)).await.unwrap();
+        let open = s.open_commitments(crate::domain::ids::TeamKey::default_of(g), UserId(2)).await.unwrap();
         assert_eq!(open.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), vec!["still open"], "an open promise is never deleted");
-        assert!(s.commitments_of(g, UserId(2), 5).await.unwrap().1.is_empty(), "the old resolved one is gone");
+        assert!(
+            s.commitments_of(crate::domain::ids::TeamKey::default_of(g), UserId(2), 5).await.unwrap().1.is_empty(),
+            "the old resolved one is gone"
+        );
         assert_eq!(s.count_checkins(Some(g), None).await.unwrap(), 0);
         assert_eq!(s.delivery(key, "2025-W41").await.unwrap(), None, "an old delivery record is pruned");
         assert!(s.delivery(key, "2026-W48").await.unwrap().is_some(), "a recent one stays");
@@ -687,7 +717,13 @@ mod tests {
         let saved = s.record_commitment_checkin(ctx("2026-11-26"), &c).await.unwrap();
         assert!(saved.resolved);
         assert_eq!(saved.previous.map(|p| p.text), Some("due later".to_owned()), "the chosen one, not the one due first");
-        let open: Vec<String> = s.open_commitments(GuildId(1), UserId(2)).await.unwrap().into_iter().map(|c| c.text).collect();
+        let open: Vec<String> = s
+            .open_commitments(crate::domain::ids::TeamKey::default_of(GuildId(1)), UserId(2))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.text)
+            .collect();
         assert_eq!(open, vec!["first due", "the next one"]);
         // A `which` that is not one of the member's open commitments resolves nothing.
         let mut other = c.clone();
@@ -696,17 +732,37 @@ mod tests {
         assert!(!s.record_commitment_checkin(ctx("2026-11-26"), &other).await.unwrap().resolved);
 
         // Undo takes the latest check-in of the day: `other` (it changed nothing else) ...
-        let u = s.undo_last_checkin(GuildId(1), UserId(2), "2026-11-26".parse().unwrap()).await.unwrap().unwrap();
+        let u = s
+            .undo_last_checkin(crate::domain::ids::TeamKey::default_of(GuildId(1)), UserId(2), "2026-11-26".parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((u.reopened, u.removed), (None, None));
         // ... then `c`: "due later" opens again, "the next one" is gone.
-        let u = s.undo_last_checkin(GuildId(1), UserId(2), "2026-11-26".parse().unwrap()).await.unwrap().unwrap();
+        let u = s
+            .undo_last_checkin(crate::domain::ids::TeamKey::default_of(GuildId(1)), UserId(2), "2026-11-26".parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(
             (u.kind, u.reopened.as_deref(), u.removed.as_deref()),
             (CheckinKind::Commitments, Some("due later"), Some("the next one"))
         );
-        let open: Vec<String> = s.open_commitments(GuildId(1), UserId(2)).await.unwrap().into_iter().map(|c| c.text).collect();
+        let open: Vec<String> = s
+            .open_commitments(crate::domain::ids::TeamKey::default_of(GuildId(1)), UserId(2))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.text)
+            .collect();
         assert_eq!(open, vec!["first due", "due later"]);
         assert_eq!(s.count_checkins(None, None).await.unwrap(), 2);
-        assert_eq!(s.undo_last_checkin(GuildId(1), UserId(2), "2026-11-26".parse().unwrap()).await.unwrap(), None, "nothing left that day");
+        assert_eq!(
+            s.undo_last_checkin(crate::domain::ids::TeamKey::default_of(GuildId(1)), UserId(2), "2026-11-26".parse().unwrap())
+                .await
+                .unwrap(),
+            None,
+            "nothing left that day"
+        );
     }
 }

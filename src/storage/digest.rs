@@ -1,4 +1,4 @@
-//! What a digest is computed from, read in one batch of six statements whatever the guild's
+//! What a digest is computed from, read in one batch of six statements whatever the team's
 //! size: the week's rows are counted by SQLite through the week indexes, and only counts,
 //! member ids and the newest notes come back, each statement's as one JSON row. One trip to a
 //! reader's thread for the whole digest; the cost follows the week, not the guild's history.
@@ -12,7 +12,7 @@ use super::batch::{Arg, Batch};
 use super::{Result, Store};
 use crate::domain::checkin::Outcome;
 use crate::domain::digest::{People, WeekRows};
-use crate::domain::ids::{GuildId, UserId};
+use crate::domain::ids::{TeamKey, UserId};
 use crate::domain::time::IsoWeek;
 use crate::storage::AwaySpan;
 
@@ -43,32 +43,33 @@ pub struct PostedPrinciple {
 /// Overdue counts what was open at the reference date (the end of a past week, today for the
 /// running one) and due before it: open now, or resolved in a later week.
 const FIGURES_SQL: &str = "SELECT json_array(coalesce(sum(kind = 'commitments'), 0), \
-     (SELECT count(*) FROM checkins WHERE guild_id = ? AND iso_week = ? AND blocker IS NOT NULL), \
+     (SELECT count(*) FROM checkins WHERE guild_id = ? AND team_id = ? AND iso_week = ? AND blocker IS NOT NULL), \
      coalesce(sum(rating = 1), 0), coalesce(sum(rating = 2), 0), coalesce(sum(rating = 3), 0), coalesce(sum(rating = 4), 0), \
      coalesce(sum(rating = 5), 0), \
-     (SELECT count(*) FROM commitments WHERE guild_id = ? AND created_week = ?), \
-     (SELECT count(*) FROM commitments WHERE guild_id = ? AND resolved_week = ? AND status = 'kept'), \
-     (SELECT count(*) FROM commitments WHERE guild_id = ? AND resolved_week = ? AND status = 'partly'), \
-     (SELECT count(*) FROM commitments WHERE guild_id = ? AND resolved_week = ? AND status = 'missed'), \
-     (SELECT count(*) FROM commitments WHERE guild_id = ? AND status = 'open' AND due_date < ? AND created_week <= ?) + \
-     (SELECT count(*) FROM commitments WHERE guild_id = ? AND resolved_week > ? AND due_date < ? AND created_week <= ?), \
-     (SELECT count(*) FROM (SELECT DISTINCT user_id FROM checkins WHERE guild_id = ? AND iso_week = ? AND kind = 'commitments' LIMIT 10)), \
-     (SELECT count(*) FROM (SELECT DISTINCT user_id FROM checkins WHERE guild_id = ? AND iso_week = ? AND rating IS NOT NULL LIMIT 10)), \
+     (SELECT count(*) FROM commitments WHERE guild_id = ? AND team_id = ? AND created_week = ?), \
+     (SELECT count(*) FROM commitments WHERE guild_id = ? AND team_id = ? AND resolved_week = ? AND status = 'kept'), \
+     (SELECT count(*) FROM commitments WHERE guild_id = ? AND team_id = ? AND resolved_week = ? AND status = 'partly'), \
+     (SELECT count(*) FROM commitments WHERE guild_id = ? AND team_id = ? AND resolved_week = ? AND status = 'missed'), \
+     (SELECT count(*) FROM commitments WHERE guild_id = ? AND team_id = ? AND status = 'open' AND due_date < ? AND created_week <= ?) + \
+     (SELECT count(*) FROM commitments WHERE guild_id = ? AND team_id = ? AND resolved_week > ? AND due_date < ? AND created_week <= ?), \
+     (SELECT count(*) FROM (SELECT DISTINCT user_id FROM checkins WHERE guild_id = ? AND team_id = ? AND iso_week = ? AND kind = 'commitments' LIMIT 10)), \
+     (SELECT count(*) FROM (SELECT DISTINCT user_id FROM checkins WHERE guild_id = ? AND team_id = ? AND iso_week = ? AND rating IS NOT NULL LIMIT 10)), \
      (SELECT count(*) FROM (SELECT DISTINCT user_id FROM commitments INDEXED BY commitments_resolved \
-      WHERE guild_id = ? AND resolved_week = ? LIMIT 10))) \
-     FROM checkins WHERE guild_id = ? AND iso_week = ?";
+      WHERE guild_id = ? AND team_id = ? AND resolved_week = ? LIMIT 10))) \
+     FROM checkins WHERE guild_id = ? AND team_id = ? AND iso_week = ?";
 
-fn figures_args(g: i64, week: &str, overdue_before: &str) -> Vec<Arg> {
-    let (g, w, before) = (Arg::Int(g), Arg::Text(week.to_owned()), Arg::Text(overdue_before.to_owned()));
+fn figures_args(team: TeamKey, week: &str, overdue_before: &str) -> Vec<Arg> {
+    let (g, t) = (Arg::Int(team.guild.to_db()), Arg::Int(team.team.to_db()));
+    let (w, before) = (Arg::Text(week.to_owned()), Arg::Text(overdue_before.to_owned()));
     let mut args = Vec::new();
     for _ in 0..5 {
-        args.extend([g.clone(), w.clone()]);
+        args.extend([g.clone(), t.clone(), w.clone()]);
     }
-    args.extend([g.clone(), before.clone(), w.clone(), g.clone(), w.clone(), before, w.clone()]);
+    args.extend([g.clone(), t.clone(), before.clone(), w.clone(), g.clone(), t.clone(), w.clone(), before, w.clone()]);
     for _ in 0..3 {
-        args.extend([g.clone(), w.clone()]);
+        args.extend([g.clone(), t.clone(), w.clone()]);
     }
-    args.extend([g, w]);
+    args.extend([g, t, w]);
     args
 }
 
@@ -90,6 +91,8 @@ pub struct DigestReads {
     pub member_weeks: Vec<(IsoWeek, UserId)>,
     /// Time away overlapping the span asked.
     pub away: Vec<(UserId, AwaySpan)>,
+    /// The team's holidays overlapping the span asked.
+    pub paused: Vec<AwaySpan>,
     /// Posts sent with the principle each carried, oldest first.
     pub posted: Vec<PostedPrinciple>,
 }
@@ -111,20 +114,20 @@ pub struct DigestSpans {
 
 impl Store {
     /// What the digest of `spans.week` is computed from, in one trip.
-    pub async fn digest_reads(&self, guild: GuildId, spans: DigestSpans) -> Result<DigestReads> {
-        let g = guild.to_db();
+    pub async fn digest_reads(&self, team: TeamKey, spans: DigestSpans) -> Result<DigestReads> {
+        let (g, t) = (team.guild.to_db(), team.team.to_db());
         let (week, last_week) = (spans.week.to_string(), spans.week.prev().to_string());
         let overdue = spans.overdue_before.to_string();
         let mut b = Batch::default();
-        b.push(FIGURES_SQL, figures_args(g, &week, &overdue));
-        b.push(FIGURES_SQL, figures_args(g, &last_week, &overdue));
+        b.push(FIGURES_SQL, figures_args(team, &week, &overdue));
+        b.push(FIGURES_SQL, figures_args(team, &last_week, &overdue));
         // The newest notes of each kind with who wrote them: the quotes, and the people behind
         // each kind of note, counted among those fetched (never more than there are: a kind
         // of note is quoted only when enough different members wrote its newest ones).
         let note = |col: &str, kind: u8| {
             format!(
                 "SELECT {kind} AS k, {col} AS t, user_id AS u FROM (SELECT {col}, user_id FROM checkins \
-                 WHERE guild_id = ? AND iso_week = ? AND {col} IS NOT NULL ORDER BY id DESC LIMIT {NOTES_FETCHED})"
+                 WHERE guild_id = ? AND team_id = ? AND iso_week = ? AND {col} IS NOT NULL ORDER BY id DESC LIMIT {NOTES_FETCHED})"
             )
         };
         b.push(
@@ -134,12 +137,12 @@ impl Store {
                 note("improve", 1),
                 note("blocker", 2)
             ),
-            (0..3).flat_map(|_| [Arg::Int(g), Arg::Text(week.clone())]).collect(),
+            (0..3).flat_map(|_| [Arg::Int(g), Arg::Int(t), Arg::Text(week.clone())]).collect(),
         );
         b.push(
             "SELECT json_group_array(json_array(iso_week, user_id)) FROM \
-             (SELECT DISTINCT iso_week, user_id FROM checkins WHERE guild_id = ? AND iso_week BETWEEN ? AND ?)",
-            vec![Arg::Int(g), Arg::Text(spans.members_from.to_string()), Arg::Text(week.clone())],
+             (SELECT DISTINCT iso_week, user_id FROM checkins WHERE guild_id = ? AND team_id = ? AND iso_week BETWEEN ? AND ?)",
+            vec![Arg::Int(g), Arg::Int(t), Arg::Text(spans.members_from.to_string()), Arg::Text(week.clone())],
         );
         b.push(
             "SELECT json_group_array(json_array(user_id, start_date, end_date)) FROM away \
@@ -147,9 +150,14 @@ impl Store {
             vec![Arg::Int(g), Arg::Text(spans.away.0.to_string()), Arg::Text(spans.away.1.to_string())],
         );
         b.push(
-            "SELECT json_group_array(json_array(kind, period, principle)) FROM deliveries WHERE guild_id = ? AND user_id = 0 \
+            "SELECT json_group_array(json_array(start_date, end_date)) FROM team_pauses \
+             WHERE guild_id = ? AND team_id = ? AND end_date >= ? AND start_date <= ?",
+            vec![Arg::Int(g), Arg::Int(t), Arg::Text(spans.away.0.to_string()), Arg::Text(spans.away.1.to_string())],
+        );
+        b.push(
+            "SELECT json_group_array(json_array(kind, period, principle)) FROM deliveries WHERE guild_id = ? AND team_id = ? AND user_id = 0 \
              AND status = 'sent' AND principle IS NOT NULL AND ((kind = 'daily' AND period BETWEEN ? AND ?) OR (kind = 'digest' AND period < ?))",
-            vec![Arg::Int(g), Arg::Text(spans.posts.0.to_string()), Arg::Text(spans.posts.1.to_string()), Arg::Text(week.clone())],
+            vec![Arg::Int(g), Arg::Int(t), Arg::Text(spans.posts.0.to_string()), Arg::Text(spans.posts.1.to_string()), Arg::Text(week.clone())],
         );
         let rows = b.scalars().fetch_all(&mut *self.reader().await?).await?;
         let (this, this_overdue) = week_rows(parse(rows.first())?);
@@ -174,7 +182,11 @@ impl Store {
             .into_iter()
             .filter_map(|(u, s, e)| Some((UserId::from_db(u), AwaySpan { start: s.parse().ok()?, end: e.parse().ok()? })))
             .collect();
-        r.posted = parse::<Vec<(String, String, i64)>>(rows.get(5))?
+        r.paused = parse::<Vec<(String, String)>>(rows.get(5))?
+            .into_iter()
+            .filter_map(|(s, e)| Some(AwaySpan { start: s.parse().ok()?, end: e.parse().ok()? }))
+            .collect();
+        r.posted = parse::<Vec<(String, String, i64)>>(rows.get(6))?
             .into_iter()
             .map(|(kind, period, principle)| PostedPrinciple { kind, period, principle: principle as u8 })
             .collect();
@@ -208,6 +220,7 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
+    use crate::domain::ids::GuildId;
     use crate::storage::test_support::store;
     use crate::storage::{CheckinContext, CommitmentCheckin, CommunicationCheckin, NewCommitment};
 
@@ -217,7 +230,14 @@ mod tests {
 
     fn ctx(user: u64, date: &str) -> CheckinContext {
         let local_date = day(date);
-        CheckinContext { guild: GuildId(1), user: UserId(user), local_date, week: IsoWeek::of(local_date), now: Utc::now() }
+        CheckinContext {
+            guild: GuildId(1),
+            team: crate::domain::ids::TeamId::DEFAULT,
+            user: UserId(user),
+            local_date,
+            week: IsoWeek::of(local_date),
+            now: Utc::now(),
+        }
     }
 
     #[tokio::test]
@@ -261,7 +281,7 @@ mod tests {
             away: (day("2026-11-16"), day("2026-11-29")),
             posts: (day("2026-10-26"), day("2026-11-29")),
         };
-        let r = s.digest_reads(GuildId(1), spans).await.unwrap();
+        let r = s.digest_reads(crate::domain::ids::TeamKey::default_of(GuildId(1)), spans).await.unwrap();
         assert_eq!(r.this.ratings, [0, 0, 0, 1, 1]);
         assert_eq!(r.last.ratings, [0, 1, 0, 0, 0]);
         assert_eq!((r.this.commitment_answers, r.this.blockers, r.this.made), (2, 2, 2));
@@ -306,11 +326,11 @@ mod tests {
             away: (day("2026-11-09"), day("2026-11-29")),
             posts: (day("2026-10-26"), day("2026-11-29")),
         };
-        let w47 = s.digest_reads(GuildId(1), spans("2026-W47", "2026-11-23")).await.unwrap();
+        let w47 = s.digest_reads(crate::domain::ids::TeamKey::default_of(GuildId(1)), spans("2026-W47", "2026-11-23")).await.unwrap();
         assert_eq!(w47.overdue, 2, "both were open and past due when W47 ended");
-        let w48 = s.digest_reads(GuildId(1), spans("2026-W48", "2026-11-27")).await.unwrap();
+        let w48 = s.digest_reads(crate::domain::ids::TeamKey::default_of(GuildId(1)), spans("2026-W48", "2026-11-27")).await.unwrap();
         assert_eq!(w48.overdue, 1, "only the forgotten one is still open");
-        let w46 = s.digest_reads(GuildId(1), spans("2026-W46", "2026-11-16")).await.unwrap();
+        let w46 = s.digest_reads(crate::domain::ids::TeamKey::default_of(GuildId(1)), spans("2026-W46", "2026-11-16")).await.unwrap();
         assert_eq!(w46.overdue, 0, "nothing had been made yet");
     }
 
@@ -329,7 +349,7 @@ mod tests {
             away: (day("2026-11-16"), day("2026-11-29")),
             posts: (day("2026-10-26"), day("2026-11-29")),
         };
-        let r = s.digest_reads(GuildId(1), spans).await.unwrap();
+        let r = s.digest_reads(crate::domain::ids::TeamKey::default_of(GuildId(1)), spans).await.unwrap();
         assert_eq!((r.this.people.ratings, r.this.people.improve), (10, 0));
         assert_eq!(r.this.people.went_well, 12, "counted among the fetched notes, which are fewer than NOTES_FETCHED");
         assert_eq!(r.this.ratings, [0, 0, 0, 12, 0], "the figures themselves are not capped");
@@ -339,7 +359,7 @@ mod tests {
     async fn a_weeks_figures_read_indexes_only_never_the_rows() {
         let (s, _dir) = store().await;
         let mut b = Batch::default();
-        b.push(&format!("EXPLAIN QUERY PLAN {FIGURES_SQL}"), figures_args(1, "2026-W47", "2026-11-23"));
+        b.push(&format!("EXPLAIN QUERY PLAN {FIGURES_SQL}"), figures_args(TeamKey::default_of(GuildId(1)), "2026-W47", "2026-11-23"));
         type Plan = (i64, i64, i64, String);
         let plan: Vec<Plan> = b.rows::<Plan>().fetch_all(&mut *s.reader().await.unwrap()).await.unwrap();
         let steps: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();

@@ -1,37 +1,46 @@
-//! Guild settings.
+//! Settings: each team's own, and the server's retention and privacy minimum.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{ts, Result, Store};
-use crate::domain::ids::{ChannelId, GuildId, RoleId};
+use crate::domain::ids::{ChannelId, GuildId, RoleId, TeamId, TeamKey};
 use crate::domain::lang::Lang;
 use crate::domain::settings::{DailySetup, DigestSetup, GuildSettings};
+use crate::domain::teams::{Team, DEFAULT_NAME};
 use crate::domain::time::{parse_weekday, weekday_code, LocalTime, Zone};
 
 #[derive(sqlx::FromRow)]
-struct GuildRow {
+struct SettingsRow {
     guild_id: i64,
+    team_id: i64,
+    name: Option<String>,
+    role_id: Option<i64>,
+    home_channel_id: Option<i64>,
     language: Option<String>,
-    timezone: String,
+    timezone: Option<String>,
     daily_channel_id: Option<i64>,
     daily_time: Option<String>,
-    daily_weekdays_only: bool,
+    daily_weekdays_only: Option<bool>,
     digest_channel_id: Option<i64>,
     digest_day: Option<String>,
     digest_time: Option<String>,
     lead_role_id: Option<i64>,
-    retention_weeks: i64,
-    min_people: i64,
+    retention_weeks: Option<i64>,
+    min_people: Option<i64>,
     left_at: Option<i64>,
+    pause: Option<String>,
 }
 
-impl From<GuildRow> for GuildSettings {
-    fn from(r: GuildRow) -> Self {
+impl From<SettingsRow> for GuildSettings {
+    fn from(r: SettingsRow) -> Self {
+        let defaults = GuildSettings::new(GuildId::from_db(r.guild_id));
         // Rows were written from parsed values; a value that no longer parses (a zone removed
-        // from the tz database) falls back to "not configured" rather than failing the guild.
-        let zone = Zone::parse(&r.timezone).unwrap_or(Zone::UTC);
+        // from the tz database) falls back to "not configured" rather than failing the team.
+        let zone = r.timezone.as_deref().and_then(|z| Zone::parse(z).ok()).unwrap_or(Zone::UTC);
         let daily = match (r.daily_channel_id, r.daily_time.as_deref().and_then(|t| LocalTime::parse(t).ok())) {
-            (Some(c), Some(time)) => Some(DailySetup { channel: ChannelId::from_db(c), time, weekdays_only: r.daily_weekdays_only }),
+            (Some(c), Some(time)) => {
+                Some(DailySetup { channel: ChannelId::from_db(c), time, weekdays_only: r.daily_weekdays_only.unwrap_or(false) })
+            }
             _ => None,
         };
         let digest = match (
@@ -42,16 +51,28 @@ impl From<GuildRow> for GuildSettings {
             (Some(c), Some(day), Some(time)) => Some(DigestSetup { channel: ChannelId::from_db(c), day, time }),
             _ => None,
         };
+        let team = Team {
+            id: TeamId::from_db(r.team_id),
+            name: r.name.unwrap_or_else(|| DEFAULT_NAME.to_owned()),
+            role: r.role_id.map(RoleId::from_db),
+            home: r.home_channel_id.map(ChannelId::from_db),
+        };
+        let pause = r.pause.as_deref().and_then(|p| {
+            let (a, b) = p.split_once('/')?;
+            Some((a.parse().ok()?, b.parse().ok()?))
+        });
         GuildSettings {
-            guild: GuildId::from_db(r.guild_id),
+            guild: defaults.guild,
+            team,
             language: r.language.as_deref().and_then(Lang::parse),
             zone,
             daily,
             digest,
             lead_role: r.lead_role_id.map(RoleId::from_db),
-            retention_weeks: r.retention_weeks.max(0) as u32,
-            min_people: r.min_people.clamp(0, i64::from(u32::MAX)) as u32,
+            retention_weeks: r.retention_weeks.map_or(defaults.retention_weeks, |w| w.max(0) as u32),
+            min_people: r.min_people.map_or(defaults.min_people, |n| n.clamp(0, i64::from(u32::MAX)) as u32),
             left: r.left_at.is_some(),
+            pause,
         }
     }
 }
@@ -75,6 +96,16 @@ pub enum GuildChange {
     Zone(Zone),
     /// `/setup clear`: turns one setting off.
     Clear(Cleared),
+    /// `/setup pause`: a holiday from the first to the last day, or `None` to end the one
+    /// running or planned on that first day.
+    Pause(NaiveDate, Option<NaiveDate>),
+}
+
+impl GuildChange {
+    /// Whether it is a setting of the server rather than of one team.
+    fn is_server_wide(self) -> bool {
+        matches!(self, GuildChange::Retention(_) | GuildChange::Privacy(_))
+    }
 }
 
 /// A setting `/setup clear` turns off.
@@ -89,58 +120,87 @@ pub enum Cleared {
 }
 
 impl Store {
-    /// A guild's settings; `None` if it never configured anything.
-    pub async fn guild_settings(&self, guild: GuildId) -> Result<Option<GuildSettings>> {
-        let row: Option<GuildRow> = sqlx::query_as(
-            "SELECT guild_id, language, timezone, daily_channel_id, daily_time, daily_weekdays_only, digest_channel_id, \
-             digest_day, digest_time, lead_role_id, retention_weeks, min_people, left_at FROM guilds WHERE guild_id = ?",
+    /// A team's settings (the server's shared ones included); `None` if neither the team nor
+    /// its server has a row: a default team that never configured anything, or no such team.
+    pub async fn team_settings(&self, key: TeamKey) -> Result<Option<GuildSettings>> {
+        let row: Option<SettingsRow> = sqlx::query_as(
+            "SELECT ?1 AS guild_id, ?2 AS team_id, t.name, t.role_id, t.home_channel_id, t.language, t.timezone, t.daily_channel_id, \
+             t.daily_time, t.daily_weekdays_only, t.digest_channel_id, t.digest_day, t.digest_time, t.lead_role_id, \
+             g.retention_weeks, g.min_people, g.left_at, \
+             (SELECT start_date || '/' || end_date FROM team_pauses WHERE guild_id = ?1 AND team_id = ?2 ORDER BY end_date DESC LIMIT 1) AS pause \
+             FROM (SELECT 1) LEFT JOIN guilds g ON g.guild_id = ?1 LEFT JOIN teams t ON t.guild_id = ?1 AND t.team_id = ?2 \
+             WHERE g.guild_id IS NOT NULL OR t.team_id IS NOT NULL",
         )
-        .bind(guild.to_db())
+        .bind(key.guild.to_db())
+        .bind(key.team.to_db())
         .fetch_optional(&mut *self.reader().await?)
         .await?;
-        Ok(row.map(Into::into))
+        // A team other than the default exists only as a row of its own.
+        Ok(row.filter(|r| r.team_id == 0 || r.name.is_some()).map(Into::into))
     }
 
-    /// Applies one settings change, creating the guild's row if needed, and replaces the
-    /// guild's scheduled jobs with `jobs` in the same transaction (so a change of time or zone
-    /// can never leave a stale due time behind).
-    pub async fn update_guild(&self, guild: GuildId, change: GuildChange, jobs: &[super::JobUpdate], now: DateTime<Utc>) -> Result<()> {
+    /// Applies one settings change (to the team, or to its server for retention and the
+    /// privacy minimum), creating the rows it needs, and replaces the team's scheduled jobs
+    /// with `jobs` in the same transaction (so a change of time or zone can never leave a
+    /// stale due time behind).
+    pub async fn update_guild(&self, key: TeamKey, change: GuildChange, jobs: &[super::JobUpdate], now: DateTime<Utc>) -> Result<()> {
         let mut w = self.writer().await?;
         let mut tx = Self::begin_write(&mut w).await?;
-        sqlx::query("INSERT INTO guilds (guild_id, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET updated_at = excluded.updated_at")
-            .bind(guild.to_db())
-            .bind(ts(now))
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?;
-        let q = match change {
-            GuildChange::Daily(d, zone) => sqlx::query(
-                "UPDATE guilds SET daily_channel_id = ?, daily_time = ?, daily_weekdays_only = ?, timezone = ? WHERE guild_id = ?",
-            )
-            .bind(d.channel.to_db())
-            .bind(d.time.to_string())
-            .bind(d.weekdays_only)
-            .bind(zone.name()),
-            GuildChange::Digest(d) => {
-                sqlx::query("UPDATE guilds SET digest_channel_id = ?, digest_day = ?, digest_time = ? WHERE guild_id = ?")
-                    .bind(d.channel.to_db())
-                    .bind(weekday_code(d.day))
-                    .bind(d.time.to_string())
-            }
-            GuildChange::Language(l) => sqlx::query("UPDATE guilds SET language = ? WHERE guild_id = ?").bind(l.code()),
-            GuildChange::LeadRole(r) => sqlx::query("UPDATE guilds SET lead_role_id = ? WHERE guild_id = ?").bind(r.to_db()),
-            GuildChange::Retention(w) => sqlx::query("UPDATE guilds SET retention_weeks = ? WHERE guild_id = ?").bind(i64::from(w)),
-            GuildChange::Privacy(n) => sqlx::query("UPDATE guilds SET min_people = ? WHERE guild_id = ?").bind(i64::from(n)),
-            GuildChange::Zone(z) => sqlx::query("UPDATE guilds SET timezone = ? WHERE guild_id = ?").bind(z.name()),
-            GuildChange::Clear(Cleared::Daily) => {
-                sqlx::query("UPDATE guilds SET daily_channel_id = NULL, daily_time = NULL, daily_weekdays_only = 0 WHERE guild_id = ?")
-            }
-            GuildChange::Clear(Cleared::Digest) => {
-                sqlx::query("UPDATE guilds SET digest_channel_id = NULL, digest_day = NULL, digest_time = NULL WHERE guild_id = ?")
-            }
-            GuildChange::Clear(Cleared::LeadRole) => sqlx::query("UPDATE guilds SET lead_role_id = NULL WHERE guild_id = ?"),
-        };
-        q.bind(guild.to_db()).execute(&mut *tx).await?;
+        ensure_rows(&mut tx, key.guild, now).await?;
+        let (g, t) = (key.guild.to_db(), key.team.to_db());
+        if let GuildChange::Pause(start, end) = change {
+            super::members::set_span(&mut tx, "team_pauses", "team_id", g, t, start, end, now).await?;
+        } else if change.is_server_wide() {
+            let q = match change {
+                GuildChange::Retention(w) => {
+                    sqlx::query("UPDATE guilds SET retention_weeks = ?, updated_at = ? WHERE guild_id = ?").bind(i64::from(w))
+                }
+                GuildChange::Privacy(n) => {
+                    sqlx::query("UPDATE guilds SET min_people = ?, updated_at = ? WHERE guild_id = ?").bind(i64::from(n))
+                }
+                _ => unreachable!("server-wide changes are the two above"),
+            };
+            q.bind(ts(now)).bind(g).execute(&mut *tx).await?;
+        } else {
+            let q = match change {
+                GuildChange::Daily(d, zone) => sqlx::query(
+                    "UPDATE teams SET daily_channel_id = ?, daily_time = ?, daily_weekdays_only = ?, timezone = ?, updated_at = ? \
+                     WHERE guild_id = ? AND team_id = ?",
+                )
+                .bind(d.channel.to_db())
+                .bind(d.time.to_string())
+                .bind(d.weekdays_only)
+                .bind(zone.name()),
+                GuildChange::Digest(d) => sqlx::query(
+                    "UPDATE teams SET digest_channel_id = ?, digest_day = ?, digest_time = ?, updated_at = ? WHERE guild_id = ? AND team_id = ?",
+                )
+                .bind(d.channel.to_db())
+                .bind(weekday_code(d.day))
+                .bind(d.time.to_string()),
+                GuildChange::Language(l) => {
+                    sqlx::query("UPDATE teams SET language = ?, updated_at = ? WHERE guild_id = ? AND team_id = ?").bind(l.code())
+                }
+                GuildChange::LeadRole(r) => {
+                    sqlx::query("UPDATE teams SET lead_role_id = ?, updated_at = ? WHERE guild_id = ? AND team_id = ?").bind(r.to_db())
+                }
+                GuildChange::Zone(z) => {
+                    sqlx::query("UPDATE teams SET timezone = ?, updated_at = ? WHERE guild_id = ? AND team_id = ?").bind(z.name())
+                }
+                GuildChange::Clear(Cleared::Daily) => sqlx::query(
+                    "UPDATE teams SET daily_channel_id = NULL, daily_time = NULL, daily_weekdays_only = 0, updated_at = ? \
+                     WHERE guild_id = ? AND team_id = ?",
+                ),
+                GuildChange::Clear(Cleared::Digest) => sqlx::query(
+                    "UPDATE teams SET digest_channel_id = NULL, digest_day = NULL, digest_time = NULL, updated_at = ? \
+                     WHERE guild_id = ? AND team_id = ?",
+                ),
+                GuildChange::Clear(Cleared::LeadRole) => {
+                    sqlx::query("UPDATE teams SET lead_role_id = NULL, updated_at = ? WHERE guild_id = ? AND team_id = ?")
+                }
+                GuildChange::Retention(_) | GuildChange::Privacy(_) | GuildChange::Pause(..) => unreachable!("handled above"),
+            };
+            q.bind(ts(now)).bind(g).bind(t).execute(&mut *tx).await?;
+        }
         // A setting turned off takes its job with it, in the same transaction.
         let stopped = match change {
             GuildChange::Clear(Cleared::Daily) => Some(super::JobKind::Daily),
@@ -148,7 +208,7 @@ impl Store {
             _ => None,
         };
         if let Some(kind) = stopped {
-            super::schedule::delete_job(&mut tx, super::JobKey::guild(kind, guild)).await?;
+            super::schedule::delete_job(&mut tx, super::JobKey::team(kind, key)).await?;
         }
         for job in jobs {
             super::schedule::put_job(&mut tx, job).await?;
@@ -162,16 +222,13 @@ impl Store {
         let mut tx = Self::begin_write(&mut w).await?;
         // A guild that never ran `/setup` has no row yet, but its members' reminders are in
         // the schedule: the row records that the bot left, so coming back restores them.
-        sqlx::query(
-            "INSERT INTO guilds (guild_id, left_at, created_at, updated_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (guild_id) DO UPDATE SET left_at = excluded.left_at, updated_at = excluded.updated_at",
-        )
-        .bind(guild.to_db())
-        .bind(ts(now))
-        .bind(ts(now))
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await?;
+        ensure_rows(&mut tx, guild, now).await?;
+        sqlx::query("UPDATE guilds SET left_at = ?, updated_at = ? WHERE guild_id = ?")
+            .bind(ts(now))
+            .bind(ts(now))
+            .bind(guild.to_db())
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM schedule WHERE guild_id = ?").bind(guild.to_db()).execute(&mut *tx).await?;
         tx.commit().await
     }
@@ -196,6 +253,25 @@ impl Store {
     }
 }
 
+/// The server's row and its default team's, created on first use.
+pub(super) async fn ensure_rows(conn: &mut sqlx::SqliteConnection, guild: GuildId, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query("INSERT INTO guilds (guild_id, created_at, updated_at) VALUES (?1, ?2, ?2) ON CONFLICT (guild_id) DO NOTHING")
+        .bind(guild.to_db())
+        .bind(ts(now))
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO teams (guild_id, team_id, name, name_key, created_at, updated_at) VALUES (?1, 0, ?2, ?2, ?3, ?3) \
+         ON CONFLICT (guild_id, team_id) DO NOTHING",
+    )
+    .bind(guild.to_db())
+    .bind(DEFAULT_NAME)
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,16 +283,16 @@ mod tests {
         let (s, _dir) = store().await;
         let g = GuildId(7);
         let now = Utc::now();
-        assert!(s.guild_settings(g).await.unwrap().is_none());
+        assert!(s.team_settings(crate::domain::ids::TeamKey::default_of(g)).await.unwrap().is_none());
         let daily = DailySetup { channel: ChannelId(9), time: LocalTime::parse("09:30").unwrap(), weekdays_only: true };
         let zone = Zone::parse("Asia/Ho_Chi_Minh").unwrap();
-        s.update_guild(g, GuildChange::Daily(daily, zone), &[], now).await.unwrap();
+        s.update_guild(crate::domain::ids::TeamKey::default_of(g), GuildChange::Daily(daily, zone), &[], now).await.unwrap();
         let digest = DigestSetup { channel: ChannelId(10), day: Weekday::Fri, time: LocalTime::parse("16:00").unwrap() };
-        s.update_guild(g, GuildChange::Digest(digest), &[], now).await.unwrap();
-        s.update_guild(g, GuildChange::Language(Lang::Vi), &[], now).await.unwrap();
-        s.update_guild(g, GuildChange::LeadRole(RoleId(11)), &[], now).await.unwrap();
-        s.update_guild(g, GuildChange::Retention(0), &[], now).await.unwrap();
-        let got = s.guild_settings(g).await.unwrap().unwrap();
+        s.update_guild(crate::domain::ids::TeamKey::default_of(g), GuildChange::Digest(digest), &[], now).await.unwrap();
+        s.update_guild(crate::domain::ids::TeamKey::default_of(g), GuildChange::Language(Lang::Vi), &[], now).await.unwrap();
+        s.update_guild(crate::domain::ids::TeamKey::default_of(g), GuildChange::LeadRole(RoleId(11)), &[], now).await.unwrap();
+        s.update_guild(crate::domain::ids::TeamKey::default_of(g), GuildChange::Retention(0), &[], now).await.unwrap();
+        let got = s.team_settings(crate::domain::ids::TeamKey::default_of(g)).await.unwrap().unwrap();
         assert_eq!(got.daily, Some(daily));
         assert_eq!(got.digest, Some(digest));
         assert_eq!(got.zone, zone);
@@ -233,11 +309,11 @@ mod tests {
         let now = Utc::now();
         let daily = DailySetup { channel: ChannelId(9), time: LocalTime::parse("09:30").unwrap(), weekdays_only: false };
         let job = crate::storage::JobUpdate::new(crate::storage::JobKey::guild(crate::storage::JobKind::Daily, g), now, now.date_naive());
-        s.update_guild(g, GuildChange::Daily(daily, Zone::UTC), &[job], now).await.unwrap();
+        s.update_guild(crate::domain::ids::TeamKey::default_of(g), GuildChange::Daily(daily, Zone::UTC), &[job], now).await.unwrap();
         assert_eq!(s.due_jobs(now, 10).await.unwrap().len(), 1);
         s.mark_guild_left(g, now).await.unwrap();
         assert!(s.due_jobs(now, 10).await.unwrap().is_empty());
-        let got = s.guild_settings(g).await.unwrap().unwrap();
+        let got = s.team_settings(crate::domain::ids::TeamKey::default_of(g)).await.unwrap().unwrap();
         assert!(got.left);
         assert_eq!(got.daily, Some(daily));
         assert!(s.mark_guild_present(g, now).await.unwrap());

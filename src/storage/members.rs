@@ -151,31 +151,7 @@ impl Store {
     pub async fn set_away(&self, guild: GuildId, user: UserId, start: NaiveDate, end: Option<NaiveDate>, now: DateTime<Utc>) -> Result<()> {
         let mut w = self.writer().await?;
         let mut tx = Self::begin_write(&mut w).await?;
-        // A span that has not started yet is replaced; one that is running is cut at yesterday.
-        sqlx::query("DELETE FROM away WHERE guild_id = ? AND user_id = ? AND start_date >= ?")
-            .bind(guild.to_db())
-            .bind(user.to_db())
-            .bind(start.to_string())
-            .execute(&mut *tx)
-            .await?;
-        let yesterday = start.pred_opt().unwrap_or(start);
-        sqlx::query("UPDATE away SET end_date = ? WHERE guild_id = ? AND user_id = ? AND end_date >= ?")
-            .bind(yesterday.to_string())
-            .bind(guild.to_db())
-            .bind(user.to_db())
-            .bind(start.to_string())
-            .execute(&mut *tx)
-            .await?;
-        if let Some(end) = end {
-            sqlx::query("INSERT INTO away (guild_id, user_id, start_date, end_date, created_at) VALUES (?, ?, ?, ?, ?)")
-                .bind(guild.to_db())
-                .bind(user.to_db())
-                .bind(start.to_string())
-                .bind(end.to_string())
-                .bind(ts(now))
-                .execute(&mut *tx)
-                .await?;
-        }
+        set_span(&mut tx, "away", "user_id", guild.to_db(), user.to_db(), start, end, now).await?;
         tx.commit().await
     }
 
@@ -220,6 +196,50 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// Starts (or replaces) a span of days in `table` (`away`, per member, or `team_pauses`, per
+/// team: `owner` names the column `id` is for) from `start` to `end`, or ends the current one
+/// when `end` is `None` (it then ends the day before `start`). Earlier spans stay as history.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn set_span(
+    conn: &mut sqlx::SqliteConnection,
+    table: &'static str,
+    owner: &'static str,
+    guild: i64,
+    id: i64,
+    start: NaiveDate,
+    end: Option<NaiveDate>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    // Both names are the two literals above, never input.
+    let sql = |s: String| sqlx::AssertSqlSafe(s);
+    // A span that has not started yet is replaced; one that is running is cut at yesterday.
+    sqlx::query(sql(format!("DELETE FROM {table} WHERE guild_id = ? AND {owner} = ? AND start_date >= ?")))
+        .bind(guild)
+        .bind(id)
+        .bind(start.to_string())
+        .execute(&mut *conn)
+        .await?;
+    let yesterday = start.pred_opt().unwrap_or(start);
+    sqlx::query(sql(format!("UPDATE {table} SET end_date = ? WHERE guild_id = ? AND {owner} = ? AND end_date >= ?")))
+        .bind(yesterday.to_string())
+        .bind(guild)
+        .bind(id)
+        .bind(start.to_string())
+        .execute(&mut *conn)
+        .await?;
+    if let Some(end) = end {
+        sqlx::query(sql(format!("INSERT INTO {table} (guild_id, {owner}, start_date, end_date, created_at) VALUES (?, ?, ?, ?, ?)")))
+            .bind(guild)
+            .bind(id)
+            .bind(start.to_string())
+            .bind(end.to_string())
+            .bind(ts(now))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod guilds;
 mod members;
 mod privacy;
 mod schedule;
+mod teams;
 #[cfg(test)]
 mod upgrade_tests;
 
@@ -28,6 +29,7 @@ pub use guilds::*;
 pub use members::*;
 pub use privacy::*;
 pub use schedule::*;
+pub use teams::*;
 
 /// How long a statement waits for another process's lock (a backup, an operator's sqlite3
 /// shell) before it fails: long enough to ride out a short lock.

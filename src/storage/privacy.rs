@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{from_ts, Result, Store};
-use crate::domain::ids::{GuildId, UserId};
+use crate::domain::ids::{GuildId, TeamId, UserId};
 
 /// One check-in row, as exported.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -14,6 +14,8 @@ pub struct CheckinRecord {
     pub id: i64,
     /// Guild.
     pub guild_id: i64,
+    /// Team in the guild (0: its default team).
+    pub team_id: i64,
     /// Member.
     pub user_id: i64,
     /// `commitments` or `communication`.
@@ -47,6 +49,8 @@ pub struct CommitmentRecord {
     pub id: i64,
     /// Guild.
     pub guild_id: i64,
+    /// Team in the guild (0: its default team).
+    pub team_id: i64,
     /// Member.
     pub user_id: i64,
     /// What was promised.
@@ -72,6 +76,7 @@ pub struct CommitmentRecord {
 pub const CHECKIN_COLUMNS: &[&str] = &[
     "id",
     "guild_id",
+    "team_id",
     "user_id",
     "kind",
     "local_date",
@@ -91,6 +96,7 @@ pub const CHECKIN_COLUMNS: &[&str] = &[
 pub const COMMITMENT_COLUMNS: &[&str] = &[
     "id",
     "guild_id",
+    "team_id",
     "user_id",
     "text",
     "due_date",
@@ -226,6 +232,7 @@ impl Store {
             "DELETE FROM away WHERE guild_id = ? AND user_id = ?",
             "DELETE FROM schedule WHERE guild_id = ? AND user_id = ?",
             "DELETE FROM deliveries WHERE guild_id = ? AND user_id = ?",
+            "DELETE FROM team_members WHERE guild_id = ? AND user_id = ?",
             "UPDATE checkins SET partner_id = NULL WHERE guild_id = ? AND partner_id = ?",
             "UPDATE commitments SET partner_id = NULL WHERE guild_id = ? AND partner_id = ?",
         ] {
@@ -262,21 +269,26 @@ impl Store {
         Ok(Forgotten { checkins, commitments, mentions })
     }
 
-    /// All of a guild's check-ins, for the operator's export.
-    pub async fn guild_checkins(&self, guild: GuildId) -> Result<Vec<CheckinRecord>> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {} FROM checkins WHERE guild_id = ? ORDER BY id", CHECKIN_COLUMNS.join(", "))))
-            .bind(guild.to_db())
-            .fetch_all(&mut *self.reader().await?)
-            .await
+    /// All of a guild's check-ins (or one team's), for the operator's export.
+    pub async fn guild_checkins(&self, guild: GuildId, team: Option<TeamId>) -> Result<Vec<CheckinRecord>> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM checkins WHERE guild_id = ?1 AND (?2 IS NULL OR team_id = ?2) ORDER BY id",
+            CHECKIN_COLUMNS.join(", ")
+        )))
+        .bind(guild.to_db())
+        .bind(team.map(TeamId::to_db))
+        .fetch_all(&mut *self.reader().await?)
+        .await
     }
 
-    /// All of a guild's commitments, for the operator's export.
-    pub async fn guild_commitments(&self, guild: GuildId) -> Result<Vec<CommitmentRecord>> {
+    /// All of a guild's commitments (or one team's), for the operator's export.
+    pub async fn guild_commitments(&self, guild: GuildId, team: Option<TeamId>) -> Result<Vec<CommitmentRecord>> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {} FROM commitments WHERE guild_id = ? ORDER BY id",
+            "SELECT {} FROM commitments WHERE guild_id = ?1 AND (?2 IS NULL OR team_id = ?2) ORDER BY id",
             COMMITMENT_COLUMNS.join(", ")
         )))
         .bind(guild.to_db())
+        .bind(team.map(TeamId::to_db))
         .fetch_all(&mut *self.reader().await?)
         .await
     }
@@ -302,6 +314,7 @@ mod tests {
         for user in [1u64, 2] {
             let ctx = CheckinContext {
                 guild: GuildId(9),
+                team: TeamId::DEFAULT,
                 user: UserId(user),
                 local_date: date,
                 week: crate::domain::time::IsoWeek::of(date),
@@ -336,6 +349,7 @@ mod tests {
         let date = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
         let ctx = CheckinContext {
             guild: GuildId(9),
+            team: TeamId::DEFAULT,
             user: UserId(2),
             local_date: date,
             week: crate::domain::time::IsoWeek::of(date),

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::SqliteConnection;
 
 use super::{from_ts, ts, Result, Store};
-use crate::domain::ids::{ChannelId, GuildId, MessageId, UserId};
+use crate::domain::ids::{ChannelId, GuildId, MessageId, TeamId, TeamKey, UserId};
 
 /// The kinds of recurring job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -52,19 +52,31 @@ pub struct JobKey {
     pub kind: JobKind,
     /// The guild (0 for the global retention job).
     pub guild: GuildId,
-    /// The member, or `UserId(0)` for guild-wide jobs.
+    /// The team (the default team for jobs of a member or the whole server).
+    pub team: TeamId,
+    /// The member, or `UserId(0)` for a team's jobs.
     pub user: UserId,
 }
 
 impl JobKey {
-    /// A guild-wide job.
+    /// A job of the whole server (retention, a notice): kept under its default team.
     pub fn guild(kind: JobKind, guild: GuildId) -> Self {
-        Self { kind, guild, user: UserId(0) }
+        Self { kind, guild, team: TeamId::DEFAULT, user: UserId(0) }
     }
 
-    /// A member's job.
+    /// A team's job (its daily post, its digest).
+    pub fn team(kind: JobKind, team: TeamKey) -> Self {
+        Self { kind, guild: team.guild, team: team.team, user: UserId(0) }
+    }
+
+    /// A member's job (one per member and server: a reminder names all their teams).
     pub fn member(kind: JobKind, guild: GuildId, user: UserId) -> Self {
-        Self { kind, guild, user }
+        Self { kind, guild, team: TeamId::DEFAULT, user }
+    }
+
+    /// The team this job is about.
+    pub fn team_key(self) -> TeamKey {
+        TeamKey::new(self.guild, self.team)
     }
 }
 
@@ -165,11 +177,11 @@ type DeliveryRow = (String, Option<i64>, Option<i64>, i64, Option<String>, Optio
 
 pub(super) async fn put_job(conn: &mut SqliteConnection, job: &JobUpdate) -> Result<()> {
     sqlx::query(
-        "INSERT INTO schedule (kind, guild_id, user_id, due_at, period_date, attempts) VALUES (?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (kind, guild_id, user_id) DO UPDATE SET due_at = excluded.due_at, period_date = excluded.period_date, attempts = excluded.attempts",
+        "INSERT INTO schedule (kind, guild_id, team_id, user_id, due_at, period_date, attempts) VALUES (?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (kind, guild_id, team_id, user_id) DO UPDATE SET due_at = excluded.due_at, period_date = excluded.period_date, attempts = excluded.attempts",
     )
     .bind(job.key.kind.as_str())
-    .bind(job.key.guild.to_db())
+    .bind(job.key.guild.to_db()).bind(job.key.team.to_db())
     .bind(job.key.user.to_db())
     .bind(ts(job.due_at))
     .bind(job.period_date.to_string())
@@ -187,17 +199,18 @@ pub(super) async fn advance_job(conn: &mut SqliteConnection, read: &Job, next: O
     let q = match next {
         Some(n) => sqlx::query(
             "UPDATE schedule SET due_at = ?, period_date = ?, attempts = ? \
-             WHERE kind = ? AND guild_id = ? AND user_id = ? AND due_at = ? AND period_date = ? AND attempts = ?",
+             WHERE kind = ? AND guild_id = ? AND team_id = ? AND user_id = ? AND due_at = ? AND period_date = ? AND attempts = ?",
         )
         .bind(ts(n.due_at))
         .bind(n.period_date.to_string())
         .bind(i64::from(n.attempts)),
         None => sqlx::query(
-            "DELETE FROM schedule WHERE kind = ? AND guild_id = ? AND user_id = ? AND due_at = ? AND period_date = ? AND attempts = ?",
+            "DELETE FROM schedule WHERE kind = ? AND guild_id = ? AND team_id = ? AND user_id = ? AND due_at = ? AND period_date = ? AND attempts = ?",
         ),
     };
     q.bind(key.kind.as_str())
         .bind(key.guild.to_db())
+        .bind(key.team.to_db())
         .bind(key.user.to_db())
         .bind(ts(read.due_at))
         .bind(read.period_date.to_string())
@@ -225,7 +238,7 @@ async fn end_delivery(
     };
     sqlx::query(
         "UPDATE deliveries SET status = ?, channel_id = coalesce(?, channel_id), message_id = ?, principle = ?, \
-         last_error = coalesce(?, last_error), updated_at = ? WHERE kind = ? AND guild_id = ? AND user_id = ? AND period = ?",
+         last_error = coalesce(?, last_error), updated_at = ? WHERE kind = ? AND guild_id = ? AND team_id = ? AND user_id = ? AND period = ?",
     )
     .bind(status)
     .bind(channel)
@@ -234,7 +247,7 @@ async fn end_delivery(
     .bind(error)
     .bind(ts(now))
     .bind(key.kind.as_str())
-    .bind(key.guild.to_db())
+    .bind(key.guild.to_db()).bind(key.team.to_db())
     .bind(key.user.to_db())
     .bind(period)
     .execute(conn)
@@ -243,9 +256,10 @@ async fn end_delivery(
 }
 
 pub(super) async fn delete_job(conn: &mut SqliteConnection, key: JobKey) -> Result<()> {
-    sqlx::query("DELETE FROM schedule WHERE kind = ? AND guild_id = ? AND user_id = ?")
+    sqlx::query("DELETE FROM schedule WHERE kind = ? AND guild_id = ? AND team_id = ? AND user_id = ?")
         .bind(key.kind.as_str())
         .bind(key.guild.to_db())
+        .bind(key.team.to_db())
         .bind(key.user.to_db())
         .execute(conn)
         .await?;
@@ -257,17 +271,22 @@ impl Store {
     /// the number of due jobs, not the number of guilds.
     pub async fn due_jobs(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Job>> {
         // A literal limit: a bound `LIMIT ?` makes SQLite re-prepare on every tick.
-        let rows: Vec<(String, i64, i64, i64, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT kind, guild_id, user_id, due_at, period_date, attempts FROM schedule WHERE due_at <= ? ORDER BY due_at LIMIT {limit}"
+        let rows: Vec<(String, i64, i64, i64, i64, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT kind, guild_id, team_id, user_id, due_at, period_date, attempts FROM schedule WHERE due_at <= ? ORDER BY due_at LIMIT {limit}"
         )))
         .bind(ts(now))
         .fetch_all(&mut *self.reader().await?)
         .await?;
         Ok(rows
             .into_iter()
-            .filter_map(|(kind, g, u, due, period, attempts)| {
+            .filter_map(|(kind, g, t, u, due, period, attempts)| {
                 Some(Job {
-                    key: JobKey { kind: JobKind::parse(&kind)?, guild: GuildId::from_db(g), user: UserId::from_db(u) },
+                    key: JobKey {
+                        kind: JobKind::parse(&kind)?,
+                        guild: GuildId::from_db(g),
+                        team: TeamId::from_db(t),
+                        user: UserId::from_db(u),
+                    },
                     due_at: from_ts(due),
                     period_date: NaiveDate::parse_from_str(&period, "%Y-%m-%d").ok()?,
                     attempts: attempts.max(0) as u32,
@@ -278,13 +297,15 @@ impl Store {
 
     /// When a job is next due, if it is scheduled.
     pub async fn job(&self, key: JobKey) -> Result<Option<Job>> {
-        let row: Option<(i64, String, i64)> =
-            sqlx::query_as("SELECT due_at, period_date, attempts FROM schedule WHERE kind = ? AND guild_id = ? AND user_id = ?")
-                .bind(key.kind.as_str())
-                .bind(key.guild.to_db())
-                .bind(key.user.to_db())
-                .fetch_optional(&mut *self.reader().await?)
-                .await?;
+        let row: Option<(i64, String, i64)> = sqlx::query_as(
+            "SELECT due_at, period_date, attempts FROM schedule WHERE kind = ? AND guild_id = ? AND team_id = ? AND user_id = ?",
+        )
+        .bind(key.kind.as_str())
+        .bind(key.guild.to_db())
+        .bind(key.team.to_db())
+        .bind(key.user.to_db())
+        .fetch_optional(&mut *self.reader().await?)
+        .await?;
         Ok(row.and_then(|(due, period, attempts)| {
             Some(Job {
                 key,
@@ -325,25 +346,27 @@ impl Store {
         let mut w = self.writer().await?;
         let mut tx = Self::begin_write(&mut w).await?;
         sqlx::query(
-            "INSERT INTO deliveries (kind, guild_id, user_id, period, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?) \
+            "INSERT INTO deliveries (kind, guild_id, team_id, user_id, period, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) \
              ON CONFLICT DO NOTHING",
         )
         .bind(key.kind.as_str())
-        .bind(key.guild.to_db())
+        .bind(key.guild.to_db()).bind(key.team.to_db())
         .bind(key.user.to_db())
         .bind(period)
         .bind(ts(now))
         .bind(ts(now))
         .execute(&mut *tx)
         .await?;
-        let (status, created): (String, i64) =
-            sqlx::query_as("SELECT status, created_at FROM deliveries WHERE kind = ? AND guild_id = ? AND user_id = ? AND period = ?")
-                .bind(key.kind.as_str())
-                .bind(key.guild.to_db())
-                .bind(key.user.to_db())
-                .bind(period)
-                .fetch_one(&mut *tx)
-                .await?;
+        let (status, created): (String, i64) = sqlx::query_as(
+            "SELECT status, created_at FROM deliveries WHERE kind = ? AND guild_id = ? AND team_id = ? AND user_id = ? AND period = ?",
+        )
+        .bind(key.kind.as_str())
+        .bind(key.guild.to_db())
+        .bind(key.team.to_db())
+        .bind(key.user.to_db())
+        .bind(period)
+        .fetch_one(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok((DeliveryStatus::parse(&status), from_ts(created)))
     }
@@ -379,12 +402,12 @@ impl Store {
         let mut w = self.writer().await?;
         let mut tx = Self::begin_write(&mut w).await?;
         sqlx::query(
-            "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, updated_at = ? WHERE kind = ? AND guild_id = ? AND user_id = ? AND period = ?",
+            "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, updated_at = ? WHERE kind = ? AND guild_id = ? AND team_id = ? AND user_id = ? AND period = ?",
         )
         .bind(error)
         .bind(ts(now))
         .bind(key.kind.as_str())
-        .bind(key.guild.to_db())
+        .bind(key.guild.to_db()).bind(key.team.to_db())
         .bind(key.user.to_db())
         .bind(period)
         .execute(&mut *tx)
@@ -402,10 +425,10 @@ impl Store {
     /// One delivery record.
     pub async fn delivery(&self, key: JobKey, period: &str) -> Result<Option<Delivery>> {
         let row: Option<DeliveryRow> = sqlx::query_as(
-            "SELECT status, message_id, channel_id, attempts, last_error, principle FROM deliveries WHERE kind = ? AND guild_id = ? AND user_id = ? AND period = ?",
+            "SELECT status, message_id, channel_id, attempts, last_error, principle FROM deliveries WHERE kind = ? AND guild_id = ? AND team_id = ? AND user_id = ? AND period = ?",
         )
         .bind(key.kind.as_str())
-        .bind(key.guild.to_db())
+        .bind(key.guild.to_db()).bind(key.team.to_db())
         .bind(key.user.to_db())
         .bind(period)
         .fetch_optional(&mut *self.reader().await?)
@@ -420,16 +443,17 @@ impl Store {
         }))
     }
 
-    /// The most recent failed guild-wide delivery (daily or digest) of a guild, unless a
-    /// later delivery of the same kind went out: a notice clears once things work again.
-    pub async fn last_failure(&self, guild: GuildId) -> Result<Option<Failure>> {
+    /// The most recent failed delivery (daily or digest) of a team, unless a later delivery
+    /// of the same kind went out: a notice clears once things work again.
+    pub async fn last_failure(&self, team: TeamKey) -> Result<Option<Failure>> {
         let row: Option<(String, String, Option<String>, i64)> = sqlx::query_as(
-            "SELECT kind, period, last_error, updated_at FROM deliveries f WHERE guild_id = ? AND status = 'failed' AND user_id = 0 \
-             AND NOT EXISTS (SELECT 1 FROM deliveries s WHERE s.guild_id = f.guild_id AND s.user_id = 0 AND s.kind = f.kind \
+            "SELECT kind, period, last_error, updated_at FROM deliveries f WHERE guild_id = ? AND status = 'failed' AND team_id = ? AND user_id = 0 \
+             AND NOT EXISTS (SELECT 1 FROM deliveries s WHERE s.guild_id = f.guild_id AND s.team_id = f.team_id AND s.user_id = 0 AND s.kind = f.kind \
              AND s.status = 'sent' AND s.updated_at >= f.updated_at) \
              ORDER BY updated_at DESC LIMIT 1",
         )
-        .bind(guild.to_db())
+        .bind(team.guild.to_db())
+        .bind(team.team.to_db())
         .fetch_optional(&mut *self.reader().await?)
         .await?;
         Ok(row.map(|(kind, period, error, at)| Failure { kind, period, error: error.unwrap_or_default(), at: from_ts(at) }))
@@ -563,17 +587,17 @@ mod tests {
     async fn the_last_failure_is_reported_until_a_later_delivery_succeeds() {
         let (s, _dir) = store().await;
         let now = Utc::now();
-        assert!(s.last_failure(GuildId(5)).await.unwrap().is_none());
+        assert!(s.last_failure(TeamKey::default_of(GuildId(5))).await.unwrap().is_none());
         let job = scheduled(&s, key(), now).await;
         s.begin_delivery(key(), "2026-11-27", now).await.unwrap();
         s.finish_delivery(&job, "2026-11-27", DeliveryOutcome::Failed { error: "404 Unknown Channel" }, None, now).await.unwrap();
-        let f = s.last_failure(GuildId(5)).await.unwrap().unwrap();
+        let f = s.last_failure(TeamKey::default_of(GuildId(5))).await.unwrap().unwrap();
         assert_eq!((f.kind.as_str(), f.error.as_str()), ("daily", "404 Unknown Channel"));
         // The next day's post goes out: the notice clears.
         let job = scheduled(&s, key(), now).await;
         s.begin_delivery(key(), "2026-11-28", now).await.unwrap();
         let sent = DeliveryOutcome::Sent { channel: ChannelId(1), message: MessageId(2), principle: None };
         s.finish_delivery(&job, "2026-11-28", sent, None, now + Duration::days(1)).await.unwrap();
-        assert!(s.last_failure(GuildId(5)).await.unwrap().is_none());
+        assert!(s.last_failure(TeamKey::default_of(GuildId(5))).await.unwrap().is_none());
     }
 }

@@ -1,6 +1,7 @@
 //! A database written by the earlier migrations, upgraded by [`Store::open`]: nothing is
-//! lost, and what 0004 changes (digest records re-keyed to the week they cover, new columns
-//! with their defaults) reads right through the current code. SQLite is the only backend so
+//! lost, what 0004 changes (digest records re-keyed to the week they cover, new columns with
+//! their defaults) and what 0005 changes (every row into the server's default team, the
+//! settings moved to it) read right through the current code. SQLite is the only backend so
 //! far; the PostgreSQL issue adds its own run of this test.
 
 use std::path::Path;
@@ -10,7 +11,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{Connection, SqliteConnection};
 
 use super::*;
-use crate::domain::ids::{GuildId, UserId};
+use crate::domain::ids::{GuildId, TeamKey, UserId};
 use crate::domain::time::IsoWeek;
 
 /// The rows an operator's database holds after 0001–0003, as the code of that time wrote
@@ -52,7 +53,7 @@ async fn a_database_from_the_earlier_migrations_upgrades_and_loses_nothing() {
     // what the current migrator expects.
     let old = dir.path().join("old-migrations");
     std::fs::create_dir(&old).unwrap();
-    for name in ["0001_init.sql", "0002_digest_indexes.sql", "0003_fewer_write_indexes.sql"] {
+    for name in ["0001_init.sql", "0002_digest_indexes.sql", "0003_fewer_write_indexes.sql", "0004_hardening.sql"] {
         let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(name);
         std::fs::copy(&from, old.join(name)).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
     }
@@ -61,9 +62,13 @@ async fn a_database_from_the_earlier_migrations_upgrades_and_loses_nothing() {
     let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
     Migrator::new(old.as_path()).await.unwrap().run_direct(None, &mut conn, false).await.unwrap();
     sqlx::raw_sql(OLD_ROWS).execute(&mut conn).await.unwrap();
+    // 0004 re-keys the digest record to the week it covers; written after it, the row is as
+    // that version wrote it.
+    sqlx::query("UPDATE deliveries SET period = '2026-W48' WHERE kind = 'digest'").execute(&mut conn).await.unwrap();
     // Every column the old schema had, per table, to compare row for row after the upgrade.
+    let guild_columns = "guild_id || language || timezone || daily_channel_id || daily_time || daily_weekdays_only || digest_channel_id || digest_day || digest_time || lead_role_id || retention_weeks || min_people";
     let tables = [
-        ("guilds", "guild_id || language || timezone || daily_channel_id || daily_time || daily_weekdays_only || digest_channel_id || digest_day || digest_time || lead_role_id || retention_weeks"),
+        ("guilds", guild_columns),
         ("schedule", "kind || guild_id || user_id || due_at || period_date || attempts"),
         ("checkins", "id || guild_id || user_id || kind || local_date || iso_week || coalesce(rating, '') || coalesce(outcome, '') || coalesce(went_well, '') || coalesce(improve, '') || coalesce(blocker, '') || coalesce(partner_id, '') || created_at"),
         ("commitments", "id || guild_id || user_id || text || due_date || coalesce(partner_id, '') || status || created_week || coalesce(resolved_week, '') || created_at || coalesce(resolved_at, '')"),
@@ -80,20 +85,34 @@ async fn a_database_from_the_earlier_migrations_upgrades_and_loses_nothing() {
     let s = Store::open(crate::config::database_options(&url).unwrap()).await.unwrap();
     let mut r = s.reader().await.unwrap();
     for ((table, columns), rows) in tables.iter().zip(&before) {
-        assert_eq!(&dump(&mut r, table, columns).await, rows, "{table} changed in the upgrade");
+        // The settings of a guild are its default team's now, beside the server's own.
+        let (table, columns) = match *table {
+            "guilds" => ("teams JOIN guilds USING (guild_id)", columns.to_string()),
+            t => (t, columns.to_string()),
+        };
+        assert_eq!(&dump(&mut r, table, &columns).await, rows, "{table} changed in the upgrade");
         assert!(!rows.is_empty(), "{table} had rows to keep");
     }
+    // Everything is in the default team.
+    for table in ["teams", "schedule", "deliveries", "checkins", "commitments"] {
+        let other: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table} WHERE team_id != 0")))
+            .fetch_one(&mut *r)
+            .await
+            .unwrap();
+        assert_eq!(other, 0, "{table}: every old row is the default team's");
+    }
     let migrations: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(&mut *r).await.unwrap();
-    assert_eq!(migrations, 4);
+    assert_eq!(migrations, 5);
     drop(r);
+    assert_eq!(s.teams(GuildId(1)).await.unwrap(), vec![crate::domain::teams::Team::default_team()]);
 
     // The guild reads through today's code, with the new setting at its default.
-    let g = s.guild_settings(GuildId(1)).await.unwrap().unwrap();
+    let g = s.team_settings(TeamKey::default_of(GuildId(1))).await.unwrap().unwrap();
     assert_eq!((g.min_people, g.retention_weeks, g.zone.name()), (3, 52, "Asia/Ho_Chi_Minh"));
     assert!(g.daily.is_some_and(|d| d.weekdays_only) && g.digest.is_some() && g.lead_role.is_some());
-    // The digest posted Monday of W49 covered W48: it is recorded so now, so W49's own digest
-    // is neither skipped (W49 free) nor sent twice (W48 taken).
-    let digest = JobKey::guild(JobKind::Digest, GuildId(1));
+    // The digest posted Monday of W49 covered W48 and is recorded so: W49's own digest is
+    // neither skipped (W49 free) nor sent twice (W48 taken).
+    let digest = JobKey::team(JobKind::Digest, TeamKey::default_of(GuildId(1)));
     let covered = s.delivery(digest, "2026-W48").await.unwrap().unwrap();
     assert_eq!((covered.status, covered.message_id.map(|m| m.get())), (DeliveryStatus::Sent, Some(901)));
     assert_eq!(s.delivery(digest, "2026-W49").await.unwrap(), None);
@@ -101,7 +120,7 @@ async fn a_database_from_the_earlier_migrations_upgrades_and_loses_nothing() {
     assert!(s.delivery(JobKey::guild(JobKind::Daily, GuildId(1)), "2026-11-27").await.unwrap().is_some());
     assert!(s.delivery(JobKey::member(JobKind::Reminder, GuildId(1), UserId(5)), "2026-W48").await.unwrap().is_some());
     // Check-ins, commitments and the member's settings read as before.
-    let open = s.open_commitments(GuildId(1), UserId(5)).await.unwrap();
+    let open = s.open_commitments(TeamKey::default_of(GuildId(1)), UserId(5)).await.unwrap();
     assert_eq!(open.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), vec!["review the contract"]);
     assert_eq!(s.member_settings(GuildId(1), UserId(5)).await.unwrap().reminder.map(|r| r.time.to_string()), Some("17:00".into()));
     let spans = DigestSpans {
@@ -111,11 +130,15 @@ async fn a_database_from_the_earlier_migrations_upgrades_and_loses_nothing() {
         away: (NaiveDate::from_ymd_opt(2026, 11, 16).unwrap(), NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()),
         posts: (NaiveDate::from_ymd_opt(2026, 10, 26).unwrap(), NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()),
     };
-    let reads = s.digest_reads(GuildId(1), spans).await.unwrap();
+    let reads = s.digest_reads(TeamKey::default_of(GuildId(1)), spans).await.unwrap();
     assert_eq!((reads.this.people.ratings, reads.this.people.resolved, reads.this.ratings), (2, 1, [0, 1, 0, 1, 0]));
     // An old check-in, with no record of what it changed, is undone alone: the commitment it
     // resolved stays resolved, rather than a guess reopening the wrong one.
-    let undone = s.undo_last_checkin(GuildId(1), UserId(5), NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()).await.unwrap().unwrap();
+    let undone = s
+        .undo_last_checkin(TeamKey::default_of(GuildId(1)), UserId(5), NaiveDate::from_ymd_opt(2026, 11, 26).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((undone.reopened, undone.removed), (None, None));
-    assert_eq!(s.open_commitments(GuildId(1), UserId(5)).await.unwrap().len(), 1);
+    assert_eq!(s.open_commitments(TeamKey::default_of(GuildId(1)), UserId(5)).await.unwrap().len(), 1);
 }

@@ -19,7 +19,7 @@ fn communication() -> Interaction {
 }
 
 async fn open(app: &TestApp) -> Vec<partner_coach::storage::Commitment> {
-    app.store().await.open_commitments(GuildId(GUILD), UserId(MEMBER)).await.unwrap()
+    app.store().await.open_commitments(partner_coach::domain::ids::TeamKey::default_of(GuildId(GUILD)), UserId(MEMBER)).await.unwrap()
 }
 
 async fn count(app: &TestApp) -> i64 {
@@ -56,7 +56,8 @@ async fn kept_resolves_the_open_commitment_and_the_reply_shows_it_first() {
     let marked = text.find("partly kept").expect("says how it was resolved");
     assert!(last < marked, "{text}");
     let store = app.store().await;
-    let resolved = store.commitments_of(GuildId(GUILD), UserId(MEMBER), 5).await.unwrap().1;
+    let resolved =
+        store.commitments_of(partner_coach::domain::ids::TeamKey::default_of(GuildId(GUILD)), UserId(MEMBER), 5).await.unwrap().1;
     assert_eq!(resolved[0].outcome, Some(Outcome::Partly));
     assert_eq!(open(&app).await.len(), 1);
     // Without `due`, the new one is due at the end of the guild's week (Sunday).

@@ -77,7 +77,7 @@ async fn setup_is_refused_to_members_without_manage_server() {
     let reply = app.fake.send(setup_daily(CHANNEL, "09:00", "UTC").perms(crate::fake_discord::perms::MEMBER)).await;
     assert!(reply.ephemeral());
     assert!(reply.text().contains("Manage Server"), "{}", reply.text());
-    assert!(app.store().await.guild_settings(GuildId(GUILD)).await.unwrap().is_none());
+    assert!(app.store().await.team_settings(partner_coach::domain::ids::TeamKey::default_of(GuildId(GUILD))).await.unwrap().is_none());
     // Administrator implies it.
     let reply = app
         .fake
@@ -95,7 +95,7 @@ async fn bad_times_zones_and_channels_are_refused_and_change_nothing() {
     assert!(reply.text().contains("`Mars/Olympus` is not a time zone"), "{}", reply.text());
     let reply = app.fake.send(setup_daily(GUILD + 5, "09:00", "UTC")).await;
     assert!(reply.text().contains("can't post in") && reply.text().contains("Send Messages"), "{}", reply.text());
-    assert!(app.store().await.guild_settings(GuildId(GUILD)).await.unwrap().is_none());
+    assert!(app.store().await.team_settings(partner_coach::domain::ids::TeamKey::default_of(GuildId(GUILD))).await.unwrap().is_none());
     // 12-hour times are understood.
     let reply = app.fake.send(setup_daily(CHANNEL, "9am", "europe/berlin")).await;
     assert!(reply.text().contains("09:00") && reply.text().contains("Europe/Berlin"), "{}", reply.text());
@@ -267,7 +267,7 @@ async fn a_guild_that_removed_the_bot_gets_no_more_posts_and_keeps_its_data() {
     app.set_time(at("2026-11-28T09:00:00Z"));
     ticks().await;
     assert!(app.fake.messages_in(CHANNEL).is_empty());
-    let settings = store.guild_settings(GuildId(GUILD)).await.unwrap().unwrap();
+    let settings = store.team_settings(partner_coach::domain::ids::TeamKey::default_of(GuildId(GUILD))).await.unwrap().unwrap();
     assert!(settings.left && settings.daily.is_some(), "{settings:?}");
     assert_eq!(store.count_checkins(Some(GuildId(GUILD)), None).await.unwrap(), 1);
 }

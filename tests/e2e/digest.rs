@@ -84,7 +84,7 @@ async fn with_fewer_than_three_answers_the_digest_shows_no_figures() {
 
 #[tokio::test]
 async fn members_without_rights_are_refused_and_the_lead_role_is_let_in() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(vec![crate::fake_discord::GuildSpec::new(GUILD).role(LEADS, "leads")]).await;
     let reply = app.fake.send(Interaction::command("digest").perms(perms::MEMBER)).await;
     assert!(reply.ephemeral());
     assert!(reply.text().contains("Only team leads"), "{}", reply.text());

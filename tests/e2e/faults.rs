@@ -72,7 +72,7 @@ async fn after_sigkill_every_answered_checkin_is_in_the_database_and_it_opens_cl
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     let store = partner_coach::storage::Store::open(partner_coach::config::database_options(&db).unwrap()).await.unwrap();
-    let stored: BTreeSet<String> = store.guild_commitments(GuildId(GUILD)).await.unwrap().into_iter().map(|c| c.text).collect();
+    let stored: BTreeSet<String> = store.guild_commitments(GuildId(GUILD), None).await.unwrap().into_iter().map(|c| c.text).collect();
     let missing: Vec<_> = answered.difference(&stored).collect();
     assert!(missing.is_empty(), "answered but not stored: {missing:?}");
     store.close().await;
@@ -148,7 +148,7 @@ async fn a_database_locked_longer_than_the_busy_timeout_fails_clearly_and_writes
     locker.wait().unwrap();
     let store = app.store().await;
     assert_eq!(store.count_checkins(None, None).await.unwrap(), 0);
-    assert!(store.guild_commitments(GuildId(GUILD)).await.unwrap().is_empty(), "nothing half-written");
+    assert!(store.guild_commitments(GuildId(GUILD), None).await.unwrap().is_empty(), "nothing half-written");
 }
 
 #[tokio::test]

@@ -232,7 +232,7 @@ async fn setup_privacy_raises_the_threshold_for_every_digest() {
     let r = app.fake.send(Interaction::sub("setup", "privacy").int("min_people", 2).manager()).await;
     assert!(r.ephemeral());
     assert!(r.text().contains("from 3 to 10") && r.text().contains("`2`"), "{}", r.text());
-    let settings = app.store().await.guild_settings(GuildId(GUILD)).await.unwrap().unwrap();
+    let settings = app.store().await.team_settings(partner_coach::domain::ids::TeamKey::default_of(GuildId(GUILD))).await.unwrap().unwrap();
     assert_eq!(settings.min_people, 5, "the refused value was stored");
 }
 
@@ -244,7 +244,8 @@ async fn checkin_undo_reopens_the_commitment_it_resolved() {
     app.fake.send(commitments().str("next", "Write the agreement")).await;
     app.fake.send(commitments().str("kept", "yes").str("next", "Send it to Lan")).await;
     let store = app.store().await;
-    let open = || async { store.open_commitments(GuildId(GUILD), UserId(MEMBER)).await.unwrap() };
+    let open =
+        || async { store.open_commitments(partner_coach::domain::ids::TeamKey::default_of(GuildId(GUILD)), UserId(MEMBER)).await.unwrap() };
     assert_eq!(open().await.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), ["Send it to Lan"]);
 
     let r = app.fake.send(undo()).await;
@@ -269,7 +270,7 @@ async fn kept_with_which_resolves_the_chosen_commitment() {
     app.fake.send(commitments().str("next", "Call the supplier").str("due", "2026-11-30")).await;
     app.fake.send(commitments().str("next", "Share the minutes").str("due", "2026-12-03")).await;
     let store = app.store().await;
-    let open = store.open_commitments(GuildId(GUILD), UserId(MEMBER)).await.unwrap();
+    let open = store.open_commitments(partner_coach::domain::ids::TeamKey::default_of(GuildId(GUILD)), UserId(MEMBER)).await.unwrap();
     assert_eq!(open.len(), 2);
     let later = open.iter().find(|c| c.text == "Share the minutes").unwrap().id;
     let earlier = open.iter().find(|c| c.text == "Call the supplier").unwrap().id;
@@ -282,8 +283,13 @@ async fn kept_with_which_resolves_the_chosen_commitment() {
     assert_eq!(values, ids, "{:?}", r.choices());
 
     app.fake.send(commitments().str("kept", "yes").str("which", &later.to_string()).str("next", "Book the venue")).await;
-    let open: Vec<(i64, String)> =
-        store.open_commitments(GuildId(GUILD), UserId(MEMBER)).await.unwrap().into_iter().map(|c| (c.id, c.text)).collect();
+    let open: Vec<(i64, String)> = store
+        .open_commitments(partner_coach::domain::ids::TeamKey::default_of(GuildId(GUILD)), UserId(MEMBER))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.id, c.text))
+        .collect();
     assert!(open.iter().any(|(id, _)| *id == earlier), "the earlier one (due first) was resolved instead: {open:?}");
     assert!(!open.iter().any(|(id, _)| *id == later), "{open:?}");
     assert_eq!(open.len(), 2, "{open:?}");

@@ -151,7 +151,8 @@ async fn retention_deletes_only_what_is_older_than_the_limit() {
 
 #[tokio::test]
 async fn a_lead_of_one_guild_never_sees_another_guilds_figures_or_notes() {
-    let app = TestApp::spawn_with(vec![GuildSpec::new(GUILD), GuildSpec::new(OTHER)]).await;
+    // The same role id exists in guild B only; a role of guild B is refused in guild A.
+    let app = TestApp::spawn_with(vec![GuildSpec::new(GUILD), GuildSpec::new(OTHER).role(4_242, "leads")]).await;
     // The same three members answer in both guilds, very differently.
     for n in 0..3 {
         app.fake.send(comm(5, &format!("guild A note {n}")).by(MEMBER + n)).await;
@@ -199,7 +200,7 @@ async fn the_export_writes_rfc_4180_csv_per_table_and_json() {
     let written = run("csv");
     assert_eq!(written.lines().count(), 2, "{written}");
     let checkins = std::fs::read_to_string(dir.path().join(format!("partner-coach-{GUILD}-checkins.csv"))).unwrap();
-    assert!(checkins.starts_with("id,guild_id,user_id,kind,"), "{checkins}");
+    assert!(checkins.starts_with("id,guild_id,team_id,user_id,kind,"), "{checkins}");
     assert!(checkins.contains("\"said \"\"hi\"\", then\nleft\""), "{checkins}");
     assert!(checkins.contains("\r\n"));
     let commitments = std::fs::read_to_string(dir.path().join(format!("partner-coach-{GUILD}-commitments.csv"))).unwrap();

@@ -3,7 +3,7 @@
 use poise::serenity_prelude as serenity;
 
 use super::KeptChoice;
-use crate::discord::context::{discord_error, reply_embed, reply_text, session, within_window, Context, Error};
+use crate::discord::context::{discord_error, reply_embed, reply_text, team_session, within_window, Context, Error};
 use crate::discord::{interactions, render};
 use crate::domain::ids::UserId;
 use crate::service::{CommitmentsInput, CommitmentsOutcome};
@@ -21,6 +21,8 @@ pub async fn checkin(_: Context<'_>) -> Result<(), Error> {
 }
 
 /// What you promised, whether you kept it, and your next commitment
+// One argument per option: Discord's command is the contract, and poise reads it from here.
+#[allow(clippy::too_many_arguments)]
 #[poise::command(slash_command, rename = "commitments", description_localized("vi", "Bạn đã hứa gì, đã giữ chưa, và cam kết tiếp theo"))]
 pub async fn checkin_commitments(
     ctx: Context<'_>,
@@ -45,12 +47,19 @@ pub async fn checkin_commitments(
     #[description_localized("vi", "`kept` nói về cam kết đang mở nào (mặc định: cam kết đến hạn sớm nhất)")]
     #[autocomplete = "autocomplete_open"]
     which: Option<String>,
+    #[description = "The team (default: this channel's team, else yours)"]
+    #[description_localized("vi", "Nhóm (mặc định: nhóm của kênh này, nếu không thì nhóm của bạn)")]
+    #[autocomplete = "crate::discord::context::autocomplete_team_response"]
+    team: Option<String>,
 ) -> Result<(), Error> {
-    let s = session(ctx).await?;
+    let s = team_session(ctx, team.as_deref()).await?;
     let service = &ctx.data().service;
     let input = CommitmentsInput { kept: kept.map(|k| k.0), next, due, blocker, partner: partner.map(|u| UserId(u.get())), which };
     match within_window(ctx, true, service.checkin_commitments(&s, input, None)).await? {
-        CommitmentsOutcome::Saved(saved) => reply_embed(ctx, render::commitments_saved(&service.prompts, s.lang, &saved)).await,
+        CommitmentsOutcome::Saved(saved) => {
+            let e = render::commitments_saved(&service.prompts, s.lang, &saved);
+            reply_embed(ctx, render::with_team(e, &service.prompts, s.lang, &s)).await
+        }
         CommitmentsOutcome::NeedModal(state) => {
             let poise::Context::Application(actx) = ctx else { return Ok(()) };
             let modal = interactions::commitment_modal(&service.prompts, s.lang, &state);
@@ -86,12 +95,17 @@ pub async fn checkin_communication(
     #[description = "Who you worked with most"]
     #[description_localized("vi", "Người bạn làm việc cùng nhiều nhất")]
     partner: Option<serenity::UserId>,
+    #[description = "The team (default: this channel's team, else yours)"]
+    #[description_localized("vi", "Nhóm (mặc định: nhóm của kênh này, nếu không thì nhóm của bạn)")]
+    #[autocomplete = "crate::discord::context::autocomplete_team_response"]
+    team: Option<String>,
 ) -> Result<(), Error> {
-    let s = session(ctx).await?;
+    let s = team_session(ctx, team.as_deref()).await?;
     let service = &ctx.data().service;
     let work = service.checkin_communication(&s, rating, went_well.as_deref(), improve.as_deref(), partner.map(|u| UserId(u.get())));
     let saved = within_window(ctx, true, work).await?;
-    reply_embed(ctx, render::communication_saved(&service.prompts, s.lang, &saved)).await
+    let e = render::communication_saved(&service.prompts, s.lang, &saved);
+    reply_embed(ctx, render::with_team(e, &service.prompts, s.lang, &s)).await
 }
 
 /// Undo your latest check-in of today (a commitment it resolved opens again)
@@ -100,8 +114,14 @@ pub async fn checkin_communication(
     rename = "undo",
     description_localized("vi", "Hoàn tác lượt check-in gần nhất hôm nay (cam kết đã chốt sẽ mở lại)")
 )]
-pub async fn checkin_undo(ctx: Context<'_>) -> Result<(), Error> {
-    let s = session(ctx).await?;
+pub async fn checkin_undo(
+    ctx: Context<'_>,
+    #[description = "The team (default: this channel's team, else yours)"]
+    #[description_localized("vi", "Nhóm (mặc định: nhóm của kênh này, nếu không thì nhóm của bạn)")]
+    #[autocomplete = "crate::discord::context::autocomplete_team_response"]
+    team: Option<String>,
+) -> Result<(), Error> {
+    let s = team_session(ctx, team.as_deref()).await?;
     let service = &ctx.data().service;
     let undone = within_window(ctx, true, service.checkin_undo(&s)).await?;
     reply_text(ctx, render::undone(&service.prompts, s.lang, &undone)).await
@@ -109,7 +129,10 @@ pub async fn checkin_undo(ctx: Context<'_>) -> Result<(), Error> {
 
 /// The caller's open commitments for `which`.
 async fn autocomplete_open(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
-    let choices = match session(ctx).await {
+    // The team typed so far in the same command, if any.
+    let team = crate::discord::context::typed_option(ctx, "team");
+    let caller = crate::discord::context::caller_of(ctx);
+    let choices = match ctx.data().service.session(caller, team.as_deref(), crate::domain::teams::Purpose::Ambient).await {
         Ok(s) => ctx.data().service.open_commitment_choices(&s, partial).await.unwrap_or_default(),
         Err(_) => Vec::new(),
     };
@@ -119,9 +142,15 @@ async fn autocomplete_open(ctx: Context<'_>, partial: &str) -> serenity::CreateA
 
 /// Your open and recent commitments
 #[poise::command(slash_command, description_localized("vi", "Các cam kết đang mở và gần đây của bạn"))]
-pub async fn commitments(ctx: Context<'_>) -> Result<(), Error> {
-    let s = session(ctx).await?;
+pub async fn commitments(
+    ctx: Context<'_>,
+    #[description = "The team (default: this channel's team, else yours)"]
+    #[description_localized("vi", "Nhóm (mặc định: nhóm của kênh này, nếu không thì nhóm của bạn)")]
+    #[autocomplete = "crate::discord::context::autocomplete_team_response"]
+    team: Option<String>,
+) -> Result<(), Error> {
+    let s = team_session(ctx, team.as_deref()).await?;
     let service = &ctx.data().service;
     let v = service.commitments(&s).await?;
-    reply_embed(ctx, render::commitments(&service.prompts, s.lang, &v)).await
+    reply_embed(ctx, render::with_team(render::commitments(&service.prompts, s.lang, &v), &service.prompts, s.lang, &s)).await
 }

@@ -2,7 +2,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use crate::discord::context::{discord_error, no_pings, reply_embed, session, within_window, Context, Error};
+use crate::discord::context::{discord_error, no_pings, reply_embed, session, team_session, within_window, Context, Error};
 use crate::discord::render;
 
 /// The weekly digest: participation, commitments, communication, next focus (leads)
@@ -20,8 +20,12 @@ pub async fn digest(
     #[description = "Post it in the channel for everyone (default: only you see it)"]
     #[description_localized("vi", "Đăng lên kênh cho mọi người (mặc định: chỉ bạn thấy)")]
     post: Option<bool>,
+    #[description = "The team (default: this channel's team, else yours)"]
+    #[description_localized("vi", "Nhóm (mặc định: nhóm của kênh này, nếu không thì nhóm của bạn)")]
+    #[autocomplete = "crate::discord::context::autocomplete_team_response"]
+    team: Option<String>,
 ) -> Result<(), Error> {
-    let s = session(ctx).await?;
+    let s = team_session(ctx, team.as_deref()).await?;
     let service = &ctx.data().service;
     let public = post.unwrap_or(false);
     let d = within_window(ctx, !public, service.digest(&s, week.as_deref())).await?;

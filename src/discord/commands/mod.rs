@@ -6,7 +6,8 @@ mod digest;
 mod learn;
 mod members;
 mod privacy;
-mod setup;
+pub(crate) mod setup;
+mod teams;
 
 use poise::serenity_prelude as serenity;
 
@@ -28,6 +29,7 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
         members::away(),
         privacy::mydata(),
         privacy::forget(),
+        teams::team(),
     ]
 }
 

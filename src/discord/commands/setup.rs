@@ -1,9 +1,9 @@
-//! `/setup`: the guild's schedule and settings (Manage Server).
+//! `/setup`: a team's schedule and settings, and the server's retention and privacy (Manage Server).
 
 use poise::serenity_prelude as serenity;
 
 use super::{ClearChoice, DayChoice, LanguageChoice};
-use crate::discord::context::{reply_embed, reply_text, session, within_window, Context, Error};
+use crate::discord::context::{reply_embed, reply_text, session, setup_session, within_window, Context, Error};
 use crate::discord::render::{self, stamp, t};
 use crate::domain::ids::{ChannelId, RoleId};
 use crate::domain::time::{search_zones, weekday_code};
@@ -14,7 +14,7 @@ use crate::keys as k;
     slash_command,
     guild_only,
     default_member_permissions = "MANAGE_GUILD",
-    subcommands("daily", "digest", "timezone", "lead_role", "language", "retention", "privacy", "clear", "show"),
+    subcommands("daily", "digest", "timezone", "lead_role", "language", "retention", "privacy", "clear", "show", "pause"),
     subcommand_required,
     description_localized("vi", "Thiết lập nguyên tắc hằng ngày, bản tổng hợp và cài đặt của bot")
 )]
@@ -40,8 +40,13 @@ pub async fn daily(
     #[description = "Skip Saturday and Sunday"]
     #[description_localized("vi", "Bỏ qua thứ bảy và chủ nhật")]
     weekdays_only: Option<bool>,
+    #[description = "The team (default: this channel's team, else the server's default team)"]
+    #[description_localized("vi", "Nhóm (mặc định: nhóm của kênh này, nếu không thì nhóm mặc định của máy chủ)")]
+    #[autocomplete = "crate::discord::context::autocomplete_team_response"]
+    team: Option<String>,
 ) -> Result<(), Error> {
-    let s = session(ctx).await?;
+    check_in_guild(ctx, Some(channel.id), None)?;
+    let s = setup_session(ctx, team.as_deref()).await?;
     let service = &ctx.data().service;
     let postable = can_post(ctx, channel.id);
     let work = service.setup_daily(&s, ChannelId(channel.id.get()), &time, &timezone, weekdays_only.unwrap_or(false), postable);
@@ -77,8 +82,13 @@ pub async fn digest(
     #[description = "Local time, HH:MM (24-hour), e.g. 16:00"]
     #[description_localized("vi", "Giờ địa phương, HH:MM (24 giờ), ví dụ 16:00")]
     time: String,
+    #[description = "The team (default: this channel's team, else the server's default team)"]
+    #[description_localized("vi", "Nhóm (mặc định: nhóm của kênh này, nếu không thì nhóm mặc định của máy chủ)")]
+    #[autocomplete = "crate::discord::context::autocomplete_team_response"]
+    team: Option<String>,
 ) -> Result<(), Error> {
-    let s = session(ctx).await?;
+    check_in_guild(ctx, Some(channel.id), None)?;
+    let s = setup_session(ctx, team.as_deref()).await?;
     let service = &ctx.data().service;
     let postable = can_post(ctx, channel.id);
     let (d, next) = within_window(ctx, true, service.setup_digest(&s, ChannelId(channel.id.get()), &day.0, &time, postable)).await?;
@@ -104,8 +114,13 @@ pub async fn lead_role(
     #[description = "The team leads' role"]
     #[description_localized("vi", "Vai trò của trưởng nhóm")]
     role: serenity::RoleId,
+    #[description = "The team (default: this channel's team, else the server's default team)"]
+    #[description_localized("vi", "Nhóm (mặc định: nhóm của kênh này, nếu không thì nhóm mặc định của máy chủ)")]
+    #[autocomplete = "crate::discord::context::autocomplete_team_response"]
+    team: Option<String>,
 ) -> Result<(), Error> {
-    let s = session(ctx).await?;
+    check_in_guild(ctx, None, Some(role))?;
+    let s = setup_session(ctx, team.as_deref()).await?;
     let service = &ctx.data().service;
     within_window(ctx, true, service.setup_lead_role(&s, RoleId(role.get()))).await?;
     reply_text(ctx, t(&service.prompts, s.lang, k::SETUP_LEAD_ROLE_DONE, &[("role", format!("<@&{role}>"))])).await
@@ -118,8 +133,12 @@ pub async fn language(
     #[description = "en (English) or vi (Vietnamese)"]
     #[description_localized("vi", "en (tiếng Anh) hoặc vi (tiếng Việt)")]
     language: LanguageChoice,
+    #[description = "The team (default: this channel's team, else the server's default team)"]
+    #[description_localized("vi", "Nhóm (mặc định: nhóm của kênh này, nếu không thì nhóm mặc định của máy chủ)")]
+    #[autocomplete = "crate::discord::context::autocomplete_team_response"]
+    team: Option<String>,
 ) -> Result<(), Error> {
-    let s = session(ctx).await?;
+    let s = setup_session(ctx, team.as_deref()).await?;
     let service = &ctx.data().service;
     let lang = within_window(ctx, true, service.setup_language(&s, &language.0)).await?;
     reply_text(ctx, service.prompts.text(lang, k::SETUP_LANGUAGE_DONE).to_owned()).await
@@ -158,8 +177,12 @@ pub async fn timezone(
     #[description_localized("vi", "Múi giờ (IANA), ví dụ Asia/Ho_Chi_Minh")]
     #[autocomplete = "autocomplete_zone"]
     zone: String,
+    #[description = "The team (default: this channel's team, else the server's default team)"]
+    #[description_localized("vi", "Nhóm (mặc định: nhóm của kênh này, nếu không thì nhóm mặc định của máy chủ)")]
+    #[autocomplete = "crate::discord::context::autocomplete_team_response"]
+    team: Option<String>,
 ) -> Result<(), Error> {
-    let s = session(ctx).await?;
+    let s = setup_session(ctx, team.as_deref()).await?;
     let service = &ctx.data().service;
     let zone = within_window(ctx, true, service.setup_timezone(&s, &zone)).await?;
     reply_text(ctx, t(&service.prompts, s.lang, k::SETUP_TIMEZONE_DONE, &[("zone", zone.to_string())])).await
@@ -192,8 +215,12 @@ pub async fn clear(
     #[description = "What to turn off"]
     #[description_localized("vi", "Tắt cài đặt nào")]
     setting: ClearChoice,
+    #[description = "The team (default: this channel's team, else the server's default team)"]
+    #[description_localized("vi", "Nhóm (mặc định: nhóm của kênh này, nếu không thì nhóm mặc định của máy chủ)")]
+    #[autocomplete = "crate::discord::context::autocomplete_team_response"]
+    team: Option<String>,
 ) -> Result<(), Error> {
-    let s = session(ctx).await?;
+    let s = setup_session(ctx, team.as_deref()).await?;
     let service = &ctx.data().service;
     let (which, was_set) = within_window(ctx, true, service.setup_clear(&s, &setting.0)).await?;
     reply_text(ctx, render::setup_cleared(&service.prompts, s.lang, which, was_set, &setting.0)).await
@@ -201,11 +228,66 @@ pub async fn clear(
 
 /// This server's settings and the next scheduled posts
 #[poise::command(slash_command, guild_only, description_localized("vi", "Cài đặt của máy chủ và các bài đăng sắp tới"))]
-pub async fn show(ctx: Context<'_>) -> Result<(), Error> {
-    let s = session(ctx).await?;
+pub async fn show(
+    ctx: Context<'_>,
+    #[description = "The team (default: this channel's team, else the server's default team)"]
+    #[description_localized("vi", "Nhóm (mặc định: nhóm của kênh này, nếu không thì nhóm mặc định của máy chủ)")]
+    #[autocomplete = "crate::discord::context::autocomplete_team_response"]
+    team: Option<String>,
+) -> Result<(), Error> {
+    let s = setup_session(ctx, team.as_deref()).await?;
     let service = &ctx.data().service;
     let view = within_window(ctx, true, service.setup_show(&s)).await?;
-    reply_embed(ctx, render::setup_show(&service.prompts, s.lang, &view)).await
+    let today = service.today(s.settings.zone);
+    reply_embed(ctx, render::setup_show(&service.prompts, s.lang, &view, today)).await
+}
+
+/// The team's holiday: no daily posts and no reminders until a date
+#[poise::command(
+    slash_command,
+    guild_only,
+    description_localized("vi", "Kỳ nghỉ của nhóm: không đăng bài hằng ngày, không nhắc nhở cho đến một ngày")
+)]
+pub async fn pause(
+    ctx: Context<'_>,
+    #[description = "A date (2026-12-24), a number of days (5), or off"]
+    #[description_localized("vi", "Một ngày (2026-12-24), một số ngày (5), hoặc off")]
+    until: String,
+    #[description = "The team (default: this channel's team, else the server's default team)"]
+    #[description_localized("vi", "Nhóm (mặc định: nhóm của kênh này, nếu không thì nhóm mặc định của máy chủ)")]
+    #[autocomplete = "crate::discord::context::autocomplete_team_response"]
+    team: Option<String>,
+) -> Result<(), Error> {
+    let s = setup_session(ctx, team.as_deref()).await?;
+    let service = &ctx.data().service;
+    let span = within_window(ctx, true, service.setup_pause(&s, &until)).await?;
+    let name = crate::domain::text::neutralize(&s.settings.team.name);
+    let text = match span {
+        Some((start, end)) => {
+            t(&service.prompts, s.lang, k::SETUP_PAUSE_DONE, &[("team", name), ("start", start.to_string()), ("end", end.to_string())])
+        }
+        None => t(&service.prompts, s.lang, k::SETUP_PAUSE_OFF, &[("team", name)]),
+    };
+    reply_text(ctx, text).await
+}
+
+/// Refuses a channel or role that the cache knows is not this server's (a forged or stale
+/// option); `Ok` when the cache cannot tell, as Discord only offers the server's own.
+pub fn check_in_guild(ctx: Context<'_>, channel: Option<serenity::ChannelId>, role: Option<serenity::RoleId>) -> Result<(), Error> {
+    let Some(guild_id) = ctx.guild_id() else { return Ok(()) };
+    let Some(guild) = ctx.serenity_context().cache.guild(guild_id) else { return Ok(()) };
+    if let Some(c) = channel {
+        // Threads live in their own map.
+        if !guild.channels.contains_key(&c) && !guild.threads.iter().any(|t| t.id == c) {
+            return Err(crate::domain::refusal::Refusal::new(k::ERR_FOREIGN_CHANNEL).into());
+        }
+    }
+    if let Some(r) = role {
+        if !guild.roles.contains_key(&r) {
+            return Err(crate::domain::refusal::Refusal::new(k::ERR_FOREIGN_ROLE).into());
+        }
+    }
+    Ok(())
 }
 
 /// Whether the bot can post in a channel, from the cache: View Channel, Send Messages and
