@@ -44,9 +44,12 @@ pub enum Command {
         /// `this`, `last` or an ISO week such as 2026-W48 (default: this week in the guild's zone).
         #[arg(long)]
         week: Option<String>,
-        /// Output format.
-        #[arg(long, default_value = "text", value_parser = ["text", "markdown", "json"])]
+        /// Output format (`png`: the trend chart, written to --out).
+        #[arg(long, default_value = "text", value_parser = ["text", "markdown", "json", "png"])]
         format: String,
+        /// With `--format png`: the file to write.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
     },
     /// Write a guild's (or one team's) check-ins and commitments to files (CSV: one file per table).
     Export {
@@ -93,8 +96,8 @@ pub async fn execute(cli: Cli) -> ExitCode {
         Command::Run => startup::run(BotOptions::new(settings), startup::shutdown_signal()).await,
         Command::Check => return check(&settings).await,
         Command::InviteUrl { client_id } => invite_url(&settings, client_id).map(|url| println!("{url}")),
-        Command::Digest { guild, team, week, format } => {
-            digest(&settings, guild, team.as_deref(), week.as_deref(), &format).await.map(|s| print!("{s}"))
+        Command::Digest { guild, team, week, format, out } => {
+            digest(&settings, guild, team.as_deref(), week.as_deref(), &format, out.as_deref()).await.map(|s| print!("{s}"))
         }
         Command::Export { guild, team, format, out } => export(&settings, guild, team.as_deref(), &format, &out).await,
         Command::Backup { path } => backup(&settings, &path).await,
@@ -171,8 +174,23 @@ async fn check(settings: &Settings) -> ExitCode {
 }
 
 /// `partner-coach digest`.
-async fn digest(settings: &Settings, guild: u64, team: Option<&str>, week: Option<&str>, format: &str) -> anyhow::Result<String> {
+async fn digest(
+    settings: &Settings,
+    guild: u64,
+    team: Option<&str>,
+    week: Option<&str>,
+    format: &str,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<String> {
     use crate::domain::ids::{GuildId, TeamKey};
+    // Checked before the database is opened: a wrong command line changes nothing.
+    let png_out = match (format, out) {
+        ("png", Some(path)) if path.exists() => anyhow::bail!("{} already exists; choose a new file name", path.display()),
+        ("png", Some(path)) => Some(path.to_owned()),
+        ("png", None) => anyhow::bail!("--format png writes a file: add --out FILE (e.g. --out trend.png)"),
+        (_, Some(_)) => anyhow::bail!("--out is for --format png; the other formats print to standard output"),
+        _ => None,
+    };
     let service =
         startup::build_service(settings, std::sync::Arc::new(crate::clock::SystemClock), crate::clock::Random::from_entropy()).await?;
     let guild = GuildId(guild);
@@ -195,6 +213,12 @@ async fn digest(settings: &Settings, guild: u64, team: Option<&str>, week: Optio
         })?;
         let d = service.digest_for(&gs, week).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let p = &service.prompts;
+        if let Some(path) = &png_out {
+            let chart = crate::report::chart(p, lang, &d)
+                .ok_or_else(|| anyhow::anyhow!("no chart for {}: no week of the last twelve has enough answers to show", d.week))?;
+            std::fs::write(path, &chart.png).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+            return Ok(format!("{}\n", path.display()));
+        }
         Ok(match format {
             "markdown" => crate::report::markdown(p, lang, &d),
             "json" => format!("{}\n", serde_json::to_string_pretty(&crate::report::json(p, lang, &d))?),

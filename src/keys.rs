@@ -250,6 +250,18 @@ keys! {
     SETUP_PAUSE_DONE = "setup.pause_done";
     SETUP_PAUSE_OFF = "setup.pause_off";
     DIGEST_PAUSED = "digest.paused";
+    DIGEST_TREND = "digest.trend";
+    CHART_TITLE = "chart.title";
+    CHART_PARTICIPATION = "chart.participation";
+    CHART_KEEP_RATE = "chart.keep_rate";
+    CHART_RATING = "chart.rating";
+    HISTORY_TITLE = "history.title";
+    HISTORY_WEEKS = "history.weeks";
+    HISTORY_COMMITMENTS = "history.commitments";
+    HISTORY_RATINGS = "history.ratings";
+    HISTORY_NONE = "history.none";
+    HISTORY_FOOTER = "history.footer";
+    HISTORY_CHART_TITLE = "history.chart_title";
     REMIND_DM_TEAMS = "remind.dm_teams";
 
 }

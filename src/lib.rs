@@ -20,6 +20,7 @@
 //! tests control both. [`startup::run`] starts the whole bot from a [`config::Settings`];
 //! `main.rs` only parses the command line ([`cli`]).
 
+pub mod chart;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -179,11 +179,65 @@ pub fn layout(p: &Prompts, lang: Lang, d: &Digest, escape: bool) -> Report {
     }
 }
 
+/// The twelve weeks as three sparklines (for text and Markdown; the embed has the chart),
+/// or `None` with nothing to show.
+pub fn trend_section(p: &Prompts, lang: Lang, d: &Digest) -> Option<ReportSection> {
+    use crate::domain::trend::sparkline;
+    let t = &d.trend;
+    if t.iter().all(|w| w.participation.is_none() && w.keep_rate.is_none() && w.rating.is_none()) {
+        return None;
+    }
+    let (first, last) = (t.first()?.week.clone(), t.last()?.week.clone());
+    let line = |key, values: Vec<Option<f64>>, lo, hi, fmt: &dyn Fn(f64) -> String| {
+        let latest = values.iter().rev().flatten().next().map(|v| fmt(*v)).unwrap_or_else(|| "—".into());
+        format!("{} {} {latest}", p.text(lang, key), sparkline(values.into_iter(), lo, hi))
+    };
+    let pct = |v: f64| crate::domain::digest::percent(v);
+    let body = [
+        line(k::CHART_PARTICIPATION, t.iter().map(|w| w.participation).collect(), 0.0, 1.0, &pct),
+        line(k::CHART_KEEP_RATE, t.iter().map(|w| w.keep_rate).collect(), 0.0, 1.0, &pct),
+        line(k::CHART_RATING, t.iter().map(|w| w.rating).collect(), 1.0, 5.0, &|v| format!("{v:.1}/5")),
+    ]
+    .join("\n");
+    Some(ReportSection { title: p.render(lang, k::DIGEST_TREND, &[("first", first), ("last", last)]), body })
+}
+
+/// The digest's chart of its twelve weeks, in its language; `None` when there is nothing to
+/// draw (the digest then goes without a picture).
+pub fn chart(p: &Prompts, lang: Lang, d: &Digest) -> Option<crate::chart::Chart> {
+    let weeks: Vec<crate::chart::ChartWeek> = d
+        .trend
+        .iter()
+        .map(|w| crate::chart::ChartWeek {
+            // "W48": the year is in the title's range.
+            label: w.week.rsplit('-').next().unwrap_or(&w.week).to_owned(),
+            participation: w.participation,
+            keep_rate: w.keep_rate,
+            rating: w.rating,
+        })
+        .collect();
+    let (first, last) = (d.trend.first()?.week.clone(), d.trend.last()?.week.clone());
+    let mut title = p.render(lang, k::CHART_TITLE, &[("first", first), ("last", last)]);
+    if let Some(team) = &d.team {
+        title = format!("{title} · {team}");
+    }
+    let labels = crate::chart::ChartLabels {
+        title,
+        participation: p.text(lang, k::CHART_PARTICIPATION).to_owned(),
+        keep_rate: p.text(lang, k::CHART_KEEP_RATE).to_owned(),
+        rating: p.text(lang, k::CHART_RATING).to_owned(),
+    };
+    crate::chart::render(&weeks, &labels)
+}
+
+/// The file name of the digest's chart (the embed's image is `attachment://` it).
+pub const CHART_FILE: &str = "trend.png";
+
 /// Plain text for the terminal.
 pub fn text(p: &Prompts, lang: Lang, d: &Digest) -> String {
     let r = layout(p, lang, d, false);
     let mut out = format!("{}\n{}\n", r.title, "=".repeat(r.title.chars().count()));
-    for s in &r.sections {
+    for s in r.sections.iter().chain(trend_section(p, lang, d).as_ref()) {
         out.push_str(&format!("\n{}\n{}\n", s.title, s.body));
     }
     out.push_str(&format!("\n{}\n{}\n\n{}\n", r.focus_title, r.focus_reason, r.footer));
@@ -194,7 +248,7 @@ pub fn text(p: &Prompts, lang: Lang, d: &Digest) -> String {
 pub fn markdown(p: &Prompts, lang: Lang, d: &Digest) -> String {
     let r = layout(p, lang, d, true);
     let mut out = format!("# {}\n", r.title);
-    for s in &r.sections {
+    for s in r.sections.iter().chain(trend_section(p, lang, d).as_ref()) {
         out.push_str(&format!("\n## {}\n\n{}\n", s.title, s.body.replace('\n', "  \n")));
     }
     out.push_str(&format!("\n## {}\n\n{}\n\n_{}_\n", r.focus_title, r.focus_reason, r.footer));
@@ -270,7 +324,7 @@ pub(crate) mod snapshots {
             3,
             &[(UserId(1), Outcome::Kept), (UserId(2), Outcome::Kept), (UserId(3), Outcome::Kept)],
         );
-        compute(&DigestInput {
+        let mut d = compute(&DigestInput {
             week: IsoWeek::parse("2026-W48"),
             this,
             last,
@@ -280,7 +334,19 @@ pub(crate) mod snapshots {
             posted: vec![3, 7, 1, 10, 4],
             seen_recently: [3, 2, 3, 3, 2, 1, 3, 2, 2, 3],
             ..Default::default()
-        })
+        });
+        // Twelve weeks with a suppressed keep rate (W41) and a week with too few raters (W44).
+        d.trend = crate::domain::trend::weeks_ending(IsoWeek::parse("2026-W48").unwrap())
+            .into_iter()
+            .enumerate()
+            .map(|(i, w)| crate::domain::trend::TrendWeek {
+                week: w.to_string(),
+                participation: Some(0.5 + 0.025 * i as f64),
+                keep_rate: (w.to_string() != "2026-W41").then_some(0.6 + 0.02 * i as f64),
+                rating: (w.to_string() != "2026-W44").then_some(3.0 + 0.05 * i as f64),
+            })
+            .collect();
+        d
     }
 
     /// Compares `actual` with `tests/snapshots/<name>`; `UPDATE_SNAPSHOTS=1` rewrites it.

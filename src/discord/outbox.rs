@@ -70,6 +70,12 @@ impl RestOutbox {
         if let Some(body) = body {
             req = req.json(body);
         }
+        self.answer(req).await
+    }
+
+    /// Sends a request and reads Discord's answer: JSON on success; 429 and 5xx worth a retry
+    /// (with Discord's `retry_after`), anything else not.
+    async fn answer(&self, req: reqwest::RequestBuilder) -> Result<serde_json::Value, SendError> {
         let res = req.send().await.map_err(|e| SendError::Retry { after: None, reason: format!("network: {}", without_url(&e)) })?;
         let status = res.status();
         let header_retry =
@@ -127,7 +133,32 @@ impl RestOutbox {
             .ok_or_else(|| SendError::Retry { after: None, reason: "DM channel without id".into() })
     }
 
-    fn body(&self, post: &Post, nonce: &str) -> serde_json::Value {
+    /// Posts a message with files: multipart, the JSON as `payload_json` and each file as
+    /// `files[n]`, named in `attachments` (how Discord takes uploads).
+    async fn call_with_files(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        files: &[(String, Vec<u8>)],
+    ) -> Result<serde_json::Value, SendError> {
+        let url = format!("{}/api/v10{path}", self.base);
+        let mut payload = body.clone();
+        payload["attachments"] =
+            json!(files.iter().enumerate().map(|(i, (name, _))| json!({ "id": i, "filename": name })).collect::<Vec<_>>());
+        let mut form = reqwest::multipart::Form::new().part(
+            "payload_json",
+            reqwest::multipart::Part::text(payload.to_string()).mime_str("application/json").expect("a valid mime type"),
+        );
+        for (i, (name, bytes)) in files.iter().enumerate() {
+            let part =
+                reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.clone()).mime_str("image/png").expect("a valid mime type");
+            form = form.part(format!("files[{i}]"), part);
+        }
+        let req = self.client.post(&url).header(reqwest::header::AUTHORIZATION, format!("Bot {}", self.token.expose())).multipart(form);
+        self.answer(req).await
+    }
+
+    fn body(&self, post: &Post, nonce: &str) -> (serde_json::Value, Vec<(String, Vec<u8>)>) {
         let body = render::post(&self.prompts, post, self.cache.as_deref());
         let mut v = json!({
             // Posts can quote member text (digest notes): never ping anyone.
@@ -141,7 +172,7 @@ impl RestOutbox {
         if let Some(e) = body.embed {
             v["embeds"] = json!([e]);
         }
-        v
+        (v, body.files)
     }
 }
 
@@ -178,7 +209,7 @@ impl Outbox for RestOutbox {
         // retries ever leave behind in a team's channel.
         let after = snowflake_at(since - chrono::Duration::minutes(1));
         let listed = self.request(reqwest::Method::GET, &format!("/channels/{channel}/messages?limit=100&after={after}"), None).await?;
-        let sent = serde_json::to_value(self.body(post, "")).unwrap_or_default();
+        let sent = self.body(post, "").0;
         let me = self.cache.as_ref().map(|c| c.current_user().id.get());
         Ok(listed.as_array().into_iter().flatten().find(|m| same_post(m, &sent, me)).and_then(|m| {
             let id = m["id"].as_str()?.parse().ok()?;
@@ -200,7 +231,9 @@ impl Outbox for RestOutbox {
 
     async fn send(&self, to: Destination, post: &Post, nonce: &str) -> Result<(ChannelId, MessageId), SendError> {
         let channel = self.channel_of(to).await?;
-        let v = self.call(&format!("/channels/{channel}/messages"), &self.body(post, nonce)).await?;
+        let path = format!("/channels/{channel}/messages");
+        let (body, files) = self.body(post, nonce);
+        let v = if files.is_empty() { self.call(&path, &body).await? } else { self.call_with_files(&path, &body, &files).await? };
         let created: Created =
             serde_json::from_value(v).map_err(|e| SendError::Retry { after: None, reason: format!("unreadable message: {e}") })?;
         let message =

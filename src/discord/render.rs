@@ -106,12 +106,14 @@ pub fn tip(p: &Prompts, lang: Lang, v: TipView) -> CreateEmbed {
     footer(e, t(p, lang, k::TIP_FOOTER, &[("number", v.number.to_string())]))
 }
 
-/// A scheduled post: message content and/or one embed.
+/// A scheduled post: message content and/or one embed, and the files it attaches.
 pub struct PostBody {
     /// Plain text.
     pub content: Option<String>,
     /// The embed.
     pub embed: Option<CreateEmbed>,
+    /// Attached files: (name, bytes). The digest's chart, shown as the embed's image.
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 /// Renders a scheduled post. The cache (when there is one) gives a reminder the guild's name.
@@ -132,7 +134,7 @@ pub fn post(p: &Prompts, post: &Post, cache: Option<&serenity::Cache>) -> PostBo
                 k::REMIND_DM_TEAMS
             };
             let text = t(p, *lang, key, &args);
-            PostBody { content: Some(shorten(&text, 2000)), embed: None }
+            PostBody { content: Some(shorten(&text, 2000)), embed: None, files: Vec::new() }
         }
         Post::ChannelGone { lang, guild, what, channel } => {
             let name = cache
@@ -140,9 +142,17 @@ pub fn post(p: &Prompts, post: &Post, cache: Option<&serenity::Cache>) -> PostBo
                 .unwrap_or_else(|| format!("server {guild}"));
             let key = if *what == JobKind::Digest { k::NOTICE_DIGEST_GONE } else { k::NOTICE_DAILY_GONE };
             let text = t(p, *lang, key, &[("guild", neutralize(&name)), ("channel", channel.to_string())]);
-            PostBody { content: Some(shorten(&text, 2000)), embed: None }
+            PostBody { content: Some(shorten(&text, 2000)), embed: None, files: Vec::new() }
         }
-        other => PostBody { content: None, embed: Some(post_embed(p, other)) },
+        Post::Digest { lang, digest: d } => {
+            let (embed, chart) = digest_with_chart(p, *lang, d);
+            PostBody {
+                content: None,
+                embed: Some(embed),
+                files: chart.into_iter().map(|png| (crate::report::CHART_FILE.to_owned(), png)).collect(),
+            }
+        }
+        other => PostBody { content: None, embed: Some(post_embed(p, other)), files: Vec::new() },
     }
 }
 
@@ -160,6 +170,16 @@ fn post_embed(p: &Prompts, post: &Post) -> CreateEmbed {
         }
         Post::Digest { lang, digest: d } => digest(p, *lang, d),
         Post::Reminder { .. } | Post::ChannelGone { .. } => unreachable!("plain text, rendered in `post`"),
+    }
+}
+
+/// The digest's embed with its chart as the image, and the chart's PNG to attach; without a
+/// chart (nothing to draw yet) the embed has no image, never a broken one.
+pub fn digest_with_chart(p: &Prompts, lang: Lang, d: &crate::domain::digest::Digest) -> (CreateEmbed, Option<Vec<u8>>) {
+    let e = digest(p, lang, d);
+    match crate::report::chart(p, lang, d) {
+        Some(chart) => (e.image(format!("attachment://{}", crate::report::CHART_FILE)), Some(chart.png)),
+        None => (e, None),
     }
 }
 
@@ -382,6 +402,58 @@ pub fn with_team(e: CreateEmbed, p: &Prompts, lang: Lang, session: &crate::servi
     }
     let name = t(p, lang, k::TEAM_OF, &[("team", session.settings.team.name.clone())]);
     e.author(serenity::CreateEmbedAuthor::new(shorten(&name, 256)))
+}
+
+/// The file name of `/me history`'s chart.
+pub const HISTORY_FILE: &str = "my-weeks.png";
+
+/// `/me history`: the member's twelve weeks as lines and a small chart (their keep rate and
+/// their mean rating; no threshold: it is their own data, shown to them alone).
+pub fn history(p: &Prompts, lang: Lang, weeks: &[crate::domain::trend::MemberWeek]) -> (CreateEmbed, Option<Vec<u8>>) {
+    use crate::domain::trend::sparkline;
+    let (first, last) =
+        (weeks.first().map(|w| w.week.clone()).unwrap_or_default(), weeks.last().map(|w| w.week.clone()).unwrap_or_default());
+    let e = embed(p.text(lang, k::HISTORY_TITLE).to_owned());
+    let e = footer(e, t(p, lang, k::HISTORY_FOOTER, &[("first", first), ("last", last)]));
+    if weeks.iter().all(|w| !w.checked_in && w.made == 0 && w.keep_rate().is_none()) {
+        return (e.description(p.text(lang, k::HISTORY_NONE)), None);
+    }
+    let checked = weeks.iter().filter(|w| w.checked_in).count();
+    let presence: String = weeks.iter().map(|w| if w.checked_in { '■' } else { '□' }).collect();
+    let sum = |f: fn(&crate::domain::trend::MemberWeek) -> u32| weeks.iter().map(f).sum::<u32>().to_string();
+    let rated: Vec<f64> = weeks.iter().filter_map(|w| w.rating).collect();
+    let mean = if rated.is_empty() { "—".to_owned() } else { format!("{:.1}/5", rated.iter().sum::<f64>() / rated.len() as f64) };
+    let lines = [
+        t(p, lang, k::HISTORY_WEEKS, &[("count", checked.to_string()), ("line", presence)]),
+        t(
+            p,
+            lang,
+            k::HISTORY_COMMITMENTS,
+            &[("made", sum(|w| w.made)), ("kept", sum(|w| w.kept)), ("partly", sum(|w| w.partly)), ("missed", sum(|w| w.missed))],
+        ),
+        t(p, lang, k::HISTORY_RATINGS, &[("line", sparkline(weeks.iter().map(|w| w.rating), 1.0, 5.0)), ("mean", mean)]),
+    ];
+    let chart_weeks: Vec<crate::chart::ChartWeek> = weeks
+        .iter()
+        .map(|w| crate::chart::ChartWeek {
+            label: w.week.rsplit('-').next().unwrap_or(&w.week).to_owned(),
+            participation: None,
+            keep_rate: w.keep_rate(),
+            rating: w.rating,
+        })
+        .collect();
+    let labels = crate::chart::ChartLabels {
+        title: p.text(lang, k::HISTORY_CHART_TITLE).to_owned(),
+        participation: String::new(),
+        keep_rate: p.text(lang, k::CHART_KEEP_RATE).to_owned(),
+        rating: p.text(lang, k::CHART_RATING).to_owned(),
+    };
+    let chart = crate::chart::render(&chart_weeks, &labels);
+    let e = e.description(lines.join("\n"));
+    match chart {
+        Some(c) => (e.image(format!("attachment://{HISTORY_FILE}")), Some(c.png)),
+        None => (e, None),
+    }
 }
 
 /// `/team list`.

@@ -291,6 +291,8 @@ pub struct Digest {
     /// The team's name, in a server with several teams (set by the service).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
+    /// The twelve weeks ending with this one, oldest first (set by the service; the chart).
+    pub trend: Vec<super::trend::TrendWeek>,
 }
 
 /// The signals the focus rules read. A figure is `None` when its section had too few
@@ -526,6 +528,7 @@ pub fn compute(input: &DigestInput) -> Digest {
         focus,
         paused: input.paused,
         team: None,
+        trend: Vec::new(),
     }
 }
 

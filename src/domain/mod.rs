@@ -14,3 +14,4 @@ pub mod settings;
 pub mod teams;
 pub mod text;
 pub mod time;
+pub mod trend;

@@ -1,6 +1,6 @@
 //! The weekly digest: gathering a week's rows and computing it (domain::digest).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Duration;
 
@@ -11,6 +11,7 @@ use crate::domain::principles::COUNT;
 use crate::domain::refusal::Refusal;
 use crate::domain::settings::GuildSettings;
 use crate::domain::time::IsoWeek;
+use crate::domain::trend::{team_trend, weeks_ending, MemberWeek, TrendWeek};
 use crate::keys as k;
 use crate::storage::{DigestReads, DigestSpans};
 
@@ -91,7 +92,46 @@ impl Service {
         if self.teams(settings.guild).await?.len() > 1 {
             digest.team = Some(settings.team.name.clone());
         }
+        digest.trend = self.trend(settings, week).await?;
         Ok(digest)
+    }
+
+    /// The team's twelve weeks ending with `week`, each figure under the privacy threshold.
+    pub async fn trend(&self, settings: &GuildSettings, week: IsoWeek) -> Result<Vec<TrendWeek>> {
+        let weeks = weeks_ending(week);
+        let reads = self.store.trend_reads(settings.key(), weeks[0], week).await?;
+        let mut away: BTreeMap<IsoWeek, BTreeSet<UserId>> = BTreeMap::new();
+        for (user, span) in &reads.away {
+            for &w in weeks.iter().filter(|w| span.end >= w.monday() && span.start <= w.sunday()) {
+                away.entry(w).or_default().insert(*user);
+            }
+        }
+        Ok(team_trend(&weeks, &reads.member_weeks, &away, &reads.counts, settings.min_people))
+    }
+
+    /// `/me history`: the caller's own twelve weeks in this team. Their own data: no
+    /// threshold applies, and only they see it.
+    pub async fn member_history(&self, session: &Session) -> Result<Vec<MemberWeek>> {
+        session.guild()?;
+        let weeks = weeks_ending(self.this_week(session.settings.zone));
+        let last = *weeks.last().expect("twelve weeks");
+        let r = self.store.member_trend_reads(session.team(), session.caller.user, weeks[0], last).await?;
+        Ok(weeks
+            .iter()
+            .map(|w| {
+                let (checkins, sum, ratings) = r.checkins.get(w).copied().unwrap_or_default();
+                let (kept, partly, missed) = r.resolved.get(w).copied().unwrap_or_default();
+                MemberWeek {
+                    week: w.to_string(),
+                    checked_in: checkins > 0,
+                    made: r.made.get(w).copied().unwrap_or_default(),
+                    kept,
+                    partly,
+                    missed,
+                    rating: (ratings > 0).then(|| f64::from(sum) / f64::from(ratings)),
+                }
+            })
+            .collect())
     }
 
     /// `/digest [week]`: for Manage Server or the lead role.

@@ -14,6 +14,7 @@ use crate::domain::checkin::Outcome;
 use crate::domain::digest::{People, WeekRows};
 use crate::domain::ids::{TeamKey, UserId};
 use crate::domain::time::IsoWeek;
+use crate::domain::trend::WeekCounts;
 use crate::storage::AwaySpan;
 
 /// Notes fetched per kind: more than are shown, so repeated notes can be skipped.
@@ -192,6 +193,136 @@ impl Store {
             .collect();
         // SQL promises no order inside an aggregate; the last digest's focus is the newest.
         r.posted.sort_by(|a, b| a.period.cmp(&b.period));
+        Ok(r)
+    }
+}
+
+/// What a team's twelve-week trend is computed from.
+#[derive(Clone, Debug, Default)]
+pub struct TrendReads {
+    /// Who checked in which week, from four weeks before the first (for active members).
+    pub member_weeks: Vec<(IsoWeek, UserId)>,
+    /// Each week's counts.
+    pub counts: std::collections::BTreeMap<IsoWeek, WeekCounts>,
+    /// Time away overlapping the span.
+    pub away: Vec<(UserId, AwaySpan)>,
+}
+
+/// One member's own weeks, for `/me history`.
+#[derive(Clone, Debug, Default)]
+pub struct MemberTrendReads {
+    /// Per week: whether they checked in, their rating sum and count.
+    pub checkins: std::collections::BTreeMap<IsoWeek, (u32, u32, u32)>,
+    /// Per week: commitments they made.
+    pub made: std::collections::BTreeMap<IsoWeek, u32>,
+    /// Per week: how their resolved commitments ended (kept, partly, missed).
+    pub resolved: std::collections::BTreeMap<IsoWeek, (u32, u32, u32)>,
+}
+
+impl Store {
+    /// A team's weekly counts from `first` to `last`, in one trip: four statements that read
+    /// the week indexes only (checkins_week_figures, commitments_resolved), whatever the
+    /// team's history beyond the span.
+    pub async fn trend_reads(&self, team: TeamKey, first: IsoWeek, last: IsoWeek) -> Result<TrendReads> {
+        let (g, t) = (Arg::Int(team.guild.to_db()), Arg::Int(team.team.to_db()));
+        let members_from = first.prev().prev().prev();
+        let span = |a: IsoWeek| vec![g.clone(), t.clone(), Arg::Text(a.to_string()), Arg::Text(last.to_string())];
+        let mut b = Batch::default();
+        b.push(
+            "SELECT json_group_array(json_array(iso_week, user_id)) FROM \
+             (SELECT DISTINCT iso_week, user_id FROM checkins WHERE guild_id = ? AND team_id = ? AND iso_week BETWEEN ? AND ?)",
+            span(members_from),
+        );
+        b.push(
+            "SELECT json_group_array(json_array(iso_week, c, r, s, n)) FROM (SELECT iso_week, \
+             count(DISTINCT CASE WHEN kind = 'commitments' THEN user_id END) AS c, count(DISTINCT CASE WHEN rating IS NOT NULL THEN user_id END) AS r, \
+             coalesce(sum(rating), 0) AS s, count(rating) AS n \
+             FROM checkins WHERE guild_id = ? AND team_id = ? AND iso_week BETWEEN ? AND ? GROUP BY iso_week)",
+            span(first),
+        );
+        b.push(
+            "SELECT json_group_array(json_array(resolved_week, k, p, m, u)) FROM (SELECT resolved_week, \
+             sum(status = 'kept') AS k, sum(status = 'partly') AS p, sum(status = 'missed') AS m, count(DISTINCT user_id) AS u \
+             FROM commitments INDEXED BY commitments_resolved \
+             WHERE guild_id = ? AND team_id = ? AND resolved_week BETWEEN ? AND ? GROUP BY resolved_week)",
+            span(first),
+        );
+        b.push(
+            "SELECT json_group_array(json_array(user_id, start_date, end_date)) FROM away WHERE guild_id = ? AND end_date >= ? AND start_date <= ?",
+            vec![g.clone(), Arg::Text(first.monday().to_string()), Arg::Text(last.sunday().to_string())],
+        );
+        let rows = b.scalars().fetch_all(&mut *self.reader().await?).await?;
+        let mut r = TrendReads {
+            member_weeks: parse::<Vec<(String, i64)>>(rows.first())?
+                .into_iter()
+                .filter_map(|(w, u)| Some((IsoWeek::parse(&w)?, UserId::from_db(u))))
+                .collect(),
+            ..Default::default()
+        };
+        let n = |v: i64| v.max(0) as u32;
+        for (w, c, raters, sum, count) in parse::<Vec<(String, i64, i64, i64, i64)>>(rows.get(1))? {
+            let Some(w) = IsoWeek::parse(&w) else { continue };
+            let e = r.counts.entry(w).or_default();
+            (e.commitment_people, e.raters, e.rating_sum, e.ratings) = (n(c), n(raters), n(sum), n(count));
+        }
+        for (w, kept, partly, missed, users) in parse::<Vec<(String, i64, i64, i64, i64)>>(rows.get(2))? {
+            let Some(w) = IsoWeek::parse(&w) else { continue };
+            let e = r.counts.entry(w).or_default();
+            (e.kept, e.partly, e.missed, e.resolvers) = (n(kept), n(partly), n(missed), n(users));
+        }
+        r.away = parse::<Vec<(i64, String, String)>>(rows.get(3))?
+            .into_iter()
+            .filter_map(|(u, s, e)| Some((UserId::from_db(u), AwaySpan { start: s.parse().ok()?, end: e.parse().ok()? })))
+            .collect();
+        Ok(r)
+    }
+
+    /// One member's own weeks in a team from `first` to `last`, in one trip.
+    pub async fn member_trend_reads(&self, team: TeamKey, user: UserId, first: IsoWeek, last: IsoWeek) -> Result<MemberTrendReads> {
+        let args = || {
+            vec![
+                Arg::Int(team.guild.to_db()),
+                Arg::Int(team.team.to_db()),
+                Arg::Int(user.to_db()),
+                Arg::Text(first.to_string()),
+                Arg::Text(last.to_string()),
+            ]
+        };
+        let mut b = Batch::default();
+        b.push(
+            "SELECT json_group_array(json_array(iso_week, n, s, r)) FROM (SELECT iso_week, count(*) AS n, coalesce(sum(rating), 0) AS s, \
+             count(rating) AS r FROM checkins WHERE guild_id = ? AND team_id = ? AND user_id = ? AND iso_week BETWEEN ? AND ? GROUP BY iso_week)",
+            args(),
+        );
+        b.push(
+            "SELECT json_group_array(json_array(created_week, n)) FROM (SELECT created_week, count(*) AS n FROM commitments \
+             WHERE guild_id = ? AND team_id = ? AND user_id = ? AND created_week BETWEEN ? AND ? GROUP BY created_week)",
+            args(),
+        );
+        b.push(
+            "SELECT json_group_array(json_array(resolved_week, k, p, m)) FROM (SELECT resolved_week, sum(status = 'kept') AS k, \
+             sum(status = 'partly') AS p, sum(status = 'missed') AS m FROM commitments \
+             WHERE guild_id = ? AND team_id = ? AND user_id = ? AND resolved_week BETWEEN ? AND ? GROUP BY resolved_week)",
+            args(),
+        );
+        let rows = b.scalars().fetch_all(&mut *self.reader().await?).await?;
+        let n = |v: i64| v.max(0) as u32;
+        let mut r = MemberTrendReads::default();
+        for (w, count, sum, ratings) in parse::<Vec<(String, i64, i64, i64)>>(rows.first())? {
+            if let Some(w) = IsoWeek::parse(&w) {
+                r.checkins.insert(w, (n(count), n(sum), n(ratings)));
+            }
+        }
+        for (w, made) in parse::<Vec<(String, i64)>>(rows.get(1))? {
+            if let Some(w) = IsoWeek::parse(&w) {
+                r.made.insert(w, n(made));
+            }
+        }
+        for (w, k, p, m) in parse::<Vec<(String, i64, i64, i64)>>(rows.get(2))? {
+            if let Some(w) = IsoWeek::parse(&w) {
+                r.resolved.insert(w, (n(k), n(p), n(m)));
+            }
+        }
         Ok(r)
     }
 }

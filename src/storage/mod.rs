@@ -24,7 +24,7 @@ use sqlx::Connection;
 use conns::{Conn, Conns};
 
 pub use checkins::*;
-pub use digest::{DigestReads, DigestSpans, PostedPrinciple};
+pub use digest::{DigestReads, DigestSpans, MemberTrendReads, PostedPrinciple, TrendReads};
 pub use guilds::*;
 pub use members::*;
 pub use privacy::*;

@@ -2,7 +2,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use crate::discord::context::{discord_error, no_pings, reply_embed, session, team_session, within_window, Context, Error};
+use crate::discord::context::{discord_error, no_pings, session, team_session, within_window, Context, Error};
 use crate::discord::render;
 
 /// The weekly digest: participation, commitments, communication, next focus (leads)
@@ -29,15 +29,15 @@ pub async fn digest(
     let service = &ctx.data().service;
     let public = post.unwrap_or(false);
     let d = within_window(ctx, !public, service.digest(&s, week.as_deref())).await?;
-    let embed = render::digest(&service.prompts, s.lang, &d);
-    if public {
-        // A public interaction reply is posted in the channel and needs no Send Messages
-        // permission; member notes inside still ping nobody.
-        ctx.send(poise::CreateReply::default().embed(embed).ephemeral(false).allowed_mentions(no_pings())).await.map_err(discord_error)?;
-        Ok(())
-    } else {
-        reply_embed(ctx, embed).await
+    let (embed, chart) = render::digest_with_chart(&service.prompts, s.lang, &d);
+    // A public interaction reply is posted in the channel and needs no Send Messages
+    // permission; member notes inside still ping nobody.
+    let mut reply = poise::CreateReply::default().embed(embed).ephemeral(!public).allowed_mentions(no_pings());
+    if let Some(png) = chart {
+        reply = reply.attachment(serenity::CreateAttachment::bytes(png, crate::report::CHART_FILE));
     }
+    ctx.send(reply).await.map_err(discord_error)?;
+    Ok(())
 }
 
 async fn autocomplete_week(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {

@@ -9,7 +9,7 @@ use crate::keys as k;
 /// Your own settings: time zone, what the bot knows about you
 #[poise::command(
     slash_command,
-    subcommands("me_timezone", "me_show"),
+    subcommands("me_timezone", "me_show", "me_history"),
     subcommand_required,
     description_localized("vi", "Cài đặt của riêng bạn: múi giờ, những gì bot biết về bạn")
 )]
@@ -30,6 +30,33 @@ pub async fn me_timezone(
     let service = &ctx.data().service;
     let zone = within_window(ctx, true, service.me_timezone(&s, &zone)).await?;
     reply_text(ctx, t(&service.prompts, s.lang, k::ME_TIMEZONE_DONE, &[("zone", zone.to_string())])).await
+}
+
+/// Your own last 12 weeks in this team, with a chart (only you see it)
+#[poise::command(
+    slash_command,
+    rename = "history",
+    description_localized("vi", "12 tuần gần đây của bạn trong nhóm này, kèm biểu đồ (chỉ bạn thấy)")
+)]
+pub async fn me_history(
+    ctx: Context<'_>,
+    #[description = "The team (default: this channel's team, else yours)"]
+    #[description_localized("vi", "Nhóm (mặc định: nhóm của kênh này, nếu không thì nhóm của bạn)")]
+    #[autocomplete = "crate::discord::context::autocomplete_team_response"]
+    team: Option<String>,
+) -> Result<(), Error> {
+    let s = crate::discord::context::team_session(ctx, team.as_deref()).await?;
+    let service = &ctx.data().service;
+    let weeks = within_window(ctx, true, service.member_history(&s)).await?;
+    let (embed, chart) = render::history(&service.prompts, s.lang, &weeks);
+    let embed = render::with_team(embed, &service.prompts, s.lang, &s);
+    // Their own data, to them alone: ephemeral, whatever the channel.
+    let mut reply = poise::CreateReply::default().embed(embed).ephemeral(true).allowed_mentions(crate::discord::context::no_pings());
+    if let Some(png) = chart {
+        reply = reply.attachment(poise::serenity_prelude::CreateAttachment::bytes(png, render::HISTORY_FILE));
+    }
+    ctx.send(reply).await.map_err(crate::discord::context::discord_error)?;
+    Ok(())
 }
 
 /// What the bot knows about you in this server
