@@ -26,6 +26,8 @@ pub struct Interaction {
     pub user: u64,
     guild: Option<u64>,
     channel: u64,
+    /// When it is used in a thread: the thread's parent channel.
+    thread_parent: Option<u64>,
     perms: u64,
     roles: Vec<u64>,
     locale: String,
@@ -44,6 +46,7 @@ impl Interaction {
             user: MEMBER,
             guild: Some(GUILD),
             channel: CHANNEL,
+            thread_parent: None,
             perms: perms::MEMBER,
             roles: Vec::new(),
             locale: "en-US".into(),
@@ -139,6 +142,23 @@ impl Interaction {
     pub fn in_guild(mut self, guild: u64) -> Self {
         self.guild = Some(guild);
         self.channel = guild + 1;
+        self.thread_parent = None;
+        self
+    }
+
+    /// Used in `channel` of its guild (default: the guild's general channel).
+    pub fn in_channel(mut self, channel: u64) -> Self {
+        self.channel = channel;
+        self.thread_parent = None;
+        self
+    }
+
+    /// Used in the public thread `thread` whose parent is the channel `parent`: Discord sends
+    /// the thread as the interaction's `channel` (type 11, with `parent_id` and
+    /// `thread_metadata`) and its id as `channel_id`.
+    pub fn in_thread(mut self, thread: u64, parent: u64) -> Self {
+        self.channel = thread;
+        self.thread_parent = Some(parent);
         self
     }
 
@@ -190,7 +210,10 @@ impl Interaction {
                 d["guild_id"] = json!(g.to_string());
                 d["guild_locale"] = json!("en-US");
                 d["member"] = payloads::member(self.user, "member", &self.roles, Some(self.perms), false);
-                d["channel"] = payloads::interaction_channel(self.channel, g);
+                d["channel"] = match self.thread_parent {
+                    Some(parent) => payloads::interaction_thread(self.channel, g, parent, self.user),
+                    None => payloads::interaction_channel(self.channel, g),
+                };
                 d["authorizing_integration_owners"] = json!({ "0": g.to_string() });
                 d["context"] = json!(0);
             }

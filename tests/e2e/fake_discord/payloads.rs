@@ -139,6 +139,36 @@ pub fn interaction_channel(id: u64, guild_id: u64) -> Value {
     })
 }
 
+/// The interaction's `channel` when a command is used in a public thread (type 11) of
+/// `parent`: a thread channel object as the OpenAPI spec's `ThreadResponse` has it, with the
+/// member's computed permissions like a channel's.
+pub fn interaction_thread(id: u64, guild_id: u64, parent: u64, owner: u64) -> Value {
+    let created = "2026-11-20T09:00:00.000000+00:00";
+    json!({
+        "flags": 0,
+        "guild_id": guild_id.to_string(),
+        "id": id.to_string(),
+        "last_message_id": null,
+        "member_count": 1,
+        "message_count": 0,
+        "name": "a thread",
+        "owner_id": owner.to_string(),
+        "parent_id": parent.to_string(),
+        "permissions": "2147483647",
+        "rate_limit_per_user": 0,
+        "thread_metadata": {
+            "archived": false,
+            "archive_timestamp": created,
+            "auto_archive_duration": 1440,
+            "create_timestamp": created,
+            "invitable": true,
+            "locked": false
+        },
+        "total_message_sent": 0,
+        "type": 11
+    })
+}
+
 /// A full guild for GUILD_CREATE.
 pub fn guild(id: u64, name: &str, owner: u64, roles: Vec<Value>, channels: Vec<Value>, members: Vec<Value>) -> Value {
     let member_count = members.len();
