@@ -339,6 +339,21 @@ impl Service {
         if teams.iter().any(|t| t.role.is_some()) {
             asked = Some(outbox.member_roles(guild, user).await);
         }
+        // Without the roles the member's teams are unknown: guessing (no roles, so the
+        // default team) would remind one who checked in to all their teams, naming a team
+        // they are not in. A lookup that Discord could not answer now (429, 5xx) is retried
+        // like a send that failed so.
+        if let Some(Err(SendError::Retry { after, reason })) = &asked {
+            let next = rec.on_or_after(zone.0, period_date.succ_opt().unwrap_or(period_date));
+            let after_this = JobUpdate::new(job.key, next.at, next.date);
+            let (status, _) = self.store.begin_delivery(job.key, &period, now).await?;
+            if status.is_final() {
+                self.store.advance(&job, Some(after_this)).await?;
+                return Ok(JobResult::Nothing);
+            }
+            let reason = format!("could not read the member's roles: {reason}");
+            return self.retry_or_give_up(job, &period, period_date, zone.0, after_this, *after, &reason, now).await;
+        }
         let roles = match &asked {
             Some(Ok(Some(roles))) => roles.clone(),
             _ => Vec::new(),
@@ -486,18 +501,7 @@ impl Service {
                 Ok(JobResult::Sent)
             }
             Err(SendError::Retry { after, reason }) => {
-                let wait = backoff(job.attempts, after);
-                let retry_at = now + chrono::Duration::from_std(wait).unwrap_or_default();
-                if local_date(d.tz, retry_at) > d.period_date {
-                    warn!(kind = job.key.kind.as_str(), guild = %job.key.guild, %period, %reason, "giving up: the day is over");
-                    let error = format!("{reason} (retried until the day was over)");
-                    self.store.finish_delivery(&job, period, DeliveryOutcome::Failed { error: &error }, Some(after_this), now).await?;
-                    return Ok(JobResult::Failed);
-                }
-                info!(kind = job.key.kind.as_str(), guild = %job.key.guild, %period, %reason, wait_ms = wait.as_millis() as u64, "will retry");
-                let retry = JobUpdate { key: job.key, due_at: retry_at, period_date: d.period_date, attempts: job.attempts + 1 };
-                self.store.retry_delivery(&job, period, &reason, retry, now).await?;
-                Ok(JobResult::Retried)
+                self.retry_or_give_up(job, period, d.period_date, d.tz, after_this, after, &reason, now).await
             }
             Err(SendError::Permanent { code, reason }) => {
                 // A deleted channel: stop trying until `/setup` sets a channel again (which
@@ -509,6 +513,35 @@ impl Service {
                 Ok(JobResult::Failed)
             }
         }
+    }
+
+    /// After a failure worth retrying: schedules the next attempt with [`backoff`], or gives
+    /// the occurrence up (recorded as failed, the job moved to `after_this`) when that attempt
+    /// would fall on a later local day than the one it is for.
+    #[allow(clippy::too_many_arguments)]
+    async fn retry_or_give_up(
+        &self,
+        job: Job,
+        period: &str,
+        period_date: NaiveDate,
+        tz: chrono_tz::Tz,
+        after_this: JobUpdate,
+        after: Option<Duration>,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<JobResult> {
+        let wait = backoff(job.attempts, after);
+        let retry_at = now + chrono::Duration::from_std(wait).unwrap_or_default();
+        if local_date(tz, retry_at) > period_date {
+            warn!(kind = job.key.kind.as_str(), guild = %job.key.guild, %period, %reason, "giving up: the day is over");
+            let error = format!("{reason} (retried until the day was over)");
+            self.store.finish_delivery(&job, period, DeliveryOutcome::Failed { error: &error }, Some(after_this), now).await?;
+            return Ok(JobResult::Failed);
+        }
+        info!(kind = job.key.kind.as_str(), guild = %job.key.guild, %period, %reason, wait_ms = wait.as_millis() as u64, "will retry");
+        let retry = JobUpdate { key: job.key, due_at: retry_at, period_date, attempts: job.attempts + 1 };
+        self.store.retry_delivery(&job, period, reason, retry, now).await?;
+        Ok(JobResult::Retried)
     }
 
     /// Sends a post once: for an attempt first made longer ago than Discord's nonce memory,
