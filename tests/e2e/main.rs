@@ -21,3 +21,4 @@ mod members;
 mod principles;
 mod privacy;
 mod registration;
+mod teams;
