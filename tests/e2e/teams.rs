@@ -226,14 +226,27 @@ async fn each_teams_daily_post_goes_to_its_own_channel_once_also_after_a_restart
     app.restart().await;
     ticks().await;
     assert_eq!((app.fake.messages_in(CH_DESIGN).len(), app.fake.messages_in(CH_ENG).len()), (1, 1), "posted again after a restart");
-    // The next day, one more each.
+    let posts = || app.fake.requests().iter().filter(|r| r.method == "POST" && r.path.ends_with("/messages")).count();
+    assert_eq!(posts(), 2, "one request per post: no retries, no strays");
+    // The next day, one more each, even when Discord creates Engineering's post and its
+    // answer is lost: the retry carries that team's own nonce, so Discord drops it, and
+    // Design's post (same minute, same principle) is not mistaken for it.
+    app.fake.lose_next_responses("POST", &format!("/channels/{CH_ENG}/messages"), 1, 500);
     app.set_time(at("2026-11-28T10:00:30Z"));
     app.fake.wait_for_messages(CH_DESIGN, 2).await;
-    app.fake.wait_for_messages(CH_ENG, 2).await;
+    app.fake.wait_for("the lost answer", |i| i.requests.iter().any(|r| r.status == 500).then_some(())).await;
+    app.set_time(at("2026-11-28T10:01:30Z"));
+    app.fake
+        .wait_for("the retry", |i| {
+            (i.requests.iter().filter(|r| r.method == "POST" && r.path.ends_with(&format!("/channels/{CH_ENG}/messages"))).count() >= 3)
+                .then_some(())
+        })
+        .await;
     ticks().await;
     assert_eq!((app.fake.messages_in(CH_DESIGN).len(), app.fake.messages_in(CH_ENG).len()), (2, 2));
-    let posts = app.fake.requests().iter().filter(|r| r.method == "POST" && r.path.ends_with("/messages")).count();
-    assert_eq!(posts, 4, "one request per post: no retries, no strays");
+    assert_eq!(posts(), 5, "one retry, for the lost answer only");
+    let d = store.delivery(JobKey::team(JobKind::Daily, key(ENG)), "2026-11-28").await.unwrap().expect("recorded");
+    assert_eq!(d.status, DeliveryStatus::Sent);
 }
 
 #[tokio::test]
@@ -297,6 +310,9 @@ async fn a_lead_role_of_one_team_is_refused_for_the_other_and_manage_server_sees
     // Nor its settings.
     let s = app.fake.send(Interaction::sub("setup", "show").str("team", "Engineering").by(LEADER).roles(&[LEAD_A])).await;
     assert!(s.text().contains("Manage Server") && !s.text().contains("Team: **Engineering**"), "{}", s.text());
+    // A manager's /setup outside any team's channel is the default team's, and names the others.
+    let s = app.fake.send(Interaction::sub("setup", "show").by(ADMIN).manager()).await;
+    assert!(s.text().contains("Team: **default**") && s.text().contains("`Design`, `Engineering`"), "{}", s.text());
     // Manage Server sees both.
     for (team, mean) in [("Design", "mean 5.0/5"), ("Engineering", "mean 1.0/5")] {
         let r = app.fake.send(Interaction::command("digest").str("team", team).by(ADMIN).manager()).await;
@@ -495,6 +511,14 @@ async fn members_join_and_leave_a_team_without_a_role_and_team_list_shows_every_
     }
     assert!(list.pings_nobody());
 
+    // Autocomplete of `team`: the caller's own teams first, then the server's others.
+    let r = app.fake.send(Interaction::autocomplete("checkin", Some("communication"), "team", "").by(M2).roles(&[R_ENG])).await;
+    let names: Vec<String> = r.choices().into_iter().map(|(name, _)| name).collect();
+    assert_eq!(names.first().map(String::as_str), Some("Engineering"), "{names:?}");
+    assert_eq!(names.len(), 4, "{names:?}");
+    let r = app.fake.send(Interaction::autocomplete("digest", None, "team", "des").by(M2).roles(&[R_ENG])).await;
+    assert_eq!(r.choices(), vec![("Design".to_owned(), "Design".to_owned())]);
+
     let r = app.fake.send(m1(Interaction::sub("team", "join").str("team", "readers"))).await;
     assert!(r.ephemeral() && r.text().contains("You are in team **Readers**"), "{}", r.text());
     let r = app.fake.send(m1(Interaction::sub("team", "join").str("team", "Readers"))).await;
@@ -637,6 +661,12 @@ async fn a_paused_team_gets_no_daily_post_and_no_reminder_while_the_other_team_g
     let text = app.fake.dms_to(M3)[0].body["content"].as_str().unwrap().to_owned();
     assert!(text.contains("**Engineering**") && !text.contains("Design"), "{text}");
 
+    // The paused team's digest says so; the other team's does not.
+    let d = app.fake.send(Interaction::command("digest").str("team", "Design").by(ADMIN).manager()).await;
+    assert!(d.text().contains("on holiday from 2026-11-27 to 2026-11-29"), "{}", d.text());
+    let e = app.fake.send(Interaction::command("digest").str("team", "Engineering").by(ADMIN).manager()).await;
+    assert!(!e.text().contains("holiday"), "{}", e.text());
+
     // Ended early: Sunday's post goes out again, for both.
     let r = app.fake.send(Interaction::sub("setup", "pause").str("until", "off").str("team", "Design").by(ADMIN).manager()).await;
     assert!(r.text().contains("Team **Design**'s holiday is over"), "{}", r.text());
@@ -736,4 +766,24 @@ async fn the_command_line_prints_and_exports_one_teams_data_and_asks_for_a_team_
     teams.sort();
     assert_eq!(teams, vec!["1", "1", "1", "1", "2", "2", "2"]);
     assert_eq!(team_column(&read(&format!("partner-coach-{GUILD}-commitments.csv"))), vec!["1"]);
+}
+
+#[tokio::test]
+async fn a_teams_language_is_its_own() {
+    let app = two_teams().await;
+    let r = app.fake.send(Interaction::sub("setup", "language").str("language", "vi").str("team", "Design").by(ADMIN).manager()).await;
+    assert!(r.ephemeral(), "{:?}", r.callback);
+    let list = |channel| Interaction::sub("team", "list").by(M3).roles(&[R_DESIGN, R_ENG]).in_channel(channel);
+    let vi = app.fake.send(list(CH_DESIGN)).await;
+    assert!(vi.text().contains("Các nhóm trong máy chủ này"), "Design's channel speaks Vietnamese: {}", vi.text());
+    let en = app.fake.send(list(CH_ENG)).await;
+    assert!(en.text().contains("Teams in this server"), "Engineering's stays English: {}", en.text());
+    // A check-in named for a team is answered in that team's language, wherever it is used.
+    let both = [R_DESIGN, R_ENG];
+    let r = app.fake.send(comm(4).str("team", "Design").by(M3).roles(&both)).await;
+    assert!(r.text().contains("Đã lưu check-in giao tiếp"), "{}", r.text());
+    let r = app.fake.send(comm(4).str("team", "Engineering").by(M3).roles(&both).in_channel(CH_DESIGN)).await;
+    assert!(r.text().contains("Communication check-in saved"), "{}", r.text());
+    let store = app.store().await;
+    assert!(store.team_settings(key(ENG)).await.unwrap().and_then(|s| s.language).is_none());
 }
