@@ -293,9 +293,11 @@ async fn submit_commitment_modal(ctx: &serenity::Context, data: &Data, m: &seren
     let caller = caller_from(m.guild_id, &m.user, m.member.as_ref(), &m.locale, m.channel.as_ref());
     let session = match service.session_in(caller.clone(), state.team).await {
         Ok(s) => s,
+        // A refusal (the form's team was deleted after it was opened) is said as such, like
+        // any refusal; only an unexpected failure gets the apology and an error log.
         Err(e) => {
-            error!(error = ?e, "modal submit: no session");
-            respond_text(ctx, m, service.prompts.text(Lang::from_locale(&caller.locale), k::ERR_GENERIC).to_owned()).await;
+            let (text, _) = failure_reply(service, Lang::from_locale(&caller.locale), &e, "modal submit", &caller);
+            respond_text(ctx, m, text).await;
             return;
         }
     };

@@ -787,3 +787,23 @@ async fn a_teams_language_is_its_own() {
     let store = app.store().await;
     assert!(store.team_settings(key(ENG)).await.unwrap().and_then(|s| s.language).is_none());
 }
+
+#[tokio::test]
+async fn a_form_whose_team_was_deleted_before_it_was_sent_says_so_and_stores_nothing() {
+    let app = two_teams().await;
+    let r = app.fake.send(commitments().by(M2).roles(&[R_ENG]).in_channel(CH_ENG)).await;
+    assert_eq!(r.kind(), 9, "a modal: {:?}", r.callback);
+    let custom_id = r.data()["custom_id"].as_str().unwrap().to_owned();
+    // Meanwhile an admin deletes the team.
+    let ask = app.fake.send(Interaction::sub("team", "delete").str("team", "Engineering").by(ADMIN).manager()).await;
+    let confirm = custom_ids(&ask)[0].clone();
+    let r = app.fake.send(Interaction::button(&confirm).by(ADMIN).manager()).await;
+    assert!(r.text().contains("is deleted"), "{}", r.text());
+    // The member's submit: a clear private answer naming the server's teams, not an apology.
+    let r = app.fake.send(Interaction::modal_submit(&custom_id, &[("next", "ship the release")]).by(M2).roles(&[R_ENG])).await;
+    assert!(r.ephemeral(), "{:?}", r.callback);
+    assert!(r.text().contains("There is no team") && r.text().contains("`Design`"), "{}", r.text());
+    let store = app.store().await;
+    assert_eq!(store.count_checkins(Some(GuildId(GUILD)), None).await.unwrap(), 0);
+    assert!(store.guild_commitments(GuildId(GUILD), None).await.unwrap().is_empty());
+}
