@@ -66,6 +66,7 @@ keys! {
     ERR_JOIN_DEFAULT = "err.join_default";
     ERR_DELETE_DEFAULT = "err.delete_default";
     ERR_FOREIGN_ROLE = "err.foreign_role";
+    ERR_EVERYONE_ROLE = "err.everyone_role";
     ERR_FOREIGN_CHANNEL = "err.foreign_channel";
     ERR_TEAM_BUTTON_NOT_YOURS = "err.team_button_not_yours";
     ERR_TEAM_BUTTON_EXPIRED = "err.team_button_expired";

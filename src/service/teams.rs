@@ -45,6 +45,11 @@ impl Service {
     pub async fn team_create(&self, session: &Session, name: &str, role: Option<RoleId>, home: Option<ChannelId>) -> Result<Team> {
         let guild = session.require_manager()?;
         let name = clean_name(name)?;
+        // The @everyone role has the server's id, and Discord never lists it in a member's
+        // roles: a team made of its holders would have no members, and no one could check in.
+        if role.is_some_and(|r| r.0 == guild.0) {
+            return Err(Refusal::new(k::ERR_EVERYONE_ROLE).into());
+        }
         let created = self.store.create_team(guild, &name, role, home, self.now()).await?;
         self.settings_changed(guild);
         let team = created.map_err(|c| match (c, role, home) {

@@ -385,6 +385,9 @@ async fn bad_team_input_gets_a_clear_private_answer_and_stores_nothing() {
     refused(&app.fake.send(create("Ops").role_opt("role", FOREIGN_ROLE)).await, "not one of this server's roles");
     refused(&app.fake.send(create("Ops").channel_opt("channel", OTHER + 1)).await, "not in this server");
     refused(&app.fake.send(create("Ops").role_opt("role", R_DESIGN)).await, "is already the role of team `Design`");
+    // @everyone: Discord never lists it among a member's roles, so such a team could have
+    // no member at all.
+    refused(&app.fake.send(create("All").role_opt("role", GUILD)).await, "`@everyone` cannot be a team's role");
     // Without Manage Server.
     refused(&app.fake.send(Interaction::sub("team", "create").str("name", "Ops").by(M1)).await, "Manage Server");
     assert_eq!(teams().await, initial, "no team was created");
