@@ -22,3 +22,4 @@ mod principles;
 mod privacy;
 mod registration;
 mod teams;
+mod trend;

@@ -105,7 +105,8 @@ async fn handle(State(s): State<Arc<Shared>>, method: Method, uri: Uri, headers:
     let has_body = !json_body.is_null();
     if let Some(validator) = &s.validator {
         let target = if query.is_empty() { path.clone() } else { format!("{path}?{query}") };
-        let errors = validator.validate(&m, &target, has_body.then_some(&json_body), interaction_type);
+        let mut errors = validator.validate(&m, &target, has_body.then_some(&json_body), interaction_type);
+        errors.extend(super::validate::check_attachments(&json_body, &files));
         if !errors.is_empty() {
             s.lock().violations.push(format!("{m} {path}: {}\n  body: {}", errors.join("; "), json_body));
             let resp = reply(

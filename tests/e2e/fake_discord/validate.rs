@@ -1587,3 +1587,46 @@ mod tests {
         assert_eq!(errors, ["no such route in spec: POST /api/v10/nope"]);
     }
 }
+
+/// What Discord checks of uploads that the spec cannot say: every `attachment://NAME` an embed
+/// refers to names a file of the request, every entry of `attachments` names one too, with a
+/// unique id, and an image file is one (its signature). `files` are the multipart parts'
+/// (file name, bytes); `body` is the JSON (for an interaction callback, its `data` is looked at).
+pub fn check_attachments(body: &Value, files: &[(String, Vec<u8>)]) -> Vec<String> {
+    let mut errors = Vec::new();
+    let payload = if body.get("data").is_some_and(Value::is_object) { &body["data"] } else { body };
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    for (i, embed) in payload["embeds"].as_array().into_iter().flatten().enumerate() {
+        for field in ["image", "thumbnail"] {
+            if let Some(url) = embed[field]["url"].as_str() {
+                if let Some(name) = url.strip_prefix("attachment://") {
+                    if !names.contains(&name) {
+                        errors.push(format!("embeds[{i}].{field}.url names {url} but no file of that name is attached ({names:?})"));
+                    }
+                }
+            }
+        }
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for (i, a) in payload["attachments"].as_array().into_iter().flatten().enumerate() {
+        let id = a["id"].to_string();
+        if !ids.insert(id.clone()) {
+            errors.push(format!("attachments[{i}].id {id} is not unique"));
+        }
+        // An entry for a new upload (numeric id below the file count) names its file.
+        if let (Some(n), Some(name)) = (a["id"].as_u64(), a["filename"].as_str()) {
+            if (n as usize) < files.len() && !names.contains(&name) {
+                errors.push(format!("attachments[{i}].filename {name} is not one of the files sent ({names:?})"));
+            }
+        }
+    }
+    for (name, bytes) in files {
+        if name.to_ascii_lowercase().ends_with(".png") && !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            errors.push(format!("{name} is not a PNG"));
+        }
+        if bytes.len() > 10 * 1024 * 1024 {
+            errors.push(format!("{name} is over the 10 MiB upload limit"));
+        }
+    }
+    errors
+}
