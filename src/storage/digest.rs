@@ -351,7 +351,7 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
-    use crate::domain::ids::GuildId;
+    use crate::domain::ids::{GuildId, TeamId};
     use crate::storage::test_support::store;
     use crate::storage::{CheckinContext, CommitmentCheckin, CommunicationCheckin, NewCommitment};
 
@@ -502,5 +502,43 @@ mod tests {
             assert!(step.starts_with("SEARCH") && covered, "{step} in {steps:#?}");
         }
         assert_eq!(steps.iter().filter(|d| d.contains("COVERING INDEX")).count(), 10, "{steps:#?}");
+    }
+
+    #[tokio::test]
+    async fn the_trend_reads_each_weeks_counts_of_one_team_from_the_week_indexes() {
+        let (s, _dir) = store().await;
+        let comm = |rating: u8| CommunicationCheckin { rating, went_well: None, improve: None, partner: None };
+        // W47: members 2 and 3 rate 2 and 4; W48: member 2 rates 5 and resolves a commitment.
+        s.record_communication_checkin(ctx(2, "2026-11-18"), &comm(2)).await.unwrap();
+        s.record_communication_checkin(ctx(3, "2026-11-19"), &comm(4)).await.unwrap();
+        let promise = CommitmentCheckin {
+            which: None,
+            kept: None,
+            next: Some(NewCommitment { text: "a".into(), due: day("2026-11-20"), partner: None }),
+            blocker: None,
+            partner: None,
+        };
+        s.record_commitment_checkin(ctx(2, "2026-11-18"), &promise).await.unwrap();
+        s.record_communication_checkin(ctx(2, "2026-11-24"), &comm(5)).await.unwrap();
+        let kept = CommitmentCheckin { kept: Some(Outcome::Kept), next: None, ..promise.clone() };
+        s.record_commitment_checkin(ctx(2, "2026-11-25"), &kept).await.unwrap();
+        // Another team's answer in the same week is not this team's.
+        let mut other = ctx(9, "2026-11-24");
+        other.team = TeamId(1);
+        s.record_communication_checkin(other, &comm(1)).await.unwrap();
+
+        let (w47, w48) = (IsoWeek::parse("2026-W47").unwrap(), IsoWeek::parse("2026-W48").unwrap());
+        let r = s.trend_reads(TeamKey::default_of(GuildId(1)), w47, w48).await.unwrap();
+        let c47 = &r.counts[&w47];
+        assert_eq!((c47.raters, c47.rating_sum, c47.ratings, c47.commitment_people), (2, 6, 2, 1));
+        let c48 = &r.counts[&w48];
+        assert_eq!((c48.raters, c48.rating_sum, c48.kept, c48.resolvers), (1, 5, 1, 1));
+        assert!(r.member_weeks.iter().all(|(_, u)| *u != UserId(9)), "{:?}", r.member_weeks);
+        assert_eq!(r.member_weeks.len(), 3, "member 2 in both weeks, member 3 in W47: {:?}", r.member_weeks);
+
+        let mine = s.member_trend_reads(TeamKey::default_of(GuildId(1)), UserId(2), w47, w48).await.unwrap();
+        assert_eq!(mine.checkins[&w47], (2, 2, 1), "two check-ins, one rating of 2");
+        assert_eq!(mine.made[&w47], 1);
+        assert_eq!(mine.resolved[&w48], (1, 0, 0));
     }
 }
