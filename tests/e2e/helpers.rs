@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use partner_coach::clock::{ManualClock, Random};
 use partner_coach::config::Settings;
 use partner_coach::startup::{self, BotOptions, RegistrationPolicy};
@@ -52,15 +52,24 @@ impl TestApp {
         app
     }
 
-    /// Everything but the bot.
+    /// Everything but the bot, on a database from before teams (see [`write_pre_teams_database`]).
     pub async fn new(guilds: Vec<GuildSpec>) -> Self {
+        Self::new_with_old_guild(guilds, OldJobs::default()).await
+    }
+
+    /// Everything but the bot, on a database from before teams whose old server's jobs are
+    /// due when `old` says. To have the bot serve that server, pass [`old_guild_spec`] in
+    /// `guilds`.
+    pub async fn new_with_old_guild(guilds: Vec<GuildSpec>, old: OldJobs) -> Self {
         init_test_logging();
         let fake = FakeDiscord::start(guilds).await;
         let clock = Arc::new(ManualClock::new(default_now()));
         // Message ids and timestamps follow the bot's clock, as Discord's follow the real one.
         let bot_clock = clock.clone();
         fake.set_time_source(move || partner_coach::clock::Clock::now(&*bot_clock));
-        Self { fake, clock, dir: tempfile::tempdir().unwrap(), bot: None, guild_id_setting: None }
+        let app = Self { fake, clock, dir: tempfile::tempdir().unwrap(), bot: None, guild_id_setting: None };
+        write_pre_teams_database(&app.database_url(), old).await;
+        app
     }
 
     /// `DATABASE_URL` of this test.
@@ -147,6 +156,55 @@ impl TestApp {
     pub fn set_time(&self, t: DateTime<Utc>) {
         self.clock.set(t);
     }
+}
+
+/// The server whose rows every test database starts with, written by the code from before
+/// teams (`tests/e2e/pre_teams.sql`): its #general, digest channel and lead role.
+pub const OLD_GUILD: u64 = 900_000_000_000_000_900;
+pub const OLD_CHANNEL: u64 = OLD_GUILD + 1;
+pub const OLD_DIGEST_CHANNEL: u64 = OLD_GUILD + 2;
+pub const OLD_LEADS: u64 = OLD_GUILD + 3;
+/// The old server's check-ins, for a test that counts every check-in in the database.
+pub const OLD_CHECKINS: i64 = 7;
+
+/// When the old server's jobs are due. By default in 2036, which no test's clock reaches:
+/// the bot never posts for it (the fake would not know its channels).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OldJobs {
+    /// The daily post's next occurrence: when it is due, and the local date it is for.
+    pub daily: Option<(DateTime<Utc>, NaiveDate)>,
+}
+
+/// The fake's view of the old server: its channels and lead role.
+pub fn old_guild_spec() -> GuildSpec {
+    GuildSpec::new(OLD_GUILD).channel(OLD_DIGEST_CHANNEL, "digests").role(OLD_LEADS, "leads")
+}
+
+/// Creates the database at `url` as the bot left it before teams: migrations 0001-0004,
+/// applied by sqlx from the very files (so their checksums are the ones the bot's migrator
+/// checks), and one configured server with every kind of row. The bot's start then migrates
+/// it (0005), so every end-to-end test runs on an upgraded database.
+pub async fn write_pre_teams_database(url: &str, old: OldJobs) {
+    use sqlx::Connection;
+    // No fsync: nothing here needs to survive a crash, and a hundred tests do this.
+    let options =
+        partner_coach::config::database_options(url).unwrap().create_if_missing(true).synchronous(sqlx::sqlite::SqliteSynchronous::Off);
+    let mut conn = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
+    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let migrator = sqlx::migrate::Migrator::new(migrations).await.unwrap();
+    // 0004_hardening is the last migration from before teams.
+    migrator.run_direct(Some(4), &mut conn, false).await.unwrap();
+    sqlx::raw_sql(include_str!("pre_teams.sql")).execute(&mut conn).await.unwrap();
+    if let Some((at, date)) = old.daily {
+        sqlx::query("UPDATE schedule SET due_at = ?, period_date = ? WHERE kind = 'daily' AND guild_id = ?")
+            .bind(at.timestamp())
+            .bind(date.to_string())
+            .bind(OLD_GUILD as i64)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    conn.close().await.unwrap();
 }
 
 impl FakeDiscord {

@@ -23,3 +23,4 @@ mod privacy;
 mod registration;
 mod teams;
 mod trend;
+mod upgrade;
