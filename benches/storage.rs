@@ -4,7 +4,11 @@
 //!   tick (target: well under 10 ms, flat in the number of guilds that are not due);
 //! - digest: one week's digest of a 500-member guild with one year of history (~250,000
 //!   check-ins, 25,000 commitments), and with four years (target: ≤ 50 ms, and four years
-//!   at most 1.5× one year).
+//!   at most 1.5× one year);
+//! - teams: the digest of one team of 25 in a server of 20 such teams, twelve weeks of history
+//!   for every team (target: within the same 50 ms, and about what the team costs alone in its
+//!   server); finding the due posts with 10, 1,000 and 10,000 idle teams' jobs and the same 50
+//!   due (flat in the teams that are not due).
 //!
 //! Medians of many runs, printed with their ratios; no assertions (machines here are shared
 //! and noisy). A hand-rolled harness: criterion would add a minute of build for two numbers.
@@ -14,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use partner_coach::clock::{ManualClock, Random};
-use partner_coach::domain::ids::GuildId;
+use partner_coach::domain::ids::{GuildId, TeamId, TeamKey};
 use partner_coach::domain::settings::GuildSettings;
 use partner_coach::domain::time::IsoWeek;
 use partner_coach::prompts::Prompts;
@@ -135,6 +139,133 @@ async fn digest(days: i64) -> (Duration, i64, i64) {
     (median(times), checkins, commitments)
 }
 
+/// `teams` teams of 25 members in server 1, each member with `days` days of history in their
+/// own team as in [`digest`] (a rating with notes every day, a commitments check-in every third
+/// day, a commitment a week). Returns the median digest time of one team in the middle.
+async fn team_digest(teams: u32, days: i64) -> (Duration, i64, i64) {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, url) = open(dir.path(), "teams.db").await;
+    for t in 1..=teams {
+        store.create_team(GuildId(1), &format!("team-{t}"), None, None, now()).await.unwrap().unwrap();
+    }
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let end = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+    let start = end - chrono::Duration::days(days - 1);
+    let members: u32 = 25;
+    // Member u of team t is user 1000 + 100 t + u; each is in one team (`/team join`).
+    sqlx::query(
+        "WITH RECURSIVE t(t) AS (SELECT 1 UNION ALL SELECT t + 1 FROM t WHERE t + 1 <= ?1), \
+                       m(u) AS (SELECT 0 UNION ALL SELECT u + 1 FROM m WHERE u + 1 < ?2) \
+         INSERT INTO team_members (guild_id, user_id, team_id, joined_at) SELECT 1, 1000 + 100 * t + u, t, 0 FROM t, m",
+    )
+    .bind(teams)
+    .bind(members)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "WITH RECURSIVE d(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM d WHERE n + 1 < ?1), \
+                       t(t) AS (SELECT 1 UNION ALL SELECT t + 1 FROM t WHERE t + 1 <= ?4), \
+                       m(u) AS (SELECT 0 UNION ALL SELECT u + 1 FROM m WHERE u + 1 < ?2) \
+         INSERT INTO checkins (guild_id, team_id, user_id, kind, local_date, iso_week, rating, went_well, improve, blocker, created_at, updated_at) \
+                  SELECT 1, t, 1000 + 100 * t + u, k.kind, \
+                date(?3, '+' || n || ' days'), strftime('%G-W%V', date(?3, '+' || n || ' days')), \
+                CASE WHEN k.kind = 'communication' THEN 1 + (n * 7 + u + t) % 5 END, \
+                CASE WHEN k.kind = 'communication' THEN 'clear hand-offs in the thread' END, \
+                CASE WHEN k.kind = 'communication' THEN 'answer partners within a day' END, \
+                CASE WHEN k.kind = 'commitments' AND u % 7 = 0 THEN 'waiting for the vendor' END, \
+                unixepoch(date(?3, '+' || n || ' days')), unixepoch(date(?3, '+' || n || ' days')) \
+         FROM d, t, m, (SELECT 'communication' AS kind UNION ALL SELECT 'commitments') AS k \
+         WHERE k.kind = 'communication' OR (n + u) % 3 = 0",
+    )
+    .bind(days)
+    .bind(members)
+    .bind(start.to_string())
+    .bind(teams)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "WITH RECURSIVE w(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM w WHERE n + 1 < ?1), \
+                       t(t) AS (SELECT 1 UNION ALL SELECT t + 1 FROM t WHERE t + 1 <= ?5), \
+                       m(u) AS (SELECT 0 UNION ALL SELECT u + 1 FROM m WHERE u + 1 < ?2) \
+         INSERT INTO commitments (guild_id, team_id, user_id, text, due_date, status, created_week, resolved_week, created_at, resolved_at) \
+         SELECT 1, t, 1000 + 100 * t + u, 'send the weekly report', date(?3, '+' || (n * 7 + 4) || ' days'), \
+                CASE WHEN n * 7 + 7 >= ?4 THEN 'open' ELSE CASE (n + u + t) % 3 WHEN 0 THEN 'kept' WHEN 1 THEN 'partly' ELSE 'missed' END END, \
+                strftime('%G-W%V', date(?3, '+' || (n * 7) || ' days')), \
+                CASE WHEN n * 7 + 7 >= ?4 THEN NULL ELSE strftime('%G-W%V', date(?3, '+' || (n * 7 + 7) || ' days')) END, \
+                unixepoch(date(?3, '+' || (n * 7) || ' days')), \
+                CASE WHEN n * 7 + 7 >= ?4 THEN NULL ELSE unixepoch(date(?3, '+' || (n * 7 + 7) || ' days')) END \
+         FROM w, t, m",
+    )
+    .bind(days / 7)
+    .bind(members)
+    .bind(start.to_string())
+    .bind(days)
+    .bind(teams)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE").execute(&pool).await.unwrap();
+    let checkins: i64 = sqlx::query_scalar("SELECT count(*) FROM checkins").fetch_one(&pool).await.unwrap();
+    let commitments: i64 = sqlx::query_scalar("SELECT count(*) FROM commitments").fetch_one(&pool).await.unwrap();
+    pool.close().await;
+    let team = TeamKey::new(GuildId(1), TeamId(teams.div_ceil(2)));
+    let settings = store.team_settings(team).await.unwrap().unwrap();
+    let service = Service::new(store, Arc::new(Prompts::builtin().unwrap()), Arc::new(ManualClock::new(now())), Random::seeded(1));
+    let week = IsoWeek::of(end);
+    let d = service.digest_for(&settings, week).await.unwrap();
+    // The team's own 25, not the server's.
+    assert_eq!(d.participation.figures().map(|p| p.active), Some(members), "{:?}", d.participation);
+    let mut times = Vec::new();
+    for _ in 0..100 {
+        let s = Instant::now();
+        let _ = service.digest_for(&settings, week).await.unwrap();
+        times.push(s.elapsed());
+    }
+    (median(times), checkins, commitments)
+}
+
+/// `idle` teams' daily and digest jobs due later today (20 teams a server), and the same 50
+/// teams' daily posts due now.
+async fn team_jobs(idle: u64) -> (Duration, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, url) = open(dir.path(), "team-jobs.db").await;
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    let t = now().timestamp();
+    let insert =
+        "INSERT INTO schedule (kind, guild_id, team_id, user_id, due_at, period_date, attempts) VALUES (?, ?, ?, 0, ?, '2026-11-27', 0)";
+    for n in 0..idle {
+        for kind in ["daily", "digest"] {
+            let due = t + 60 + (n as i64 * 7919) % 86_000;
+            sqlx::query(insert).bind(kind).bind(1 + (n / 20) as i64).bind((n % 20) as i64).bind(due).execute(&mut *tx).await.unwrap();
+        }
+    }
+    for n in 0..50u64 {
+        sqlx::query(insert)
+            .bind("daily")
+            .bind(1_000_000 + (n / 20) as i64)
+            .bind((n % 20) as i64)
+            .bind(t - 30)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    sqlx::query("ANALYZE").execute(&pool).await.unwrap();
+    pool.close().await;
+    let due = store.due_jobs(now(), 256).await.unwrap().len();
+    let mut times = Vec::new();
+    for _ in 0..300 {
+        let s = Instant::now();
+        let jobs = store.due_jobs(now(), 256).await.unwrap();
+        times.push(s.elapsed());
+        assert_eq!(jobs.len(), due);
+    }
+    (median(times), due)
+}
+
 #[tokio::main]
 async fn main() {
     // `cargo bench -- <filter>` passes a filter; `cargo test --benches` passes --bench.
@@ -152,5 +283,21 @@ async fn main() {
         let (t4, c4, k4) = digest(4 * 365).await;
         println!("digest: four years, {c4} check-ins, {k4} commitments: median {t4:?}");
         println!("digest: ratio four years / one year = {:.2}", t4.as_secs_f64() / t1.as_secs_f64());
+    }
+    if "teams".contains(&filter) || filter.is_empty() {
+        let (t20, c20, k20) = team_digest(20, 84).await;
+        println!("teams: digest of one team of 25 among 20 teams, twelve weeks ({c20} check-ins, {k20} commitments in the server): median {t20:?}");
+        let (t1, c1, k1) = team_digest(1, 84).await;
+        println!("teams: digest of the same team alone in its server ({c1} check-ins, {k1} commitments): median {t1:?}");
+        println!("teams: ratio 20 teams / 1 team = {:.2}", t20.as_secs_f64() / t1.as_secs_f64());
+        let mut base = None;
+        for idle in [10, 1_000, 10_000] {
+            let (t, due) = team_jobs(idle).await;
+            let base = *base.get_or_insert(t);
+            println!(
+                "teams: due_jobs with {idle} idle teams' jobs (x2: daily and digest) and {due} due: median {t:?} (ratio to 10 idle {:.2})",
+                t.as_secs_f64() / base.as_secs_f64()
+            );
+        }
     }
 }
