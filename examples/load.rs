@@ -5,7 +5,14 @@
 //! cargo build --release && cargo run --release --example load -- --rate 500 --secs 60
 //! cargo run --release --example load -- --find-max          # highest rate with p99 <= 20 ms
 //! cargo run --release --example load -- --idle-guilds 1000  # memory with 1,000 guilds cached
+//! cargo run --release --example load -- --teams 0          # every guild only its default team
+//! cargo run --release --example load -- --teams 0 --bot /work/base-target/release/partner-coach
 //! ```
+//! By default each guild has four teams besides its default one (`/team create` with a role,
+//! sent before the load): a member is in one of the five, by their role, and every command
+//! that acts on a team is about theirs (half of the check-ins name it with `team`, the others
+//! leave it to the caller's only team). `--teams 0` is the mix from before teams, which an
+//! older build of the bot (`--bot`) also runs.
 //! Latency is measured by the fake from dispatching INTERACTION_CREATE to receiving the
 //! bot's callback. CPU comes from /proc for both processes, so the report shows the bot's
 //! cost apart from the driver's (the fake, the validator and this loop).
@@ -34,10 +41,25 @@ struct Args {
     validate: bool,
     /// Only one kind of interaction (communication, commitment, principle, commitments, digest).
     only: Option<String>,
+    /// Teams per guild besides the default one.
+    teams: u64,
+    /// The bot binary to run (default: the partner-coach next to this driver).
+    bot: Option<PathBuf>,
 }
 
 fn args() -> Args {
-    let mut a = Args { rate: 500, secs: 60, guilds: 20, members: 100, idle_guilds: 0, find_max: false, validate: true, only: None };
+    let mut a = Args {
+        rate: 500,
+        secs: 60,
+        guilds: 20,
+        members: 100,
+        idle_guilds: 0,
+        find_max: false,
+        validate: true,
+        only: None,
+        teams: 4,
+        bot: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
         let mut num = || it.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{k} needs a number"));
@@ -50,9 +72,11 @@ fn args() -> Args {
             "--find-max" => a.find_max = true,
             "--no-validate" => a.validate = false,
             "--only" => a.only = it.next(),
+            "--teams" => a.teams = num(),
+            "--bot" => a.bot = Some(it.next().expect("--bot needs a path").into()),
             "--help" | "-h" => {
                 println!(
-                    "load [--rate N/s] [--secs N] [--guilds N] [--members N per guild] [--idle-guilds N] [--find-max] [--no-validate]"
+                    "load [--rate N/s] [--secs N] [--guilds N] [--members N per guild] [--idle-guilds N] [--teams N per guild] [--bot PATH] [--find-max] [--no-validate]"
                 );
                 std::process::exit(0);
             }
@@ -64,6 +88,22 @@ fn args() -> Args {
 
 fn guild_id(n: u64) -> u64 {
     910_000_000_000_000_000 + n * 1000
+}
+
+/// The role of team `k` (1-based) of guild `g`; its holders are the team.
+fn team_role(g: u64, k: u64) -> u64 {
+    guild_id(g) + 100 + k
+}
+
+/// Creates `teams` teams with a role in every load guild.
+async fn create_teams(fake: &FakeDiscord, a: &Args) {
+    for g in 0..a.guilds {
+        for k in 1..=a.teams {
+            let create = Interaction::sub("team", "create").str("name", &format!("team-{k}")).role_opt("role", team_role(g, k)).manager();
+            let r = fake.send(create.in_guild(guild_id(g))).await;
+            assert!(r.text().contains(&format!("**team-{k}**")), "creating team-{k} in guild {g}: {}", r.text());
+        }
+    }
 }
 
 /// CPU time of a process in milliseconds (utime + stime from /proc/<pid>/stat).
@@ -88,6 +128,9 @@ fn rss_mb(pid: &str) -> f64 {
 }
 
 fn bot_binary() -> PathBuf {
+    if let Some(bot) = args().bot {
+        return bot;
+    }
     let exe = std::env::current_exe().unwrap();
     // target/<profile>/examples/load → target/<profile>/partner-coach
     let bin = exe.parent().and_then(|p| p.parent()).unwrap().join("partner-coach");
@@ -202,7 +245,11 @@ async fn run_load(fake: &FakeDiscord, bot: &Bot, a: &Args, rate: u64, secs: u64,
     for n in 0..total {
         interval.tick().await;
         let g = next() % a.guilds;
-        let m = MEMBER + g * 10_000 + next() % a.members;
+        let member = next() % a.members;
+        let m = MEMBER + g * 10_000 + member;
+        // The member's team: 0 is the default team (no role).
+        let team = member % (a.teams + 1);
+        let name_it = team > 0 && next() % 2 == 0;
         let r = match a.only.as_deref() {
             None => next() % 100,
             Some("communication") => 0,
@@ -214,7 +261,7 @@ async fn run_load(fake: &FakeDiscord, bot: &Bot, a: &Args, rate: u64, secs: u64,
         };
         // A unique commitment text per interaction, so the database check is exact.
         *epoch += 1;
-        let (kind, i) = match r {
+        let (kind, mut i) = match r {
             0..=39 => (
                 Kind::Communication,
                 Interaction::sub("checkin", "communication").int("rating", (next() % 5 + 1) as i64).str("went_well", "clear hand-offs"),
@@ -225,8 +272,15 @@ async fn run_load(fake: &FakeDiscord, bot: &Bot, a: &Args, rate: u64, secs: u64,
             ),
             60..=79 => (Kind::Principle, Interaction::command("principle").str("which", &(next() % 10 + 1).to_string())),
             80..=89 => (Kind::Commitments, Interaction::command("commitments")),
+            // A lead of the member's team (Manage Server with the team's role).
             _ => (Kind::Digest, Interaction::command("digest").manager()),
         };
+        if team > 0 {
+            i = i.roles(&[team_role(g, team)]);
+            if name_it && matches!(kind, Kind::Communication | Kind::Commitment) {
+                i = i.str("team", &format!("team-{team}"));
+            }
+        }
         let token = fake.dispatch_interaction(&i.by(m).in_guild(guild_id(g)));
         sent.push((token, kind, m, g));
         if last_t.elapsed() >= Duration::from_secs(1) {
@@ -270,7 +324,12 @@ async fn run_load(fake: &FakeDiscord, bot: &Bot, a: &Args, rate: u64, secs: u64,
                         over_3s += 1;
                     }
                     let text = fake_discord::interactions::message_text(&s.callbacks[0]["data"]);
-                    if text.contains("Something went wrong") || text.contains("busy") {
+                    // A refusal (not in the team, which team?) would be a wrong mix, not load.
+                    if text.contains("Something went wrong")
+                        || text.contains("busy")
+                        || text.contains("You are in several teams")
+                        || text.contains("You are not in team")
+                    {
                         failures += 1;
                     }
                     lat.push(ms);
@@ -287,9 +346,10 @@ async fn run_load(fake: &FakeDiscord, bot: &Bot, a: &Args, rate: u64, secs: u64,
         }
     }
     lat.sort_by(f64::total_cmp);
-    let store = partner_coach::storage::Store::open(partner_coach::config::database_options(&bot.db_url).unwrap()).await.unwrap();
-    let rows = store.count_checkins(None, None).await.unwrap();
-    store.close().await;
+    // Counted with plain SQL: opening a `Store` would migrate an older bot's database under it.
+    let pool = sqlx::SqlitePool::connect(&bot.db_url).await.unwrap();
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM checkins").fetch_one(&pool).await.unwrap();
+    pool.close().await;
     let answered = lat.len();
     Run {
         rate,
@@ -335,7 +395,9 @@ fn report(r: &Run) {
 #[tokio::main]
 async fn main() {
     let a = args();
-    let mut guilds: Vec<GuildSpec> = (0..a.guilds).map(|g| GuildSpec::new(guild_id(g))).collect();
+    let mut guilds: Vec<GuildSpec> = (0..a.guilds)
+        .map(|g| (1..=a.teams).fold(GuildSpec::new(guild_id(g)), |spec, k| spec.role(team_role(g, k), &format!("team-{k}"))))
+        .collect();
     guilds.extend((0..a.idle_guilds).map(|g| GuildSpec::new(990_000_000_000_000_000 + g * 1000)));
     let fake = FakeDiscord::start_with(guilds, a.validate).await;
     let (mut bot, startup, idle) = start_bot(&fake).await;
@@ -345,6 +407,11 @@ async fn main() {
         idle,
         a.guilds + a.idle_guilds
     );
+    if a.teams > 0 {
+        let t = Instant::now();
+        create_teams(&fake, &a).await;
+        println!("{} teams created in each of {} guilds in {:.0} ms", a.teams, a.guilds, t.elapsed().as_secs_f64() * 1000.0);
+    }
     let mut epoch = 0;
     if a.find_max {
         let mut best = None;
