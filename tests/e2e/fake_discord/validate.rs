@@ -1590,7 +1590,8 @@ mod tests {
 
 /// What Discord checks of uploads that the spec cannot say: every `attachment://NAME` an embed
 /// refers to names a file of the request, every entry of `attachments` names one too, with a
-/// unique id, and an image file is one (its signature). `files` are the multipart parts'
+/// unique id. And what a bot must check that Discord does not: a file an embed shows as its
+/// image is an image (Discord takes any bytes, and shows a broken picture). `files` are the multipart parts'
 /// (file name, bytes); `body` is the JSON (for an interaction callback, its `data` is looked at).
 pub fn check_attachments(body: &Value, files: &[(String, Vec<u8>)]) -> Vec<String> {
     let mut errors = Vec::new();
@@ -1600,8 +1601,14 @@ pub fn check_attachments(body: &Value, files: &[(String, Vec<u8>)]) -> Vec<Strin
         for field in ["image", "thumbnail"] {
             if let Some(url) = embed[field]["url"].as_str() {
                 if let Some(name) = url.strip_prefix("attachment://") {
-                    if !names.contains(&name) {
-                        errors.push(format!("embeds[{i}].{field}.url names {url} but no file of that name is attached ({names:?})"));
+                    match files.iter().find(|(n, _)| n == name) {
+                        None => {
+                            errors.push(format!("embeds[{i}].{field}.url names {url} but no file of that name is attached ({names:?})"))
+                        }
+                        Some((_, bytes)) if !is_image(bytes) => {
+                            errors.push(format!("embeds[{i}].{field} shows {name}, which is not an image"))
+                        }
+                        Some(_) => {}
                     }
                 }
             }
@@ -1621,12 +1628,17 @@ pub fn check_attachments(body: &Value, files: &[(String, Vec<u8>)]) -> Vec<Strin
         }
     }
     for (name, bytes) in files {
-        if name.to_ascii_lowercase().ends_with(".png") && !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-            errors.push(format!("{name} is not a PNG"));
-        }
         if bytes.len() > 10 * 1024 * 1024 {
             errors.push(format!("{name} is over the 10 MiB upload limit"));
         }
     }
     errors
+}
+
+/// PNG, JPEG, GIF or WebP, by their signatures.
+fn is_image(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\x89PNG\r\n\x1a\n")
+        || bytes.starts_with(&[0xFF, 0xD8, 0xFF])
+        || bytes.starts_with(b"GIF8")
+        || (bytes.len() > 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP")
 }
