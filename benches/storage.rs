@@ -4,7 +4,7 @@
 //!   tick (target: well under 10 ms, flat in the number of guilds that are not due);
 //! - digest: one week's digest of a 500-member guild with one year of history (~250,000
 //!   check-ins, 25,000 commitments), and with four years (target: ≤ 50 ms, and four years
-//!   at most 1.5× one year);
+//!   at most 1.5× one year); its twelve-week trend on its own (target: ≤ 20 ms);
 //! - teams: the digest of one team of 25 in a server of 20 such teams, twelve weeks of history
 //!   for every team (target: within the same 50 ms, and about what the team costs alone in its
 //!   server); finding the due posts with 10, 1,000 and 10,000 idle teams' jobs and the same 50
@@ -76,7 +76,7 @@ async fn scheduler(guilds: u64) -> (Duration, usize) {
 /// day (with notes) and checks in on commitments every third day (with a blocker now and
 /// then), plus one commitment a week per member: ~250,000 check-ins and 26,000 commitments
 /// a year.
-async fn digest(days: i64) -> (Duration, i64, i64) {
+async fn digest(days: i64) -> (Duration, i64, i64, Duration) {
     let dir = tempfile::tempdir().unwrap();
     let (store, url) = open(dir.path(), "digest.db").await;
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
@@ -136,7 +136,16 @@ async fn digest(days: i64) -> (Duration, i64, i64) {
         let _ = service.digest_for(&GuildSettings::new(GuildId(1)), week).await.unwrap();
         times.push(s.elapsed());
     }
-    (median(times), checkins, commitments)
+    // The twelve weeks of the chart on their own (part of every digest above).
+    let trend = service.trend(&GuildSettings::new(GuildId(1)), week).await.unwrap();
+    assert!(trend.iter().all(|w| w.participation.is_some()), "every week has figures");
+    let mut trend_times = Vec::new();
+    for _ in 0..40 {
+        let s = Instant::now();
+        let _ = service.trend(&GuildSettings::new(GuildId(1)), week).await.unwrap();
+        trend_times.push(s.elapsed());
+    }
+    (median(times), checkins, commitments, median(trend_times))
 }
 
 /// `teams` teams of 25 members in server 1, each member with `days` days of history in their
@@ -278,10 +287,12 @@ async fn main() {
         println!("scheduler: ratio 100k/10k = {:.2}", t100k.as_secs_f64() / t10k.as_secs_f64());
     }
     if "digest".contains(&filter) || filter.is_empty() {
-        let (t1, c1, k1) = digest(365).await;
+        let (t1, c1, k1, w1) = digest(365).await;
         println!("digest: one year, {c1} check-ins, {k1} commitments: median {t1:?}");
-        let (t4, c4, k4) = digest(4 * 365).await;
+        println!("trend: the twelve weeks of one year's 500-member team, one batch: median {w1:?} (target ≤ 20 ms)");
+        let (t4, c4, k4, w4) = digest(4 * 365).await;
         println!("digest: four years, {c4} check-ins, {k4} commitments: median {t4:?}");
+        println!("trend: the same with four years: median {w4:?}");
         println!("digest: ratio four years / one year = {:.2}", t4.as_secs_f64() / t1.as_secs_f64());
     }
     if "teams".contains(&filter) || filter.is_empty() {
