@@ -1436,6 +1436,61 @@ fn bulk_rules(body: &Value, out: &mut Sink, guild: bool) {
     }
 }
 
+/// What Discord checks of uploads that the spec cannot say: every `attachment://NAME` an embed
+/// refers to names a file of the request, every entry of `attachments` names one too, with a
+/// unique id. And what a bot must check that Discord does not: a file an embed shows as its
+/// image is an image (Discord takes any bytes, and shows a broken picture). `files` are the multipart parts'
+/// (file name, bytes); `body` is the JSON (for an interaction callback, its `data` is looked at).
+pub fn check_attachments(body: &Value, files: &[(String, Vec<u8>)]) -> Vec<String> {
+    let mut errors = Vec::new();
+    let payload = if body.get("data").is_some_and(Value::is_object) { &body["data"] } else { body };
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    for (i, embed) in payload["embeds"].as_array().into_iter().flatten().enumerate() {
+        for field in ["image", "thumbnail"] {
+            if let Some(url) = embed[field]["url"].as_str() {
+                if let Some(name) = url.strip_prefix("attachment://") {
+                    match files.iter().find(|(n, _)| n == name) {
+                        None => {
+                            errors.push(format!("embeds[{i}].{field}.url names {url} but no file of that name is attached ({names:?})"))
+                        }
+                        Some((_, bytes)) if !is_image(bytes) => {
+                            errors.push(format!("embeds[{i}].{field} shows {name}, which is not an image"))
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for (i, a) in payload["attachments"].as_array().into_iter().flatten().enumerate() {
+        let id = a["id"].to_string();
+        if !ids.insert(id.clone()) {
+            errors.push(format!("attachments[{i}].id {id} is not unique"));
+        }
+        // An entry for a new upload (numeric id below the file count) names its file.
+        if let (Some(n), Some(name)) = (a["id"].as_u64(), a["filename"].as_str()) {
+            if (n as usize) < files.len() && !names.contains(&name) {
+                errors.push(format!("attachments[{i}].filename {name} is not one of the files sent ({names:?})"));
+            }
+        }
+    }
+    for (name, bytes) in files {
+        if bytes.len() > 10 * 1024 * 1024 {
+            errors.push(format!("{name} is over the 10 MiB upload limit"));
+        }
+    }
+    errors
+}
+
+/// PNG, JPEG, GIF or WebP, by their signatures.
+fn is_image(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\x89PNG\r\n\x1a\n")
+        || bytes.starts_with(&[0xFF, 0xD8, 0xFF])
+        || bytes.starts_with(b"GIF8")
+        || (bytes.len() > 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP")
+}
+
 #[cfg(test)]
 mod tests {
     //! Representative cases of the oracle's own suite (`shared/discord/test_validate.py`);
@@ -1586,59 +1641,4 @@ mod tests {
         let errors = check("POST", "/api/v10/nope", &json!({}), None);
         assert_eq!(errors, ["no such route in spec: POST /api/v10/nope"]);
     }
-}
-
-/// What Discord checks of uploads that the spec cannot say: every `attachment://NAME` an embed
-/// refers to names a file of the request, every entry of `attachments` names one too, with a
-/// unique id. And what a bot must check that Discord does not: a file an embed shows as its
-/// image is an image (Discord takes any bytes, and shows a broken picture). `files` are the multipart parts'
-/// (file name, bytes); `body` is the JSON (for an interaction callback, its `data` is looked at).
-pub fn check_attachments(body: &Value, files: &[(String, Vec<u8>)]) -> Vec<String> {
-    let mut errors = Vec::new();
-    let payload = if body.get("data").is_some_and(Value::is_object) { &body["data"] } else { body };
-    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    for (i, embed) in payload["embeds"].as_array().into_iter().flatten().enumerate() {
-        for field in ["image", "thumbnail"] {
-            if let Some(url) = embed[field]["url"].as_str() {
-                if let Some(name) = url.strip_prefix("attachment://") {
-                    match files.iter().find(|(n, _)| n == name) {
-                        None => {
-                            errors.push(format!("embeds[{i}].{field}.url names {url} but no file of that name is attached ({names:?})"))
-                        }
-                        Some((_, bytes)) if !is_image(bytes) => {
-                            errors.push(format!("embeds[{i}].{field} shows {name}, which is not an image"))
-                        }
-                        Some(_) => {}
-                    }
-                }
-            }
-        }
-    }
-    let mut ids = std::collections::BTreeSet::new();
-    for (i, a) in payload["attachments"].as_array().into_iter().flatten().enumerate() {
-        let id = a["id"].to_string();
-        if !ids.insert(id.clone()) {
-            errors.push(format!("attachments[{i}].id {id} is not unique"));
-        }
-        // An entry for a new upload (numeric id below the file count) names its file.
-        if let (Some(n), Some(name)) = (a["id"].as_u64(), a["filename"].as_str()) {
-            if (n as usize) < files.len() && !names.contains(&name) {
-                errors.push(format!("attachments[{i}].filename {name} is not one of the files sent ({names:?})"));
-            }
-        }
-    }
-    for (name, bytes) in files {
-        if bytes.len() > 10 * 1024 * 1024 {
-            errors.push(format!("{name} is over the 10 MiB upload limit"));
-        }
-    }
-    errors
-}
-
-/// PNG, JPEG, GIF or WebP, by their signatures.
-fn is_image(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"\x89PNG\r\n\x1a\n")
-        || bytes.starts_with(&[0xFF, 0xD8, 0xFF])
-        || bytes.starts_with(b"GIF8")
-        || (bytes.len() > 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP")
 }
