@@ -50,8 +50,41 @@ pub struct PrincipleText {
     pub tips: Vec<String>,
     /// Two reflection questions.
     pub questions: Vec<String>,
-    /// One small action for today.
+    /// One small action for today, an exercise of its own (not one of the tips).
     pub try_today: String,
+    /// A 15-minute exercise a lead runs with the team.
+    pub practice: Practice,
+    /// A template to fill in and pin, for the principles that call for one (1, 2, 5, 7, 9).
+    pub template: Option<Template>,
+}
+
+/// A 15-minute team exercise for one principle, run by a lead.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Practice {
+    /// What the exercise is for, in one line.
+    pub purpose: String,
+    /// Three or four timed steps: `(minutes, what to do)`; the minutes sum to about 15.
+    pub steps: Vec<(u8, String)>,
+    /// Two questions for the group (addressed to the team, never to one person).
+    pub questions: Vec<String>,
+    /// What to write down at the end, and where.
+    pub write_down: String,
+}
+
+impl Practice {
+    /// The minutes of all steps together.
+    pub fn minutes(&self) -> u32 {
+        self.steps.iter().map(|(m, _)| u32::from(*m)).sum()
+    }
+}
+
+/// A template to copy, fill in and pin: a title and its lines, in order.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Template {
+    /// E.g. "Working agreement".
+    pub title: String,
+    /// The lines to fill in.
+    pub lines: Vec<String>,
 }
 
 /// A principle in both languages.

@@ -11,7 +11,7 @@ use std::fmt;
 use serde::Deserialize;
 
 use crate::domain::lang::Lang;
-use crate::domain::principles::{Catalog, Principle, PrincipleText, COUNT};
+use crate::domain::principles::{Catalog, Practice, Principle, PrincipleText, Template, COUNT};
 use keys::Key;
 
 /// The principle keys, in order. Code and tests refer to principles by these.
@@ -44,6 +44,30 @@ pub mod limits {
     pub const TRY_TODAY: usize = 200;
     /// A message text is used as message content at most (2000).
     pub const MESSAGE: usize = 2000;
+    /// The practice's purpose: one line, an embed description or field value.
+    pub const PURPOSE: usize = 200;
+    /// One timed step of a practice.
+    pub const STEP: usize = 250;
+    /// All steps joined, each as "**NN min** · text" and a newline (14 characters of
+    /// decoration per step), form one embed field (1024).
+    pub const STEPS_FIELD: usize = 1024;
+    /// Decoration per step in [`STEPS_FIELD`].
+    pub const STEP_DECORATION: usize = 14;
+    /// One question for the group.
+    pub const PRACTICE_QUESTION: usize = 200;
+    /// What to write down at the end, an embed field value.
+    pub const WRITE_DOWN: usize = 300;
+    /// A template's title, an embed field name (256) with room for decoration.
+    pub const TEMPLATE_TITLE: usize = 100;
+    /// One line of a template.
+    pub const TEMPLATE_LINE: usize = 200;
+    /// All lines of a template in one embed field (1024), each with "• " or a newline (3
+    /// characters), inside a code block (8 characters for the fences).
+    pub const TEMPLATE_FIELD: usize = 1024;
+    /// How many steps a practice has.
+    pub const STEPS: std::ops::RangeInclusive<usize> = 3..=4;
+    /// How long a practice takes, in minutes: about fifteen.
+    pub const PRACTICE_MINUTES: std::ops::RangeInclusive<u32> = 13..=17;
 }
 
 /// The raw texts of the prompt files: by default the ones built into the binary; tests swap
@@ -119,6 +143,31 @@ struct RawPrinciple {
     tips: Vec<String>,
     questions: Vec<String>,
     try_today: String,
+    practice: Option<RawPractice>,
+    template: Option<RawTemplate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPractice {
+    purpose: String,
+    steps: Vec<RawStep>,
+    questions: Vec<String>,
+    write_down: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    minutes: u8,
+    text: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTemplate {
+    title: String,
+    lines: Vec<String>,
 }
 
 impl Prompts {
@@ -260,6 +309,80 @@ fn load_principles(file: &str, text: &str) -> Result<Vec<(u8, String, PrincipleT
         for (j, q) in p.questions.iter().enumerate() {
             check(format!("questions[{j}]"), q, limits::QUESTION)?;
         }
+        let Some(practice) = p.practice else {
+            return Err(err(place("practice"), "is missing: every principle needs a team practice".into()));
+        };
+        let one_line = |field: &str, value: &str| -> Result<(), PromptError> {
+            if value.trim().contains('\n') {
+                return Err(err(place(field), "must be one line".into()));
+            }
+            Ok(())
+        };
+        check("practice.purpose".into(), &practice.purpose, limits::PURPOSE)?;
+        one_line("practice.purpose", &practice.purpose)?;
+        if !limits::STEPS.contains(&practice.steps.len()) {
+            return Err(err(
+                place("practice.steps"),
+                format!("has {} steps; {} to {} are needed", practice.steps.len(), limits::STEPS.start(), limits::STEPS.end()),
+            ));
+        }
+        for (j, step) in practice.steps.iter().enumerate() {
+            check(format!("practice.steps[{j}].text"), &step.text, limits::STEP)?;
+            one_line(&format!("practice.steps[{j}].text"), &step.text)?;
+            if step.minutes == 0 || step.minutes > 15 {
+                return Err(err(
+                    place(&format!("practice.steps[{j}].minutes")),
+                    format!("is {}; a step takes 1 to 15 minutes", step.minutes),
+                ));
+            }
+        }
+        let minutes: u32 = practice.steps.iter().map(|s| u32::from(s.minutes)).sum();
+        if !limits::PRACTICE_MINUTES.contains(&minutes) {
+            return Err(err(
+                place("practice.steps"),
+                format!(
+                    "take {minutes} minutes together; a practice takes about 15 ({} to {})",
+                    limits::PRACTICE_MINUTES.start(),
+                    limits::PRACTICE_MINUTES.end()
+                ),
+            ));
+        }
+        let steps_len: usize = practice.steps.iter().map(|s| s.text.trim().chars().count() + limits::STEP_DECORATION).sum();
+        if steps_len > limits::STEPS_FIELD {
+            return Err(err(
+                place("practice.steps"),
+                format!("together are {steps_len} characters with their minutes; at most {} fit in one embed field", limits::STEPS_FIELD),
+            ));
+        }
+        if practice.questions.len() != 2 {
+            return Err(err(place("practice.questions"), format!("has {} questions; exactly 2 are needed", practice.questions.len())));
+        }
+        for (j, q) in practice.questions.iter().enumerate() {
+            check(format!("practice.questions[{j}]"), q, limits::PRACTICE_QUESTION)?;
+        }
+        check("practice.write_down".into(), &practice.write_down, limits::WRITE_DOWN)?;
+        let template = match p.template {
+            None => None,
+            Some(t) => {
+                check("template.title".into(), &t.title, limits::TEMPLATE_TITLE)?;
+                one_line("template.title", &t.title)?;
+                if t.lines.len() < 3 {
+                    return Err(err(place("template.lines"), format!("has {} lines; at least 3 are needed", t.lines.len())));
+                }
+                for (j, line) in t.lines.iter().enumerate() {
+                    check(format!("template.lines[{j}]"), line, limits::TEMPLATE_LINE)?;
+                    one_line(&format!("template.lines[{j}]"), line)?;
+                }
+                let len: usize = t.lines.iter().map(|l| l.trim().chars().count() + 3).sum::<usize>() + 8;
+                if len > limits::TEMPLATE_FIELD {
+                    return Err(err(
+                        place("template.lines"),
+                        format!("together are {len} characters as shown; at most {} fit in one embed field", limits::TEMPLATE_FIELD),
+                    ));
+                }
+                Some(Template { title: t.title.trim().to_owned(), lines: t.lines.iter().map(|l| l.trim().to_owned()).collect() })
+            }
+        };
         let trim = |v: Vec<String>| v.into_iter().map(|s| s.trim().to_owned()).collect();
         out.push((
             p.number,
@@ -270,6 +393,13 @@ fn load_principles(file: &str, text: &str) -> Result<Vec<(u8, String, PrincipleT
                 tips: trim(p.tips),
                 questions: trim(p.questions),
                 try_today: p.try_today.trim().to_owned(),
+                practice: Practice {
+                    purpose: practice.purpose.trim().to_owned(),
+                    steps: practice.steps.into_iter().map(|s| (s.minutes, s.text.trim().to_owned())).collect(),
+                    questions: trim(practice.questions),
+                    write_down: practice.write_down.trim().to_owned(),
+                },
+                template,
             },
         ));
     }
@@ -393,6 +523,205 @@ mod tests {
         });
         assert_eq!(e.place, "key err.guild_only");
         assert_eq!(e.problem, "is missing");
+    }
+
+    #[test]
+    fn a_practice_that_does_not_take_about_fifteen_minutes_is_refused() {
+        let e = broken(|s| {
+            let t = &mut s.principles[1].1;
+            let at = t.find("{ minutes = 3,").unwrap();
+            t.replace_range(at..at + "{ minutes = 3,".len(), "{ minutes = 12,");
+        });
+        assert_eq!(e.file, "prompts/principles.vi.toml");
+        assert_eq!(e.place, "principle 1 (common-goals), field practice.steps");
+        assert!(e.problem.contains("24 minutes"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_practice_names_the_principle() {
+        let e = broken(|s| {
+            let t = &mut s.principles[0].1;
+            let start = t.find("[principle.practice]").unwrap();
+            let end = start + t[start..].find("[principle.template]").unwrap();
+            t.replace_range(start..end, "");
+        });
+        assert_eq!(e.file, "prompts/principles.en.toml");
+        assert_eq!(e.place, "principle 1 (common-goals), field practice");
+    }
+
+    #[test]
+    fn a_template_line_over_the_limit_is_refused() {
+        let e = broken(|s| {
+            let t = &mut s.principles[0].1;
+            let at = t.find("[principle.template]").unwrap();
+            let at = at + t[at..].find("lines = [").unwrap() + "lines = [".len();
+            t.insert_str(at, &format!("\n  \"{}\",", "y".repeat(300)));
+        });
+        assert_eq!(e.place, "principle 1 (common-goals), field template.lines[0]");
+    }
+
+    /// Text compared without case, marks or punctuation.
+    fn normalised(s: &str) -> String {
+        crate::domain::text::words(s).join(" ")
+    }
+
+    /// The principles that come with a template to pin.
+    const WITH_TEMPLATE: [u8; 5] = [1, 2, 5, 7, 9];
+
+    #[test]
+    fn every_principle_is_whole_in_both_languages_one_to_one() {
+        let p = Prompts::builtin().unwrap();
+        for pr in p.catalog.all() {
+            let n = pr.number;
+            for lang in Lang::ALL {
+                let t = pr.text(lang);
+                assert!(t.tips.len() >= 6, "{lang} {n}: {} tips", t.tips.len());
+                assert_eq!(t.questions.len(), 2, "{lang} {n}: reflection questions");
+                let today = normalised(&t.try_today);
+                for tip in &t.tips {
+                    assert_ne!(normalised(tip), today, "{lang} {n}: try_today repeats a tip");
+                }
+                let practice = &t.practice;
+                assert!((3..=4).contains(&practice.steps.len()), "{lang} {n}: {} steps", practice.steps.len());
+                assert!((13..=17).contains(&practice.minutes()), "{lang} {n}: {} minutes", practice.minutes());
+                assert_eq!(practice.questions.len(), 2, "{lang} {n}: group questions");
+                assert!(!practice.purpose.is_empty() && !practice.write_down.is_empty(), "{lang} {n}");
+                assert_eq!(t.template.is_some(), WITH_TEMPLATE.contains(&n), "{lang} {n}: template");
+            }
+            let (en, vi) = (&pr.en, &pr.vi);
+            assert_eq!(en.tips.len(), vi.tips.len(), "{n}: tips");
+            assert_eq!(en.practice.steps.len(), vi.practice.steps.len(), "{n}: steps");
+            let minutes = |t: &PrincipleText| t.practice.steps.iter().map(|(m, _)| *m).collect::<Vec<_>>();
+            assert_eq!(minutes(en), minutes(vi), "{n}: the same minutes for each step in both languages");
+            assert_eq!(en.template.as_ref().map(|t| t.lines.len()), vi.template.as_ref().map(|t| t.lines.len()), "{n}: template lines");
+        }
+    }
+
+    #[test]
+    fn the_goal_and_agreement_templates_end_by_pointing_to_the_charter() {
+        let p = Prompts::builtin().unwrap();
+        for n in [1, 5] {
+            for lang in Lang::ALL {
+                let last = p.catalog.get(n).text(lang).template.as_ref().unwrap().lines.last().unwrap().clone();
+                assert!(last.contains("`/charter propose`"), "{lang} {n}: {last}");
+            }
+        }
+    }
+
+    #[test]
+    fn practice_questions_speak_to_the_group_not_to_one_person() {
+        let p = Prompts::builtin().unwrap();
+        for pr in p.catalog.all() {
+            for q in &pr.en.practice.questions {
+                let w = crate::domain::text::words(q);
+                assert!(!w.iter().any(|w| ["i", "my", "me"].contains(&w.as_str())), "{}: {q}", pr.number);
+                assert!(w.iter().any(|w| ["we", "us", "our"].contains(&w.as_str())), "{}: {q}", pr.number);
+            }
+            for q in &pr.vi.practice.questions {
+                assert!(!crate::domain::text::words(q).contains(&"toi".to_owned()), "{}: {q}", pr.number);
+                assert!(q.to_lowercase().contains("chúng ta"), "{}: {q}", pr.number);
+            }
+        }
+    }
+
+    /// Every Vietnamese text the bot can show: principle fields and message values.
+    fn vietnamese_texts(p: &Prompts) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = p.messages[Lang::Vi as usize].iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        for pr in p.catalog.all() {
+            let t = &pr.vi;
+            let n = pr.number;
+            let mut add = |field: &str, v: &str| out.push((format!("principle {n} {field}"), v.to_owned()));
+            add("title", &t.title);
+            add("summary", &t.summary);
+            t.tips.iter().for_each(|v| add("tip", v));
+            t.questions.iter().for_each(|v| add("question", v));
+            add("try_today", &t.try_today);
+            add("practice.purpose", &t.practice.purpose);
+            t.practice.steps.iter().for_each(|(_, v)| add("practice.step", v));
+            t.practice.questions.iter().for_each(|v| add("practice.question", v));
+            add("practice.write_down", &t.practice.write_down);
+            if let Some(tpl) = &t.template {
+                add("template.title", &tpl.title);
+                tpl.lines.iter().for_each(|v| add("template.line", v));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn vietnamese_uses_one_style_no_calqued_semicolons_and_one_word_per_notion() {
+        let p = Prompts::builtin().unwrap();
+        for (place, text) in vietnamese_texts(&p) {
+            assert!(!text.contains(';'), "{place}: a semicolon calqued from English: {text}");
+            for word in text.split(|c: char| !c.is_alphabetic()).map(str::to_lowercase) {
+                let c: Vec<char> = word.chars().collect();
+                let old_style = match c.as_slice() {
+                    [.., 'o', last] => "áàảãạéèẻẽẹ".contains(*last),
+                    [.., before, 'u', last] => *before != 'q' && "ýỳỷỹỵ".contains(*last),
+                    ['u', last] => "ýỳỷỹỵ".contains(*last),
+                    _ => false,
+                };
+                assert!(!old_style, "{place}: `{word}` uses the old tone-mark style (write hóa, hòa, thỏa, thủy)");
+            }
+            for other in ["hạn chót", "thời hạn", "hạn hoàn thành", "lời hứa", "trưởng nhóm/", "người dẫn dắt"] {
+                assert!(!text.contains(other), "{place}: `{other}`: say hạn, cam kết, trưởng nhóm");
+            }
+        }
+    }
+
+    #[test]
+    fn the_principles_never_use_the_reflexive_minh_and_public_posts_speak_to_the_team() {
+        let p = Prompts::builtin().unwrap();
+        for (place, text) in vietnamese_texts(&p).into_iter().filter(|(k, _)| k.starts_with("principle ")) {
+            assert!(!crate::domain::text::words(&text).contains(&"minh".to_owned()), "{place}: {text}");
+        }
+        // The daily post and the digest are read by the whole team: "các bạn", never one "bạn".
+        for (key, text) in &p.messages[Lang::Vi as usize] {
+            if ["daily.", "digest.", "focus."].iter().any(|s| key.starts_with(s)) {
+                let lower = text.to_lowercase();
+                let lone = lower.match_indices("bạn").any(|(i, _)| !lower[..i].ends_with("các "));
+                assert!(!lone, "{key} addresses one member in a public post: {text}");
+            }
+        }
+        assert!(p.text(Lang::Vi, keys::DAILY_INVITE).contains("các bạn"));
+    }
+
+    #[test]
+    fn the_partner_is_said_once_to_be_a_client_another_team_or_a_teammate() {
+        let p = Prompts::builtin().unwrap();
+        let goals = p.catalog.get(1);
+        for (lang, phrase) in [(Lang::En, "a client, another team or a teammate"), (Lang::Vi, "khách hàng, một nhóm khác hay")] {
+            assert!(p.text(lang, keys::HELP_BODY).contains(phrase), "{lang} help.body");
+            assert!(goals.text(lang).summary.contains(phrase), "{lang} principle 1");
+        }
+    }
+
+    #[test]
+    fn the_digest_calls_the_keep_rate_a_score_and_says_why_blockers_point_to_conflict() {
+        let p = Prompts::builtin().unwrap();
+        let en = p.text(Lang::En, keys::FOCUS_LOW_KEEP_RATE);
+        assert!(en.contains("half") && !en.contains("were kept"), "{en}");
+        assert!(p.text(Lang::Vi, keys::FOCUS_LOW_KEEP_RATE).contains("một nửa"));
+        assert!(p.text(Lang::En, keys::FOCUS_PERSISTENT_BLOCKERS).contains("disagreement"));
+        assert!(p.text(Lang::Vi, keys::FOCUS_PERSISTENT_BLOCKERS).contains("bất đồng"));
+    }
+
+    #[test]
+    fn practices_and_templates_fit_in_discord_embeds() {
+        let p = Prompts::builtin().unwrap();
+        for pr in p.catalog.all() {
+            for lang in Lang::ALL {
+                let t = pr.text(lang);
+                let steps: usize = t.practice.steps.iter().map(|(m, s)| format!("**{m} min** · {s}\n").chars().count()).sum();
+                assert!(steps <= 1024, "{lang} {}: steps field {steps}", pr.number);
+                let questions: usize = t.practice.questions.iter().map(|q| q.chars().count() + 3).sum();
+                assert!(questions <= 1024 && t.practice.write_down.chars().count() <= 1024);
+                if let Some(tpl) = &t.template {
+                    let field = format!("```\n{}\n```", tpl.lines.join("\n")).chars().count();
+                    assert!(field <= 1024 && tpl.title.chars().count() <= 256, "{lang} {}: template {field}", pr.number);
+                }
+            }
+        }
     }
 
     #[test]
