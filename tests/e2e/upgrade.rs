@@ -50,7 +50,7 @@ async fn the_digest_of_an_old_week_shows_the_figures_stored_before_teams() {
     assert!(text.contains("Weekly digest · 2026-W47"), "{text}");
     assert!(text.contains("3 answers · mean 3.7/5"), "{text}");
     assert!(text.contains("3 of 3 active members checked in"), "{text}");
-    assert!(text.contains("4 made · 1 kept · 1 partly · 1 not kept") && text.contains("Keep rate 50%"), "{text}");
+    assert!(text.contains("4 made · 1 kept · 1 partly · 1 not kept") && text.contains("Keep score 50%"), "{text}");
     // One member's note is still one member's: the privacy rule holds for old rows too.
     assert!(!text.contains("the old demo") && !text.contains("waiting on legal"), "{text}");
     // The old lead role still makes a lead.
