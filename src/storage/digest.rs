@@ -220,7 +220,7 @@ pub struct MemberTrendReads {
 }
 
 impl Store {
-    /// A team's weekly counts from `first` to `last`, in one trip: four statements that read
+    /// A team's weekly counts from `first` to `last`, in one trip: three statements that read
     /// the week indexes only (checkins_week_figures, commitments_resolved), whatever the
     /// team's history beyond the span.
     pub async fn trend_reads(&self, team: TeamKey, first: IsoWeek, last: IsoWeek) -> Result<TrendReads> {
@@ -228,17 +228,14 @@ impl Store {
         let members_from = first.prev().prev().prev();
         let span = |a: IsoWeek| vec![g.clone(), t.clone(), Arg::Text(a.to_string()), Arg::Text(last.to_string())];
         let mut b = Batch::default();
+        // One walk of checkins_week_figures in its own order (team, week, member, kind,
+        // rating): one row per member and week, so no DISTINCT needs a sort, and the week's
+        // people and ratings are counted from those rows below.
         b.push(
-            "SELECT json_group_array(json_array(iso_week, user_id)) FROM \
-             (SELECT DISTINCT iso_week, user_id FROM checkins WHERE guild_id = ? AND team_id = ? AND iso_week BETWEEN ? AND ?)",
+            "SELECT json_group_array(json_array(iso_week, user_id, c, s, n)) FROM (SELECT iso_week, user_id, \
+             max(kind = 'commitments') AS c, coalesce(sum(rating), 0) AS s, count(rating) AS n \
+             FROM checkins WHERE guild_id = ? AND team_id = ? AND iso_week BETWEEN ? AND ? GROUP BY iso_week, user_id)",
             span(members_from),
-        );
-        b.push(
-            "SELECT json_group_array(json_array(iso_week, c, r, s, n)) FROM (SELECT iso_week, \
-             count(DISTINCT CASE WHEN kind = 'commitments' THEN user_id END) AS c, count(DISTINCT CASE WHEN rating IS NOT NULL THEN user_id END) AS r, \
-             coalesce(sum(rating), 0) AS s, count(rating) AS n \
-             FROM checkins WHERE guild_id = ? AND team_id = ? AND iso_week BETWEEN ? AND ? GROUP BY iso_week)",
-            span(first),
         );
         b.push(
             "SELECT json_group_array(json_array(resolved_week, k, p, m, u)) FROM (SELECT resolved_week, \
@@ -252,25 +249,26 @@ impl Store {
             vec![g.clone(), Arg::Text(first.monday().to_string()), Arg::Text(last.sunday().to_string())],
         );
         let rows = b.scalars().fetch_all(&mut *self.reader().await?).await?;
-        let mut r = TrendReads {
-            member_weeks: parse::<Vec<(String, i64)>>(rows.first())?
-                .into_iter()
-                .filter_map(|(w, u)| Some((IsoWeek::parse(&w)?, UserId::from_db(u))))
-                .collect(),
-            ..Default::default()
-        };
+        let mut r = TrendReads::default();
         let n = |v: i64| v.max(0) as u32;
-        for (w, c, raters, sum, count) in parse::<Vec<(String, i64, i64, i64, i64)>>(rows.get(1))? {
+        for (w, user, commitments, sum, count) in parse::<Vec<(String, i64, i64, i64, i64)>>(rows.first())? {
             let Some(w) = IsoWeek::parse(&w) else { continue };
+            r.member_weeks.push((w, UserId::from_db(user)));
+            if w < first {
+                continue;
+            }
             let e = r.counts.entry(w).or_default();
-            (e.commitment_people, e.raters, e.rating_sum, e.ratings) = (n(c), n(raters), n(sum), n(count));
+            e.commitment_people += u32::from(commitments > 0);
+            e.raters += u32::from(count > 0);
+            e.rating_sum += n(sum);
+            e.ratings += n(count);
         }
-        for (w, kept, partly, missed, users) in parse::<Vec<(String, i64, i64, i64, i64)>>(rows.get(2))? {
+        for (w, kept, partly, missed, users) in parse::<Vec<(String, i64, i64, i64, i64)>>(rows.get(1))? {
             let Some(w) = IsoWeek::parse(&w) else { continue };
             let e = r.counts.entry(w).or_default();
             (e.kept, e.partly, e.missed, e.resolvers) = (n(kept), n(partly), n(missed), n(users));
         }
-        r.away = parse::<Vec<(i64, String, String)>>(rows.get(3))?
+        r.away = parse::<Vec<(i64, String, String)>>(rows.get(2))?
             .into_iter()
             .filter_map(|(u, s, e)| Some((UserId::from_db(u), AwaySpan { start: s.parse().ok()?, end: e.parse().ok()? })))
             .collect();
