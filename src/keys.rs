@@ -97,6 +97,7 @@ keys! {
     DAILY_TIP = "daily.tip";
     DAILY_QUESTION = "daily.question";
     DAILY_INVITE = "daily.invite";
+    DAILY_FOCUS = "daily.focus";
 
     // Check-ins
     CHECKIN_LAST_TIME = "checkin.last_time";
@@ -256,6 +257,14 @@ keys! {
     CHART_PARTICIPATION = "chart.participation";
     CHART_KEEP_RATE = "chart.keep_rate";
     CHART_RATING = "chart.rating";
+    PRACTICE_TITLE = "practice.title";
+    PRACTICE_STEPS = "practice.steps";
+    PRACTICE_STEP = "practice.step";
+    PRACTICE_QUESTIONS = "practice.questions";
+    PRACTICE_WRITE_DOWN = "practice.write_down";
+    PRACTICE_FOOTER_FOCUS = "practice.footer_focus";
+    PRACTICE_FOOTER_TODAY = "practice.footer_today";
+    PRACTICE_FOOTER_CHOSEN = "practice.footer_chosen";
     HISTORY_TITLE = "history.title";
     HISTORY_WEEKS = "history.weeks";
     HISTORY_COMMITMENTS = "history.commitments";

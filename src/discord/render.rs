@@ -91,6 +91,34 @@ pub fn principle(p: &Prompts, lang: Lang, number: u8, today: Option<NaiveDate>) 
     footer(e, foot)
 }
 
+/// `/practice`: the principle's team exercise, and its template where it has one.
+pub fn practice(p: &Prompts, lang: Lang, v: crate::service::PracticeView) -> CreateEmbed {
+    use crate::service::PracticeWhy;
+    let pr = p.catalog.get(v.number).text(lang);
+    let pc = &pr.practice;
+    let title = t(
+        p,
+        lang,
+        k::PRACTICE_TITLE,
+        &[("number", v.number.to_string()), ("title", pr.title.clone()), ("minutes", pc.minutes().to_string())],
+    );
+    let e = embed(shorten(&title, limits::TITLE)).description(shorten(&pc.purpose, limits::DESCRIPTION));
+    let steps: Vec<String> =
+        pc.steps.iter().map(|(m, text)| t(p, lang, k::PRACTICE_STEP, &[("minutes", m.to_string()), ("text", text.clone())])).collect();
+    let e = field(e, p.text(lang, k::PRACTICE_STEPS).to_owned(), fit_lines(steps.into_iter()));
+    let e = field(e, p.text(lang, k::PRACTICE_QUESTIONS).to_owned(), bullets(&pc.questions));
+    let mut e = field(e, p.text(lang, k::PRACTICE_WRITE_DOWN).to_owned(), pc.write_down.clone());
+    if let Some(tpl) = &pr.template {
+        e = field(e, format!("📋 {}", tpl.title), bullets(&tpl.lines));
+    }
+    let foot = match v.why {
+        PracticeWhy::Focus => k::PRACTICE_FOOTER_FOCUS,
+        PracticeWhy::Today => k::PRACTICE_FOOTER_TODAY,
+        PracticeWhy::Chosen => k::PRACTICE_FOOTER_CHOSEN,
+    };
+    footer(e, p.text(lang, foot).to_owned())
+}
+
 /// `/principles`: the ten, one line each.
 pub fn principles(p: &Prompts, lang: Lang) -> CreateEmbed {
     let lines: Vec<String> = p.catalog.all().iter().map(|pr| format!("**{}.** {}", pr.number, pr.text(lang).title)).collect();
@@ -158,11 +186,18 @@ pub fn post(p: &Prompts, post: &Post, cache: Option<&serenity::Cache>) -> PostBo
 
 fn post_embed(p: &Prompts, post: &Post) -> CreateEmbed {
     match post {
-        Post::Daily { lang, principle, tip, question, date } => {
+        Post::Daily { lang, principle, tip, question, date, focus } => {
             let lang = *lang;
             let pr = p.catalog.get(*principle).text(lang);
             let title = t(p, lang, k::DAILY_TITLE, &[("number", principle.to_string()), ("title", pr.title.clone())]);
-            let e = embed(title).description(shorten(&pr.summary, limits::DESCRIPTION));
+            let mut description = pr.summary.clone();
+            // The week's focus, named in one line on the days it is not the day's principle.
+            if let Some(f) = focus.filter(|f| f != principle) {
+                let title = p.catalog.get(f).text(lang).title.clone();
+                description.push_str("\n\n");
+                description.push_str(&t(p, lang, k::DAILY_FOCUS, &[("number", f.to_string()), ("title", title)]));
+            }
+            let e = embed(title).description(shorten(&description, limits::DESCRIPTION));
             let e = field(e, p.text(lang, k::DAILY_TIP).to_owned(), pr.tips.get(*tip).cloned().unwrap_or_default());
             let e = field(e, p.text(lang, k::DAILY_QUESTION).to_owned(), pr.questions.get(*question).cloned().unwrap_or_default());
             let e = field(e, "✅".into(), p.text(lang, k::DAILY_INVITE).to_owned());

@@ -169,7 +169,7 @@ impl Service {
             new,
             blocker: blocker.map(Note::into_inner),
             streak,
-            coach: self.coach_tip(session, no::ACCOUNTABILITY),
+            coach: self.coach_tip(session, self.week_focus(session, ctx.week).await?.unwrap_or(no::ACCOUNTABILITY)),
         }))
     }
 
@@ -201,7 +201,8 @@ impl Service {
             )
             .await?;
         let streak = streak(&weeks.checked, &weeks.away, ctx.week);
-        Ok(CommunicationSaved { rating: rating.get(), replaced, streak, coach: self.coach_tip(session, no::COMMUNICATION) })
+        let coach = self.coach_tip(session, self.week_focus(session, ctx.week).await?.unwrap_or(no::COMMUNICATION));
+        Ok(CommunicationSaved { rating: rating.get(), replaced, streak, coach })
     }
 
     /// Reads `/checkin commitments which`: one of the caller's open commitments, by the id

@@ -166,6 +166,9 @@ pub struct Service {
     /// service changes them (it is the only writer); `None` caches "not configured". One small
     /// entry per team.
     settings_cache: std::sync::RwLock<SettingsCache>,
+    /// Each team's focus of a week (what the digest of the week before named), read by every
+    /// check-in for its tip; it changes only when a digest goes out, which clears it.
+    focus_cache: std::sync::Mutex<std::collections::HashMap<(TeamKey, IsoWeek), Option<u8>>>,
 }
 
 /// The cached settings and a generation that every change bumps. A read that missed the
@@ -188,7 +191,7 @@ impl std::fmt::Debug for Service {
 impl Service {
     /// Builds the service.
     pub fn new(store: Store, prompts: Arc<Prompts>, clock: Arc<dyn Clock>, rng: Random) -> Self {
-        Self { store, prompts, clock, rng, settings_cache: Default::default() }
+        Self { store, prompts, clock, rng, settings_cache: Default::default(), focus_cache: Default::default() }
     }
 
     /// Now, from the injected clock.
@@ -324,6 +327,28 @@ impl Service {
         cache.entries.retain(|k, _| k.guild != guild);
         cache.teams.remove(&guild);
         cache.generation += 1;
+    }
+
+    /// The team's focus principle for `week`, if last week's digest named one.
+    pub async fn week_focus(&self, session: &Session, week: IsoWeek) -> Result<Option<u8>> {
+        if session.caller.guild.is_none() {
+            return Ok(None);
+        }
+        let key = (session.team(), week);
+        if let Some(f) = self.focus_cache.lock().expect("focus cache").get(&key) {
+            return Ok(*f);
+        }
+        let focus = self.store.week_focus(key.0, week).await?;
+        let mut cache = self.focus_cache.lock().expect("focus cache");
+        // Old weeks are never asked again: a new week starts the cache afresh.
+        cache.retain(|(_, w), _| *w >= week.prev());
+        cache.insert(key, focus);
+        Ok(focus)
+    }
+
+    /// A digest went out: the focus it names is read anew.
+    pub(crate) fn focus_changed(&self, team: TeamKey) {
+        self.focus_cache.lock().expect("focus cache").retain(|(t, _), _| *t != team);
     }
 
     /// Today's date in a zone.

@@ -24,6 +24,26 @@ pub struct TipView {
     pub tip: usize,
 }
 
+/// Which practice `/practice` shows, and why that one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PracticeView {
+    /// 1–10.
+    pub number: u8,
+    /// Chosen with `which`, this week's focus, or today's principle.
+    pub why: PracticeWhy,
+}
+
+/// Why `/practice` shows the principle it shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PracticeWhy {
+    /// The member chose it.
+    Chosen,
+    /// It is the team's focus this week.
+    Focus,
+    /// It is today's principle (no focus yet).
+    Today,
+}
+
 impl Service {
     /// Today's principle for a guild (the same rule as the daily post).
     pub fn todays_principle(&self, session: &Session) -> (u8, NaiveDate) {
@@ -53,6 +73,25 @@ impl Service {
         };
         let tips = self.prompts.catalog.get(number).text(session.lang).tips.len();
         Ok(TipView { number, tip: self.pick(tips) })
+    }
+
+    /// `/practice [which] [post]`: the principle's 15-minute team exercise. Without `which`:
+    /// the team's focus this week (named by last week's digest), else today's principle.
+    /// Posting it for the channel is for leads; reading it is for everyone.
+    pub async fn practice(&self, session: &Session, which: Option<&str>, post: bool) -> Result<PracticeView> {
+        if post {
+            session.require_lead()?;
+        }
+        if let Some(w) = which.map(str::trim).filter(|w| !w.is_empty()) {
+            return Ok(PracticeView { number: self.prompts.catalog.resolve(w)?.number, why: PracticeWhy::Chosen });
+        }
+        if session.caller.guild.is_some() {
+            let week = self.this_week(session.settings.zone);
+            if let Some(focus) = self.store.week_focus(session.team(), week).await? {
+                return Ok(PracticeView { number: focus, why: PracticeWhy::Focus });
+            }
+        }
+        Ok(PracticeView { number: self.todays_principle(session).0, why: PracticeWhy::Today })
     }
 
     /// Autocomplete for `which`: `(label, value)` pairs, at most 25, in the session language.

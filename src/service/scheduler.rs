@@ -46,6 +46,8 @@ pub enum Post {
         question: usize,
         /// The local date it is for.
         date: NaiveDate,
+        /// The team's focus this week (named by last week's digest), if any.
+        focus: Option<u8>,
     },
     /// A member's weekly reminder DM.
     Reminder {
@@ -289,6 +291,7 @@ impl Service {
             tip: (seed % text.tips.len() as u64) as usize,
             question: (seed / 7 % text.questions.len() as u64) as usize,
             date: period_date,
+            focus: self.store.week_focus(job.key.team_key(), crate::domain::time::IsoWeek::of(period_date)).await?,
         };
         let to = Destination::Channel(daily.channel);
         let d = Delivery { job, period, period_date, to, post, principle: Some(principle), rec, tz: settings.zone.0 };
@@ -498,6 +501,9 @@ impl Service {
                 info!(kind = job.key.kind.as_str(), guild = %job.key.guild, %period, %message, "delivered");
                 let sent = DeliveryOutcome::Sent { channel, message, principle: d.principle };
                 self.store.finish_delivery(&job, period, sent, Some(after_this), now).await?;
+                if job.key.kind == JobKind::Digest {
+                    self.focus_changed(job.key.team_key());
+                }
                 Ok(JobResult::Sent)
             }
             Err(SendError::Retry { after, reason }) => {

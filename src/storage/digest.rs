@@ -275,6 +275,22 @@ impl Store {
         Ok(r)
     }
 
+    /// The focus principle for `week`: the one the team's digest of the week before named (a
+    /// digest is recorded under the week it covers, with its focus), if it went out.
+    pub async fn week_focus(&self, team: TeamKey, week: IsoWeek) -> Result<Option<u8>> {
+        let p: Option<i64> = sqlx::query_scalar(
+            "SELECT principle FROM deliveries WHERE kind = 'digest' AND guild_id = ? AND team_id = ? AND user_id = 0 AND period = ? \
+             AND status = 'sent' AND principle BETWEEN 1 AND 10",
+        )
+        .bind(team.guild.to_db())
+        .bind(team.team.to_db())
+        .bind(week.prev().to_string())
+        .fetch_optional(&mut *self.reader().await?)
+        .await?
+        .flatten();
+        Ok(p.map(|p| p as u8))
+    }
+
     /// One member's own weeks in a team from `first` to `last`, in one trip.
     pub async fn member_trend_reads(&self, team: TeamKey, user: UserId, first: IsoWeek, last: IsoWeek) -> Result<MemberTrendReads> {
         let args = || {

@@ -37,7 +37,7 @@ fn reminder_key(user: u64) -> JobKey {
 }
 
 /// Polls the stored delivery until `done` holds (the scheduler runs on its own task).
-async fn delivery_when(app: &TestApp, key: JobKey, period: &str, done: impl Fn(&Delivery) -> bool) -> Delivery {
+pub(crate) async fn delivery_when(app: &TestApp, key: JobKey, period: &str, done: impl Fn(&Delivery) -> bool) -> Delivery {
     let store = app.store().await;
     let mut last = None;
     for _ in 0..100 {

@@ -11,6 +11,7 @@ mod fake_discord;
 mod helpers;
 
 mod checkins;
+mod coaching;
 mod daily;
 mod digest;
 mod fake_api;

@@ -58,3 +58,34 @@ pub async fn autocomplete_principle(ctx: Context<'_>, partial: &str) -> serenity
     serenity::CreateAutocompleteResponse::new()
         .set_choices(choices.into_iter().take(25).map(|(name, value)| serenity::AutocompleteChoice::new(name, value)).collect())
 }
+
+/// A 15-minute team exercise for a principle (default: this week's focus, else today's)
+#[poise::command(
+    slash_command,
+    description_localized("vi", "Bài tập nhóm 15 phút cho một nguyên tắc (mặc định: trọng tâm tuần này hoặc nguyên tắc hôm nay)")
+)]
+pub async fn practice(
+    ctx: Context<'_>,
+    #[description = "A number 1-10 or words of a title"]
+    #[description_localized("vi", "Số 1-10 hoặc vài chữ trong tên nguyên tắc")]
+    #[autocomplete = "autocomplete_principle"]
+    which: Option<String>,
+    #[description = "Show it to the channel (leads)"]
+    #[description_localized("vi", "Đăng lên kênh cho cả nhóm (trưởng nhóm)")]
+    post: Option<bool>,
+    #[description = "The team (default: this channel's team, else yours)"]
+    #[description_localized("vi", "Nhóm (mặc định: nhóm của kênh này, nếu không thì nhóm của bạn)")]
+    #[autocomplete = "crate::discord::context::autocomplete_team_response"]
+    team: Option<String>,
+) -> Result<(), Error> {
+    let service = &ctx.data().service;
+    let public = post.unwrap_or(false);
+    // In a server it is a team's practice; in a DM, anyone may read one.
+    let s =
+        if ctx.guild_id().is_some() { crate::discord::context::team_session(ctx, team.as_deref()).await? } else { session(ctx).await? };
+    let v = crate::discord::context::within_window(ctx, !public, service.practice(&s, which.as_deref(), public)).await?;
+    let embed = render::practice(&service.prompts, s.lang, v);
+    let reply = poise::CreateReply::default().embed(embed).ephemeral(!public).allowed_mentions(crate::discord::context::no_pings());
+    ctx.send(reply).await.map_err(crate::discord::context::discord_error)?;
+    Ok(())
+}

@@ -20,6 +20,7 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
         learn::principle(),
         learn::principles(),
         learn::tip(),
+        learn::practice(),
         checkin::checkin(),
         checkin::commitments(),
         digest::digest(),
