@@ -253,6 +253,13 @@ keys! {
     SETUP_PAUSE_OFF = "setup.pause_off";
     DIGEST_PAUSED = "digest.paused";
     DIGEST_TREND = "digest.trend";
+    DIGEST_FOLLOW_UP = "digest.follow_up";
+    DIGEST_FOLLOW_UP_UNKNOWN = "digest.follow_up_unknown";
+    MEASURE_KEEP_RATE = "measure.keep_rate";
+    MEASURE_MEAN = "measure.mean";
+    MEASURE_BLOCKERS = "measure.blockers";
+    MEASURE_PARTICIPATION = "measure.participation";
+    MEASURE_OVERDUE = "measure.overdue";
     CHART_TITLE = "chart.title";
     CHART_PARTICIPATION = "chart.participation";
     CHART_KEEP_RATE = "chart.keep_rate";

@@ -174,9 +174,43 @@ pub fn layout(p: &Prompts, lang: Lang, d: &Digest, escape: bool) -> Report {
         title: heading,
         sections,
         focus_title: p.render(lang, k::DIGEST_FOCUS, &[("number", focus.principle.to_string()), ("title", title)]),
-        focus_reason: p.render(lang, focus.reason, &args),
+        focus_reason: match follow_up(p, lang, d) {
+            // What happened to last week's focus comes first: it is the news.
+            Some(line) => format!("{line}\n{}", p.render(lang, focus.reason, &args)),
+            None => p.render(lang, focus.reason, &args),
+        },
         footer: p.text(lang, k::DIGEST_FOOTER).to_owned(),
     }
+}
+
+/// "Last week's focus was 10 because the keep score was 45%: now 70%", or that this week has
+/// too few answers to say.
+fn follow_up(p: &Prompts, lang: Lang, d: &Digest) -> Option<String> {
+    use crate::domain::digest::Measure;
+    let f = d.follow_up.as_ref()?;
+    let measure = p.text(
+        lang,
+        match f.measure {
+            Measure::KeepRate => k::MEASURE_KEEP_RATE,
+            Measure::Mean => k::MEASURE_MEAN,
+            Measure::Blockers => k::MEASURE_BLOCKERS,
+            Measure::Participation => k::MEASURE_PARTICIPATION,
+            Measure::Overdue => k::MEASURE_OVERDUE,
+        },
+    );
+    let mut args = vec![
+        ("number", f.principle.to_string()),
+        ("title", p.catalog.get(f.principle).text(lang).title.clone()),
+        ("measure", measure.to_owned()),
+        ("before", f.measure.show(f.before)),
+    ];
+    Some(match f.now {
+        Some(now) => {
+            args.push(("now", f.measure.show(now)));
+            p.render(lang, k::DIGEST_FOLLOW_UP, &args)
+        }
+        None => p.render(lang, k::DIGEST_FOLLOW_UP_UNKNOWN, &args),
+    })
 }
 
 /// The twelve weeks as three sparklines (for text and Markdown; the embed has the chart),

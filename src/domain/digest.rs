@@ -155,6 +155,8 @@ pub struct DigestInput {
     pub seen_recently: [u32; COUNT as usize],
     /// The focus of the previous digest, if any.
     pub last_focus: Option<u8>,
+    /// The rule that chose it and the value it read, when the previous digest recorded them.
+    pub last_focus_signal: Option<(String, f64)>,
     /// The server's privacy threshold (`/setup privacy`); below [`MIN_PEOPLE`] counts as it.
     pub min_people: u32,
     /// The team's holiday during this week, clipped to it (`/setup pause`).
@@ -293,6 +295,12 @@ pub struct Digest {
     pub team: Option<String>,
     /// The twelve weeks ending with this one, oldest first (set by the service; the chart).
     pub trend: Vec<super::trend::TrendWeek>,
+    /// What happened to the signal that chose last week's focus.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<FocusFollowUp>,
+    /// The value the focus rule read (recorded with the digest, for the next one).
+    #[serde(skip)]
+    pub focus_signal: Option<f64>,
 }
 
 /// The signals the focus rules read. A figure is `None` when its section had too few
@@ -411,6 +419,69 @@ pub const RULES: &[Rule] = &[
     },
 ];
 
+/// What a rule reads, so the next digest can say whether it moved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// The keep score, 0–1.
+    KeepRate,
+    /// The mean rating, 1–5.
+    Mean,
+    /// Blockers reported.
+    Blockers,
+    /// Participation, 0–1.
+    Participation,
+    /// Overdue commitments.
+    Overdue,
+}
+
+impl Measure {
+    /// The measure behind a rule; `None` for `least_seen`, which reads no figure.
+    pub fn of_rule(rule: &str) -> Option<Self> {
+        Some(match rule {
+            "low_keep_rate" | "falling_keep_rate" => Measure::KeepRate,
+            "low_communication" | "falling_communication" => Measure::Mean,
+            "persistent_blockers" | "many_blockers" => Measure::Blockers,
+            "low_participation" | "falling_participation" => Measure::Participation,
+            "many_overdue" => Measure::Overdue,
+            _ => return None,
+        })
+    }
+
+    /// Its value in a week's signals, if that week showed it.
+    pub fn value(self, s: &Signals) -> Option<f64> {
+        match self {
+            Measure::KeepRate => s.keep_rate,
+            Measure::Mean => s.mean,
+            Measure::Blockers => s.blockers.map(f64::from),
+            Measure::Participation => s.participation_rate,
+            Measure::Overdue => s.overdue.map(f64::from),
+        }
+    }
+
+    /// As shown: `45%`, `2.8/5`, `3`.
+    pub fn show(self, v: f64) -> String {
+        match self {
+            Measure::KeepRate | Measure::Participation => percent(v),
+            Measure::Mean => format!("{v:.1}/5"),
+            Measure::Blockers | Measure::Overdue => format!("{v:.0}"),
+        }
+    }
+}
+
+/// What happened to the signal that chose last week's focus.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FocusFollowUp {
+    /// Last week's focus.
+    pub principle: u8,
+    /// The measure that chose it.
+    pub measure: Measure,
+    /// Its value then.
+    pub before: f64,
+    /// Its value this week; `None`: not enough answers to say.
+    pub now: Option<f64>,
+}
+
 /// Members who checked in, without those away (they are counted apart).
 fn present(rows: &WeekRows, away: &BTreeSet<UserId>) -> BTreeSet<UserId> {
     rows.members.iter().filter(|u| !away.contains(u)).copied().collect()
@@ -515,6 +586,13 @@ pub fn compute(input: &DigestInput) -> Digest {
         blockers_last: (compare && enough(last.people.commitments) && enough(last.people.blockers)).then_some(last.blockers),
     };
     let focus = choose_focus(&signals, &input.seen_recently, input.last_focus);
+    let follow_up = match (input.last_focus, &input.last_focus_signal) {
+        (Some(principle), Some((rule, before))) => {
+            Measure::of_rule(rule).map(|measure| FocusFollowUp { principle, measure, before: *before, now: measure.value(&signals) })
+        }
+        _ => None,
+    };
+    let focus_signal = Measure::of_rule(focus.rule).and_then(|m| m.value(&signals));
 
     Digest {
         week: input.week.map(|w| w.to_string()).unwrap_or_default(),
@@ -529,6 +607,8 @@ pub fn compute(input: &DigestInput) -> Digest {
         paused: input.paused,
         team: None,
         trend: Vec::new(),
+        follow_up,
+        focus_signal,
     }
 }
 
@@ -607,6 +687,32 @@ mod tests {
         let p = d.participation.figures().unwrap();
         assert_eq!((p.checked_in, p.active, p.away, p.change), (3, 5, 1, Some(0)));
         assert!((p.rate() - 0.6).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_next_digest_says_what_happened_to_the_signal_that_chose_the_focus() {
+        // This week: four members rate 4, the mean is 4.0.
+        let mut i = input(vec![comm(1, 4), comm(2, 4), comm(3, 4), comm(4, 4)]);
+        i.last_focus = Some(no::COMMUNICATION);
+        i.last_focus_signal = Some(("low_communication".into(), 2.6));
+        let d = compute(&i);
+        let f = d.follow_up.clone().expect("a follow-up");
+        assert_eq!((f.principle, f.measure, f.before, f.now), (no::COMMUNICATION, Measure::Mean, 2.6, Some(4.0)));
+        // Too few raters this week: it says it cannot tell, never a zero.
+        let mut few = input(vec![comm(1, 4), comm(2, 4)]);
+        few.last_focus = Some(no::COMMUNICATION);
+        few.last_focus_signal = Some(("low_communication".into(), 2.6));
+        assert_eq!(compute(&few).follow_up.unwrap().now, None);
+        // A focus no figure chose has nothing to follow up.
+        let mut seen = i.clone();
+        seen.last_focus_signal = Some(("least_seen".into(), 0.0));
+        assert_eq!(compute(&seen).follow_up, None);
+        // Every rule names the measure it read, and the digest records the value for next week.
+        for rule in RULES {
+            assert!(Measure::of_rule(rule.id).is_some(), "{}", rule.id);
+        }
+        let low = compute(&input(vec![comm(1, 1), comm(2, 2), comm(3, 2)]));
+        assert_eq!((low.focus.rule, low.focus_signal.map(|v| (v * 100.0).round())), ("low_communication", Some(167.0)));
     }
 
     #[test]

@@ -88,6 +88,7 @@ impl Service {
             min_people: settings.min_people,
             paused,
             paused_last,
+            last_focus_signal: self.store.focus_signal(settings.key(), week.prev()).await?,
         });
         if self.teams(settings.guild).await?.len() > 1 {
             digest.team = Some(settings.team.name.clone());

@@ -311,9 +311,18 @@ impl Service {
         let period = self.period_key(JobKind::Digest, period_date);
         let digest = self.digest_for(&settings, digest_week(period_date)).await?;
         let focus = digest.focus.principle;
+        let signal = digest.focus_signal.map(|v| (digest.focus.rule, v));
         let post = Post::Digest { lang: settings.language.unwrap_or(Lang::En), digest: Box::new(digest) };
         let to = Destination::Channel(setup.channel);
-        self.deliver(Delivery { job, period, period_date, to, post, principle: Some(focus), rec, tz: settings.zone.0 }, outbox, now).await
+        let result = self
+            .deliver(Delivery { job, period, period_date, to, post, principle: Some(focus), rec, tz: settings.zone.0 }, outbox, now)
+            .await?;
+        // What chose the focus, for the next digest's "what happened" line. Written after the
+        // send: losing it to a crash costs that line, never a second digest.
+        if let (JobResult::Sent, Some((rule, value))) = (&result, signal) {
+            self.store.record_focus_signal(job.key.team_key(), digest_week(period_date), rule, value).await?;
+        }
+        Ok(result)
     }
 
     /// A member's reminder: one DM in their week if they have not checked in and are not

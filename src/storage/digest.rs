@@ -291,6 +291,36 @@ impl Store {
         Ok(p.map(|p| p as u8))
     }
 
+    /// Records, on a sent digest's record, the rule that chose its focus and the value it read.
+    pub async fn record_focus_signal(&self, team: TeamKey, week: IsoWeek, rule: &str, value: f64) -> Result<()> {
+        sqlx::query(
+            "UPDATE deliveries SET focus_rule = ?, focus_value = ? WHERE kind = 'digest' AND guild_id = ? AND team_id = ? \
+             AND user_id = 0 AND period = ?",
+        )
+        .bind(rule)
+        .bind(value)
+        .bind(team.guild.to_db())
+        .bind(team.team.to_db())
+        .bind(week.to_string())
+        .execute(&mut *self.writer().await?)
+        .await?;
+        Ok(())
+    }
+
+    /// The rule and value behind the focus of the team's digest of `week`, if it recorded them.
+    pub async fn focus_signal(&self, team: TeamKey, week: IsoWeek) -> Result<Option<(String, f64)>> {
+        let row: Option<(Option<String>, Option<f64>)> = sqlx::query_as(
+            "SELECT focus_rule, focus_value FROM deliveries WHERE kind = 'digest' AND guild_id = ? AND team_id = ? AND user_id = 0 \
+             AND period = ? AND status = 'sent'",
+        )
+        .bind(team.guild.to_db())
+        .bind(team.team.to_db())
+        .bind(week.to_string())
+        .fetch_optional(&mut *self.reader().await?)
+        .await?;
+        Ok(row.and_then(|(r, v)| Some((r?, v?))))
+    }
+
     /// One member's own weeks in a team from `first` to `last`, in one trip.
     pub async fn member_trend_reads(&self, team: TeamKey, user: UserId, first: IsoWeek, last: IsoWeek) -> Result<MemberTrendReads> {
         let args = || {

@@ -102,7 +102,7 @@ async fn a_database_from_the_earlier_migrations_upgrades_and_loses_nothing() {
         assert_eq!(other, 0, "{table}: every old row is the default team's");
     }
     let migrations: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(&mut *r).await.unwrap();
-    assert_eq!(migrations, 5);
+    assert_eq!(migrations, 6);
     drop(r);
     assert_eq!(s.teams(GuildId(1)).await.unwrap(), vec![crate::domain::teams::Team::default_team()]);
 

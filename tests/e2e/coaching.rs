@@ -104,4 +104,10 @@ async fn the_week_after_a_digest_names_a_focus_the_bot_coaches_on_it() {
         }
     }
     assert!(named, "two days in a row cannot both be the focus");
+
+    // The next digest says what happened to the signal that chose the focus.
+    app.set_time(at("2026-12-04T16:00:00Z"));
+    let posts = app.fake.wait_for_messages(CHANNEL, 5).await;
+    let next = posts.iter().rev().map(|m| message_text(&m.body)).find(|t| t.contains("Weekly digest · 2026-W49")).expect("W49's digest");
+    assert!(next.contains(&format!("Last week's focus was {focus}. {focus_title}, because")), "{next}");
 }
