@@ -255,6 +255,16 @@ keys! {
     DIGEST_TREND = "digest.trend";
     DIGEST_FOLLOW_UP = "digest.follow_up";
     DIGEST_FOLLOW_UP_UNKNOWN = "digest.follow_up_unknown";
+    REVIEW_TITLE = "review.title";
+    REVIEW_WEEK = "review.week";
+    REVIEW_STRONG_WEAK = "review.strong_weak";
+    REVIEW_PRACTISED = "review.practised";
+    REVIEW_NONE_PRACTISED = "review.none_practised";
+    REVIEW_QUESTION = "review.question";
+    REVIEW_Q_PARTICIPATION = "review.q_participation";
+    REVIEW_Q_KEEP = "review.q_keep";
+    REVIEW_Q_RATING = "review.q_rating";
+    REVIEW_Q_DEFAULT = "review.q_default";
     MEASURE_KEEP_RATE = "measure.keep_rate";
     MEASURE_MEAN = "measure.mean";
     MEASURE_BLOCKERS = "measure.blockers";

@@ -162,6 +162,9 @@ pub fn layout(p: &Prompts, lang: Lang, d: &Digest, escape: bool) -> Report {
         d.principles_posted.iter().map(|n| format!("• {n}. {}", p.catalog.get(*n).text(lang).title)).collect::<Vec<_>>().join("\n")
     };
     sections.push(ReportSection { title: p.text(lang, k::DIGEST_PRINCIPLES).to_owned(), body: posted });
+    if let Some(r) = &d.review {
+        sections.push(review_section(p, lang, r));
+    }
 
     let focus = &d.focus;
     let title = p.catalog.get(focus.principle).text(lang).title.clone();
@@ -181,6 +184,63 @@ pub fn layout(p: &Prompts, lang: Lang, d: &Digest, escape: bool) -> Report {
         },
         footer: p.text(lang, k::DIGEST_FOOTER).to_owned(),
     }
+}
+
+/// The four-week review: each week's figures, the strongest and weakest signal, the
+/// principles practised, and one question for the team.
+fn review_section(p: &Prompts, lang: Lang, r: &crate::domain::trend::Review) -> ReportSection {
+    use crate::domain::trend::ReviewSignal;
+    let dash = || "—".to_owned();
+    let pct = |v: Option<f64>| v.map(crate::domain::digest::percent).unwrap_or_else(dash);
+    let mut lines: Vec<String> = r
+        .weeks
+        .iter()
+        .map(|w| {
+            p.render(
+                lang,
+                k::REVIEW_WEEK,
+                &[
+                    ("week", w.week.clone()),
+                    ("participation", pct(w.participation)),
+                    ("kept", pct(w.keep_rate)),
+                    ("rating", w.rating.map(|v| format!("{v:.1}/5")).unwrap_or_else(dash)),
+                ],
+            )
+        })
+        .collect();
+    let name = |s: ReviewSignal| {
+        p.text(
+            lang,
+            match s {
+                ReviewSignal::Participation => k::MEASURE_PARTICIPATION,
+                ReviewSignal::KeepRate => k::MEASURE_KEEP_RATE,
+                ReviewSignal::Rating => k::MEASURE_MEAN,
+            },
+        )
+        .to_owned()
+    };
+    let show = |(s, v): (ReviewSignal, f64)| match s {
+        ReviewSignal::Rating => format!("{} ({v:.1}/5)", name(s)),
+        _ => format!("{} ({})", name(s), crate::domain::digest::percent(v)),
+    };
+    if let Some(strong) = r.strongest {
+        let weak = r.weakest.map(show).unwrap_or_else(dash);
+        lines.push(p.render(lang, k::REVIEW_STRONG_WEAK, &[("strongest", show(strong)), ("weakest", weak)]));
+    }
+    let practised: Vec<String> = r.practised.iter().map(|n| format!("{n}. {}", p.catalog.get(*n).text(lang).title)).collect();
+    lines.push(if practised.is_empty() {
+        p.text(lang, k::REVIEW_NONE_PRACTISED).to_owned()
+    } else {
+        p.render(lang, k::REVIEW_PRACTISED, &[("principles", practised.join(" · "))])
+    });
+    let question = match r.weakest.map(|w| w.0) {
+        Some(ReviewSignal::Participation) => k::REVIEW_Q_PARTICIPATION,
+        Some(ReviewSignal::KeepRate) => k::REVIEW_Q_KEEP,
+        Some(ReviewSignal::Rating) => k::REVIEW_Q_RATING,
+        None => k::REVIEW_Q_DEFAULT,
+    };
+    lines.push(p.render(lang, k::REVIEW_QUESTION, &[("question", p.text(lang, question).to_owned())]));
+    ReportSection { title: p.text(lang, k::REVIEW_TITLE).to_owned(), body: lines.join("\n") }
 }
 
 /// "Last week's focus was 10 because the keep score was 45%: now 70%", or that this week has

@@ -301,6 +301,9 @@ pub struct Digest {
     /// The value the focus rule read (recorded with the digest, for the next one).
     #[serde(skip)]
     pub focus_signal: Option<f64>,
+    /// The four-week review (the first scheduled digest of a month, or `/digest review:true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<super::trend::Review>,
 }
 
 /// The signals the focus rules read. A figure is `None` when its section had too few
@@ -609,6 +612,7 @@ pub fn compute(input: &DigestInput) -> Digest {
         trend: Vec::new(),
         follow_up,
         focus_signal,
+        review: None,
     }
 }
 

@@ -91,6 +91,61 @@ pub fn team_trend(
         .collect()
 }
 
+/// The four-week review the first scheduled digest of each month adds.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Review {
+    /// The last four weeks, oldest first.
+    pub weeks: Vec<TrendWeek>,
+    /// The strongest and the weakest signal of the latest week that showed them: which, and
+    /// its value (participation and keep score 0–1, the mean 1–5).
+    pub strongest: Option<(ReviewSignal, f64)>,
+    /// See above.
+    pub weakest: Option<(ReviewSignal, f64)>,
+    /// The foci of the four weeks' digests, oldest first.
+    pub practised: Vec<u8>,
+}
+
+/// A signal the review compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewSignal {
+    /// Participation.
+    Participation,
+    /// The keep score.
+    KeepRate,
+    /// The mean rating.
+    Rating,
+}
+
+/// Whether a scheduled digest posted on `date` (the team's local date) is the month's first:
+/// digests are weekly, so the first of a month falls on its first seven days.
+pub fn is_first_of_month(date: chrono::NaiveDate) -> bool {
+    chrono::Datelike::day(&date) <= 7
+}
+
+/// The review of the four weeks ending the trend: the strongest and the weakest signal are
+/// compared on one scale (share of the best possible: a mean of 4 is 0.75 of the way from 1
+/// to 5), each from the newest week that showed it.
+pub fn review(trend: &[TrendWeek], practised: Vec<u8>) -> Review {
+    let weeks: Vec<TrendWeek> = trend.iter().rev().take(4).rev().cloned().collect();
+    let newest = |f: fn(&TrendWeek) -> Option<f64>| weeks.iter().rev().find_map(f);
+    let mut signals: Vec<(ReviewSignal, f64, f64)> = Vec::new();
+    if let Some(v) = newest(|w| w.participation) {
+        signals.push((ReviewSignal::Participation, v, v));
+    }
+    if let Some(v) = newest(|w| w.keep_rate) {
+        signals.push((ReviewSignal::KeepRate, v, v));
+    }
+    if let Some(v) = newest(|w| w.rating) {
+        signals.push((ReviewSignal::Rating, v, (v - 1.0) / 4.0));
+    }
+    let by_scale = |a: &&(ReviewSignal, f64, f64), b: &&(ReviewSignal, f64, f64)| a.2.total_cmp(&b.2);
+    let strongest = signals.iter().max_by(by_scale).map(|s| (s.0, s.1));
+    // With one signal only, it is not also the weakest.
+    let weakest = signals.iter().min_by(by_scale).filter(|_| signals.len() > 1).map(|s| (s.0, s.1));
+    Review { weeks, strongest, weakest, practised }
+}
+
 /// One week of a member's own history.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct MemberWeek {
@@ -179,6 +234,39 @@ mod tests {
         assert_eq!(at("2026-W48").participation, Some(1.0));
         // A higher server minimum hides more.
         assert!(team_trend(&weeks, &members, &away, &counts, 5).iter().all(|x| x.participation.is_none() && x.rating.is_none()));
+    }
+
+    #[test]
+    fn the_review_comes_with_the_first_digest_of_each_month_across_a_year_end() {
+        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        assert!(is_first_of_month(d("2027-01-01")) && is_first_of_month(d("2027-01-07")));
+        assert!(!is_first_of_month(d("2026-12-31")) && !is_first_of_month(d("2027-01-08")));
+        // A weekly digest on any weekday hits exactly one of a month's first seven days.
+        for start in 0..7 {
+            let mut day = d("2026-11-08") + chrono::Duration::days(start);
+            let mut months = BTreeMap::new();
+            while day < d("2027-03-01") {
+                if is_first_of_month(day) {
+                    *months.entry((chrono::Datelike::year(&day), chrono::Datelike::month(&day))).or_insert(0) += 1;
+                }
+                day += chrono::Duration::days(7);
+            }
+            assert_eq!(months.len(), 3, "December, January and February, none missed: {months:?}");
+            assert!(months.values().all(|n| *n == 1), "{months:?}");
+        }
+    }
+
+    #[test]
+    fn the_review_names_the_strongest_and_the_weakest_signal_on_one_scale() {
+        let w = |p: Option<f64>, k: Option<f64>, r: Option<f64>| TrendWeek { week: "x".into(), participation: p, keep_rate: k, rating: r };
+        let trend = vec![w(Some(0.1), None, None), w(Some(0.9), Some(0.5), Some(4.6)), w(Some(0.8), None, Some(2.0))];
+        let r = review(&trend, vec![4, 10]);
+        assert_eq!(r.weeks.len(), 3);
+        // Newest values: participation 0.8, keep score 0.5 (week 2), rating 2.0 (0.25 of the scale).
+        assert_eq!(r.strongest, Some((ReviewSignal::Participation, 0.8)));
+        assert_eq!(r.weakest, Some((ReviewSignal::Rating, 2.0)));
+        assert_eq!(review(&[w(Some(0.5), None, None)], vec![]).weakest, None, "one signal is not both");
+        assert_eq!(review(&[], vec![]).strongest, None);
     }
 
     #[test]

@@ -135,11 +135,25 @@ impl Service {
             .collect())
     }
 
-    /// `/digest [week]`: for Manage Server or the lead role.
-    pub async fn digest(&self, session: &Session, week: Option<&str>) -> Result<Digest> {
+    /// `/digest [week] [review]`: for Manage Server or the lead role.
+    pub async fn digest(&self, session: &Session, week: Option<&str>, review: bool) -> Result<Digest> {
         session.require_lead()?;
         let week = parse_week(week, self.this_week(session.settings.zone))?;
-        self.digest_for(&session.settings, week).await
+        let mut d = self.digest_for(&session.settings, week).await?;
+        if review {
+            self.add_review(&session.settings, week, &mut d).await?;
+        }
+        Ok(d)
+    }
+
+    /// Adds the four-week review to a digest of `week`: its last four weeks of trend, the
+    /// strongest and weakest signal, and the principles practised (the foci of those weeks).
+    pub async fn add_review(&self, settings: &GuildSettings, week: IsoWeek, d: &mut Digest) -> Result<()> {
+        let first = week.prev().prev().prev();
+        // A week's focus is named by the digest of the week before it.
+        let practised = self.store.digest_foci(settings.key(), first.prev(), week.prev()).await?;
+        d.review = Some(crate::domain::trend::review(&d.trend, practised));
+        Ok(())
     }
 
     /// Autocomplete for `/digest week`: this, last and the eight weeks before.

@@ -309,7 +309,11 @@ impl Service {
             return Ok(JobResult::Nothing);
         };
         let period = self.period_key(JobKind::Digest, period_date);
-        let digest = self.digest_for(&settings, digest_week(period_date)).await?;
+        let mut digest = self.digest_for(&settings, digest_week(period_date)).await?;
+        // The first scheduled digest of each month (in the team's zone) looks back four weeks.
+        if crate::domain::trend::is_first_of_month(period_date) {
+            self.add_review(&settings, digest_week(period_date), &mut digest).await?;
+        }
         let focus = digest.focus.principle;
         let signal = digest.focus_signal.map(|v| (digest.focus.rule, v));
         let post = Post::Digest { lang: settings.language.unwrap_or(Lang::En), digest: Box::new(digest) };

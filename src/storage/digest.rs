@@ -291,6 +291,21 @@ impl Store {
         Ok(p.map(|p| p as u8))
     }
 
+    /// The foci of the team's digests that covered `first` to `last`, oldest first.
+    pub async fn digest_foci(&self, team: TeamKey, first: IsoWeek, last: IsoWeek) -> Result<Vec<u8>> {
+        let rows: Vec<i64> = sqlx::query_scalar(
+            "SELECT principle FROM deliveries WHERE kind = 'digest' AND guild_id = ? AND team_id = ? AND user_id = 0 \
+             AND period BETWEEN ? AND ? AND status = 'sent' AND principle BETWEEN 1 AND 10 ORDER BY period",
+        )
+        .bind(team.guild.to_db())
+        .bind(team.team.to_db())
+        .bind(first.to_string())
+        .bind(last.to_string())
+        .fetch_all(&mut *self.reader().await?)
+        .await?;
+        Ok(rows.into_iter().map(|p| p as u8).collect())
+    }
+
     /// Records, on a sent digest's record, the rule that chose its focus and the value it read.
     pub async fn record_focus_signal(&self, team: TeamKey, week: IsoWeek, rule: &str, value: f64) -> Result<()> {
         sqlx::query(

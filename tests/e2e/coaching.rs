@@ -70,6 +70,7 @@ async fn the_week_after_a_digest_names_a_focus_the_bot_coaches_on_it() {
     app.set_time(at("2026-11-27T16:00:00Z"));
     let msgs = app.fake.wait_for_messages(CHANNEL, 1).await;
     let digest = &msgs[0].body["embeds"][0];
+    assert!(!message_text(&msgs[0].body).contains("Four-week review"), "27 November's digest is not a month's first");
     let focus_field = digest["fields"].as_array().unwrap().iter().find(|f| f["name"].as_str().unwrap().contains("Focus")).unwrap();
     let name = focus_field["name"].as_str().unwrap();
     let focus: u8 = name.split(": ").nth(1).and_then(|s| s.split('.').next()).and_then(|n| n.trim().parse().ok()).expect(name);
@@ -110,4 +111,26 @@ async fn the_week_after_a_digest_names_a_focus_the_bot_coaches_on_it() {
     let posts = app.fake.wait_for_messages(CHANNEL, 5).await;
     let next = posts.iter().rev().map(|m| message_text(&m.body)).find(|t| t.contains("Weekly digest · 2026-W49")).expect("W49's digest");
     assert!(next.contains(&format!("Last week's focus was {focus}. {focus_title}, because")), "{next}");
+    // 4 December's is December's first scheduled digest: it looks back four weeks.
+    assert!(next.contains("Four-week review") && next.contains("2026-W46:") && next.contains("2026-W49:"), "{next}");
+    assert!(next.contains(&format!("Principles practised: {focus}. {focus_title}")), "{next}");
+    assert!(next.contains("To discuss together:"), "{next}");
+}
+
+#[tokio::test]
+async fn a_lead_adds_the_four_week_review_on_demand_in_either_language() {
+    let app = TestApp::spawn().await;
+    for i in 0..3 {
+        app.fake.send(Interaction::sub("checkin", "communication").int("rating", 5).by(member(i))).await;
+    }
+    let plain = app.fake.send(Interaction::command("digest").manager()).await;
+    assert!(!plain.text().contains("Four-week review"));
+    let with = app.fake.send(Interaction::command("digest").bool("review", true).manager()).await;
+    let text = with.text();
+    assert!(text.contains("Four-week review") && text.contains("2026-W48: participation 100%"), "{text}");
+    assert!(text.contains("No focus was named in these four weeks yet."), "{text}");
+    app.fake.send(Interaction::sub("setup", "language").str("language", "vi").manager()).await;
+    let vi = app.fake.send(Interaction::command("digest").bool("review", true).manager()).await;
+    assert!(vi.text().contains("Nhìn lại bốn tuần") && vi.text().contains("Để cả nhóm cùng bàn"), "{}", vi.text());
+    assert!(app.fake.violations().is_empty(), "{:?}", app.fake.violations());
 }

@@ -20,6 +20,9 @@ pub async fn digest(
     #[description = "Post it in the channel for everyone (default: only you see it)"]
     #[description_localized("vi", "Đăng lên kênh cho mọi người (mặc định: chỉ bạn thấy)")]
     post: Option<bool>,
+    #[description = "Add the four-week review"]
+    #[description_localized("vi", "Thêm phần nhìn lại bốn tuần")]
+    review: Option<bool>,
     #[description = "The team (default: this channel's team, else yours)"]
     #[description_localized("vi", "Nhóm (mặc định: nhóm của kênh này, nếu không thì nhóm của bạn)")]
     #[autocomplete = "crate::discord::context::autocomplete_team_response"]
@@ -28,7 +31,7 @@ pub async fn digest(
     let s = team_session(ctx, team.as_deref()).await?;
     let service = &ctx.data().service;
     let public = post.unwrap_or(false);
-    let d = within_window(ctx, !public, service.digest(&s, week.as_deref())).await?;
+    let d = within_window(ctx, !public, service.digest(&s, week.as_deref(), review.unwrap_or(false))).await?;
     let (embed, chart) = render::digest_with_chart(&service.prompts, s.lang, &d);
     // A public interaction reply is posted in the channel and needs no Send Messages
     // permission; member notes inside still ping nobody.
