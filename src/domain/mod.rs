@@ -3,6 +3,7 @@
 
 pub mod checkin;
 pub mod digest;
+pub mod focus;
 pub mod ids;
 pub mod lang;
 pub mod principles;
