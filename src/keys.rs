@@ -98,6 +98,7 @@ keys! {
     DAILY_QUESTION = "daily.question";
     DAILY_INVITE = "daily.invite";
     DAILY_FOCUS = "daily.focus";
+    DAILY_PRACTICE = "daily.practice";
 
     // Check-ins
     CHECKIN_LAST_TIME = "checkin.last_time";

@@ -200,7 +200,18 @@ fn post_embed(p: &Prompts, post: &Post) -> CreateEmbed {
             let e = embed(title).description(shorten(&description, limits::DESCRIPTION));
             let e = field(e, p.text(lang, k::DAILY_TIP).to_owned(), pr.tips.get(*tip).cloned().unwrap_or_default());
             let e = field(e, p.text(lang, k::DAILY_QUESTION).to_owned(), pr.questions.get(*question).cloned().unwrap_or_default());
-            let e = field(e, "✅".into(), p.text(lang, k::DAILY_INVITE).to_owned());
+            let mut e = field(e, "✅".into(), p.text(lang, k::DAILY_INVITE).to_owned());
+            // The focus principle's own day brings the team exercise for it.
+            if *focus == Some(*principle) {
+                let pc = &pr.practice;
+                let steps: Vec<String> = pc
+                    .steps
+                    .iter()
+                    .map(|(m, text)| t(p, lang, k::PRACTICE_STEP, &[("minutes", m.to_string()), ("text", text.clone())]))
+                    .collect();
+                let name = t(p, lang, k::DAILY_PRACTICE, &[("minutes", pc.minutes().to_string())]);
+                e = field(e, name, fit_lines(std::iter::once(pc.purpose.clone()).chain(steps)));
+            }
             footer(e, t(p, lang, k::PRINCIPLE_TODAY_FOOTER, &[("date", date.to_string())]))
         }
         Post::Digest { lang, digest: d } => digest(p, *lang, d),

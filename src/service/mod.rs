@@ -334,14 +334,21 @@ impl Service {
         if session.caller.guild.is_none() {
             return Ok(None);
         }
-        let key = (session.team(), week);
+        self.team_week_focus(session.team(), week).await
+    }
+
+    /// [`Self::week_focus`] for a team, from the cache or the database.
+    pub async fn team_week_focus(&self, team: TeamKey, week: IsoWeek) -> Result<Option<u8>> {
+        let key = (team, week);
         if let Some(f) = self.focus_cache.lock().expect("focus cache").get(&key) {
             return Ok(*f);
         }
         let focus = self.store.week_focus(key.0, week).await?;
         let mut cache = self.focus_cache.lock().expect("focus cache");
-        // Old weeks are never asked again: a new week starts the cache afresh.
-        cache.retain(|(_, w), _| *w >= week.prev());
+        // Weeks more than a month old are not asked again (the rotation looks back five).
+        if cache.len() > 4096 {
+            cache.retain(|(_, w), _| *w >= week.prev().prev().prev().prev().prev());
+        }
         cache.insert(key, focus);
         Ok(focus)
     }

@@ -45,20 +45,47 @@ pub enum PracticeWhy {
 }
 
 impl Service {
-    /// Today's principle for a guild (the same rule as the daily post).
-    pub fn todays_principle(&self, session: &Session) -> (u8, NaiveDate) {
+    /// The principle a team's daily post shows on `date`: the rotation's, with a focus week's
+    /// opening swap (domain::focus). Reads the foci of the five weeks up to `date` (cached)
+    /// and what the posts of the last four weeks showed.
+    pub async fn daily_principle(&self, team: crate::domain::ids::TeamKey, date: NaiveDate, weekdays_only: bool) -> Result<u8> {
+        use crate::domain::time::IsoWeek;
+        let week = IsoWeek::of(date);
+        let mut foci = std::collections::BTreeMap::new();
+        let mut w = week;
+        for _ in 0..5 {
+            foci.insert(w, self.team_week_focus(team, w).await?);
+            w = w.prev();
+        }
+        if foci.values().all(Option::is_none) {
+            return Ok(principle_of_posting_day(team.guild, date, weekdays_only));
+        }
+        let posted = self.store.daily_principles(team, date - chrono::Duration::days(35), date).await?;
+        Ok(crate::domain::focus::principle_with_focus(
+            team.guild,
+            date,
+            weekdays_only,
+            |w| foci.get(&w).copied().flatten(),
+            |d| if d < date { posted.get(&d).copied() } else { None },
+        ))
+    }
+
+    /// Today's principle for a team (the same rule as its daily post).
+    pub async fn todays_principle(&self, session: &Session) -> Result<(u8, NaiveDate)> {
         let today = self.today(session.settings.zone);
-        // In a DM there is no guild: the caller's own id seeds the rotation instead.
-        let seed = session.caller.guild.unwrap_or(GuildId(session.caller.user.get()));
         let weekdays_only = session.settings.daily.is_some_and(|d| d.weekdays_only);
-        (principle_of_posting_day(seed, today, weekdays_only), today)
+        match session.caller.guild {
+            Some(_) => Ok((self.daily_principle(session.team(), today, weekdays_only).await?, today)),
+            // In a DM there is no guild: the caller's own id seeds the rotation instead.
+            None => Ok((principle_of_posting_day(GuildId(session.caller.user.get()), today, weekdays_only), today)),
+        }
     }
 
     /// `/principle [which]`.
-    pub fn principle(&self, session: &Session, which: Option<&str>) -> Result<PrincipleView> {
+    pub async fn principle(&self, session: &Session, which: Option<&str>) -> Result<PrincipleView> {
         match which.map(str::trim).filter(|w| !w.is_empty()) {
             None => {
-                let (number, today) = self.todays_principle(session);
+                let (number, today) = self.todays_principle(session).await?;
                 Ok(PrincipleView { number, today: Some(today) })
             }
             Some(w) => Ok(PrincipleView { number: self.prompts.catalog.resolve(w)?.number, today: None }),
@@ -91,7 +118,7 @@ impl Service {
                 return Ok(PracticeView { number: focus, why: PracticeWhy::Focus });
             }
         }
-        Ok(PracticeView { number: self.todays_principle(session).0, why: PracticeWhy::Today })
+        Ok(PracticeView { number: self.todays_principle(session).await?.0, why: PracticeWhy::Today })
     }
 
     /// Autocomplete for `which`: `(label, value)` pairs, at most 25, in the session language.

@@ -281,7 +281,8 @@ impl Service {
         if settings.paused_on(period_date) {
             return self.skip(job, &period, "the team is on holiday", rec, settings.zone.0, period_date, now).await;
         }
-        let principle = principle_of_posting_day(guild, period_date, daily.weekdays_only);
+        let principle = self.daily_principle(job.key.team_key(), period_date, daily.weekdays_only).await?;
+        let focus = self.team_week_focus(job.key.team_key(), crate::domain::time::IsoWeek::of(period_date)).await?;
         let text = self.prompts.catalog.get(principle).text(settings.language.unwrap_or(Lang::En));
         let seed = guild.get() ^ (period_date.num_days_from_ce() as u64);
         let post = Post::Daily {
@@ -291,7 +292,7 @@ impl Service {
             tip: (seed % text.tips.len() as u64) as usize,
             question: (seed / 7 % text.questions.len() as u64) as usize,
             date: period_date,
-            focus: self.store.week_focus(job.key.team_key(), crate::domain::time::IsoWeek::of(period_date)).await?,
+            focus,
         };
         let to = Destination::Channel(daily.channel);
         let d = Delivery { job, period, period_date, to, post, principle: Some(principle), rec, tz: settings.zone.0 };

@@ -291,6 +291,26 @@ impl Store {
         Ok(p.map(|p| p as u8))
     }
 
+    /// What the team's daily posts showed from `first` to `last` (sent ones), by local date.
+    pub async fn daily_principles(
+        &self,
+        team: TeamKey,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<std::collections::BTreeMap<NaiveDate, u8>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT period, principle FROM deliveries WHERE kind = 'daily' AND guild_id = ? AND team_id = ? AND user_id = 0 \
+             AND period BETWEEN ? AND ? AND status = 'sent' AND principle BETWEEN 1 AND 10",
+        )
+        .bind(team.guild.to_db())
+        .bind(team.team.to_db())
+        .bind(first.to_string())
+        .bind(last.to_string())
+        .fetch_all(&mut *self.reader().await?)
+        .await?;
+        Ok(rows.into_iter().filter_map(|(d, p)| Some((d.parse().ok()?, p as u8))).collect())
+    }
+
     /// The foci of the team's digests that covered `first` to `last`, oldest first.
     pub async fn digest_foci(&self, team: TeamKey, first: IsoWeek, last: IsoWeek) -> Result<Vec<u8>> {
         let rows: Vec<i64> = sqlx::query_scalar(

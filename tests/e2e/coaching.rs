@@ -134,3 +134,48 @@ async fn a_lead_adds_the_four_week_review_on_demand_in_either_language() {
     assert!(vi.text().contains("Nhìn lại bốn tuần") && vi.text().contains("Để cả nhóm cùng bàn"), "{}", vi.text());
     assert!(app.fake.violations().is_empty(), "{:?}", app.fake.violations());
 }
+
+#[tokio::test]
+async fn a_focus_week_opens_with_the_focus_and_its_team_practice_when_the_rotation_allows() {
+    use partner_coach::domain::time::IsoWeek;
+    let app = TestApp::spawn().await;
+    let p = Prompts::builtin().unwrap();
+    for i in 0..3 {
+        app.fake.send(Interaction::sub("checkin", "communication").int("rating", 2).by(member(i))).await;
+    }
+    app.fake
+        .send(Interaction::sub("setup", "digest").channel_opt("channel", CHANNEL).str("day", "fri").str("time", "16:00").manager())
+        .await;
+    app.set_time(at("2026-11-27T16:00:00Z"));
+    let msgs = app.fake.wait_for_messages(CHANNEL, 1).await;
+    let key = JobKey::team(JobKind::Digest, TeamKey::default_of(GuildId(GUILD)));
+    let digest = crate::hardening::delivery_when(&app, key, "2026-W48", |d| d.status == DeliveryStatus::Sent).await;
+    let focus = digest.principle.expect("the digest's focus");
+    assert!(message_text(&msgs[0].body).contains(&format!("{focus}. ")));
+    // The daily post starts on Friday evening; the weekend passes without the bot posting.
+    app.set_time(at("2026-11-27T17:00:00Z"));
+    app.fake
+        .send(Interaction::sub("setup", "daily").channel_opt("channel", CHANNEL).str("time", "09:00").str("timezone", "UTC").manager())
+        .await;
+    app.set_time(at("2026-11-30T09:00:00Z"));
+    let posts = app.fake.wait_for_messages(CHANNEL, 2).await;
+    let monday = posts[1].body["embeds"][0].clone();
+    // What the rotation allows on this Monday, by the same rule the bot uses.
+    let date: chrono::NaiveDate = "2026-11-30".parse().unwrap();
+    let week = IsoWeek::of(date);
+    let expected =
+        partner_coach::domain::focus::principle_with_focus(GuildId(GUILD), date, false, |w| (w == week).then_some(focus), |_| None);
+    let title = monday["title"].as_str().unwrap();
+    assert!(title.contains(&format!("{expected}. ")), "{title}");
+    let fields: Vec<String> = monday["fields"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap().to_owned()).collect();
+    if expected == focus {
+        assert!(fields.iter().any(|f| f.contains("team practice")), "the focus's day brings its practice: {fields:?}");
+        let step = &p.catalog.get(focus).text(Lang::En).practice.steps[0].1;
+        assert!(message_text(&posts[1].body).contains(step.as_str()));
+    } else {
+        assert!(message_text(&posts[1].body).contains("This week's focus"), "{}", message_text(&posts[1].body));
+    }
+    // `/principle` agrees with the post about today.
+    let today = app.fake.send(Interaction::command("principle")).await;
+    assert!(today.embeds()[0]["title"].as_str().unwrap().contains(&format!("{expected}. ")));
+}

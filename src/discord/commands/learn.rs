@@ -23,7 +23,7 @@ pub async fn principle(
 ) -> Result<(), Error> {
     let s = session(ctx).await?;
     let service = &ctx.data().service;
-    let v = service.principle(&s, which.as_deref())?;
+    let v = service.principle(&s, which.as_deref()).await?;
     reply_embed(ctx, render::principle(&service.prompts, s.lang, v.number, v.today)).await
 }
 
