@@ -210,6 +210,7 @@ mod tests {
                 }
             }
         }
+        eprintln!("{opened} of {weeks} focus weeks opened with their focus");
         assert!(opened * 2 > weeks, "{opened} of {weeks} focus weeks opened with their focus");
     }
 
