@@ -454,6 +454,26 @@ pub(crate) mod snapshots {
     }
 
     #[test]
+    fn every_rules_follow_up_says_what_moved_or_that_it_cannot_say_in_both_languages() {
+        use crate::domain::digest::{FocusFollowUp, Measure, RULES};
+        let p = Prompts::builtin().unwrap();
+        for rule in RULES {
+            let measure = Measure::of_rule(rule.id).unwrap();
+            for (now, lang) in [(Some(0.7), Lang::En), (None, Lang::En), (Some(0.7), Lang::Vi), (None, Lang::Vi)] {
+                let mut d = fixture();
+                d.follow_up = Some(FocusFollowUp { principle: rule.principle, measure, before: 0.45, now });
+                let reason = layout(&p, lang, &d, true).focus_reason;
+                let first = reason.lines().next().unwrap();
+                assert!(first.contains(&format!("{}. ", rule.principle)) && first.contains(&measure.show(0.45)), "{}: {first}", rule.id);
+                match now {
+                    Some(v) => assert!(first.contains(&measure.show(v)), "{}: {first}", rule.id),
+                    None => assert!(first.contains(if lang == Lang::En { "too few answers" } else { "chưa đủ câu trả lời" }), "{first}"),
+                }
+            }
+        }
+    }
+
+    #[test]
     fn snapshot_markdown_en() {
         let p = Prompts::builtin().unwrap();
         check("digest.en.md", &markdown(&p, Lang::En, &fixture()));
