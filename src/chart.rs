@@ -219,7 +219,9 @@ fn draw(rgb: &mut [u8], weeks: &[ChartWeek], labels: &ChartLabels) -> Result<Dra
         .y_label_formatter(&|y| format!("{y:.0}%"))
         .label_style(font(13))
         .axis_style(GRID)
-        .light_line_style(BACKGROUND)
+        // Only the labelled grid lines: the light lines between them were drawn in the
+        // background's colour, invisible work on every chart.
+        .max_light_lines(0)
         .bold_line_style(GRID)
         .draw()?;
     chart.configure_secondary_axes().y_labels(5).y_label_formatter(&|y| format!("{y:.0}")).label_style(font(13)).axis_style(GRID).draw()?;
