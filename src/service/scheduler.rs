@@ -411,10 +411,8 @@ impl Service {
             None
         };
         if let Some(reason) = skip {
-            if !self.store.begin_delivery(job.key, &d.period, now).await?.0.is_final() {
-                self.store.finish_delivery(&job, &d.period, DeliveryOutcome::Skipped { reason }, Some(d.after_this()), now).await?;
-            }
-            return Ok(JobResult::Nothing);
+            // Also moves a job whose week is already final on, as every other delivery does.
+            return self.skip(job, &d.period, reason, rec, zone.0, period_date, now).await;
         }
         // Only a member still in the server is reminded. One who left is dropped from
         // reminders once, recorded, and not asked about again.
