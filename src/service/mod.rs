@@ -93,8 +93,9 @@ pub struct Session {
     pub settings: GuildSettings,
     /// The answer language: the team's setting, else the caller's locale.
     pub lang: Lang,
-    /// The server's teams, the default team first.
-    pub teams: Vec<Team>,
+    /// The server's teams, the default team first (shared with the cache: read on every
+    /// interaction, never copied).
+    pub teams: Arc<Vec<Team>>,
     /// The caller's teams.
     pub mine: Vec<TeamId>,
 }
@@ -206,7 +207,7 @@ impl Service {
         let Some(guild) = caller.guild else {
             let settings = GuildSettings::new(GuildId(0));
             let lang = Lang::from_locale(&caller.locale);
-            return Ok(Session { caller, settings, lang, teams: vec![Team::default_team()], mine: vec![TeamId::DEFAULT] });
+            return Ok(Session { caller, settings, lang, teams: Arc::new(vec![Team::default_team()]), mine: vec![TeamId::DEFAULT] });
         };
         let teams = self.teams(guild).await?;
         let mine = self.member_teams(guild, &teams, &caller).await?;
@@ -219,9 +220,7 @@ impl Service {
             }
             Err(refusal) => return Err(refusal.into()),
         };
-        let settings = self.settings_of(TeamKey::new(guild, id), &teams).await?;
-        let lang = settings.language.unwrap_or_else(|| Lang::from_locale(&caller.locale));
-        Ok(Session { caller, settings, lang, teams: teams.to_vec(), mine })
+        self.session_of(caller, TeamKey::new(guild, id), teams, mine).await
     }
 
     /// The session of a command about a known team (a form's or a button's, which carry it).
@@ -233,9 +232,14 @@ impl Service {
             return Err(crate::domain::teams::unknown(&teams, &format!("#{team}")).into());
         }
         let mine = self.member_teams(guild, &teams, &caller).await?;
-        let settings = self.settings_of(TeamKey::new(guild, team), &teams).await?;
+        self.session_of(caller, TeamKey::new(guild, team), teams, mine).await
+    }
+
+    /// The session once its team is known: that team's settings and language.
+    async fn session_of(&self, caller: Caller, key: TeamKey, teams: Arc<Vec<Team>>, mine: Vec<TeamId>) -> Result<Session> {
+        let settings = self.settings_of(key, &teams).await?;
         let lang = settings.language.unwrap_or_else(|| Lang::from_locale(&caller.locale));
-        Ok(Session { caller, settings, lang, teams: teams.to_vec(), mine })
+        Ok(Session { caller, settings, lang, teams, mine })
     }
 
     /// The caller's teams: by their roles, and the role-less teams they joined (read only

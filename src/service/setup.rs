@@ -230,7 +230,7 @@ impl Service {
             self.store.last_failure(team),
         )?;
         let occ = |j: Option<crate::storage::Job>| j.map(|j| Occurrence { date: j.period_date, at: j.due_at });
-        let teams = if session.has_teams() { session.teams.clone() } else { Vec::new() };
+        let teams = if session.has_teams() { session.teams.to_vec() } else { Vec::new() };
         Ok(SetupView { settings: session.settings.clone(), next_daily: occ(daily_job), next_digest: occ(digest_job), last_failure, teams })
     }
 
