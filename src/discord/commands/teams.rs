@@ -74,11 +74,7 @@ pub async fn join(
     #[autocomplete = "context::autocomplete_team_response"]
     team: String,
 ) -> Result<(), Error> {
-    let s = session(ctx).await?;
-    let service = &ctx.data().service;
-    let (team, already) = within_window(ctx, true, service.team_join(&s, &team)).await?;
-    let key = if already { k::TEAM_ALREADY_IN } else { k::TEAM_JOINED };
-    reply_text(ctx, t(&service.prompts, s.lang, key, &[("team", neutralize(&team.name))])).await
+    join_or_leave(ctx, &team, true).await
 }
 
 /// Leave a team you joined
@@ -90,10 +86,20 @@ pub async fn leave(
     #[autocomplete = "context::autocomplete_team_response"]
     team: String,
 ) -> Result<(), Error> {
+    join_or_leave(ctx, &team, false).await
+}
+
+/// `/team join` and `/team leave`: one answer for each of the four outcomes.
+async fn join_or_leave(ctx: Context<'_>, team: &str, join: bool) -> Result<(), Error> {
     let s = session(ctx).await?;
     let service = &ctx.data().service;
-    let (team, was) = within_window(ctx, true, service.team_leave(&s, &team)).await?;
-    let key = if was { k::TEAM_LEFT } else { k::TEAM_NOT_JOINED };
+    let (team, key) = if join {
+        let (team, already) = within_window(ctx, true, service.team_join(&s, team)).await?;
+        (team, if already { k::TEAM_ALREADY_IN } else { k::TEAM_JOINED })
+    } else {
+        let (team, was) = within_window(ctx, true, service.team_leave(&s, team)).await?;
+        (team, if was { k::TEAM_LEFT } else { k::TEAM_NOT_JOINED })
+    };
     reply_text(ctx, t(&service.prompts, s.lang, key, &[("team", neutralize(&team.name))])).await
 }
 
