@@ -1,8 +1,9 @@
-//! A database written by the earlier migrations, upgraded by [`Store::open`]: nothing is
-//! lost, what 0004 changes (digest records re-keyed to the week they cover, new columns with
-//! their defaults) and what 0005 changes (every row into the server's default team, the
-//! settings moved to it) read right through the current code. SQLite is the only backend so
-//! far; the PostgreSQL issue adds its own run of this test.
+//! A database written by the earlier migrations (0001–0004), upgraded by [`Store::open`]
+//! through every later one: nothing is lost, and what the later ones change reads right
+//! through the current code: 0004's digest records re-keyed to the week they cover and new
+//! columns with their defaults, 0005's rows in the server's default team with the settings
+//! moved to it, 0006's focus rule (NULL for old digests). SQLite is the only backend so far;
+//! the PostgreSQL issue adds its own run of this test.
 
 use std::path::Path;
 
@@ -116,6 +117,11 @@ async fn a_database_from_the_earlier_migrations_upgrades_and_loses_nothing() {
     let covered = s.delivery(digest, "2026-W48").await.unwrap().unwrap();
     assert_eq!((covered.status, covered.message_id.map(|m| m.get())), (DeliveryStatus::Sent, Some(901)));
     assert_eq!(s.delivery(digest, "2026-W49").await.unwrap(), None);
+    // 0006: the old digest still names W49's focus; it recorded no rule, so the next digest
+    // has no "what happened" line for it rather than a wrong one.
+    let team = TeamKey::default_of(GuildId(1));
+    assert_eq!(s.week_focus(team, IsoWeek::parse("2026-W49").unwrap()).await.unwrap(), Some(4));
+    assert_eq!(s.focus_signal(team, IsoWeek::parse("2026-W48").unwrap()).await.unwrap(), None);
     // Daily and reminder records keep their periods.
     assert!(s.delivery(JobKey::guild(JobKind::Daily, GuildId(1)), "2026-11-27").await.unwrap().is_some());
     assert!(s.delivery(JobKey::member(JobKind::Reminder, GuildId(1), UserId(5)), "2026-W48").await.unwrap().is_some());
