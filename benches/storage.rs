@@ -83,45 +83,8 @@ async fn digest(days: i64) -> (Duration, i64, i64, Duration) {
     let end = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
     let start = end - chrono::Duration::days(days - 1);
     let members = 500;
-    sqlx::query(
-        "WITH RECURSIVE d(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM d WHERE n + 1 < ?1), \
-                       m(u) AS (SELECT 0 UNION ALL SELECT u + 1 FROM m WHERE u + 1 < ?2) \
-         INSERT INTO checkins (guild_id, user_id, kind, local_date, iso_week, rating, went_well, improve, blocker, created_at, updated_at) \
-                  SELECT 1, 1000 + u, k.kind, \
-                date(?3, '+' || n || ' days'), strftime('%G-W%V', date(?3, '+' || n || ' days')), \
-                CASE WHEN k.kind = 'communication' THEN 1 + (n * 7 + u) % 5 END, \
-                CASE WHEN k.kind = 'communication' THEN 'clear hand-offs in the thread' END, \
-                CASE WHEN k.kind = 'communication' THEN 'answer partners within a day' END, \
-                CASE WHEN k.kind = 'commitments' AND u % 7 = 0 THEN 'waiting for the vendor' END, \
-                unixepoch(date(?3, '+' || n || ' days')), unixepoch(date(?3, '+' || n || ' days')) \
-         FROM d, m, (SELECT 'communication' AS kind UNION ALL SELECT 'commitments') AS k \
-         WHERE k.kind = 'communication' OR (n + u) % 3 = 0",
-    )
-    .bind(days)
-    .bind(members)
-    .bind(start.to_string())
-    .execute(&pool)
-    .await
-    .unwrap();
-    sqlx::query(
-        "WITH RECURSIVE w(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM w WHERE n + 1 < ?1), \
-                       m(u) AS (SELECT 0 UNION ALL SELECT u + 1 FROM m WHERE u + 1 < ?2) \
-         INSERT INTO commitments (guild_id, user_id, text, due_date, status, created_week, resolved_week, created_at, resolved_at) \
-         SELECT 1, 1000 + u, 'send the weekly report', date(?3, '+' || (n * 7 + 4) || ' days'), \
-                CASE WHEN n * 7 + 7 >= ?4 THEN 'open' ELSE CASE (n + u) % 3 WHEN 0 THEN 'kept' WHEN 1 THEN 'partly' ELSE 'missed' END END, \
-                strftime('%G-W%V', date(?3, '+' || (n * 7) || ' days')), \
-                CASE WHEN n * 7 + 7 >= ?4 THEN NULL ELSE strftime('%G-W%V', date(?3, '+' || (n * 7 + 7) || ' days')) END, \
-                unixepoch(date(?3, '+' || (n * 7) || ' days')), \
-                CASE WHEN n * 7 + 7 >= ?4 THEN NULL ELSE unixepoch(date(?3, '+' || (n * 7 + 7) || ' days')) END \
-         FROM w, m",
-    )
-    .bind(days / 7)
-    .bind(members)
-    .bind(start.to_string())
-    .bind(days)
-    .execute(&pool)
-    .await
-    .unwrap();
+    // All in the default team (team 0): the server without teams the digest always served.
+    seed(&pool, 0..=0, members, start, days).await;
     sqlx::query("ANALYZE").execute(&pool).await.unwrap();
     let checkins: i64 = sqlx::query_scalar("SELECT count(*) FROM checkins").fetch_one(&pool).await.unwrap();
     let commitments: i64 = sqlx::query_scalar("SELECT count(*) FROM commitments").fetch_one(&pool).await.unwrap();
@@ -148,6 +111,59 @@ async fn digest(days: i64) -> (Duration, i64, i64, Duration) {
     (median(times), checkins, commitments, median(trend_times))
 }
 
+/// Members `1000 + 100 t + u` (u below `members`) of teams `teams`, each with `days` days of
+/// history in their team from `start`: a rating with notes every day, a commitments check-in
+/// every third day (a blocker for one member in seven), a commitment a week resolved the week
+/// after (kept, partly, missed in turn) and the last one open.
+async fn seed(pool: &sqlx::SqlitePool, teams: std::ops::RangeInclusive<u32>, members: u32, start: NaiveDate, days: i64) {
+    let (first, last) = (*teams.start(), *teams.end());
+    sqlx::query(
+        "WITH RECURSIVE d(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM d WHERE n + 1 < ?1), \
+                       t(t) AS (SELECT ?5 UNION ALL SELECT t + 1 FROM t WHERE t + 1 <= ?4), \
+                       m(u) AS (SELECT 0 UNION ALL SELECT u + 1 FROM m WHERE u + 1 < ?2) \
+         INSERT INTO checkins (guild_id, team_id, user_id, kind, local_date, iso_week, rating, went_well, improve, blocker, created_at, updated_at) \
+                  SELECT 1, t, 1000 + 100 * t + u, k.kind, \
+                date(?3, '+' || n || ' days'), strftime('%G-W%V', date(?3, '+' || n || ' days')), \
+                CASE WHEN k.kind = 'communication' THEN 1 + (n * 7 + u + t) % 5 END, \
+                CASE WHEN k.kind = 'communication' THEN 'clear hand-offs in the thread' END, \
+                CASE WHEN k.kind = 'communication' THEN 'answer partners within a day' END, \
+                CASE WHEN k.kind = 'commitments' AND u % 7 = 0 THEN 'waiting for the vendor' END, \
+                unixepoch(date(?3, '+' || n || ' days')), unixepoch(date(?3, '+' || n || ' days')) \
+         FROM d, t, m, (SELECT 'communication' AS kind UNION ALL SELECT 'commitments') AS k \
+         WHERE k.kind = 'communication' OR (n + u) % 3 = 0",
+    )
+    .bind(days)
+    .bind(members)
+    .bind(start.to_string())
+    .bind(last)
+    .bind(first)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "WITH RECURSIVE w(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM w WHERE n + 1 < ?1), \
+                       t(t) AS (SELECT ?6 UNION ALL SELECT t + 1 FROM t WHERE t + 1 <= ?5), \
+                       m(u) AS (SELECT 0 UNION ALL SELECT u + 1 FROM m WHERE u + 1 < ?2) \
+         INSERT INTO commitments (guild_id, team_id, user_id, text, due_date, status, created_week, resolved_week, created_at, resolved_at) \
+         SELECT 1, t, 1000 + 100 * t + u, 'send the weekly report', date(?3, '+' || (n * 7 + 4) || ' days'), \
+                CASE WHEN n * 7 + 7 >= ?4 THEN 'open' ELSE CASE (n + u + t) % 3 WHEN 0 THEN 'kept' WHEN 1 THEN 'partly' ELSE 'missed' END END, \
+                strftime('%G-W%V', date(?3, '+' || (n * 7) || ' days')), \
+                CASE WHEN n * 7 + 7 >= ?4 THEN NULL ELSE strftime('%G-W%V', date(?3, '+' || (n * 7 + 7) || ' days')) END, \
+                unixepoch(date(?3, '+' || (n * 7) || ' days')), \
+                CASE WHEN n * 7 + 7 >= ?4 THEN NULL ELSE unixepoch(date(?3, '+' || (n * 7 + 7) || ' days')) END \
+         FROM w, t, m",
+    )
+    .bind(days / 7)
+    .bind(members)
+    .bind(start.to_string())
+    .bind(days)
+    .bind(last)
+    .bind(first)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
 /// `teams` teams of 25 members in server 1, each member with `days` days of history in their
 /// own team as in [`digest`] (a rating with notes every day, a commitments check-in every third
 /// day, a commitment a week). Returns the median digest time of one team in the middle.
@@ -172,49 +188,7 @@ async fn team_digest(teams: u32, days: i64) -> (Duration, i64, i64) {
     .execute(&pool)
     .await
     .unwrap();
-    sqlx::query(
-        "WITH RECURSIVE d(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM d WHERE n + 1 < ?1), \
-                       t(t) AS (SELECT 1 UNION ALL SELECT t + 1 FROM t WHERE t + 1 <= ?4), \
-                       m(u) AS (SELECT 0 UNION ALL SELECT u + 1 FROM m WHERE u + 1 < ?2) \
-         INSERT INTO checkins (guild_id, team_id, user_id, kind, local_date, iso_week, rating, went_well, improve, blocker, created_at, updated_at) \
-                  SELECT 1, t, 1000 + 100 * t + u, k.kind, \
-                date(?3, '+' || n || ' days'), strftime('%G-W%V', date(?3, '+' || n || ' days')), \
-                CASE WHEN k.kind = 'communication' THEN 1 + (n * 7 + u + t) % 5 END, \
-                CASE WHEN k.kind = 'communication' THEN 'clear hand-offs in the thread' END, \
-                CASE WHEN k.kind = 'communication' THEN 'answer partners within a day' END, \
-                CASE WHEN k.kind = 'commitments' AND u % 7 = 0 THEN 'waiting for the vendor' END, \
-                unixepoch(date(?3, '+' || n || ' days')), unixepoch(date(?3, '+' || n || ' days')) \
-         FROM d, t, m, (SELECT 'communication' AS kind UNION ALL SELECT 'commitments') AS k \
-         WHERE k.kind = 'communication' OR (n + u) % 3 = 0",
-    )
-    .bind(days)
-    .bind(members)
-    .bind(start.to_string())
-    .bind(teams)
-    .execute(&pool)
-    .await
-    .unwrap();
-    sqlx::query(
-        "WITH RECURSIVE w(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM w WHERE n + 1 < ?1), \
-                       t(t) AS (SELECT 1 UNION ALL SELECT t + 1 FROM t WHERE t + 1 <= ?5), \
-                       m(u) AS (SELECT 0 UNION ALL SELECT u + 1 FROM m WHERE u + 1 < ?2) \
-         INSERT INTO commitments (guild_id, team_id, user_id, text, due_date, status, created_week, resolved_week, created_at, resolved_at) \
-         SELECT 1, t, 1000 + 100 * t + u, 'send the weekly report', date(?3, '+' || (n * 7 + 4) || ' days'), \
-                CASE WHEN n * 7 + 7 >= ?4 THEN 'open' ELSE CASE (n + u + t) % 3 WHEN 0 THEN 'kept' WHEN 1 THEN 'partly' ELSE 'missed' END END, \
-                strftime('%G-W%V', date(?3, '+' || (n * 7) || ' days')), \
-                CASE WHEN n * 7 + 7 >= ?4 THEN NULL ELSE strftime('%G-W%V', date(?3, '+' || (n * 7 + 7) || ' days')) END, \
-                unixepoch(date(?3, '+' || (n * 7) || ' days')), \
-                CASE WHEN n * 7 + 7 >= ?4 THEN NULL ELSE unixepoch(date(?3, '+' || (n * 7 + 7) || ' days')) END \
-         FROM w, t, m",
-    )
-    .bind(days / 7)
-    .bind(members)
-    .bind(start.to_string())
-    .bind(days)
-    .bind(teams)
-    .execute(&pool)
-    .await
-    .unwrap();
+    seed(&pool, 1..=teams, members, start, days).await;
     sqlx::query("ANALYZE").execute(&pool).await.unwrap();
     let checkins: i64 = sqlx::query_scalar("SELECT count(*) FROM checkins").fetch_one(&pool).await.unwrap();
     let commitments: i64 = sqlx::query_scalar("SELECT count(*) FROM commitments").fetch_one(&pool).await.unwrap();
