@@ -132,6 +132,28 @@ pub fn layout(p: &Prompts, lang: Lang, d: &Digest, escape: bool) -> Report {
     };
     sections.push(ReportSection { title: p.text(lang, k::DIGEST_COMMITMENTS).to_owned(), body: commitments });
 
+    // Only when a resolved commitment had a partner who was asked: a team that never names
+    // partners sees the digest it always did.
+    if let Some(partners) = &d.partners {
+        let body = match partners {
+            Section::Figures(f) => match &f.confirmations {
+                Section::Figures(c) => p.render(
+                    lang,
+                    k::DIGEST_PARTNERS_VALUE,
+                    &[
+                        ("with", f.with_partner.to_string()),
+                        ("confirmed", c.confirmed.to_string()),
+                        ("agreed", c.agreed.to_string()),
+                        ("rate", crate::domain::digest::percent(c.agreement_rate)),
+                    ],
+                ),
+                Section::NotEnough => p.render(lang, k::DIGEST_PARTNERS_FEW, &[("with", f.with_partner.to_string())]),
+            },
+            Section::NotEnough => not_enough(),
+        };
+        sections.push(ReportSection { title: p.text(lang, k::DIGEST_PARTNERS).to_owned(), body });
+    }
+
     let communication = match &d.communication {
         Section::Figures(c) => p.render(
             lang,
@@ -256,6 +278,7 @@ fn follow_up(p: &Prompts, lang: Lang, d: &Digest) -> Option<String> {
             Measure::Blockers => k::MEASURE_BLOCKERS,
             Measure::Participation => k::MEASURE_PARTICIPATION,
             Measure::Overdue => k::MEASURE_OVERDUE,
+            Measure::Agreement => k::MEASURE_AGREEMENT,
         },
     );
     let mut args = vec![

@@ -96,9 +96,11 @@ fn parse_forget(id: &str) -> Option<ForgetClick> {
 const FIELD_NEXT: &str = "next";
 const FIELD_BLOCKER: &str = "blocker";
 
-/// Encodes a modal's state in its custom id (`pc:ci:<kept>:<due>:<partner>[:<which>[:<team>]]`,
-/// ≤ 80 chars). Without a chosen commitment, for the default team, the id is as it always
-/// was, so a form opened before an upgrade still submits.
+/// Encodes a modal's state in its custom id
+/// (`pc:ci:<kept>:<due>:<partner>[:<which>[:<team>[:<flags>]]]`, ≤ 80 chars; flags: `p`
+/// private, `b` the partner is a bot). Without a chosen commitment, for the default team and
+/// without flags, the id is as it always was, so a form opened before an upgrade still
+/// submits.
 pub fn encode_modal_state(s: &ModalState) -> String {
     let mut id = format!(
         "{MODAL_PREFIX}:{}:{}:{}",
@@ -106,11 +108,15 @@ pub fn encode_modal_state(s: &ModalState) -> String {
         s.due.map_or_else(|| "-".to_owned(), |d| d.format("%Y%m%d").to_string()),
         s.partner.map_or_else(|| "-".to_owned(), |u| u.to_string()),
     );
-    if s.which.is_some() || !s.team.is_default() {
+    let flags = format!("{}{}", if s.private { "p" } else { "" }, if s.partner_is_bot { "b" } else { "" });
+    if s.which.is_some() || !s.team.is_default() || !flags.is_empty() {
         id.push_str(&format!(":{}", s.which.map_or_else(|| "-".to_owned(), |w| w.to_string())));
     }
-    if !s.team.is_default() {
+    if !s.team.is_default() || !flags.is_empty() {
         id.push_str(&format!(":{}", s.team));
+    }
+    if !flags.is_empty() {
+        id.push_str(&format!(":{flags}"));
     }
     id
 }
@@ -128,7 +134,8 @@ pub fn decode_modal_state(id: &str) -> Option<ModalState> {
         None => TeamId::DEFAULT,
         Some(t) => TeamId(t.parse().ok()?),
     };
-    if parts.next().is_some() {
+    let flags = parts.next().unwrap_or("");
+    if parts.next().is_some() || !flags.chars().all(|c| c == 'p' || c == 'b') {
         return None;
     }
     Some(ModalState {
@@ -147,6 +154,8 @@ pub fn decode_modal_state(id: &str) -> Option<ModalState> {
         blocker: None,
         which,
         team,
+        private: flags.contains('p'),
+        partner_is_bot: flags.contains('b'),
     })
 }
 
@@ -192,6 +201,8 @@ pub async fn handle(ctx: &serenity::Context, data: &Data, interaction: &serenity
                 forget_click(ctx, data, c, click).await;
             } else if let Some(click) = parse_team_delete(&c.data.custom_id) {
                 team_delete_click(ctx, data, c, click).await;
+            } else if let Some(click) = super::partners::parse(&c.data.custom_id) {
+                super::partners::click(ctx, data, c, click).await;
             }
         }
         _ => {}
@@ -220,7 +231,7 @@ async fn forget_click(ctx: &serenity::Context, data: &Data, c: &serenity::Compon
                 Ok(session) => match service.forget_confirm(&session, owner, issued).await {
                     Ok(f) => {
                         info!(user = %owner, checkins = f.checkins, commitments = f.commitments, "forget: member data deleted");
-                        service.prompts.render(
+                        let mut text = service.prompts.render(
                             lang,
                             k::FORGET_DONE,
                             &[
@@ -228,7 +239,16 @@ async fn forget_click(ctx: &serenity::Context, data: &Data, c: &serenity::Compon
                                 ("commitments", f.commitments.to_string()),
                                 ("mentions", f.mentions.to_string()),
                             ],
-                        )
+                        );
+                        if f.partner_answers_given + f.partner_answers_received > 0 {
+                            text.push(' ');
+                            text.push_str(&service.prompts.render(
+                                lang,
+                                k::FORGET_PARTNERS,
+                                &[("given", f.partner_answers_given.to_string()), ("received", f.partner_answers_received.to_string())],
+                            ));
+                        }
+                        text
                     }
                     Err(e) => failure_reply(service, lang, &e, "forget", &caller).0,
                 },
@@ -307,7 +327,9 @@ async fn submit_commitment_modal(ctx: &serenity::Context, data: &Data, m: &seren
         due: None,
         blocker: modal_value(m, FIELD_BLOCKER),
         partner: None,
+        partner_is_bot: false,
         which: None,
+        private: false,
     };
     // As for slash commands: past DEFER_AFTER, acknowledge first so the 3-second window
     // cannot pass while the database is busy.
@@ -383,15 +405,30 @@ mod tests {
             blocker: None,
             which: Some(i64::MAX),
             team: TeamId(u32::MAX),
+            private: true,
+            partner_is_bot: true,
         };
         let id = encode_modal_state(&s);
         assert!(id.len() <= 100);
         assert_eq!(decode_modal_state(&id), Some(s));
-        let empty = ModalState { kept: None, due: None, partner: None, blocker: None, which: None, team: TeamId::DEFAULT };
+        let empty = ModalState {
+            kept: None,
+            due: None,
+            partner: None,
+            blocker: None,
+            which: None,
+            team: TeamId::DEFAULT,
+            private: false,
+            partner_is_bot: false,
+        };
         assert_eq!(encode_modal_state(&empty), "pc:ci:-:-:-", "the default team's form ids are those from before teams");
         assert_eq!(decode_modal_state(&encode_modal_state(&empty)), Some(empty.clone()));
-        let other = ModalState { team: TeamId(3), ..empty };
+        let other = ModalState { team: TeamId(3), ..empty.clone() };
         assert_eq!(decode_modal_state(&encode_modal_state(&other)), Some(other));
+        let private = ModalState { private: true, ..empty };
+        assert_eq!(encode_modal_state(&private), "pc:ci:-:-:-:-:0:p");
+        assert_eq!(decode_modal_state("pc:ci:-:-:-:-:0:p"), Some(private));
+        assert_eq!(decode_modal_state("pc:ci:-:-:-:-:0:x"), None);
         assert_eq!(decode_modal_state("pc:ci:maybe:-:-"), None);
         assert_eq!(decode_modal_state("something-else"), None);
     }

@@ -5,6 +5,7 @@ pub mod commands;
 pub mod context;
 pub mod interactions;
 pub mod outbox;
+pub mod partners;
 pub mod render;
 
 use std::future::Future;
@@ -280,6 +281,7 @@ pub async fn scheduler_loop<O: Outbox>(service: Arc<Service>, outbox: O, interva
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
+            _ = service.scheduler_wake.notified() => {}
             _ = stop.changed() => break,
         }
     }

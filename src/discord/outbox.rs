@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
 use crate::prompts::Prompts;
-use crate::service::{Destination, Outbox, Post, SendError};
+use crate::service::{Destination, Member, Outbox, Post, SendError};
 
 /// Discord's REST base when no `DISCORD_API_URL` is set.
 pub const DISCORD_BASE: &str = "https://discord.com";
@@ -77,6 +77,10 @@ impl RestOutbox {
     /// (with Discord's `retry_after`), anything else not.
     async fn answer(&self, req: reqwest::RequestBuilder) -> Result<serde_json::Value, SendError> {
         let res = req.send().await.map_err(|e| SendError::Retry { after: None, reason: format!("network: {}", without_url(&e)) })?;
+        self.answer_response(res).await
+    }
+
+    async fn answer_response(&self, res: reqwest::Response) -> Result<serde_json::Value, SendError> {
         let status = res.status();
         let header_retry =
             res.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<f64>().ok());
@@ -172,9 +176,27 @@ impl RestOutbox {
         if let Some(e) = body.embed {
             v["embeds"] = json!([e]);
         }
+        if !body.components.is_empty() {
+            v["components"] = json!(body.components);
+        }
         (v, body.files)
     }
+
+    /// An edit's body: the post as rendered now, all of it replaced (an empty `components`
+    /// removes buttons), pinging nobody.
+    fn edit_body(&self, post: &Post) -> serde_json::Value {
+        let body = render::post(&self.prompts, post, self.cache.as_deref());
+        json!({
+            "allowed_mentions": { "parse": [] },
+            "content": body.content.unwrap_or_default(),
+            "embeds": body.embed.map(|e| vec![e]).unwrap_or_default(),
+            "components": body.components,
+        })
+    }
 }
+
+/// Discord's JSON error code for an edit in an archived thread.
+const THREAD_ARCHIVED: i64 = 50083;
 
 /// A Discord snowflake for an instant: message ids sort by time, so `after=` this id lists
 /// what was posted since then.
@@ -217,16 +239,63 @@ impl Outbox for RestOutbox {
         }))
     }
 
-    async fn member_roles(&self, guild: GuildId, user: UserId) -> Result<Option<Vec<RoleId>>, SendError> {
+    async fn member(&self, guild: GuildId, user: UserId) -> Result<Option<Member>, SendError> {
         match self.request(reqwest::Method::GET, &format!("/guilds/{guild}/members/{user}"), None).await {
             Ok(v) => {
                 let roles = v["roles"].as_array().map(|r| r.iter().filter_map(|r| r.as_str()?.parse().ok()).map(RoleId).collect());
-                Ok(Some(roles.unwrap_or_default()))
+                Ok(Some(Member { roles: roles.unwrap_or_default(), bot: v["user"]["bot"].as_bool().unwrap_or(false) }))
             }
             // 10007 Unknown Member (10013 Unknown User: the account is gone altogether).
             Err(SendError::Permanent { code: Some(10007 | 10013), .. }) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    async fn open_thread(&self, parent: ChannelId, name: &str) -> Result<ChannelId, SendError> {
+        // A public thread without a starter message; archived after a week without activity
+        // (Discord's longest), which a message or an edit after unarchiving brings back.
+        let body = json!({ "name": name, "type": 11, "auto_archive_duration": 10080 });
+        let v = self.call(&format!("/channels/{parent}/threads"), &body).await?;
+        v["id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .map(ChannelId)
+            .ok_or_else(|| SendError::Retry { after: None, reason: "thread without id".into() })
+    }
+
+    async fn find_thread(&self, guild: GuildId, parent: ChannelId, name: &str) -> Result<Option<ChannelId>, SendError> {
+        let v = self.request(reqwest::Method::GET, &format!("/guilds/{guild}/threads/active"), None).await?;
+        let me = self.cache.as_ref().map(|c| c.current_user().id.get().to_string());
+        Ok(v["threads"].as_array().into_iter().flatten().find_map(|t| {
+            let mine = me.as_deref().is_none_or(|me| t["owner_id"].as_str() == Some(me));
+            (mine && t["parent_id"].as_str() == Some(&parent.to_string()) && t["name"].as_str() == Some(name))
+                .then(|| t["id"].as_str()?.parse().ok().map(ChannelId))
+                .flatten()
+        }))
+    }
+
+    async fn edit(&self, channel: ChannelId, message: MessageId, post: &Post) -> Result<(), SendError> {
+        let path = format!("/channels/{channel}/messages/{message}");
+        let body = self.edit_body(post);
+        match self.request(reqwest::Method::PATCH, &path, Some(&body)).await {
+            Err(SendError::Permanent { code: Some(THREAD_ARCHIVED), .. }) => {
+                // An archived thread takes no edits; unarchiving it is what a moderator would do.
+                self.request(reqwest::Method::PATCH, &format!("/channels/{channel}"), Some(&json!({ "archived": false }))).await?;
+                self.request(reqwest::Method::PATCH, &path, Some(&body)).await.map(|_| ())
+            }
+            r => r.map(|_| ()),
+        }
+    }
+
+    async fn delete(&self, channel: ChannelId, message: MessageId) -> Result<(), SendError> {
+        let url = format!("{}/api/v10/channels/{channel}/messages/{message}", self.base);
+        let req = self.client.delete(&url).header(reqwest::header::AUTHORIZATION, format!("Bot {}", self.token.expose()));
+        let res = req.send().await.map_err(|e| SendError::Retry { after: None, reason: format!("network: {}", without_url(&e)) })?;
+        // 204 No Content has no JSON to read.
+        if res.status().is_success() {
+            return Ok(());
+        }
+        self.answer_response(res).await.map(|_| ())
     }
 
     async fn send(&self, to: Destination, post: &Post, nonce: &str) -> Result<(ChannelId, MessageId), SendError> {

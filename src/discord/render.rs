@@ -15,6 +15,9 @@ use crate::prompts::Prompts;
 use crate::service::{ClearSetting, CommitmentsSaved, CommitmentsView, CommunicationSaved, Post, SetupView, TipView};
 use crate::storage::{Commitment, JobKind, Undone};
 
+mod partners;
+pub use partners::{partner_line, partner_outcome_word};
+
 /// The bot's accent colour.
 pub const COLOR: u32 = 0x2E86AB;
 
@@ -142,6 +145,8 @@ pub struct PostBody {
     pub embed: Option<CreateEmbed>,
     /// Attached files: (name, bytes). The digest's chart, shown as the embed's image.
     pub files: Vec<(String, Vec<u8>)>,
+    /// Buttons (a partner's DM).
+    pub components: Vec<serenity::CreateActionRow>,
 }
 
 /// Renders a scheduled post. The cache (when there is one) gives a reminder the guild's name.
@@ -162,7 +167,7 @@ pub fn post(p: &Prompts, post: &Post, cache: Option<&serenity::Cache>) -> PostBo
                 k::REMIND_DM_TEAMS
             };
             let text = t(p, *lang, key, &args);
-            PostBody { content: Some(shorten(&text, 2000)), embed: None, files: Vec::new() }
+            PostBody { content: Some(shorten(&text, 2000)), embed: None, files: Vec::new(), components: Vec::new() }
         }
         Post::ChannelGone { lang, guild, what, channel } => {
             let name = cache
@@ -170,7 +175,7 @@ pub fn post(p: &Prompts, post: &Post, cache: Option<&serenity::Cache>) -> PostBo
                 .unwrap_or_else(|| format!("server {guild}"));
             let key = if *what == JobKind::Digest { k::NOTICE_DIGEST_GONE } else { k::NOTICE_DAILY_GONE };
             let text = t(p, *lang, key, &[("guild", neutralize(&name)), ("channel", channel.to_string())]);
-            PostBody { content: Some(shorten(&text, 2000)), embed: None, files: Vec::new() }
+            PostBody { content: Some(shorten(&text, 2000)), embed: None, files: Vec::new(), components: Vec::new() }
         }
         Post::Digest { lang, digest: d } => {
             let (embed, chart) = digest_with_chart(p, *lang, d);
@@ -178,14 +183,21 @@ pub fn post(p: &Prompts, post: &Post, cache: Option<&serenity::Cache>) -> PostBo
                 content: None,
                 embed: Some(embed),
                 files: chart.into_iter().map(|png| (crate::report::CHART_FILE.to_owned(), png)).collect(),
+                components: Vec::new(),
             }
         }
-        other => PostBody { content: None, embed: Some(post_embed(p, other)), files: Vec::new() },
+        Post::PartnerAsk(dm) => partners::dm(p, dm, partners::DmKind::Ask, cache),
+        Post::PartnerCheck(dm) => partners::dm(p, dm, partners::DmKind::Check, cache),
+        Post::PartnerTalk(dm) => partners::dm(p, dm, partners::DmKind::Talk, cache),
+        Post::Board(entry) => partners::board(p, entry),
+        other => PostBody { content: None, embed: Some(post_embed(p, other)), files: Vec::new(), components: Vec::new() },
     }
 }
 
 fn post_embed(p: &Prompts, post: &Post) -> CreateEmbed {
     match post {
+        // Rendered as text by `post` before this is reached.
+        Post::PartnerAsk(_) | Post::PartnerCheck(_) | Post::PartnerTalk(_) | Post::Board(_) => CreateEmbed::new(),
         Post::Daily { lang, principle, tip, question, date, focus } => {
             let lang = *lang;
             let pr = p.catalog.get(*principle).text(lang);
@@ -277,6 +289,17 @@ pub fn commitments_saved(p: &Prompts, lang: Lang, s: &CommitmentsSaved) -> Creat
         let key = if n.partner.is_some() { k::CHECKIN_NEW_COMMITMENT_PARTNER } else { k::CHECKIN_NEW_COMMITMENT };
         lines.push(t(p, lang, key, &args));
     }
+    if let (Some(asked), Some(partner)) = (s.partner_asked, s.new.as_ref().and_then(|n| n.partner)) {
+        let key = match asked {
+            crate::service::PartnerAsked::Asked => k::CHECKIN_PARTNER_ASKED,
+            crate::service::PartnerAsked::Yourself => k::CHECKIN_PARTNER_YOURSELF,
+            crate::service::PartnerAsked::Bot => k::CHECKIN_PARTNER_BOT,
+        };
+        lines.push(t(p, lang, key, &[("partner", mention(partner))]));
+    }
+    if let Some(board) = s.board {
+        lines.push(t(p, lang, k::CHECKIN_ON_BOARD, &[("channel", format!("<#{board}>"))]));
+    }
     if let Some(b) = &s.blocker {
         lines.push(t(p, lang, k::CHECKIN_BLOCKER, &[("text", neutralize(b))]));
     }
@@ -306,13 +329,18 @@ pub fn commitments(p: &Prompts, lang: Lang, v: &CommitmentsView) -> CreateEmbed 
     let line = |c: &Commitment| {
         let mut parts = vec![format!("\"{}\"", neutralize(&shorten(&c.text, 120)))];
         parts.push(t(p, lang, k::COMMITMENTS_DUE, &[("due", date_stamp(c.due))]));
-        if let Some(u) = c.partner {
+        let view = v.views.get(&c.id);
+        if let (Some(u), None) = (c.partner, view) {
             parts.push(t(p, lang, k::COMMITMENTS_TO, &[("partner", mention(u))]));
         }
         match c.outcome {
             Some(o) => parts.push(format!("**{}**", outcome_word(p, lang, o))),
             None if c.due < v.today => parts.push(p.text(lang, k::COMMITMENTS_OVERDUE).to_owned()),
             None => {}
+        }
+        // The partner's side beside the member's own.
+        if let Some(view) = view {
+            parts.push(partner_line(p, lang, view));
         }
         format!("• {}", parts.join(" · "))
     };
@@ -345,8 +373,8 @@ pub fn setup_cleared(p: &Prompts, lang: Lang, which: ClearSetting, was_set: bool
         (true, ClearSetting::Daily) => k::SETUP_CLEARED_DAILY,
         (true, ClearSetting::Digest) => k::SETUP_CLEARED_DIGEST,
         (true, ClearSetting::LeadRole) => k::SETUP_CLEARED_LEAD_ROLE,
-        // There is no board to clear yet (it comes with the board), so it is never set.
-        (false, _) | (true, ClearSetting::Board) => return t(p, lang, k::SETUP_CLEARED_NOTHING, &[("setting", neutralize(setting))]),
+        (true, ClearSetting::Board) => k::SETUP_CLEARED_BOARD,
+        (false, _) => return t(p, lang, k::SETUP_CLEARED_NOTHING, &[("setting", neutralize(setting))]),
     };
     p.text(lang, key).to_owned()
 }
@@ -417,6 +445,9 @@ pub fn setup_show(p: &Prompts, lang: Lang, v: &SetupView, today: chrono::NaiveDa
         Some(r) => t(p, lang, k::SETUP_SHOW_LEAD_ROLE, &[("role", format!("<@&{r}>"))]),
         None => p.text(lang, k::SETUP_SHOW_LEAD_ROLE_NONE).to_owned(),
     });
+    if let Some(board) = st.board {
+        lines.push(t(p, lang, k::SETUP_SHOW_BOARD, &[("channel", format!("<#{board}>"))]));
+    }
     lines.push(t(p, lang, k::SETUP_SHOW_ZONE, &[("zone", zone.to_string())]));
     lines.push(t(p, lang, k::SETUP_SHOW_PRIVACY, &[("count", st.min_people.to_string())]));
     let retention = if st.retention_weeks == 0 { "∞".to_owned() } else { st.retention_weeks.to_string() };

@@ -62,6 +62,21 @@ pub struct People {
     pub blockers: u32,
 }
 
+/// The week's resolved commitments whose partner was asked, as storage counts them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PartnerCounts {
+    /// Resolved commitments with a partner asked.
+    pub with_partner: u32,
+    /// Different members who made them (the privacy rule counts these).
+    pub makers: u32,
+    /// Of those, how many the partner said were kept, partly or not.
+    pub confirmed: u32,
+    /// Different partners who said (counted too: their answers are what is shown).
+    pub confirmers: u32,
+    /// Confirmed ones where the partner's answer is the member's own.
+    pub agreed: u32,
+}
+
 /// One week of one guild, as counts and the newest notes: what the digest needs, and all
 /// storage has to send (the week's rows are aggregated by SQLite, not copied out).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -86,6 +101,8 @@ pub struct WeekRows {
     pub made: u32,
     /// Outcomes of commitments resolved during the week.
     pub resolved: Vec<Outcome>,
+    /// Those of them made to a partner who was asked.
+    pub partners: PartnerCounts,
 }
 
 impl WeekRows {
@@ -237,6 +254,27 @@ pub struct Outcomes {
     pub keep_rate_change: Option<f64>,
 }
 
+/// The partners' side of the week's resolved commitments.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PartnerStats {
+    /// Resolved commitments made to a partner who was asked.
+    pub with_partner: u32,
+    /// What the partners said: its own section, since fewer partners may have answered
+    /// than members resolved.
+    pub confirmations: Section<Confirmations>,
+}
+
+/// How the partners' answers compare with the members' own.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Confirmations {
+    /// Commitments the partner said were kept, partly or not.
+    pub confirmed: u32,
+    /// Of those, where both sides said the same.
+    pub agreed: u32,
+    /// agreed / confirmed.
+    pub agreement_rate: f64,
+}
+
 /// Communication figures.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CommunicationStats {
@@ -274,6 +312,10 @@ pub struct Digest {
     pub participation: Section<Participation>,
     /// Commitments.
     pub commitments: Section<CommitmentStats>,
+    /// The partners' side, when a resolved commitment of the week had a partner who was
+    /// asked (absent otherwise: a team that never names partners sees the digest it knew).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partners: Option<Section<PartnerStats>>,
     /// Communication.
     pub communication: Section<CommunicationStats>,
     /// Up to three "went well" notes (raw; rendering neutralises them).
@@ -328,6 +370,8 @@ pub struct Signals {
     pub blockers: Option<u32>,
     /// Blockers reported last week, when last week's blockers had enough members to show.
     pub blockers_last: Option<u32>,
+    /// How often partners saw resolved commitments as their makers did, 0–1.
+    pub agreement_rate: Option<f64>,
 }
 
 /// Values for a message's placeholders.
@@ -372,6 +416,14 @@ pub const RULES: &[Rule] = &[
         principle: no::CONFLICT,
         reason: k::FOCUS_PERSISTENT_BLOCKERS,
         applies: |s| s.blockers.zip(s.blockers_last).filter(|(b, l)| *b >= 2 && *l >= 2).map(|_| vec![]),
+    },
+    // Partners who see a commitment's end differently from its maker did not share one
+    // understanding of it: what was promised, by when, and what "done" means.
+    Rule {
+        id: "low_agreement",
+        principle: no::AGREEMENTS,
+        reason: k::FOCUS_LOW_AGREEMENT,
+        applies: |s| s.agreement_rate.filter(|r| *r < 0.6).map(|r| vec![("rate", percent(r))]),
     },
     Rule {
         id: "falling_keep_rate",
@@ -436,6 +488,8 @@ pub enum Measure {
     Participation,
     /// Overdue commitments.
     Overdue,
+    /// Partner agreement, 0–1.
+    Agreement,
 }
 
 impl Measure {
@@ -447,6 +501,7 @@ impl Measure {
             "persistent_blockers" | "many_blockers" => Measure::Blockers,
             "low_participation" | "falling_participation" => Measure::Participation,
             "many_overdue" => Measure::Overdue,
+            "low_agreement" => Measure::Agreement,
             _ => return None,
         })
     }
@@ -459,13 +514,14 @@ impl Measure {
             Measure::Blockers => s.blockers.map(f64::from),
             Measure::Participation => s.participation_rate,
             Measure::Overdue => s.overdue.map(f64::from),
+            Measure::Agreement => s.agreement_rate,
         }
     }
 
     /// As shown: `45%`, `2.8/5`, `3`.
     pub fn show(self, v: f64) -> String {
         match self {
-            Measure::KeepRate | Measure::Participation => percent(v),
+            Measure::KeepRate | Measure::Participation | Measure::Agreement => percent(v),
             Measure::Mean => format!("{v:.1}/5"),
             Measure::Blockers | Measure::Overdue => format!("{v:.0}"),
         }
@@ -575,6 +631,27 @@ pub fn compute(input: &DigestInput) -> Digest {
     let improve = notes(&this.improve, MAX_IMPROVE, comm_shown && enough(this.people.improve));
     let blockers = notes(&this.blocker_notes, MAX_BLOCKERS, blockers_shown);
 
+    // Shown only where enough different members made them and, for what partners said,
+    // enough different partners said it: one partner's answers are theirs to give.
+    let pc = this.partners;
+    let partners = (pc.with_partner > 0).then(|| {
+        if enough(pc.makers) && commitments.figures().is_some() {
+            let confirmations = if enough(pc.confirmers) && pc.confirmed > 0 {
+                Section::Figures(Confirmations {
+                    confirmed: pc.confirmed,
+                    agreed: pc.agreed,
+                    agreement_rate: f64::from(pc.agreed) / f64::from(pc.confirmed),
+                })
+            } else {
+                Section::NotEnough
+            };
+            Section::Figures(PartnerStats { with_partner: pc.with_partner, confirmations })
+        } else {
+            Section::NotEnough
+        }
+    });
+    let agreement_rate = partners.as_ref().and_then(Section::figures).and_then(|p| p.confirmations.figures()).map(|c| c.agreement_rate);
+
     let outcomes = commitments.figures().and_then(|c| c.outcomes.figures());
     let signals = Signals {
         // On holiday, a low participation says nothing about the team.
@@ -587,6 +664,7 @@ pub fn compute(input: &DigestInput) -> Digest {
         mean_change: communication.figures().and_then(|c| c.mean_change),
         blockers: blockers_shown.then_some(this.blockers),
         blockers_last: (compare && enough(last.people.commitments) && enough(last.people.blockers)).then_some(last.blockers),
+        agreement_rate,
     };
     let focus = choose_focus(&signals, &input.seen_recently, input.last_focus);
     let follow_up = match (input.last_focus, &input.last_focus_signal) {
@@ -601,6 +679,7 @@ pub fn compute(input: &DigestInput) -> Digest {
         week: input.week.map(|w| w.to_string()).unwrap_or_default(),
         participation,
         commitments,
+        partners,
         communication,
         went_well,
         improve,
@@ -654,6 +733,31 @@ mod tests {
     fn input(this: Vec<CheckinRow>) -> DigestInput {
         let active = this.iter().map(|c| c.user).collect();
         DigestInput { week: IsoWeek::parse("2026-W48"), this: WeekRows::from_rows(&this, 0, &[]), active, ..Default::default() }
+    }
+
+    #[test]
+    fn partner_figures_show_only_with_enough_makers_and_enough_answering_partners() {
+        let with = |partners: PartnerCounts| {
+            let mut i = input(vec![commit(1, None), commit(2, None), commit(3, None)]);
+            i.this.partners = partners;
+            compute(&i)
+        };
+        // No partner asked: no section at all, as before partners were asked.
+        assert_eq!(with(PartnerCounts::default()).partners, None);
+        // Two makers: nothing shown, not even the count.
+        let two = with(PartnerCounts { with_partner: 4, makers: 2, confirmed: 4, confirmers: 3, agreed: 1 });
+        assert_eq!(two.partners, Some(Section::NotEnough));
+        assert_ne!(two.focus.rule, "low_agreement", "the rules never read what is hidden");
+        // Three makers, two partners answering: the count, but not what the partners said.
+        let few = with(PartnerCounts { with_partner: 4, makers: 3, confirmed: 4, confirmers: 2, agreed: 1 });
+        assert_eq!(few.partners, Some(Section::Figures(PartnerStats { with_partner: 4, confirmations: Section::NotEnough })));
+        assert_ne!(few.focus.rule, "low_agreement");
+        // Three of each: the figures, and a low agreement picks clear agreements.
+        let shown = with(PartnerCounts { with_partner: 4, makers: 3, confirmed: 4, confirmers: 3, agreed: 1 });
+        let Some(Section::Figures(f)) = &shown.partners else { panic!("{:?}", shown.partners) };
+        assert_eq!(f.confirmations, Section::Figures(Confirmations { confirmed: 4, agreed: 1, agreement_rate: 0.25 }));
+        assert_eq!((shown.focus.rule, shown.focus.principle), ("low_agreement", no::AGREEMENTS));
+        assert_eq!(shown.focus_signal, Some(0.25));
     }
 
     #[test]
@@ -825,6 +929,12 @@ mod tests {
             ("falling_participation", 9)
         );
         assert_eq!(rule_for(&Signals { overdue: Some(3), ..signals() }), ("many_overdue", 5));
+        assert_eq!(rule_for(&Signals { agreement_rate: Some(0.5), ..signals() }), ("low_agreement", 5));
+        // A low agreement outranks a falling keep score: the two sides disagree on what was kept.
+        assert_eq!(
+            rule_for(&Signals { agreement_rate: Some(0.4), keep_rate: Some(0.7), keep_rate_change: Some(-0.3), ..signals() }).0,
+            "low_agreement"
+        );
     }
 
     #[test]
@@ -839,6 +949,7 @@ mod tests {
             mean_change: Some(0.2),
             blockers: Some(1),
             blockers_last: Some(0),
+            agreement_rate: Some(0.8),
         };
         assert_eq!(rule_for(&s).0, "least_seen");
     }

@@ -66,6 +66,8 @@ pub struct GuildSettings {
     pub digest: Option<DigestSetup>,
     /// Members with this role may read digests.
     pub lead_role: Option<RoleId>,
+    /// The team's board: one thread a week in this channel shows its commitments.
+    pub board: Option<ChannelId>,
     /// Weeks to keep check-ins; 0 = forever.
     pub retention_weeks: u32,
     /// The fewest different members a digest section needs (`/setup privacy`, 3–10).
@@ -88,6 +90,7 @@ impl GuildSettings {
             daily: None,
             digest: None,
             lead_role: None,
+            board: None,
             retention_weeks: DEFAULT_RETENTION_WEEKS,
             min_people: crate::domain::digest::MIN_PEOPLE,
             left: false,

@@ -25,8 +25,12 @@ pub struct CommitmentsInput {
     pub blocker: Option<String>,
     /// `partner`.
     pub partner: Option<UserId>,
+    /// The partner is a bot account (Discord says so in the option's resolved user).
+    pub partner_is_bot: bool,
     /// `which`: the id of the open commitment `kept` resolves (from autocomplete).
     pub which: Option<String>,
+    /// `private`: keep the new commitment off the team's board.
+    pub private: bool,
 }
 
 /// What `/checkin commitments` did, for the reply.
@@ -54,6 +58,10 @@ pub struct ModalState {
     pub which: Option<i64>,
     /// The team checked in to.
     pub team: crate::domain::ids::TeamId,
+    /// `private: true`.
+    pub private: bool,
+    /// The partner is a bot.
+    pub partner_is_bot: bool,
 }
 
 /// A saved commitments check-in.
@@ -67,12 +75,27 @@ pub struct CommitmentsSaved {
     pub nothing_to_resolve: bool,
     /// The new commitment.
     pub new: Option<NewCommitment>,
+    /// Whether its partner is asked to confirm it, and if not, why.
+    pub partner_asked: Option<PartnerAsked>,
+    /// The board channel it goes on (in that week's thread), if it does.
+    pub board: Option<crate::domain::ids::ChannelId>,
     /// The blocker noted.
     pub blocker: Option<String>,
     /// Consecutive weeks with a check-in, this one included.
     pub streak: u32,
     /// A coaching tip: `(principle, tip index)`.
     pub coach: (u8, usize),
+}
+
+/// Whether the partner of a new commitment is asked to agree and confirm it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartnerAsked {
+    /// They get a DM now.
+    Asked,
+    /// The member named themself.
+    Yourself,
+    /// The partner is a bot.
+    Bot,
 }
 
 /// A saved communication check-in.
@@ -97,6 +120,8 @@ pub struct CommitmentsView {
     pub resolved: Vec<Commitment>,
     /// Today in the guild's zone, to mark overdue ones.
     pub today: NaiveDate,
+    /// The partner's side of those made to a partner who was asked, by commitment id.
+    pub views: std::collections::HashMap<i64, crate::storage::PartnerView>,
 }
 
 impl Service {
@@ -126,6 +151,9 @@ impl Service {
             (None, None) => None,
         };
         let partner = input.partner.or(from_modal.as_ref().and_then(|m| m.partner));
+        let partner_is_bot =
+            if input.partner.is_some() { input.partner_is_bot } else { from_modal.as_ref().is_some_and(|m| m.partner_is_bot) };
+        let private = input.private || from_modal.as_ref().is_some_and(|m| m.private);
         let which = match (&from_modal, input.which.as_deref().map(str::trim).filter(|s| !s.is_empty())) {
             (_, Some(w)) => Some(self.parse_which(session, w, kept).await?),
             (Some(m), None) => m.which,
@@ -148,6 +176,8 @@ impl Service {
                 blocker: blocker.map(Note::into_inner),
                 which,
                 team,
+                private,
+                partner_is_bot,
             }));
         }
         // The form's "next" may be left empty only to close a commitment.
@@ -156,16 +186,31 @@ impl Service {
         }
         // No due date: the end of the guild's current week.
         let due = due.unwrap_or_else(|| IsoWeek::of(today).sunday());
-        let new = next.map(|n| NewCommitment { text: n.into_inner(), due, partner });
+        // A partner is asked to agree, and later whether it was kept, unless they are the
+        // member or a bot; if the member has not resolved it two days after its due date,
+        // the partner is asked then (at 10:00 in the team's zone).
+        let partner_asked = partner.map(|p| match () {
+            _ if p == session.caller.user => PartnerAsked::Yourself,
+            _ if partner_is_bot => PartnerAsked::Bot,
+            _ => PartnerAsked::Asked,
+        });
+        let partner_check_at = (partner_asked == Some(PartnerAsked::Asked)).then(|| check_time(due, zone));
+        let board = session.settings.board.filter(|_| !private && next.is_some());
+        let new = next.map(|n| NewCommitment { text: n.into_inner(), due, partner, private, partner_check_at, board: board.is_some() });
         let ctx = self.checkin_context(session, guild, today);
         let blocker_text = blocker.as_ref().map(|b| b.as_str().to_owned());
         let checkin = CommitmentCheckin { which, kept, next: new.clone(), blocker: blocker_text, partner };
         let saved = self.store.record_commitment_checkin(ctx, &checkin).await?;
+        if partner_check_at.is_some() || board.is_some() || saved.resolved {
+            self.scheduler_wake.notify_one();
+        }
         let streak = streak(&saved.weeks.checked, &saved.weeks.away, ctx.week);
         Ok(CommitmentsOutcome::Saved(CommitmentsSaved {
             resolved: kept.filter(|_| saved.resolved),
             nothing_to_resolve: kept.is_some() && saved.previous.is_none(),
             previous: saved.previous,
+            partner_asked: partner_asked.filter(|_| new.is_some()),
+            board,
             new,
             blocker: blocker.map(Note::into_inner),
             streak,
@@ -237,7 +282,7 @@ impl Service {
         session.guild()?;
         let today = self.today(session.settings.zone);
         self.store
-            .undo_last_checkin(session.team(), session.caller.user, today)
+            .undo_last_checkin(session.team(), session.caller.user, today, self.now())
             .await?
             .ok_or_else(|| Refusal::new(k::ERR_NOTHING_TO_UNDO).into())
     }
@@ -247,7 +292,9 @@ impl Service {
         session.guild()?;
         let user = session.caller.user;
         let (open, resolved) = self.store.commitments_of(session.team(), user, 5).await?;
-        Ok(CommitmentsView { open, resolved, today: self.today(session.settings.zone) })
+        let with_partner: Vec<i64> = open.iter().chain(&resolved).filter(|c| c.partner.is_some()).map(|c| c.id).collect();
+        let views = self.store.partner_views(&with_partner).await?;
+        Ok(CommitmentsView { open, resolved, today: self.today(session.settings.zone), views })
     }
 
     /// The member's weekly streak as of `week`.
@@ -280,4 +327,17 @@ impl Service {
     fn field(&self, session: &Session, key: crate::keys::Key) -> String {
         self.prompts.text(session.lang, key).to_owned()
     }
+}
+
+/// Days after its due date that an unresolved commitment's partner is asked whether it was
+/// kept, and at what local time: late enough for the member to have resolved it themself.
+pub const PARTNER_CHECK_AFTER_DAYS: u64 = 2;
+const PARTNER_CHECK_HOUR: u32 = 10;
+
+/// When the partner of a commitment due on `due` is asked whether it was kept, if the member
+/// has not resolved it before.
+pub fn check_time(due: NaiveDate, zone: crate::domain::time::Zone) -> chrono::DateTime<chrono::Utc> {
+    let day = due.checked_add_days(chrono::Days::new(PARTNER_CHECK_AFTER_DAYS)).unwrap_or(due);
+    let time = crate::domain::time::LocalTime::new(PARTNER_CHECK_HOUR, 0).expect("a valid hour");
+    crate::domain::schedule::at_local(zone.0, day, time)
 }

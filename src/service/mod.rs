@@ -4,6 +4,7 @@
 mod checkins;
 mod digest;
 mod members;
+mod partners;
 mod principles;
 mod privacy;
 mod scheduler;
@@ -29,6 +30,7 @@ use crate::storage::Store;
 pub use checkins::*;
 pub use digest::*;
 pub use members::*;
+pub use partners::*;
 pub use principles::*;
 pub use privacy::*;
 pub use scheduler::*;
@@ -170,6 +172,9 @@ pub struct Service {
     /// Each team's focus of a week (what the digest of the week before named), read by every
     /// check-in for its tip; it changes only when a digest goes out, which clears it.
     focus_cache: std::sync::Mutex<std::collections::HashMap<(TeamKey, IsoWeek), Option<u8>>>,
+    /// Woken when an interaction queued work for the scheduler (a partner's DM, a board
+    /// message), so it goes out now rather than at the next tick.
+    pub scheduler_wake: tokio::sync::Notify,
 }
 
 /// The cached settings and a generation that every change bumps. A read that missed the
@@ -192,7 +197,15 @@ impl std::fmt::Debug for Service {
 impl Service {
     /// Builds the service.
     pub fn new(store: Store, prompts: Arc<Prompts>, clock: Arc<dyn Clock>, rng: Random) -> Self {
-        Self { store, prompts, clock, rng, settings_cache: Default::default(), focus_cache: Default::default() }
+        Self {
+            store,
+            prompts,
+            clock,
+            rng,
+            settings_cache: Default::default(),
+            focus_cache: Default::default(),
+            scheduler_wake: tokio::sync::Notify::new(),
+        }
     }
 
     /// Now, from the injected clock.

@@ -38,10 +38,11 @@ impl Service {
             self.store.member_away(guild, user),
             self.store.partner_mentions(guild, user),
         )?;
-        let (deliveries, scheduled, joined) = tokio::try_join!(
+        let (deliveries, scheduled, joined, (given, received)) = tokio::try_join!(
             self.store.member_deliveries(guild, user),
             self.store.member_schedule(guild, user),
             self.store.joined_teams(guild, user),
+            self.store.member_partner_views(guild, user),
         )?;
         let teams_joined: Vec<Value> =
             session.teams.iter().filter(|t| joined.contains(&t.id)).map(|t| json!({ "team_id": t.id, "name": t.name })).collect();
@@ -60,6 +61,10 @@ impl Service {
                 "scheduled": "What the bot has scheduled for you: your next reminder, when it is due (UTC) and its local date.",
                 "named_as_partner_by_others": "How many of other members' answers name you as their partner (their data; \
                                                /forget removes your id from them).",
+                "partner_answers_given": "Your answers as the partner of other members' commitments: agreement (agreed, or talk: \
+                                          you asked to talk it over), verdict (kept, partly, missed: whether it was kept, as you saw it).",
+                "partner_answers_received": "What your partners answered about your commitments, with the same fields; \
+                                             unreachable says why a partner was not asked (left the server, dms_closed, bot).",
                 "teams_joined": "The teams you joined with /team join (teams with a role are their role's holders). \
                                  Each check-in's and commitment's team_id says which team it belongs to (0: the server's default team).",
             },
@@ -95,6 +100,16 @@ impl Service {
                 humanize(&mut v, &["created_at", "resolved_at"]);
                 v
             }).collect::<Vec<Value>>(),
+            "partner_answers_given": given.iter().map(|r| {
+                let mut v = serde_json::to_value(r).expect("serialisable");
+                humanize(&mut v, &["agreed_at", "verdict_at"]);
+                v
+            }).collect::<Vec<Value>>(),
+            "partner_answers_received": received.iter().map(|r| {
+                let mut v = serde_json::to_value(r).expect("serialisable");
+                humanize(&mut v, &["agreed_at", "verdict_at"]);
+                v
+            }).collect::<Vec<Value>>(),
         });
         Ok(MyData {
             json: serde_json::to_string_pretty(&doc).expect("serialisable"),
@@ -118,7 +133,10 @@ impl Service {
         if self.now() - issued > FORGET_WINDOW {
             return Err(Refusal::new(k::ERR_FORGET_EXPIRED).into());
         }
-        Ok(self.store.forget_member(guild, owner).await?)
+        let forgotten = self.store.forget_member(guild, owner, self.now()).await?;
+        // Board messages to delete or edit are queued: let the scheduler do them now.
+        self.scheduler_wake.notify_one();
+        Ok(forgotten)
     }
 }
 

@@ -68,6 +68,14 @@ pub enum Post {
         /// The digest.
         digest: Box<crate::domain::digest::Digest>,
     },
+    /// To a partner: a commitment made to them, with buttons to agree or to ask to talk.
+    PartnerAsk(Box<super::partners::PartnerDm>),
+    /// To a partner: was the commitment kept? Buttons yes / partly / no.
+    PartnerCheck(Box<super::partners::PartnerDm>),
+    /// To the member: their partner wants to talk the commitment over.
+    PartnerTalk(Box<super::partners::PartnerDm>),
+    /// A commitment's message on the team's board.
+    Board(Box<super::partners::BoardEntry>),
     /// To the owner: a post stopped because its channel was deleted, and how to fix it.
     ChannelGone {
         /// Language.
@@ -86,6 +94,8 @@ impl Post {
     pub fn lang(&self) -> Lang {
         match self {
             Post::Daily { lang, .. } | Post::Reminder { lang, .. } | Post::Digest { lang, .. } | Post::ChannelGone { lang, .. } => *lang,
+            Post::PartnerAsk(d) | Post::PartnerCheck(d) | Post::PartnerTalk(d) => d.lang,
+            Post::Board(b) => b.lang,
         }
     }
 }
@@ -129,13 +139,37 @@ pub trait Outbox: Send + Sync {
         since: DateTime<Utc>,
     ) -> impl Future<Output = std::result::Result<Option<(ChannelId, MessageId)>, SendError>> + Send;
 
-    /// `user`'s roles in `guild`, or `None` if they are no longer a member (the bot has no
-    /// member intent, so it asks).
-    fn member_roles(
+    /// `user` as a member of `guild` (their roles, whether they are a bot), or `None` if
+    /// they are no longer a member (the bot has no member intent, so it asks).
+    fn member(&self, guild: GuildId, user: UserId) -> impl Future<Output = std::result::Result<Option<Member>, SendError>> + Send;
+
+    /// Opens a public thread named `name` in `parent` (no starter message).
+    fn open_thread(&self, parent: ChannelId, name: &str) -> impl Future<Output = std::result::Result<ChannelId, SendError>> + Send;
+
+    /// Finds an active thread named `name` in `parent` that the bot opened: what an open
+    /// whose answer was lost left behind.
+    fn find_thread(
         &self,
         guild: GuildId,
-        user: UserId,
-    ) -> impl Future<Output = std::result::Result<Option<Vec<RoleId>>, SendError>> + Send;
+        parent: ChannelId,
+        name: &str,
+    ) -> impl Future<Output = std::result::Result<Option<ChannelId>, SendError>> + Send;
+
+    /// Replaces a message the bot sent with `post` as rendered now. A message in an archived
+    /// thread is edited after unarchiving the thread.
+    fn edit(&self, channel: ChannelId, message: MessageId, post: &Post) -> impl Future<Output = std::result::Result<(), SendError>> + Send;
+
+    /// Deletes a message the bot sent.
+    fn delete(&self, channel: ChannelId, message: MessageId) -> impl Future<Output = std::result::Result<(), SendError>> + Send;
+}
+
+/// What Discord says of one member.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Member {
+    /// Their roles.
+    pub roles: Vec<RoleId>,
+    /// A bot account.
+    pub bot: bool,
 }
 
 /// How long after a delivery was first tried Discord's `enforce_nonce` is trusted to drop a
@@ -144,7 +178,7 @@ pub trait Outbox: Send + Sync {
 pub const NONCE_MEMORY: chrono::Duration = chrono::Duration::minutes(2);
 
 /// Discord's JSON error code for a channel that no longer exists.
-const UNKNOWN_CHANNEL: i64 = 10003;
+pub(super) const UNKNOWN_CHANNEL: i64 = 10003;
 
 /// One delivery about to be made: what, where, and how its job moves on.
 struct Delivery {
@@ -168,11 +202,11 @@ struct Delivery {
 
 /// A delivery's exactly-once record, as `begin_delivery` opened it.
 #[derive(Clone, Copy)]
-struct Opened<'a> {
-    key: JobKey,
-    period: &'a str,
+pub(super) struct Opened<'a> {
+    pub(super) key: JobKey,
+    pub(super) period: &'a str,
     /// When the first attempt was recorded.
-    opened: DateTime<Utc>,
+    pub(super) opened: DateTime<Utc>,
 }
 
 impl Delivery {
@@ -185,8 +219,8 @@ impl Delivery {
 
 /// How many due jobs one tick takes, and how many it runs at once. A slow guild (a long
 /// retry_after) never holds the others: it is rescheduled, not waited for.
-const TICK_BATCH: u32 = 256;
-const CONCURRENCY: usize = 16;
+pub(super) const TICK_BATCH: u32 = 256;
+pub(super) const CONCURRENCY: usize = 16;
 
 /// The longest wait between retries of one delivery.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
@@ -204,7 +238,7 @@ pub struct TickReport {
     pub failed: usize,
 }
 
-enum JobResult {
+pub(super) enum JobResult {
     Sent,
     Retried,
     Failed,
@@ -216,7 +250,8 @@ impl Service {
     pub async fn tick<O: Outbox>(&self, outbox: &O) -> Result<TickReport> {
         let now = self.now();
         let jobs = self.store.due_jobs(now, TICK_BATCH).await?;
-        let mut report = TickReport { due: jobs.len(), ..Default::default() };
+        let mut report = self.run_tasks(outbox, now).await?;
+        report.due += jobs.len();
         let results: Vec<JobResult> = futures::stream::iter(jobs)
             .map(|job| async move {
                 match self.run_job(job, outbox, now).await {
@@ -258,8 +293,8 @@ impl Service {
             JobKind::Retention => self.run_retention(job, now).await,
             JobKind::Digest => self.run_digest(job, outbox, now).await,
             JobKind::Reminder => self.run_reminder(job, outbox, now).await,
-            // Never scheduled; a stray row is removed.
-            JobKind::Notice => {
+            // Never scheduled (their work is queued elsewhere); a stray row is removed.
+            JobKind::Notice | JobKind::PartnerAsk | JobKind::PartnerCheck | JobKind::PartnerTalk | JobKind::Board | JobKind::BoardWeek => {
                 self.store.delete_job(job.key).await?;
                 Ok(JobResult::Nothing)
             }
@@ -354,7 +389,7 @@ impl Service {
         let teams = self.teams(guild).await?;
         let mut asked = None;
         if teams.iter().any(|t| t.role.is_some()) {
-            asked = Some(outbox.member_roles(guild, user).await);
+            asked = Some(outbox.member(guild, user).await);
         }
         // Without the roles the member's teams are unknown: guessing (no roles, so the
         // default team) would remind one who checked in to all their teams, naming a team
@@ -372,7 +407,7 @@ impl Service {
             return self.retry_or_give_up(job, &period, period_date, zone.0, after_this, *after, &reason, now).await;
         }
         let roles = match &asked {
-            Some(Ok(Some(roles))) => roles.clone(),
+            Some(Ok(Some(m))) => m.roles.clone(),
             _ => Vec::new(),
         };
         // "Already checked in" asks each team about the week its check-ins are stored
@@ -418,7 +453,7 @@ impl Service {
         // reminders once, recorded, and not asked about again.
         let membership = match asked {
             Some(answer) => answer,
-            None => outbox.member_roles(guild, user).await,
+            None => outbox.member(guild, user).await,
         };
         match membership {
             Ok(Some(_)) => {}
@@ -484,9 +519,9 @@ impl Service {
     /// member's ISO week for reminders.
     fn period_key(&self, kind: JobKind, date: NaiveDate) -> String {
         match kind {
-            JobKind::Daily | JobKind::Retention | JobKind::Notice => date.to_string(),
             JobKind::Digest => digest_week(date).to_string(),
             JobKind::Reminder => crate::domain::time::IsoWeek::of(date).to_string(),
+            _ => date.to_string(),
         }
     }
 
@@ -564,7 +599,7 @@ impl Service {
 
     /// Sends a post once: for an attempt first made longer ago than Discord's nonce memory,
     /// only after looking for an earlier send of it that Discord accepted.
-    async fn send_once<O: Outbox>(
+    pub(super) async fn send_once<O: Outbox>(
         &self,
         to: Destination,
         post: &Post,

@@ -134,9 +134,19 @@ impl Service {
         Ok(n)
     }
 
-    /// `/setup clear setting`: turns the daily post, the digest or the lead role off (the
-    /// board has nothing to clear until one is set). Returns what it cleared and whether it
-    /// was set.
+    /// `/setup board channel`: the team's commitments, one thread a week in `channel`.
+    /// `threads` is whether the bot may open threads and post in them there, when the cache
+    /// knows.
+    pub async fn setup_board(&self, session: &Session, channel: ChannelId, threads: Option<bool>) -> Result<()> {
+        session.require_manager()?;
+        if threads == Some(false) {
+            return Err(Refusal::new(k::ERR_BOARD_CHANNEL).arg("channel", format!("<#{channel}>")).into());
+        }
+        self.change_guild(session.team(), GuildChange::Board(channel), &[]).await
+    }
+
+    /// `/setup clear setting`: turns the daily post, the digest, the lead role or the board
+    /// off. Returns what it cleared and whether it was set.
     pub async fn setup_clear(&self, session: &Session, setting: &str) -> Result<(ClearSetting, bool)> {
         session.require_manager()?;
         let which = ClearSetting::parse(setting).ok_or_else(|| Refusal::new(k::ERR_BAD_CLEAR).arg("input", setting.trim()))?;
@@ -145,7 +155,7 @@ impl Service {
             ClearSetting::Daily => (Some(Cleared::Daily), s.daily.is_some()),
             ClearSetting::Digest => (Some(Cleared::Digest), s.digest.is_some()),
             ClearSetting::LeadRole => (Some(Cleared::LeadRole), s.lead_role.is_some()),
-            ClearSetting::Board => (None, false),
+            ClearSetting::Board => (Some(Cleared::Board), s.board.is_some()),
         };
         if let Some(change) = change.filter(|_| was_set) {
             self.change_guild(session.team(), GuildChange::Clear(change), &[]).await?;

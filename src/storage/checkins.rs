@@ -75,6 +75,22 @@ macro_rules! streak_columns {
     };
 }
 
+/// A task for the commitment just inserted (`last_insert_rowid()`): task, guild, team, due,
+/// later.
+const NEW_TASK_SQL: &str = "INSERT INTO commitment_tasks (commitment_id, task, guild_id, team_id, due_at, later_at) \
+                            VALUES (last_insert_rowid(), ?, ?, ?, ?, ?)";
+
+/// On resolution by the check-in just inserted: the partner's "was it kept?" is due now.
+const RESOLVED_CHECK_SQL: &str = "UPDATE commitment_tasks SET due_at = min(due_at, ?) WHERE task = 'check' \
+                                  AND commitment_id IN (SELECT id FROM commitments WHERE resolved_by_checkin = last_insert_rowid())";
+
+/// On resolution: the board message, if there is one, is edited to show it.
+const RESOLVED_BOARD_SQL: &str = "INSERT INTO commitment_tasks (commitment_id, task, guild_id, team_id, due_at) \
+     SELECT c.id, 'board', c.guild_id, c.team_id, ? FROM commitments c WHERE c.resolved_by_checkin = last_insert_rowid() \
+     AND EXISTS (SELECT 1 FROM deliveries d WHERE d.kind = 'board' AND d.guild_id = c.guild_id AND d.team_id = c.team_id \
+     AND d.user_id = c.user_id AND d.period = CAST(c.id AS TEXT) AND d.status IN ('pending', 'sent')) \
+     ON CONFLICT (commitment_id, task) DO UPDATE SET due_at = excluded.due_at";
+
 /// The streak on its own, as the last two columns of a `streak` row.
 const STREAK_SQL: &str = concat!("SELECT 'streak', NULL, NULL, NULL, ", streak_columns!());
 
@@ -140,7 +156,7 @@ pub struct CheckinContext {
 }
 
 /// A new commitment.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct NewCommitment {
     /// Cleaned text, ≤300 characters.
     pub text: String,
@@ -148,6 +164,14 @@ pub struct NewCommitment {
     pub due: NaiveDate,
     /// To whom.
     pub partner: Option<UserId>,
+    /// `private: true`: kept off the team's board.
+    pub private: bool,
+    /// The partner is asked to agree now, and whether it was kept at this time if the
+    /// member has not resolved it by then (two days after the due date). `None`: nobody is
+    /// asked (no partner, or one who is the member or a bot).
+    pub partner_check_at: Option<DateTime<Utc>>,
+    /// It goes on the team's board.
+    pub board: bool,
 }
 
 /// A commitments check-in.
@@ -260,12 +284,17 @@ impl Store {
                 ),
                 args,
             );
+            // Resolved: the partner is asked now whether it was kept, and its board message
+            // shows the outcome. Tasks are WITHOUT ROWID, so last_insert_rowid() stays the
+            // check-in's id; a server without partners or a board writes nothing here.
+            b.push(RESOLVED_CHECK_SQL, vec![now.clone()]);
+            b.push(RESOLVED_BOARD_SQL, vec![now.clone()]);
         }
         if let Some(n) = &c.next {
             // An UPDATE leaves last_insert_rowid() alone: it is still the check-in's id.
             b.push(
-                "INSERT INTO commitments (guild_id, team_id, user_id, text, due_date, partner_id, created_week, created_at, made_by_checkin) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, last_insert_rowid()) RETURNING 'commitment', CAST(id AS TEXT), NULL, NULL, NULL, NULL",
+                "INSERT INTO commitments (guild_id, team_id, user_id, text, due_date, partner_id, created_week, created_at, private, made_by_checkin) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, last_insert_rowid()) RETURNING 'commitment', CAST(id AS TEXT), NULL, NULL, NULL, NULL",
                 vec![
                     g.clone(),
                     t.clone(),
@@ -275,8 +304,24 @@ impl Store {
                     Arg::OptInt(n.partner.map(UserId::to_db)),
                     week.clone(),
                     now.clone(),
+                    Arg::Int(i64::from(n.private)),
                 ],
             );
+            // The commitment's own work, named by last_insert_rowid(): partner_views' rowid
+            // is the commitment's id, and tasks have no rowid, so it stays the same.
+            if let (Some(partner), Some(check_at)) = (n.partner, n.partner_check_at) {
+                b.push(
+                    "INSERT INTO partner_views (commitment_id, guild_id, team_id, user_id, partner_id, created_at) \
+                     VALUES (last_insert_rowid(), ?, ?, ?, ?, ?)",
+                    vec![g.clone(), t.clone(), u.clone(), Arg::Int(partner.to_db()), now.clone()],
+                );
+                b.push(NEW_TASK_SQL, vec![Arg::Text("ask".into()), g.clone(), t.clone(), now.clone(), Arg::OptInt(None)]);
+                let later = Arg::Int(ts(check_at));
+                b.push(NEW_TASK_SQL, vec![Arg::Text("check".into()), g.clone(), t.clone(), later.clone(), Arg::OptInt(Some(ts(check_at)))]);
+            }
+            if n.board && !n.private {
+                b.push(NEW_TASK_SQL, vec![Arg::Text("board".into()), g.clone(), t.clone(), now.clone(), Arg::OptInt(None)]);
+            }
         }
         b.push(STREAK_SQL, streak_args(TeamKey::new(ctx.guild, ctx.team), ctx.user));
         b.push("COMMIT", vec![]);
@@ -305,7 +350,7 @@ impl Store {
     /// Undoes a member's latest check-in of `date` in one transaction: the check-in goes,
     /// the commitment it resolved opens again and the one it made is deleted. `None` when
     /// there is nothing to undo that day.
-    pub async fn undo_last_checkin(&self, team: TeamKey, user: UserId, date: NaiveDate) -> Result<Option<Undone>> {
+    pub async fn undo_last_checkin(&self, team: TeamKey, user: UserId, date: NaiveDate, now: DateTime<Utc>) -> Result<Option<Undone>> {
         let mut w = self.writer().await?;
         let mut tx = Self::begin_write(&mut w).await?;
         let last: Option<(i64, String, Option<i64>)> = sqlx::query_as(
@@ -319,15 +364,30 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some((id, kind, rating)) = last else { return Ok(None) };
-        let reopened: Vec<String> = sqlx::query_scalar(
+        let reopened: Vec<(i64, String)> = sqlx::query_as(
             "UPDATE commitments SET status = 'open', resolved_week = NULL, resolved_at = NULL, resolved_by_checkin = NULL \
-             WHERE resolved_by_checkin = ? RETURNING text",
+             WHERE resolved_by_checkin = ? RETURNING id, text",
         )
         .bind(id)
         .fetch_all(&mut *tx)
         .await?;
-        let removed: Vec<String> =
-            sqlx::query_scalar("DELETE FROM commitments WHERE made_by_checkin = ? RETURNING text").bind(id).fetch_all(&mut *tx).await?;
+        let now = ts(now);
+        for (commitment, _) in &reopened {
+            // Open again: the partner's "was it kept?" waits for the due date again (unless it
+            // went out already), and the board message shows it open.
+            sqlx::query("UPDATE commitment_tasks SET due_at = coalesce(later_at, due_at) WHERE commitment_id = ? AND task = 'check'")
+                .bind(commitment)
+                .execute(&mut *tx)
+                .await?;
+            super::partners::queue_board_edit(&mut tx, *commitment, now).await?;
+        }
+        let removed: Vec<(i64, String)> =
+            sqlx::query_as("DELETE FROM commitments WHERE made_by_checkin = ? RETURNING id, text").bind(id).fetch_all(&mut *tx).await?;
+        for (commitment, _) in &removed {
+            super::partners::drop_commitment_extras(&mut tx, team.guild, *commitment, now).await?;
+        }
+        let reopened: Vec<String> = reopened.into_iter().map(|(_, t)| t).collect();
+        let removed: Vec<String> = removed.into_iter().map(|(_, t)| t).collect();
         sqlx::query("DELETE FROM checkins WHERE id = ?").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(Some(Undone {
@@ -485,6 +545,16 @@ impl Store {
             ] {
                 deleted += sqlx::query(sql).bind(guild.to_db()).bind(&last_week).bind(ts(cutoff)).execute(&mut *tx).await?.rows_affected();
             }
+            // The partner's side and the pending work of commitments just deleted go with them.
+            for table in ["partner_views", "commitment_tasks"] {
+                deleted += sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DELETE FROM {table} WHERE guild_id = ?1 AND commitment_id NOT IN (SELECT id FROM commitments WHERE guild_id = ?1)"
+                )))
+                .bind(guild.to_db())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
             // A delivery record older than the cut-off is for a period long past: it can no
             // longer be sent again.
             deleted += sqlx::query("DELETE FROM deliveries WHERE guild_id = ? AND updated_at < ? AND status != 'pending'")
@@ -533,6 +603,7 @@ mod tests {
                 text: text.into(),
                 due: NaiveDate::parse_from_str(due, "%Y-%m-%d").unwrap(),
                 partner: Some(UserId(3)),
+                ..Default::default()
             }),
             blocker: None,
             partner: Some(UserId(3)),
@@ -733,14 +804,24 @@ mod tests {
 
         // Undo takes the latest check-in of the day: `other` (it changed nothing else) ...
         let u = s
-            .undo_last_checkin(crate::domain::ids::TeamKey::default_of(GuildId(1)), UserId(2), "2026-11-26".parse().unwrap())
+            .undo_last_checkin(
+                crate::domain::ids::TeamKey::default_of(GuildId(1)),
+                UserId(2),
+                "2026-11-26".parse().unwrap(),
+                chrono::Utc::now(),
+            )
             .await
             .unwrap()
             .unwrap();
         assert_eq!((u.reopened, u.removed), (None, None));
         // ... then `c`: "due later" opens again, "the next one" is gone.
         let u = s
-            .undo_last_checkin(crate::domain::ids::TeamKey::default_of(GuildId(1)), UserId(2), "2026-11-26".parse().unwrap())
+            .undo_last_checkin(
+                crate::domain::ids::TeamKey::default_of(GuildId(1)),
+                UserId(2),
+                "2026-11-26".parse().unwrap(),
+                chrono::Utc::now(),
+            )
             .await
             .unwrap()
             .unwrap();
@@ -758,9 +839,14 @@ mod tests {
         assert_eq!(open, vec!["first due", "due later"]);
         assert_eq!(s.count_checkins(None, None).await.unwrap(), 2);
         assert_eq!(
-            s.undo_last_checkin(crate::domain::ids::TeamKey::default_of(GuildId(1)), UserId(2), "2026-11-26".parse().unwrap())
-                .await
-                .unwrap(),
+            s.undo_last_checkin(
+                crate::domain::ids::TeamKey::default_of(GuildId(1)),
+                UserId(2),
+                "2026-11-26".parse().unwrap(),
+                chrono::Utc::now()
+            )
+            .await
+            .unwrap(),
             None,
             "nothing left that day"
         );

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use super::batch::{Arg, Batch};
 use super::{Result, Store};
 use crate::domain::checkin::Outcome;
-use crate::domain::digest::{People, WeekRows};
+use crate::domain::digest::{PartnerCounts, People, WeekRows};
 use crate::domain::ids::{TeamKey, UserId};
 use crate::domain::time::IsoWeek;
 use crate::domain::trend::WeekCounts;
@@ -160,6 +160,22 @@ impl Store {
              AND status = 'sent' AND principle IS NOT NULL AND ((kind = 'daily' AND period BETWEEN ? AND ?) OR (kind = 'digest' AND period < ?))",
             vec![Arg::Int(g), Arg::Int(t), Arg::Text(spans.posts.0.to_string()), Arg::Text(spans.posts.1.to_string()), Arg::Text(week.clone())],
         );
+        // The partners' side of the week's resolved commitments: from the resolved index,
+        // one primary-key lookup per commitment into partner_views. Makers and confirming
+        // partners stop counting at ten, as above.
+        b.push(
+            "SELECT json_array(count(*), \
+             (SELECT count(*) FROM (SELECT DISTINCT c2.user_id FROM commitments c2 INDEXED BY commitments_resolved \
+              JOIN partner_views v2 ON v2.commitment_id = c2.id WHERE c2.guild_id = ? AND c2.team_id = ? AND c2.resolved_week = ? LIMIT 10)), \
+             count(v.verdict), \
+             (SELECT count(*) FROM (SELECT DISTINCT v3.partner_id FROM commitments c3 INDEXED BY commitments_resolved \
+              JOIN partner_views v3 ON v3.commitment_id = c3.id WHERE c3.guild_id = ? AND c3.team_id = ? AND c3.resolved_week = ? \
+              AND v3.verdict IS NOT NULL LIMIT 10)), \
+             coalesce(sum(v.verdict = c.status), 0)) \
+             FROM commitments c INDEXED BY commitments_resolved JOIN partner_views v ON v.commitment_id = c.id \
+             WHERE c.guild_id = ? AND c.team_id = ? AND c.resolved_week = ?",
+            (0..3).flat_map(|_| [Arg::Int(g), Arg::Int(t), Arg::Text(week.clone())]).collect(),
+        );
         let rows = b.scalars().fetch_all(&mut *self.reader().await?).await?;
         let (this, this_overdue) = week_rows(parse(rows.first())?);
         let (last, _) = week_rows(parse(rows.get(1))?);
@@ -191,6 +207,8 @@ impl Store {
             .into_iter()
             .map(|(kind, period, principle)| PostedPrinciple { kind, period, principle: principle as u8 })
             .collect();
+        let [with_partner, makers, confirmed, confirmers, agreed] = parse::<[i64; 5]>(rows.get(7))?.map(|v| v.max(0) as u32);
+        r.this.partners = PartnerCounts { with_partner, makers, confirmed, confirmers, agreed };
         // SQL promises no order inside an aggregate; the last digest's focus is the newest.
         r.posted.sort_by(|a, b| a.period.cmp(&b.period));
         Ok(r)
@@ -462,7 +480,7 @@ mod tests {
         let promise = |text: &str, due: &str| CommitmentCheckin {
             which: None,
             kept: None,
-            next: Some(NewCommitment { text: text.into(), due: day(due), partner: None }),
+            next: Some(NewCommitment { text: text.into(), due: day(due), partner: None, ..Default::default() }),
             blocker: Some("waiting on legal".into()),
             partner: None,
         };
@@ -520,7 +538,7 @@ mod tests {
         let promise = |text: &str, due: &str, kept: Option<Outcome>| CommitmentCheckin {
             which: None,
             kept,
-            next: Some(NewCommitment { text: text.into(), due: day(due), partner: None }),
+            next: Some(NewCommitment { text: text.into(), due: day(due), partner: None, ..Default::default() }),
             blocker: None,
             partner: None,
         };
@@ -593,7 +611,7 @@ mod tests {
         let promise = CommitmentCheckin {
             which: None,
             kept: None,
-            next: Some(NewCommitment { text: "a".into(), due: day("2026-11-20"), partner: None }),
+            next: Some(NewCommitment { text: "a".into(), due: day("2026-11-20"), partner: None, ..Default::default() }),
             blocker: None,
             partner: None,
         };

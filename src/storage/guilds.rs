@@ -25,6 +25,7 @@ struct SettingsRow {
     digest_day: Option<String>,
     digest_time: Option<String>,
     lead_role_id: Option<i64>,
+    board_channel_id: Option<i64>,
     retention_weeks: Option<i64>,
     min_people: Option<i64>,
     left_at: Option<i64>,
@@ -69,6 +70,7 @@ impl From<SettingsRow> for GuildSettings {
             daily,
             digest,
             lead_role: r.lead_role_id.map(RoleId::from_db),
+            board: r.board_channel_id.map(ChannelId::from_db),
             retention_weeks: r.retention_weeks.map_or(defaults.retention_weeks, |w| w.max(0) as u32),
             min_people: r.min_people.map_or(defaults.min_people, |n| n.clamp(0, i64::from(u32::MAX)) as u32),
             left: r.left_at.is_some(),
@@ -88,6 +90,8 @@ pub enum GuildChange {
     Language(Lang),
     /// `/setup lead-role`.
     LeadRole(RoleId),
+    /// `/setup board`.
+    Board(ChannelId),
     /// `/setup retention`.
     Retention(u32),
     /// `/setup privacy`.
@@ -117,6 +121,8 @@ pub enum Cleared {
     Digest,
     /// The lead role.
     LeadRole,
+    /// The board.
+    Board,
 }
 
 impl Store {
@@ -125,7 +131,7 @@ impl Store {
     pub async fn team_settings(&self, key: TeamKey) -> Result<Option<GuildSettings>> {
         let row: Option<SettingsRow> = sqlx::query_as(
             "SELECT ?1 AS guild_id, ?2 AS team_id, t.name, t.role_id, t.home_channel_id, t.language, t.timezone, t.daily_channel_id, \
-             t.daily_time, t.daily_weekdays_only, t.digest_channel_id, t.digest_day, t.digest_time, t.lead_role_id, \
+             t.daily_time, t.daily_weekdays_only, t.digest_channel_id, t.digest_day, t.digest_time, t.lead_role_id, t.board_channel_id, \
              g.retention_weeks, g.min_people, g.left_at, \
              (SELECT start_date || '/' || end_date FROM team_pauses WHERE guild_id = ?1 AND team_id = ?2 ORDER BY end_date DESC LIMIT 1) AS pause \
              FROM (SELECT 1) LEFT JOIN guilds g ON g.guild_id = ?1 LEFT JOIN teams t ON t.guild_id = ?1 AND t.team_id = ?2 \
@@ -183,6 +189,9 @@ impl Store {
                 GuildChange::LeadRole(r) => {
                     sqlx::query("UPDATE teams SET lead_role_id = ?, updated_at = ? WHERE guild_id = ? AND team_id = ?").bind(r.to_db())
                 }
+                GuildChange::Board(c) => {
+                    sqlx::query("UPDATE teams SET board_channel_id = ?, updated_at = ? WHERE guild_id = ? AND team_id = ?").bind(c.to_db())
+                }
                 GuildChange::Zone(z) => {
                     sqlx::query("UPDATE teams SET timezone = ?, updated_at = ? WHERE guild_id = ? AND team_id = ?").bind(z.name())
                 }
@@ -194,6 +203,9 @@ impl Store {
                     "UPDATE teams SET digest_channel_id = NULL, digest_day = NULL, digest_time = NULL, updated_at = ? \
                      WHERE guild_id = ? AND team_id = ?",
                 ),
+                GuildChange::Clear(Cleared::Board) => {
+                    sqlx::query("UPDATE teams SET board_channel_id = NULL, updated_at = ? WHERE guild_id = ? AND team_id = ?")
+                }
                 GuildChange::Clear(Cleared::LeadRole) => {
                     sqlx::query("UPDATE teams SET lead_role_id = NULL, updated_at = ? WHERE guild_id = ? AND team_id = ?")
                 }

@@ -9,6 +9,7 @@ mod digest;
 
 mod guilds;
 mod members;
+mod partners;
 mod privacy;
 mod schedule;
 mod teams;
@@ -27,6 +28,7 @@ pub use checkins::*;
 pub use digest::{DigestReads, DigestSpans, MemberTrendReads, PostedPrinciple, TrendReads};
 pub use guilds::*;
 pub use members::*;
+pub use partners::*;
 pub use privacy::*;
 pub use schedule::*;
 pub use teams::*;

@@ -117,6 +117,33 @@ pub struct Forgotten {
     pub commitments: u64,
     /// Other members' notes and commitments whose mention of the member was removed.
     pub mentions: u64,
+    /// Answers the member gave as a partner (to others' commitments), deleted.
+    pub partner_answers_given: u64,
+    /// Partner answers about the member's own commitments, deleted with them.
+    pub partner_answers_received: u64,
+}
+
+/// One partner view, as `/mydata` shows it: the partner's answers about one commitment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct PartnerViewRecord {
+    /// The commitment.
+    pub commitment_id: i64,
+    /// Team in the guild.
+    pub team_id: i64,
+    /// Who made it.
+    pub user_id: i64,
+    /// Who it was made to.
+    pub partner_id: i64,
+    /// The partner's answer to the agree DM: `agreed` or `talk`.
+    pub agreement: Option<String>,
+    /// When (unix seconds, UTC).
+    pub agreed_at: Option<i64>,
+    /// The partner's answer to "was it kept?": `kept`, `partly` or `missed`.
+    pub verdict: Option<String>,
+    /// When (unix seconds, UTC).
+    pub verdict_at: Option<i64>,
+    /// Why the partner was not asked: `left`, `dms_closed` or `bot`.
+    pub unreachable: Option<String>,
 }
 
 /// What a mention of a forgotten member becomes in other members' notes.
@@ -200,6 +227,21 @@ impl Store {
             .await
     }
 
+    /// The partner answers a member gave (to others' commitments) and received (about their
+    /// own), oldest first.
+    pub async fn member_partner_views(&self, guild: GuildId, user: UserId) -> Result<(Vec<PartnerViewRecord>, Vec<PartnerViewRecord>)> {
+        let q = |col: &str| {
+            format!(
+                "SELECT commitment_id, team_id, user_id, partner_id, agreement, agreed_at, verdict, verdict_at, unreachable \
+                 FROM partner_views WHERE guild_id = ? AND {col} = ? ORDER BY commitment_id"
+            )
+        };
+        let mut r = self.reader().await?;
+        let given = sqlx::query_as(sqlx::AssertSqlSafe(q("partner_id"))).bind(guild.to_db()).bind(user.to_db()).fetch_all(&mut *r).await?;
+        let received = sqlx::query_as(sqlx::AssertSqlSafe(q("user_id"))).bind(guild.to_db()).bind(user.to_db()).fetch_all(&mut *r).await?;
+        Ok((given, received))
+    }
+
     /// How many of other members' check-ins and commitments name this member as partner.
     pub async fn partner_mentions(&self, guild: GuildId, user: UserId) -> Result<i64> {
         sqlx::query_scalar(
@@ -215,10 +257,55 @@ impl Store {
     /// Deletes everything stored about a member in a guild, in one transaction: their
     /// check-ins, commitments, settings, time away, reminder and its delivery records; and
     /// their id where other members named them as partner. Returns the counts.
-    pub async fn forget_member(&self, guild: GuildId, user: UserId) -> Result<Forgotten> {
+    pub async fn forget_member(&self, guild: GuildId, user: UserId, now: DateTime<Utc>) -> Result<Forgotten> {
         let mut w = self.writer().await?;
         let mut tx = Self::begin_write(&mut w).await?;
         let (g, u) = (guild.to_db(), user.to_db());
+        // Partner answers: those they gave, and those about their own commitments.
+        let partner_answers_given =
+            sqlx::query("DELETE FROM partner_views WHERE guild_id = ? AND partner_id = ? AND user_id != partner_id")
+                .bind(g)
+                .bind(u)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        let partner_answers_received = sqlx::query("DELETE FROM partner_views WHERE guild_id = ? AND user_id = ?")
+            .bind(g)
+            .bind(u)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        // Their board messages are deleted from Discord (queued: the scheduler does it); the
+        // board messages of commitments made to them are edited to drop their name, and
+        // nothing more is asked of them.
+        super::partners::queue_board_removals(&mut tx, guild, &format!("user_id = {u}"), super::ts(now)).await?;
+        sqlx::query(
+            "INSERT INTO commitment_tasks (commitment_id, task, guild_id, team_id, due_at) \
+             SELECT c.id, 'board', c.guild_id, c.team_id, ? FROM commitments c WHERE c.guild_id = ? AND c.partner_id = ? AND c.user_id != ? \
+             AND EXISTS (SELECT 1 FROM deliveries d WHERE d.kind = 'board' AND d.guild_id = c.guild_id AND d.team_id = c.team_id \
+             AND d.user_id = c.user_id AND d.period = CAST(c.id AS TEXT) AND d.status IN ('pending', 'sent')) \
+             ON CONFLICT (commitment_id, task) DO UPDATE SET due_at = excluded.due_at",
+        )
+        .bind(super::ts(now))
+        .bind(g)
+        .bind(u)
+        .bind(u)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM commitment_tasks WHERE task IN ('ask', 'check', 'talk') AND commitment_id IN \
+             (SELECT id FROM commitments WHERE guild_id = ? AND (partner_id = ? OR user_id = ?))",
+        )
+        .bind(g)
+        .bind(u)
+        .bind(u)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM commitment_tasks WHERE commitment_id IN (SELECT id FROM commitments WHERE guild_id = ? AND user_id = ?)")
+            .bind(g)
+            .bind(u)
+            .execute(&mut *tx)
+            .await?;
         let checkins =
             sqlx::query("DELETE FROM checkins WHERE guild_id = ? AND user_id = ?").bind(g).bind(u).execute(&mut *tx).await?.rows_affected();
         let commitments = sqlx::query("DELETE FROM commitments WHERE guild_id = ? AND user_id = ?")
@@ -266,7 +353,7 @@ impl Store {
                 .rows_affected();
         }
         tx.commit().await?;
-        Ok(Forgotten { checkins, commitments, mentions })
+        Ok(Forgotten { checkins, commitments, mentions, partner_answers_given, partner_answers_received })
     }
 
     /// All of a guild's check-ins (or one team's), for the operator's export.
@@ -329,15 +416,15 @@ mod tests {
             let c = CommitmentCheckin {
                 which: None,
                 kept: None,
-                next: Some(NewCommitment { text: "t".into(), due: date, partner: Some(UserId(3 - user)) }),
+                next: Some(NewCommitment { text: "t".into(), due: date, partner: Some(UserId(3 - user)), ..Default::default() }),
                 blocker: None,
                 partner: None,
             };
             s.record_commitment_checkin(ctx, &c).await.unwrap();
         }
         assert_eq!(s.partner_mentions(GuildId(9), UserId(1)).await.unwrap(), 2);
-        let f = s.forget_member(GuildId(9), UserId(1)).await.unwrap();
-        assert_eq!(f, Forgotten { checkins: 2, commitments: 1, mentions: 0 });
+        let f = s.forget_member(GuildId(9), UserId(1), chrono::Utc::now()).await.unwrap();
+        assert_eq!(f, Forgotten { checkins: 2, commitments: 1, mentions: 0, partner_answers_given: 0, partner_answers_received: 0 });
         assert!(s.member_checkins(GuildId(9), UserId(1)).await.unwrap().is_empty());
         assert_eq!(s.member_checkins(GuildId(9), UserId(2)).await.unwrap().len(), 2);
         assert_eq!(s.partner_mentions(GuildId(9), UserId(1)).await.unwrap(), 0, "their id is gone from others' rows");
@@ -366,12 +453,12 @@ mod tests {
         let commit = CommitmentCheckin {
             which: None,
             kept: None,
-            next: Some(NewCommitment { text: "send <@1> the draft".into(), due: date, partner: None }),
+            next: Some(NewCommitment { text: "send <@1> the draft".into(), due: date, partner: None, ..Default::default() }),
             blocker: note("<@1> is away"),
             partner: None,
         };
         s.record_commitment_checkin(ctx, &commit).await.unwrap();
-        let f = s.forget_member(GuildId(9), UserId(1)).await.unwrap();
+        let f = s.forget_member(GuildId(9), UserId(1), chrono::Utc::now()).await.unwrap();
         assert_eq!(f.mentions, 3, "two check-ins and one commitment carried the mention");
         let rows = s.member_checkins(GuildId(9), UserId(2)).await.unwrap();
         let all: Vec<String> = rows.iter().flat_map(|r| [r.went_well.clone(), r.improve.clone(), r.blocker.clone()]).flatten().collect();

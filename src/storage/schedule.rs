@@ -20,6 +20,18 @@ pub enum JobKind {
     /// A one-off notice to a guild's owner (a post's channel was deleted). Only its
     /// delivery record exists, never a schedule row: the failing post's own retries carry it.
     Notice,
+    /// A partner's DM asking them to agree to a commitment (per commitment: the period is
+    /// its id, the user the partner). Like every kind below, only its delivery record exists:
+    /// `commitment_tasks` says when it is due.
+    PartnerAsk,
+    /// A partner's DM asking whether a commitment was kept.
+    PartnerCheck,
+    /// The member's DM saying their partner wants to talk a commitment over.
+    PartnerTalk,
+    /// A commitment's message on the team's board (the user is the member).
+    Board,
+    /// A team's board thread of one week (the period is the week).
+    BoardWeek,
 }
 
 impl JobKind {
@@ -31,6 +43,11 @@ impl JobKind {
             JobKind::Reminder => "reminder",
             JobKind::Retention => "retention",
             JobKind::Notice => "notice",
+            JobKind::PartnerAsk => "partner-ask",
+            JobKind::PartnerCheck => "partner-check",
+            JobKind::PartnerTalk => "partner-talk",
+            JobKind::Board => "board",
+            JobKind::BoardWeek => "board-week",
         }
     }
 
@@ -575,7 +592,7 @@ mod tests {
         let k = JobKey::member(JobKind::Reminder, GuildId(5), UserId(7));
         let job = scheduled(&s, k, now).await;
         s.begin_delivery(k, "2026-W48", now).await.unwrap();
-        s.forget_member(GuildId(5), UserId(7)).await.unwrap();
+        s.forget_member(GuildId(5), UserId(7), chrono::Utc::now()).await.unwrap();
         let next = JobUpdate::new(k, now + Duration::days(7), now.date_naive() + Duration::days(7));
         let sent = DeliveryOutcome::Sent { channel: ChannelId(1), message: MessageId(2), principle: None };
         s.finish_delivery(&job, "2026-W48", sent, Some(next), now).await.unwrap();

@@ -150,10 +150,14 @@ impl Store {
         if gone == 0 {
             return Ok(None);
         }
+        // Its board messages go from Discord too (due at once: time 0 is before any now).
+        super::partners::queue_board_removals(&mut tx, team.guild, &format!("team_id = {}", team.team.to_db()), 0).await?;
         let mut counts = TeamCounts::default();
         for (table, count) in [
             ("checkins", Some(&mut counts.checkins)),
             ("commitments", Some(&mut counts.commitments)),
+            ("partner_views", None),
+            ("commitment_tasks", None),
             ("schedule", None),
             ("deliveries", None),
             ("team_members", None),
@@ -306,7 +310,7 @@ mod tests {
         let promise = CommitmentCheckin {
             which: None,
             kept: None,
-            next: Some(NewCommitment { text: "design promise".into(), due: date, partner: None }),
+            next: Some(NewCommitment { text: "design promise".into(), due: date, partner: None, ..Default::default() }),
             blocker: None,
             partner: None,
         };
@@ -325,7 +329,7 @@ mod tests {
         assert_eq!((ra.this.people.ratings, rb.this.people.ratings), (3, 3));
 
         // Undo takes the latest check-in in that team only.
-        let u = s.undo_last_checkin(b, UserId(1), date).await.unwrap().unwrap();
+        let u = s.undo_last_checkin(b, UserId(1), date, chrono::Utc::now()).await.unwrap().unwrap();
         assert_eq!(u.reopened, None, "the design commitment stays open");
         assert_eq!(s.open_commitments(a, UserId(1)).await.unwrap().len(), 1);
         assert!(s.has_checked_in(a, UserId(1), week).await.unwrap());

@@ -103,7 +103,17 @@ async fn a_database_from_the_earlier_migrations_upgrades_and_loses_nothing() {
         assert_eq!(other, 0, "{table}: every old row is the default team's");
     }
     let migrations: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(&mut *r).await.unwrap();
-    assert_eq!(migrations, 6);
+    assert_eq!(migrations, 7);
+    // Migration 0007: old commitments stay as they were, on no board and public; partners
+    // named before it are not asked after the fact (no view, no task).
+    let (private, views, tasks): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM commitments WHERE private != 0), (SELECT count(*) FROM partner_views), \
+         (SELECT count(*) FROM commitment_tasks)",
+    )
+    .fetch_one(&mut *r)
+    .await
+    .unwrap();
+    assert_eq!((private, views, tasks), (0, 0, 0));
     drop(r);
     assert_eq!(s.teams(GuildId(1)).await.unwrap(), vec![crate::domain::teams::Team::default_team()]);
 
@@ -141,7 +151,7 @@ async fn a_database_from_the_earlier_migrations_upgrades_and_loses_nothing() {
     // An old check-in, with no record of what it changed, is undone alone: the commitment it
     // resolved stays resolved, rather than a guess reopening the wrong one.
     let undone = s
-        .undo_last_checkin(TeamKey::default_of(GuildId(1)), UserId(5), NaiveDate::from_ymd_opt(2026, 11, 26).unwrap())
+        .undo_last_checkin(TeamKey::default_of(GuildId(1)), UserId(5), NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(), chrono::Utc::now())
         .await
         .unwrap()
         .unwrap();

@@ -40,13 +40,16 @@ pub async fn checkin_commitments(
     #[description_localized("vi", "Điều đang cản trở bạn (tối đa 500 ký tự)")]
     #[max_length = 500]
     blocker: Option<String>,
-    #[description = "Who the commitment is to"]
-    #[description_localized("vi", "Bạn cam kết với ai")]
-    partner: Option<serenity::UserId>,
+    #[description = "Who the commitment is to: they are asked to agree, and later whether it was kept"]
+    #[description_localized("vi", "Bạn cam kết với ai: họ được hỏi để đồng ý, và sau đó cam kết có được giữ không")]
+    partner: Option<serenity::User>,
     #[description = "Which open commitment `kept` is about (default: the one due first)"]
     #[description_localized("vi", "`kept` nói về cam kết đang mở nào (mặc định: cam kết đến hạn sớm nhất)")]
     #[autocomplete = "autocomplete_open"]
     which: Option<String>,
+    #[description = "Keep the new commitment off the team's board"]
+    #[description_localized("vi", "Giữ cam kết mới ngoài bảng cam kết của nhóm")]
+    private: Option<bool>,
     #[description = "The team (default: this channel's team, else yours)"]
     #[description_localized("vi", "Nhóm (mặc định: nhóm của kênh này, nếu không thì nhóm của bạn)")]
     #[autocomplete = "crate::discord::context::autocomplete_team_response"]
@@ -54,7 +57,16 @@ pub async fn checkin_commitments(
 ) -> Result<(), Error> {
     let s = team_session(ctx, team.as_deref()).await?;
     let service = &ctx.data().service;
-    let input = CommitmentsInput { kept: kept.map(|k| k.0), next, due, blocker, partner: partner.map(|u| UserId(u.get())), which };
+    let input = CommitmentsInput {
+        kept: kept.map(|k| k.0),
+        next,
+        due,
+        blocker,
+        partner_is_bot: partner.as_ref().is_some_and(|u| u.bot),
+        partner: partner.map(|u| UserId(u.id.get())),
+        which,
+        private: private.unwrap_or(false),
+    };
     match within_window(ctx, true, service.checkin_commitments(&s, input, None)).await? {
         CommitmentsOutcome::Saved(saved) => {
             let e = render::commitments_saved(&service.prompts, s.lang, &saved);

@@ -14,7 +14,7 @@ use crate::keys as k;
     slash_command,
     guild_only,
     default_member_permissions = "MANAGE_GUILD",
-    subcommands("daily", "digest", "timezone", "lead_role", "language", "retention", "privacy", "clear", "show", "pause"),
+    subcommands("daily", "digest", "timezone", "lead_role", "language", "retention", "privacy", "board", "clear", "show", "pause"),
     subcommand_required,
     description_localized("vi", "Thiết lập nguyên tắc hằng ngày, bản tổng hợp và cài đặt của bot")
 )]
@@ -124,6 +124,37 @@ pub async fn lead_role(
     let service = &ctx.data().service;
     within_window(ctx, true, service.setup_lead_role(&s, RoleId(role.get()))).await?;
     reply_text(ctx, t(&service.prompts, s.lang, k::SETUP_LEAD_ROLE_DONE, &[("role", format!("<@&{role}>"))])).await
+}
+
+/// Opt in: each week a thread in this channel shows the team's commitments
+#[poise::command(
+    slash_command,
+    guild_only,
+    description_localized("vi", "Tùy chọn: mỗi tuần một luồng trong kênh này hiện các cam kết của nhóm")
+)]
+pub async fn board(
+    ctx: Context<'_>,
+    #[description = "The channel for the weekly board thread"]
+    #[description_localized("vi", "Kênh mở luồng bảng cam kết hằng tuần")]
+    #[channel_types("Text")]
+    channel: serenity::PartialChannel,
+    #[description = "The team (default: this channel's team, else the server's default team)"]
+    #[description_localized("vi", "Nhóm (mặc định: nhóm của kênh này, nếu không thì nhóm mặc định của máy chủ)")]
+    #[autocomplete = "crate::discord::context::autocomplete_team_response"]
+    team: Option<String>,
+) -> Result<(), Error> {
+    check_in_guild(ctx, Some(channel.id), None)?;
+    let s = setup_session(ctx, team.as_deref()).await?;
+    let service = &ctx.data().service;
+    let threads = can_open_threads(ctx, channel.id);
+    within_window(ctx, true, service.setup_board(&s, ChannelId(channel.id.get()), threads)).await?;
+    let text = t(
+        &service.prompts,
+        s.lang,
+        k::SETUP_BOARD_DONE,
+        &[("channel", format!("<#{}>", channel.id)), ("team", s.settings.team.name.clone())],
+    );
+    reply_text(ctx, text).await
 }
 
 /// The language the bot speaks in this server
@@ -302,6 +333,19 @@ fn can_post(ctx: Context<'_>, channel: serenity::ChannelId) -> Option<bool> {
     let member = guild.members.get(&me)?;
     let perms = guild.user_permissions_in(ch, member);
     Some(perms.view_channel() && perms.send_messages() && perms.embed_links())
+}
+
+/// Whether the bot may open public threads in `channel` and post in them (`None`: the cache
+/// does not know the channel or the bot's roles yet, and Discord will tell at the first post).
+fn can_open_threads(ctx: Context<'_>, channel: serenity::ChannelId) -> Option<bool> {
+    let guild_id = ctx.guild_id()?;
+    let cache = &ctx.serenity_context().cache;
+    let me = cache.current_user().id;
+    let guild = cache.guild(guild_id)?;
+    let ch = guild.channels.get(&channel)?;
+    let member = guild.members.get(&me)?;
+    let perms = guild.user_permissions_in(ch, member);
+    Some(perms.view_channel() && perms.create_public_threads() && perms.send_messages_in_threads())
 }
 
 /// IANA zones matching what was typed ("ho chi" finds Asia/Ho_Chi_Minh).

@@ -1,0 +1,635 @@
+//! The partner's side of a commitment, the work the bot still owes each commitment (DMs to
+//! the partner, its board message) and board messages to remove.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::SqliteConnection;
+
+use super::{from_ts, ts, Result, Store};
+use crate::domain::checkin::Outcome;
+use crate::domain::ids::{ChannelId, GuildId, MessageId, TeamId, TeamKey, UserId};
+use crate::domain::time::IsoWeek;
+
+/// The partner's answer to "do you agree to this commitment?".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Agreement {
+    /// They agreed.
+    Agreed,
+    /// They want to talk it over first (the member was told).
+    Talk,
+}
+
+impl Agreement {
+    /// Database name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Agreement::Agreed => "agreed",
+            Agreement::Talk => "talk",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "agreed" => Some(Agreement::Agreed),
+            "talk" => Some(Agreement::Talk),
+            _ => None,
+        }
+    }
+}
+
+/// Why a partner is not asked (again).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unreachable {
+    /// Not in the server (Discord said so).
+    Left,
+    /// Their DMs are closed to the bot.
+    DmsClosed,
+    /// A bot account.
+    Bot,
+}
+
+impl Unreachable {
+    /// Database name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unreachable::Left => "left",
+            Unreachable::DmsClosed => "dms_closed",
+            Unreachable::Bot => "bot",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "left" => Some(Unreachable::Left),
+            "dms_closed" => Some(Unreachable::DmsClosed),
+            "bot" => Some(Unreachable::Bot),
+            _ => None,
+        }
+    }
+}
+
+/// The partner's view of one commitment, beside the member's own.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PartnerView {
+    /// The partner.
+    pub partner: UserId,
+    /// Their answer to the agree DM.
+    pub agreement: Option<Agreement>,
+    /// When they answered it.
+    pub agreed_at: Option<DateTime<Utc>>,
+    /// Whether it was kept, in their eyes.
+    pub verdict: Option<Outcome>,
+    /// When they said so.
+    pub verdict_at: Option<DateTime<Utc>>,
+    /// Why they are not asked, if they are not.
+    pub unreachable: Option<Unreachable>,
+}
+
+type ViewRow = (i64, i64, Option<String>, Option<i64>, Option<String>, Option<i64>, Option<String>);
+
+fn view_of(r: ViewRow) -> (i64, PartnerView) {
+    let (id, partner, agreement, agreed_at, verdict, verdict_at, unreachable) = r;
+    (
+        id,
+        PartnerView {
+            partner: UserId::from_db(partner),
+            agreement: agreement.as_deref().and_then(Agreement::parse),
+            agreed_at: agreed_at.map(from_ts),
+            verdict: verdict.as_deref().and_then(Outcome::from_status),
+            verdict_at: verdict_at.map(from_ts),
+            unreachable: unreachable.as_deref().and_then(Unreachable::parse),
+        },
+    )
+}
+
+const VIEW_COLUMNS: &str = "commitment_id, partner_id, agreement, agreed_at, verdict, verdict_at, unreachable";
+
+/// What the bot still owes a commitment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TaskKind {
+    /// The partner's agree DM.
+    Ask,
+    /// The partner's "was it kept?" DM.
+    Check,
+    /// Telling the member the partner wants to talk.
+    Talk,
+    /// Posting or editing the commitment's board message.
+    Board,
+}
+
+impl TaskKind {
+    /// Database name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskKind::Ask => "ask",
+            TaskKind::Check => "check",
+            TaskKind::Talk => "talk",
+            TaskKind::Board => "board",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "ask" => TaskKind::Ask,
+            "check" => TaskKind::Check,
+            "talk" => TaskKind::Talk,
+            "board" => TaskKind::Board,
+            _ => return None,
+        })
+    }
+}
+
+/// One due task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Task {
+    /// The commitment.
+    pub commitment: i64,
+    /// What to do.
+    pub kind: TaskKind,
+    /// Its team.
+    pub team: TeamKey,
+    /// When it was due, as read (a retry moves it only from there).
+    pub due_at: DateTime<Utc>,
+    /// Failed attempts so far.
+    pub attempts: u32,
+}
+
+/// A commitment as its tasks need it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskCommitment {
+    /// Its id.
+    pub id: i64,
+    /// Its team.
+    pub team: TeamKey,
+    /// Who made it.
+    pub user: UserId,
+    /// What.
+    pub text: String,
+    /// By when.
+    pub due: NaiveDate,
+    /// To whom (as stored: `/forget` of the partner clears it).
+    pub partner: Option<UserId>,
+    /// Kept off the board.
+    pub private: bool,
+    /// How it ended; `None` while open.
+    pub outcome: Option<Outcome>,
+    /// The team's week it was made in (its board thread's week).
+    pub created_week: IsoWeek,
+    /// The partner's side, if the partner is asked.
+    pub view: Option<PartnerView>,
+}
+
+/// A board message to delete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BoardRemoval {
+    /// The guild.
+    pub guild: GuildId,
+    /// The board thread.
+    pub channel: ChannelId,
+    /// The message.
+    pub message: MessageId,
+    /// Failed attempts so far.
+    pub attempts: u32,
+}
+
+/// What a partner's click changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PartnerAnswer {
+    /// Recorded.
+    Recorded(TaskCommitment),
+    /// The commitment is gone (undone, forgotten, retention, its team deleted).
+    Gone,
+    /// The clicker is not the commitment's partner (any more).
+    NotPartner,
+}
+
+impl Store {
+    /// Tasks due at `now`, oldest first.
+    pub async fn due_tasks(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Task>> {
+        let rows: Vec<(i64, String, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT commitment_id, task, guild_id, team_id, due_at, attempts FROM commitment_tasks WHERE due_at <= ? ORDER BY due_at LIMIT ?",
+        )
+        .bind(ts(now))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.reader().await?)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(c, kind, g, t, due, attempts)| {
+                Some(Task {
+                    commitment: c,
+                    kind: TaskKind::parse(&kind)?,
+                    team: TeamKey::new(GuildId::from_db(g), TeamId::from_db(t)),
+                    due_at: from_ts(due),
+                    attempts: attempts.max(0) as u32,
+                })
+            })
+            .collect())
+    }
+
+    /// A task is done (or moot): it goes.
+    pub async fn finish_task(&self, task: &Task) -> Result<()> {
+        sqlx::query("DELETE FROM commitment_tasks WHERE commitment_id = ? AND task = ?")
+            .bind(task.commitment)
+            .bind(task.kind.as_str())
+            .execute(&mut *self.writer().await?)
+            .await?;
+        Ok(())
+    }
+
+    /// A task failed in a way worth retrying: one more attempt, at `at`. Only from the due
+    /// time it was read at: a resolution that moved it meanwhile wins.
+    pub async fn retry_task(&self, task: &Task, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE commitment_tasks SET attempts = attempts + 1, due_at = ? WHERE commitment_id = ? AND task = ? AND due_at = ?")
+            .bind(ts(at))
+            .bind(task.commitment)
+            .bind(task.kind.as_str())
+            .bind(ts(task.due_at))
+            .execute(&mut *self.writer().await?)
+            .await?;
+        Ok(())
+    }
+
+    /// A commitment and its partner's side, for its tasks.
+    pub async fn task_commitment(&self, id: i64) -> Result<Option<TaskCommitment>> {
+        task_commitment(&mut *self.reader().await?, id).await
+    }
+
+    /// The partner will not be asked (again), and why.
+    pub async fn mark_unreachable(&self, commitment: i64, why: Unreachable) -> Result<()> {
+        sqlx::query("UPDATE partner_views SET unreachable = ? WHERE commitment_id = ?")
+            .bind(why.as_str())
+            .bind(commitment)
+            .execute(&mut *self.writer().await?)
+            .await?;
+        Ok(())
+    }
+
+    /// The partner's answer to the agree DM, checked against the database: only the
+    /// commitment's partner, only while it exists. "Let's talk" queues the DM to the member
+    /// (once: a second click finds it queued or delivered); either answer updates the board.
+    pub async fn record_agreement(&self, commitment: i64, partner: UserId, a: Agreement, now: DateTime<Utc>) -> Result<PartnerAnswer> {
+        let mut w = self.writer().await?;
+        let mut tx = Self::begin_write(&mut w).await?;
+        let Some(c) = task_commitment(&mut tx, commitment).await? else { return Ok(PartnerAnswer::Gone) };
+        if c.view.as_ref().map(|v| v.partner) != Some(partner) || c.partner != Some(partner) {
+            return Ok(PartnerAnswer::NotPartner);
+        }
+        sqlx::query("UPDATE partner_views SET agreement = ?, agreed_at = ? WHERE commitment_id = ?")
+            .bind(a.as_str())
+            .bind(ts(now))
+            .bind(commitment)
+            .execute(&mut *tx)
+            .await?;
+        if a == Agreement::Talk {
+            sqlx::query(
+                "INSERT INTO commitment_tasks (commitment_id, task, guild_id, team_id, due_at) VALUES (?, 'talk', ?, ?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(commitment)
+            .bind(c.team.guild.to_db())
+            .bind(c.team.team.to_db())
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        queue_board_edit(&mut tx, commitment, ts(now)).await?;
+        let c = task_commitment(&mut tx, commitment).await?.ok_or(sqlx::Error::RowNotFound)?;
+        tx.commit().await?;
+        Ok(PartnerAnswer::Recorded(c))
+    }
+
+    /// The partner's answer to "was it kept?", checked as [`Store::record_agreement`] is. A
+    /// later answer replaces an earlier one. The pending "was it kept?" DM is no longer
+    /// needed once the partner has said.
+    pub async fn record_verdict(&self, commitment: i64, partner: UserId, verdict: Outcome, now: DateTime<Utc>) -> Result<PartnerAnswer> {
+        let mut w = self.writer().await?;
+        let mut tx = Self::begin_write(&mut w).await?;
+        let Some(c) = task_commitment(&mut tx, commitment).await? else { return Ok(PartnerAnswer::Gone) };
+        if c.view.as_ref().map(|v| v.partner) != Some(partner) || c.partner != Some(partner) {
+            return Ok(PartnerAnswer::NotPartner);
+        }
+        sqlx::query("UPDATE partner_views SET verdict = ?, verdict_at = ? WHERE commitment_id = ?")
+            .bind(verdict.status())
+            .bind(ts(now))
+            .bind(commitment)
+            .execute(&mut *tx)
+            .await?;
+        queue_board_edit(&mut tx, commitment, ts(now)).await?;
+        let c = task_commitment(&mut tx, commitment).await?.ok_or(sqlx::Error::RowNotFound)?;
+        tx.commit().await?;
+        Ok(PartnerAnswer::Recorded(c))
+    }
+
+    /// The partner's side of these commitments (those with one), for `/commitments`.
+    pub async fn partner_views(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, PartnerView>> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        // The ids are integers from the database, written in as digits.
+        let rows: Vec<ViewRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {VIEW_COLUMNS} FROM partner_views WHERE commitment_id IN ({list})")))
+                .fetch_all(&mut *self.reader().await?)
+                .await?;
+        Ok(rows.into_iter().map(view_of).collect())
+    }
+
+    /// Board messages due for deletion.
+    pub async fn due_board_removals(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<BoardRemoval>> {
+        let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT guild_id, channel_id, message_id, attempts FROM board_removals WHERE due_at <= ? ORDER BY due_at LIMIT ?",
+        )
+        .bind(ts(now))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.reader().await?)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(g, c, m, a)| BoardRemoval {
+                guild: GuildId::from_db(g),
+                channel: ChannelId::from_db(c),
+                message: MessageId::from_db(m),
+                attempts: a.max(0) as u32,
+            })
+            .collect())
+    }
+
+    /// A board message is deleted (or was already): its removal goes; `retry_at` keeps it
+    /// for another attempt instead.
+    pub async fn board_removal_done(&self, r: &BoardRemoval, retry_at: Option<DateTime<Utc>>) -> Result<()> {
+        let mut w = self.writer().await?;
+        match retry_at {
+            None => {
+                sqlx::query("DELETE FROM board_removals WHERE channel_id = ? AND message_id = ?")
+                    .bind(r.channel.to_db())
+                    .bind(r.message.to_db())
+                    .execute(&mut *w)
+                    .await?
+            }
+            Some(at) => {
+                sqlx::query("UPDATE board_removals SET attempts = attempts + 1, due_at = ? WHERE channel_id = ? AND message_id = ?")
+                    .bind(ts(at))
+                    .bind(r.channel.to_db())
+                    .bind(r.message.to_db())
+                    .execute(&mut *w)
+                    .await?
+            }
+        };
+        Ok(())
+    }
+
+    /// Whether the team's board has a message for this commitment that is still shown
+    /// (`pending`/`sent`; a message a moderator deleted is recorded `skipped`).
+    pub async fn has_board_message(&self, team: TeamKey, user: UserId, commitment: i64) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM deliveries WHERE kind = 'board' AND guild_id = ? AND team_id = ? AND user_id = ? AND period = ? \
+             AND status IN ('pending', 'sent')",
+        )
+        .bind(team.guild.to_db())
+        .bind(team.team.to_db())
+        .bind(user.to_db())
+        .bind(commitment.to_string())
+        .fetch_one(&mut *self.reader().await?)
+        .await?;
+        Ok(n > 0)
+    }
+}
+
+async fn task_commitment(conn: &mut SqliteConnection, id: i64) -> Result<Option<TaskCommitment>> {
+    type Row = (i64, i64, i64, String, String, Option<i64>, i64, String, String);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT guild_id, team_id, user_id, text, due_date, partner_id, private, status, created_week FROM commitments WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((g, t, u, text, due, partner, private, status, week)) = row else { return Ok(None) };
+    let view: Option<ViewRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {VIEW_COLUMNS} FROM partner_views WHERE commitment_id = ?")))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(Some(TaskCommitment {
+        id,
+        team: TeamKey::new(GuildId::from_db(g), TeamId::from_db(t)),
+        user: UserId::from_db(u),
+        text,
+        due: due.parse().unwrap_or_default(),
+        partner: partner.map(UserId::from_db),
+        private: private != 0,
+        outcome: Outcome::from_status(&status),
+        created_week: IsoWeek::parse(&week).unwrap_or_else(|| IsoWeek::of(NaiveDate::default())),
+        view: view.map(|v| view_of(v).1),
+    }))
+}
+
+/// Queues an edit of the commitment's board message, if it has one still shown.
+pub(super) async fn queue_board_edit(conn: &mut SqliteConnection, commitment: i64, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO commitment_tasks (commitment_id, task, guild_id, team_id, due_at) \
+         SELECT c.id, 'board', c.guild_id, c.team_id, ? FROM commitments c WHERE c.id = ? \
+         AND EXISTS (SELECT 1 FROM deliveries d WHERE d.kind = 'board' AND d.guild_id = c.guild_id AND d.team_id = c.team_id \
+         AND d.user_id = c.user_id AND d.period = CAST(c.id AS TEXT) AND d.status IN ('pending', 'sent')) \
+         ON CONFLICT (commitment_id, task) DO UPDATE SET due_at = excluded.due_at",
+    )
+    .bind(now)
+    .bind(commitment)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// What goes with a deleted commitment: its partner's side, its pending work, and its board
+/// message (queued for deletion; its record goes). Returns how many partner views went.
+pub(super) async fn drop_commitment_extras(conn: &mut SqliteConnection, guild: GuildId, commitment: i64, now: i64) -> Result<u64> {
+    let views =
+        sqlx::query("DELETE FROM partner_views WHERE commitment_id = ?").bind(commitment).execute(&mut *conn).await?.rows_affected();
+    sqlx::query("DELETE FROM commitment_tasks WHERE commitment_id = ?").bind(commitment).execute(&mut *conn).await?;
+    queue_board_removals(conn, guild, &format!("period = '{commitment}'"), now).await?;
+    Ok(views)
+}
+
+/// Queues the deletion of the board messages whose delivery records match `condition`
+/// (SQL on `deliveries`, built here from integers only), and deletes those records.
+pub(super) async fn queue_board_removals(conn: &mut SqliteConnection, guild: GuildId, condition: &str, now: i64) -> Result<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO board_removals (channel_id, message_id, guild_id, due_at) \
+         SELECT channel_id, message_id, guild_id, ? FROM deliveries WHERE kind = 'board' AND guild_id = ? AND status = 'sent' \
+         AND channel_id IS NOT NULL AND message_id IS NOT NULL AND ({condition}) ON CONFLICT DO NOTHING"
+    )))
+    .bind(now)
+    .bind(guild.to_db())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM deliveries WHERE kind = 'board' AND guild_id = ? AND ({condition})")))
+        .bind(guild.to_db())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::storage::test_support::store;
+    use crate::storage::{CheckinContext, CommitmentCheckin, DeliveryOutcome, DigestSpans, JobKey, JobKind, NewCommitment};
+
+    const G: GuildId = GuildId(1);
+
+    fn team() -> TeamKey {
+        TeamKey::default_of(G)
+    }
+
+    fn at(day: &str, hour: u32) -> DateTime<Utc> {
+        let d: NaiveDate = day.parse().unwrap();
+        Utc.from_utc_datetime(&d.and_hms_opt(hour, 0, 0).unwrap())
+    }
+
+    fn ctx(user: u64, day: &str) -> CheckinContext {
+        let local_date: NaiveDate = day.parse().unwrap();
+        CheckinContext { guild: G, team: TeamId::DEFAULT, user: UserId(user), local_date, week: IsoWeek::of(local_date), now: at(day, 9) }
+    }
+
+    /// Member `user` commits to `partner` on `day`, due two days later; returns its id.
+    async fn commit_to(s: &Store, user: u64, partner: u64, day: &str, board: bool) -> i64 {
+        let c = ctx(user, day);
+        let due = c.local_date + chrono::Days::new(2);
+        let next = NewCommitment {
+            text: format!("promise of {user}"),
+            due,
+            partner: Some(UserId(partner)),
+            partner_check_at: Some(at(&(due + chrono::Days::new(2)).to_string(), 10)),
+            board,
+            ..Default::default()
+        };
+        let checkin = CommitmentCheckin { kept: None, which: None, next: Some(next), blocker: None, partner: Some(UserId(partner)) };
+        s.record_commitment_checkin(c, &checkin).await.unwrap().new_commitment.unwrap()
+    }
+
+    async fn resolve(s: &Store, user: u64, day: &str, how: Outcome) {
+        let checkin = CommitmentCheckin { kept: Some(how), which: None, next: None, blocker: None, partner: None };
+        s.record_commitment_checkin(ctx(user, day), &checkin).await.unwrap();
+    }
+
+    async fn tasks(s: &Store) -> Vec<(i64, String, i64)> {
+        sqlx::query_as("SELECT commitment_id, task, due_at FROM commitment_tasks ORDER BY commitment_id, task")
+            .fetch_all(&mut *s.reader().await.unwrap())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_commitment_to_a_partner_asks_now_and_checks_after_its_due_date_or_when_resolved() {
+        let (s, _dir) = store().await;
+        let id = commit_to(&s, 2, 3, "2026-11-23", false).await;
+        let check_at = at("2026-11-27", 10);
+        assert_eq!(
+            tasks(&s).await,
+            vec![(id, "ask".into(), super::ts(at("2026-11-23", 9))), (id, "check".into(), super::ts(check_at))],
+            "no board task without a board"
+        );
+        let c = s.task_commitment(id).await.unwrap().unwrap();
+        assert_eq!((c.partner, c.private), (Some(UserId(3)), false));
+        assert_eq!(c.view.as_ref().map(|v| (v.partner, v.agreement, v.verdict)), Some((UserId(3), None, None)));
+        assert_eq!(s.due_tasks(at("2026-11-23", 9), 10).await.unwrap().len(), 1, "only the ask is due");
+
+        // Resolved early: the check is due at once. Undone: back to two days after the due date.
+        resolve(&s, 2, "2026-11-24", Outcome::Kept).await;
+        assert_eq!(tasks(&s).await[1], (id, "check".into(), super::ts(at("2026-11-24", 9))));
+        s.undo_last_checkin(team(), UserId(2), "2026-11-24".parse().unwrap(), at("2026-11-24", 9)).await.unwrap().unwrap();
+        assert_eq!(tasks(&s).await[1], (id, "check".into(), super::ts(check_at)));
+
+        // Undoing the check-in that made it takes its partner's side and its work with it.
+        s.undo_last_checkin(team(), UserId(2), "2026-11-23".parse().unwrap(), at("2026-11-23", 9)).await.unwrap().unwrap();
+        assert!(tasks(&s).await.is_empty());
+        assert_eq!(s.task_commitment(id).await.unwrap(), None);
+        assert!(s.partner_views(&[id]).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn only_the_partner_answers_and_talk_is_queued_once() {
+        let (s, _dir) = store().await;
+        let id = commit_to(&s, 2, 3, "2026-11-23", false).await;
+        let now = at("2026-11-23", 12);
+        assert_eq!(s.record_agreement(id, UserId(4), Agreement::Agreed, now).await.unwrap(), PartnerAnswer::NotPartner);
+        assert_eq!(s.record_agreement(id, UserId(2), Agreement::Agreed, now).await.unwrap(), PartnerAnswer::NotPartner, "not the maker");
+        assert_eq!(s.record_agreement(id + 1, UserId(3), Agreement::Agreed, now).await.unwrap(), PartnerAnswer::Gone);
+        for _ in 0..2 {
+            assert!(matches!(s.record_agreement(id, UserId(3), Agreement::Talk, now).await.unwrap(), PartnerAnswer::Recorded(_)));
+        }
+        let talks = tasks(&s).await.into_iter().filter(|t| t.1 == "talk").count();
+        assert_eq!(talks, 1);
+        let PartnerAnswer::Recorded(c) = s.record_verdict(id, UserId(3), Outcome::Partly, now).await.unwrap() else { panic!() };
+        let view = c.view.unwrap();
+        assert_eq!((view.agreement, view.verdict, view.verdict_at), (Some(Agreement::Talk), Some(Outcome::Partly), Some(now)));
+        // Unanswered, nobody had a board message: no board task was queued.
+        assert!(tasks(&s).await.iter().all(|t| t.1 != "board"));
+    }
+
+    #[tokio::test]
+    async fn a_resolution_or_an_answer_queues_an_edit_of_the_board_message_only_when_there_is_one() {
+        let (s, _dir) = store().await;
+        let id = commit_to(&s, 2, 3, "2026-11-23", true).await;
+        assert!(tasks(&s).await.iter().any(|t| t.1 == "board"));
+        s.finish_task(&Task { commitment: id, kind: TaskKind::Board, team: team(), due_at: Utc::now(), attempts: 0 }).await.unwrap();
+        let key = JobKey { kind: JobKind::Board, guild: G, team: TeamId::DEFAULT, user: UserId(2) };
+        s.begin_delivery(key, &id.to_string(), Utc::now()).await.unwrap();
+        let sent = DeliveryOutcome::Sent { channel: ChannelId(70), message: MessageId(71), principle: None };
+        s.record_delivery(key, &id.to_string(), sent, Utc::now()).await.unwrap();
+        assert!(s.has_board_message(team(), UserId(2), id).await.unwrap());
+        resolve(&s, 2, "2026-11-24", Outcome::Missed).await;
+        assert!(tasks(&s).await.iter().any(|t| t.0 == id && t.1 == "board"), "the resolution is shown on the board");
+
+        // Forgetting the member queues their board message for deletion.
+        let f = s.forget_member(G, UserId(2), at("2026-11-25", 9)).await.unwrap();
+        assert_eq!((f.partner_answers_received, f.partner_answers_given), (1, 0));
+        let removals = s.due_board_removals(at("2026-11-25", 9), 10).await.unwrap();
+        assert_eq!(removals.iter().map(|r| (r.channel, r.message)).collect::<Vec<_>>(), vec![(ChannelId(70), MessageId(71))]);
+        assert!(tasks(&s).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn forgetting_a_partner_deletes_the_answers_they_gave_and_stops_asking_them() {
+        let (s, _dir) = store().await;
+        let id = commit_to(&s, 2, 3, "2026-11-23", false).await;
+        s.record_agreement(id, UserId(3), Agreement::Agreed, at("2026-11-23", 12)).await.unwrap();
+        let f = s.forget_member(G, UserId(3), at("2026-11-24", 9)).await.unwrap();
+        assert_eq!((f.partner_answers_given, f.partner_answers_received), (1, 0));
+        assert!(s.partner_views(&[id]).await.unwrap().is_empty());
+        assert!(tasks(&s).await.is_empty(), "nothing more is asked of them");
+        assert_eq!(s.task_commitment(id).await.unwrap().unwrap().partner, None);
+    }
+
+    #[tokio::test]
+    async fn the_digest_counts_partner_answers_and_the_people_behind_them() {
+        let (s, _dir) = store().await;
+        // W48: members 2, 3, 4 commit to partners 12, 13, 12 and resolve; partners 12 and 13
+        // answer (agreeing twice with the maker, once not).
+        let mut ids = Vec::new();
+        for (user, partner) in [(2, 12), (3, 13), (4, 12)] {
+            ids.push(commit_to(&s, user, partner, "2026-11-23", false).await);
+            resolve(&s, user, "2026-11-25", Outcome::Kept).await;
+        }
+        let now = at("2026-11-26", 9);
+        s.record_verdict(ids[0], UserId(12), Outcome::Kept, now).await.unwrap();
+        s.record_verdict(ids[1], UserId(13), Outcome::Partly, now).await.unwrap();
+        s.record_verdict(ids[2], UserId(12), Outcome::Kept, now).await.unwrap();
+        let spans = DigestSpans {
+            week: IsoWeek::parse("2026-W48").unwrap(),
+            overdue_before: "2026-11-27".parse().unwrap(),
+            members_from: IsoWeek::parse("2026-W45").unwrap(),
+            away: ("2026-11-23".parse().unwrap(), "2026-11-29".parse().unwrap()),
+            posts: ("2026-11-23".parse().unwrap(), "2026-11-29".parse().unwrap()),
+        };
+        let r = s.digest_reads(team(), spans).await.unwrap();
+        let p = r.this.partners;
+        assert_eq!((p.with_partner, p.makers, p.confirmed, p.agreed), (3, 3, 3, 2));
+        assert_eq!(p.confirmers, 2, "two different partners answered: counted in people, not answers");
+        // Commitments resolved in another week or without a partner asked are not counted.
+        let last = s.digest_reads(team(), DigestSpans { week: IsoWeek::parse("2026-W47").unwrap(), ..spans }).await.unwrap();
+        assert_eq!(last.this.partners, Default::default());
+    }
+}
