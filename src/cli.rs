@@ -240,7 +240,8 @@ async fn export(settings: &Settings, guild: u64, team: Option<&str>, format: &st
     let guild = GuildId(guild);
     let result = async {
         let team = cli_team(&store, guild, team, false).await?;
-        let (checkins, commitments) = tokio::try_join!(store.guild_checkins(guild, team), store.guild_commitments(guild, team))?;
+        let (checkins, commitments, partners) =
+            tokio::try_join!(store.guild_checkins(guild, team), store.guild_commitments(guild, team), store.guild_partner_views(guild, team))?;
         let teams = store.teams(guild).await?;
         // One team's files are named after it, so a server's export and a team's never collide.
         let stem = match team {
@@ -255,7 +256,13 @@ async fn export(settings: &Settings, guild: u64, team: Option<&str>, format: &st
                 .filter(|t| team.is_none_or(|id| id == t.id))
                 .map(|t| serde_json::json!({ "team_id": t.id, "name": t.name, "role_id": t.role.map(|r| r.to_string()), "home_channel_id": t.home.map(|c| c.to_string()) }))
                 .collect();
-            let doc = serde_json::json!({ "guild_id": guild.to_string(), "teams": teams, "checkins": checkins, "commitments": commitments });
+            let doc = serde_json::json!({
+                "guild_id": guild.to_string(),
+                "teams": teams,
+                "checkins": checkins,
+                "commitments": commitments,
+                "partner_answers": partners,
+            });
             std::fs::write(&path, serde_json::to_string_pretty(&doc)? + "\n")?;
             written.push(path);
         } else {
@@ -264,6 +271,9 @@ async fn export(settings: &Settings, guild: u64, team: Option<&str>, format: &st
             written.push(path);
             let path = out.join(format!("{stem}-commitments.csv"));
             std::fs::write(&path, crate::export::csv(&commitments)?)?;
+            written.push(path);
+            let path = out.join(format!("{stem}-partner-answers.csv"));
+            std::fs::write(&path, crate::export::csv(&partners)?)?;
             written.push(path);
         }
         for p in &written {

@@ -190,6 +190,38 @@ impl CsvRecord for CommitmentRecord {
     }
 }
 
+/// A [`PartnerViewRecord`] as a CSV row.
+#[derive(Debug, Default, Serialize)]
+pub struct PartnerViewRow<'a> {
+    commitment_id: i64,
+    team_id: i64,
+    user_id: Snowflake,
+    partner_id: Snowflake,
+    agreement: Option<&'a str>,
+    agreed_at: Option<Rfc3339>,
+    verdict: Option<&'a str>,
+    verdict_at: Option<Rfc3339>,
+    unreachable: Option<&'a str>,
+}
+
+impl CsvRecord for crate::storage::PartnerViewRecord {
+    type Row<'a> = PartnerViewRow<'a>;
+
+    fn row(&self) -> PartnerViewRow<'_> {
+        PartnerViewRow {
+            commitment_id: self.commitment_id,
+            team_id: self.team_id,
+            user_id: Snowflake(self.user_id),
+            partner_id: Snowflake(self.partner_id),
+            agreement: self.agreement.as_deref(),
+            agreed_at: self.agreed_at.map(Rfc3339),
+            verdict: self.verdict.as_deref(),
+            verdict_at: self.verdict_at.map(Rfc3339),
+            unreachable: self.unreachable.as_deref(),
+        }
+    }
+}
+
 /// Writes records as CSV, header first (a header alone when there are none).
 pub fn csv<R: CsvRecord>(records: &[R]) -> csv::Result<String> {
     let mut w = WriterBuilder::new().terminator(Terminator::CRLF).from_writer(Vec::new());

@@ -497,6 +497,28 @@ pub(crate) mod snapshots {
     }
 
     #[test]
+    fn the_partners_section_is_shown_only_for_teams_whose_partners_were_asked() {
+        use crate::domain::digest::{Confirmations, PartnerStats};
+        let p = Prompts::builtin().unwrap();
+        let d = fixture();
+        assert!(!text(&p, Lang::En, &d).contains("Partners"), "a team without partners sees the digest it knew");
+        let mut d = fixture();
+        d.partners = Some(Section::Figures(PartnerStats {
+            with_partner: 5,
+            confirmations: Section::Figures(Confirmations { confirmed: 4, agreed: 3, agreement_rate: 0.75 }),
+        }));
+        let en = text(&p, Lang::En, &d);
+        assert!(en.contains("5 resolved commitments had a partner · 4 confirmed by the partner · both sides agreed on 3 (75%)"), "{en}");
+        assert!(text(&p, Lang::Vi, &d).contains("hai bên nhất trí ở 3 cam kết (75%)"));
+        d.partners = Some(Section::Figures(PartnerStats { with_partner: 5, confirmations: Section::NotEnough }));
+        assert!(text(&p, Lang::En, &d).contains("too few partners answered yet"));
+        d.partners = Some(Section::NotEnough);
+        let hidden = text(&p, Lang::En, &d);
+        assert!(hidden.contains("Partners") && !hidden.contains("had a partner"), "{hidden}");
+        assert_eq!(json(&p, Lang::En, &d)["partners"]["status"], "not_enough");
+    }
+
+    #[test]
     fn snapshot_markdown_en() {
         let p = Prompts::builtin().unwrap();
         check("digest.en.md", &markdown(&p, Lang::En, &fixture()));

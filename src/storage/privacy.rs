@@ -369,6 +369,18 @@ impl Store {
     }
 
     /// All of a guild's commitments (or one team's), for the operator's export.
+    pub async fn guild_partner_views(&self, guild: GuildId, team: Option<TeamId>) -> Result<Vec<PartnerViewRecord>> {
+        sqlx::query_as(
+            "SELECT commitment_id, team_id, user_id, partner_id, agreement, agreed_at, verdict, verdict_at, unreachable \
+             FROM partner_views WHERE guild_id = ?1 AND (?2 IS NULL OR team_id = ?2) ORDER BY commitment_id",
+        )
+        .bind(guild.to_db())
+        .bind(team.map(TeamId::to_db))
+        .fetch_all(&mut *self.reader().await?)
+        .await
+    }
+
+    /// All of a guild's commitments (or one team's), for the operator's export.
     pub async fn guild_commitments(&self, guild: GuildId, team: Option<TeamId>) -> Result<Vec<CommitmentRecord>> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM commitments WHERE guild_id = ?1 AND (?2 IS NULL OR team_id = ?2) ORDER BY id",

@@ -19,6 +19,7 @@ mod faults;
 mod foundation;
 mod hardening;
 mod members;
+mod partners;
 mod principles;
 mod privacy;
 mod registration;

@@ -200,7 +200,9 @@ async fn the_export_writes_rfc_4180_csv_per_table_and_json() {
         String::from_utf8(out.stdout).unwrap()
     };
     let written = run("csv");
-    assert_eq!(written.lines().count(), 2, "{written}");
+    assert_eq!(written.lines().count(), 3, "check-ins, commitments, partner answers: {written}");
+    let partners = std::fs::read_to_string(dir.path().join(format!("partner-coach-{GUILD}-partner-answers.csv"))).unwrap();
+    assert!(partners.starts_with("commitment_id,team_id,user_id,partner_id,agreement,"), "{partners}");
     let checkins = std::fs::read_to_string(dir.path().join(format!("partner-coach-{GUILD}-checkins.csv"))).unwrap();
     assert!(checkins.starts_with("id,guild_id,team_id,user_id,kind,"), "{checkins}");
     assert!(checkins.contains("\"said \"\"hi\"\", then\nleft\""), "{checkins}");
@@ -217,6 +219,7 @@ async fn the_export_writes_rfc_4180_csv_per_table_and_json() {
     let json_checkins = doc["checkins"].as_array().unwrap();
     assert_eq!(json_checkins.len(), 3);
     assert_eq!(doc["commitments"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["partner_answers"], serde_json::json!([]));
     let noted = json_checkins.iter().find(|c| c["improve"] == sum).expect("the exact note");
     assert_eq!(noted["went_well"], link, "JSON keeps the member's exact text");
 }
