@@ -394,6 +394,7 @@ async fn a_dm_click_carries_the_message_it_was_made_on() {
     assert_eq!((click.user.id, click.guild_id, click.channel_id), (UserId::new(PARTNER), None, dm), "the DM's recipient clicks");
     assert_eq!((click.message.id, click.message.author.id, click.data.custom_id.as_str()), (ask.id, UserId::new(APP_ID), "kept:1"));
     assert_eq!(click.message.components[0].components.len(), 2);
+    assert_eq!(fake.message(dm.get(), ask.id.get()).unwrap().custom_ids(), ["kept:1", "missed:1"]);
 
     fake.dispatch_interaction(&Interaction::button("kept:1").on_message(&fake, dm.get(), ask.id.get()).by(OTHER));
     let serenity::Interaction::Component(by_other) = serde_json::from_value(last_interaction(&fake)).unwrap() else { panic!() };
@@ -511,6 +512,8 @@ async fn events_follow_the_sessions_intents_and_guild_create_carries_active_thre
     let threads: Vec<GuildChannel> = serde_json::from_value(guild["threads"].clone()).unwrap();
     assert_eq!((threads.len(), threads[0].id), (1, thread));
     assert!(threads[0].member.is_some(), "the bot's thread member rides along");
+    let parsed: serenity::Guild = serde_json::from_value(guild).unwrap();
+    assert_eq!(parsed.threads.iter().map(|t| t.id).collect::<Vec<_>>(), [thread], "serenity reads the whole GUILD_CREATE");
     thread.edit_message(&http, card.id, EditMessage::new().content("done")).await.unwrap();
     thread.delete_message(&http, card.id).await.unwrap();
     assert!(fake.dispatched("MESSAGE_UPDATE").is_empty() && fake.dispatched("MESSAGE_DELETE").is_empty(), "no message intents");
