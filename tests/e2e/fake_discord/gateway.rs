@@ -86,17 +86,40 @@ fn identify(s: &Shared, v: &Value, conn_id: u64, tx: mpsc::UnboundedSender<WsCmd
     let (guilds, session) = {
         let mut i = s.lock();
         i.identifies += 1;
+        i.intents = v["d"]["intents"].as_u64();
         i.session_id = Some(format!("session-{}", i.identifies));
         i.conn = Some((conn_id, tx));
         // A new session starts a new sequence; nothing is replayed into it.
         i.seq = 0;
         i.log.clear();
-        (i.guilds.clone(), i.session_id.clone().unwrap())
+        // GUILD_CREATE carries the guild's active threads, each the bot joined (it joins
+        // the ones it starts) with its thread member (topics/threads.mdx, "Syncing for the
+        // current user").
+        let guilds: Vec<Value> = i
+            .guilds
+            .iter()
+            .map(|g| {
+                let mut payload = g.payload();
+                payload["threads"] = i
+                    .active_thread_states(g.id)
+                    .into_iter()
+                    .map(|t| {
+                        let mut object = t.object();
+                        if t.owner_id == APP_ID {
+                            object["member"] = json!({ "join_timestamp": payloads::timestamp(t.create_timestamp), "flags": 0 });
+                        }
+                        object
+                    })
+                    .collect();
+                payload
+            })
+            .collect();
+        (guilds, i.session_id.clone().unwrap())
     };
-    let ids: Vec<u64> = guilds.iter().map(|g| g.id).collect();
+    let ids: Vec<u64> = guilds.iter().filter_map(|g| g["id"].as_str()?.parse().ok()).collect();
     s.dispatch("READY", payloads::ready(payloads::user(APP_ID, "partner-coach", true), APP_ID, &session, &s.gateway_url, &ids));
-    for g in &guilds {
-        s.dispatch("GUILD_CREATE", g.payload());
+    for g in guilds {
+        s.dispatch("GUILD_CREATE", g);
     }
     s.changed.notify_waiters();
 }

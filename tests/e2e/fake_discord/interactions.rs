@@ -21,16 +21,38 @@ pub struct Interaction {
     options: Vec<Value>,
     resolved: Map<String, Value>,
     custom_id: Option<String>,
+    /// The clicked component's type (2 button, 3.. selects).
+    component_type: u64,
     components: Vec<Value>,
     /// Who sends it.
     pub user: u64,
+    /// `by` was called: [`Self::on_message`] keeps that user.
+    user_set: bool,
     guild: Option<u64>,
-    channel: u64,
+    /// `None`: the guild's general channel, or in a DM the user's DM channel with the bot.
+    channel: Option<u64>,
     /// When it is used in a thread: the thread's parent channel.
     thread_parent: Option<u64>,
+    /// The message a component was clicked on ([`Self::on_message`]): its object and
+    /// (channel, id). `None`: a stand-in ephemeral message of the bot.
+    message: Option<(Value, (u64, u64))>,
+    /// In a DM: the user on the other side of the DM channel (default: the sender).
+    dm_recipient: Option<u64>,
     perms: u64,
     roles: Vec<u64>,
     locale: String,
+}
+
+/// Calls `f` on every component of a message's `components`, nested ones included (action
+/// rows' children, v2 sections' accessories and containers' children).
+pub fn walk_components(components: &Value, f: &mut impl FnMut(&Value)) {
+    for c in components.as_array().into_iter().flatten() {
+        f(c);
+        walk_components(&c["components"], f);
+        if c["accessory"].is_object() {
+            f(&c["accessory"]);
+        }
+    }
 }
 
 impl Interaction {
@@ -42,11 +64,15 @@ impl Interaction {
             options: Vec::new(),
             resolved: Map::new(),
             custom_id: None,
+            component_type: 2,
             components: Vec::new(),
             user: MEMBER,
+            user_set: false,
             guild: Some(GUILD),
-            channel: CHANNEL,
+            channel: None,
             thread_parent: None,
+            message: None,
+            dm_recipient: None,
             perms: perms::MEMBER,
             roles: Vec::new(),
             locale: "en-US".into(),
@@ -107,11 +133,20 @@ impl Interaction {
         self
     }
 
-    /// A user option (with its resolved user and member).
-    pub fn user_opt(mut self, name: &str, user: u64) -> Self {
+    /// A user option (with its resolved user).
+    pub fn user_opt(self, name: &str, user: u64) -> Self {
+        self.user_option(name, user, false)
+    }
+
+    /// A user option naming a bot account: its resolved user has `bot: true`.
+    pub fn user_opt_bot(self, name: &str, user: u64) -> Self {
+        self.user_option(name, user, true)
+    }
+
+    fn user_option(mut self, name: &str, user: u64, bot: bool) -> Self {
         self.options.push(json!({ "type": 6, "name": name, "value": user.to_string() }));
         let users = self.resolved.entry("users").or_insert_with(|| json!({}));
-        users[user.to_string()] = payloads::user(user, "partner", false);
+        users[user.to_string()] = payloads::user(user, if bot { "a-bot" } else { "partner" }, bot);
         self
     }
 
@@ -132,23 +167,24 @@ impl Interaction {
         self
     }
 
-    /// Sent by `user`.
+    /// Sent by `user` (also after [`Self::on_message`]: a click by someone else).
     pub fn by(mut self, user: u64) -> Self {
         self.user = user;
+        self.user_set = true;
         self
     }
 
     /// In `guild`, from its general channel.
     pub fn in_guild(mut self, guild: u64) -> Self {
         self.guild = Some(guild);
-        self.channel = guild + 1;
+        self.channel = None;
         self.thread_parent = None;
         self
     }
 
     /// Used in `channel` of its guild (default: the guild's general channel).
     pub fn in_channel(mut self, channel: u64) -> Self {
-        self.channel = channel;
+        self.channel = Some(channel);
         self.thread_parent = None;
         self
     }
@@ -157,14 +193,68 @@ impl Interaction {
     /// the thread as the interaction's `channel` (type 11, with `parent_id` and
     /// `thread_metadata`) and its id as `channel_id`.
     pub fn in_thread(mut self, thread: u64, parent: u64) -> Self {
-        self.channel = thread;
+        self.channel = Some(thread);
         self.thread_parent = Some(parent);
         self
     }
 
-    /// In a DM with the bot.
+    /// In a DM with the bot: no `guild_id`, a `user` instead of a `member`, a `channel` of
+    /// type 1, `context` 1 (BOT_DM). Unless [`Self::in_channel`] named one, the channel is the
+    /// user's DM channel with the bot, which the fake opens if the bot has not yet.
     pub fn in_dm(mut self) -> Self {
         self.guild = None;
+        self.thread_parent = None;
+        self
+    }
+
+    /// A component interaction on a message the bot sent (in a guild channel, a thread or a
+    /// DM): it carries the message's current object (author, channel, components) as
+    /// Discord's `message`, and happens where the message is; an UPDATE_MESSAGE answer, or
+    /// an edit of `@original` after a DEFERRED_UPDATE_MESSAGE one, edits that message. In a
+    /// DM the click is by the DM's recipient unless [`Self::by`] says otherwise.
+    ///
+    /// Panics if there is no such message, or (for a button click) it has no enabled
+    /// component with this interaction's `custom_id`: Discord sends clicks only on those.
+    pub fn on_message(mut self, fake: &FakeDiscord, channel: u64, message: u64) -> Self {
+        let stored = fake.message(channel, message).unwrap_or_else(|| panic!("no message {message} in channel {channel}"));
+        let object = stored.object.clone();
+        if let Some(custom_id) = &self.custom_id {
+            let mut found = None;
+            walk_components(&object["components"], &mut |c| {
+                if c["custom_id"].as_str() == Some(custom_id) {
+                    found = Some(c.clone());
+                }
+            });
+            let component = found.unwrap_or_else(|| panic!("message {message} has no component {custom_id:?}: {}", object["components"]));
+            assert!(!component["disabled"].as_bool().unwrap_or(false), "component {custom_id:?} is disabled: Discord sends no click");
+            self.component_type = component["type"].as_u64().unwrap_or(2);
+        }
+        let i = fake.shared().lock();
+        let dm = i.dm_channels.iter().find(|(_, c)| **c == channel).map(|(user, _)| *user);
+        let thread = i.thread(channel).map(|t| (t.guild_id, t.parent_id));
+        let guild = i.guilds.iter().find(|g| g.channels.iter().any(|c| c.0 == channel)).map(|g| g.id);
+        drop(i);
+        match (dm, thread, guild) {
+            (Some(recipient), _, _) => {
+                self.guild = None;
+                self.dm_recipient = Some(recipient);
+                if !self.user_set {
+                    self.user = recipient;
+                }
+                self.thread_parent = None;
+            }
+            (None, Some((g, parent)), _) => {
+                self.guild = Some(g);
+                self.thread_parent = Some(parent);
+            }
+            (None, None, Some(g)) => {
+                self.guild = Some(g);
+                self.thread_parent = None;
+            }
+            (None, None, None) => panic!("channel {channel} is not a channel the fake has"),
+        }
+        self.channel = Some(channel);
+        self.message = Some((object, (channel, message)));
         self
     }
 
@@ -203,7 +293,7 @@ impl Interaction {
             "app_permissions": perms::MEMBER.to_string(),
             "entitlements": [],
             "attachment_size_limit": 10485760,
-            "channel_id": self.channel.to_string(),
+            "channel_id": self.channel_id().to_string(),
         });
         match self.guild {
             Some(g) => {
@@ -211,15 +301,18 @@ impl Interaction {
                 d["guild_locale"] = json!("en-US");
                 d["member"] = payloads::member(self.user, "member", &self.roles, Some(self.perms), false);
                 d["channel"] = match self.thread_parent {
-                    Some(parent) => payloads::interaction_thread(self.channel, g, parent, self.user),
-                    None => payloads::interaction_channel(self.channel, g),
+                    Some(parent) => payloads::interaction_thread(self.channel_id(), g, parent, self.user),
+                    None => payloads::interaction_channel(self.channel_id(), g),
                 };
                 d["authorizing_integration_owners"] = json!({ "0": g.to_string() });
                 d["context"] = json!(0);
             }
             None => {
+                // The DM channel's `recipients` is the user on the other side (the bot is not
+                // listed), as in shared/discord/examples/04b.
+                let recipient = payloads::user(self.dm_recipient.unwrap_or(self.user), "member", false);
                 d["user"] = payloads::user(self.user, "member", false);
-                d["channel"] = json!({ "id": self.channel.to_string(), "type": 1, "flags": 0, "last_message_id": null, "recipients": [payloads::user(self.user, "member", false)] });
+                d["channel"] = payloads::dm_channel(self.channel_id(), recipient);
                 d["authorizing_integration_owners"] = json!({ "0": "0" });
                 d["context"] = json!(1);
             }
@@ -240,20 +333,30 @@ impl Interaction {
                 data
             }
             5 => json!({ "custom_id": self.custom_id, "components": self.components }),
-            3 => json!({ "custom_id": self.custom_id, "component_type": 2 }),
+            3 => json!({ "custom_id": self.custom_id, "component_type": self.component_type }),
             _ => json!({}),
         };
         if self.kind == 3 {
-            d["message"] = payloads::message(
-                id - 1,
-                self.channel,
-                payloads::user(APP_ID, "partner-coach", true),
-                &json!({ "content": "…", "flags": 64 }),
-                self.guild,
-                Some(APP_ID),
-            );
+            d["message"] = match &self.message {
+                Some((object, _)) => object.clone(),
+                // A stand-in: an ephemeral message of the bot's (an interaction's answer).
+                None => payloads::message(
+                    id - 1,
+                    self.channel_id(),
+                    payloads::user(APP_ID, "partner-coach", true),
+                    &json!({ "content": "…", "flags": 64 }),
+                    self.guild,
+                    Some(APP_ID),
+                ),
+            };
         }
         d
+    }
+
+    /// The channel it is used in: as set, else the guild's general channel; a DM without a
+    /// channel falls back to [`CHANNEL`] (`dispatch_interaction` gives it the DM channel).
+    fn channel_id(&self) -> u64 {
+        self.channel.unwrap_or_else(|| self.guild.map_or(CHANNEL, |g| g + 1))
     }
 }
 
@@ -355,6 +458,16 @@ impl FakeDiscord {
     /// Sends an interaction without waiting; returns its token.
     pub fn dispatch_interaction(&self, i: &Interaction) -> String {
         let s = self.shared();
+        // A DM interaction happens in the user's DM channel with the bot, which exists from
+        // then on (the bot opening it gets the same channel).
+        let mut i = i.clone();
+        if i.guild.is_none() && i.channel.is_none() {
+            let known = s.lock().dm_channels.get(&i.user).copied();
+            let ch = known.unwrap_or_else(|| s.next_id());
+            s.lock().dm_channels.entry(i.user).or_insert(ch);
+            i.channel = Some(ch);
+        }
+        let i = &i;
         let id = s.next_id();
         let token = format!("itoken-{id}");
         let command_id = s.lock().commands.iter().find(|c| c["name"] == i.name).and_then(|c| c["id"].as_str().map(str::to_owned));
@@ -370,6 +483,7 @@ impl FakeDiscord {
                 callback_at: None,
                 followups: Vec::new(),
                 edits: Vec::new(),
+                message: i.message.as_ref().map(|(_, at)| *at),
             },
         );
         s.dispatch("INTERACTION_CREATE", payload);

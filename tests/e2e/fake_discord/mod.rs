@@ -34,10 +34,30 @@ pub mod perms {
     pub const SEND_MESSAGES: u64 = 1 << 11;
     pub const EMBED_LINKS: u64 = 1 << 14;
     pub const ATTACH_FILES: u64 = 1 << 15;
+    pub const MANAGE_CHANNELS: u64 = 1 << 4;
+    pub const MANAGE_MESSAGES: u64 = 1 << 13;
     pub const READ_HISTORY: u64 = 1 << 16;
     pub const USE_COMMANDS: u64 = 1 << 31;
-    /// What a plain member has in a channel.
-    pub const MEMBER: u64 = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_HISTORY | USE_COMMANDS;
+    /// Deleting, archiving and locking threads, unarchiving locked ones, posting in locked ones.
+    pub const MANAGE_THREADS: u64 = 1 << 34;
+    /// Creating public threads (type 11) in a text channel.
+    pub const CREATE_PUBLIC_THREADS: u64 = 1 << 35;
+    /// Creating private threads (type 12) in a text channel.
+    pub const CREATE_PRIVATE_THREADS: u64 = 1 << 36;
+    /// Posting in threads: in a thread `SEND_MESSAGES` has no effect (topics/permissions.mdx,
+    /// "Inherited Permissions (Threads)").
+    pub const SEND_MESSAGES_IN_THREADS: u64 = 1 << 38;
+    /// What a plain member has in a channel: Discord's defaults for @everyone include the
+    /// three thread permissions (not Manage Threads).
+    pub const MEMBER: u64 = VIEW_CHANNEL
+        | SEND_MESSAGES
+        | EMBED_LINKS
+        | ATTACH_FILES
+        | READ_HISTORY
+        | USE_COMMANDS
+        | CREATE_PUBLIC_THREADS
+        | CREATE_PRIVATE_THREADS
+        | SEND_MESSAGES_IN_THREADS;
     /// A member with Manage Server.
     pub const MANAGER: u64 = MEMBER | MANAGE_GUILD;
 }
@@ -51,12 +71,16 @@ pub struct GuildSpec {
     pub channels: Vec<(u64, String, u64)>,
     /// Extra roles: (id, name).
     pub roles: Vec<(u64, String)>,
+    /// Permission bits the bot has on top of @everyone's [`perms::MEMBER`], through its own
+    /// managed role (the one Discord creates when a bot is invited with permissions); 0 = no
+    /// such role.
+    pub bot_permissions: u64,
 }
 
 impl GuildSpec {
     /// A guild with one channel `general` (id = guild id + 1) the bot can post in.
     pub fn new(id: u64) -> Self {
-        Self { id, channels: vec![(id + 1, "general".into(), 0)], roles: Vec::new() }
+        Self { id, channels: vec![(id + 1, "general".into(), 0)], roles: Vec::new(), bot_permissions: 0 }
     }
 
     /// Adds a channel the bot can post in.
@@ -71,18 +95,61 @@ impl GuildSpec {
         self
     }
 
+    /// Adds a channel where @everyone (the bot included) is denied `deny` (permission bits).
+    pub fn channel_denying(mut self, id: u64, name: &str, deny: u64) -> Self {
+        self.channels.push((id, name.into(), deny));
+        self
+    }
+
+    /// Adds a channel where @everyone (the bot included) may post but not create threads
+    /// (public or private): Start Thread answers 403 Missing Permissions (50013) there.
+    pub fn channel_without_threads(self, id: u64, name: &str) -> Self {
+        self.channel_denying(id, name, perms::CREATE_PUBLIC_THREADS | perms::CREATE_PRIVATE_THREADS)
+    }
+
     /// Adds a role.
     pub fn role(mut self, id: u64, name: &str) -> Self {
         self.roles.push((id, name.into()));
         self
     }
 
+    /// Gives the bot `bits` on top of @everyone's permissions (e.g. [`perms::MANAGE_THREADS`]),
+    /// through its managed role. Channel denials to @everyone still apply to them.
+    pub fn bot_permissions(mut self, bits: u64) -> Self {
+        self.bot_permissions |= bits;
+        self
+    }
+
+    /// The id of the bot's managed role (present when [`Self::bot_permissions`] were given).
+    pub fn bot_role(&self) -> u64 {
+        self.id + 4_096
+    }
+
+    /// What the bot may do in a channel where @everyone is denied `deny`: @everyone's
+    /// permissions plus its role's, less the denial; Administrator is everything.
+    pub fn bot_perms(&self, deny: u64) -> u64 {
+        let base = perms::MEMBER | self.bot_permissions;
+        if base & perms::ADMINISTRATOR != 0 {
+            return u64::MAX;
+        }
+        base & !deny
+    }
+
     /// The GUILD_CREATE payload.
     pub fn payload(&self) -> Value {
         let mut roles = vec![payloads::role(self.id, "@everyone", perms::MEMBER, 0)];
         roles.extend(self.roles.iter().enumerate().map(|(i, (id, name))| payloads::role(*id, name, perms::MEMBER, i as u64 + 1)));
+        let mut bot_roles = Vec::new();
+        if self.bot_permissions != 0 {
+            // A bot's own role is managed by its integration and tagged with its id.
+            let mut role = payloads::role(self.bot_role(), "partner-coach", self.bot_permissions, self.roles.len() as u64 + 1);
+            role["managed"] = json!(true);
+            role["tags"] = json!({ "bot_id": APP_ID.to_string() });
+            roles.push(role);
+            bot_roles.push(self.bot_role());
+        }
         let channels = self.channels.iter().map(|(id, name, deny)| payloads::text_channel(*id, self.id, name, *deny)).collect();
-        let members = vec![payloads::member(APP_ID, "partner-coach", &[], None, true)];
+        let members = vec![payloads::member(APP_ID, "partner-coach", &bot_roles, None, true)];
         payloads::guild(self.id, &format!("Team {}", self.id), 1, roles, channels, members)
     }
 }
@@ -152,12 +219,80 @@ pub struct StoredMessage {
     pub id: u64,
     /// Channel id.
     pub channel_id: u64,
-    /// The body the bot sent.
+    /// The body the bot sent, with its edits merged in as Discord merges them: a field an
+    /// edit sends replaces this one (null removes it), a field it leaves out stays.
     pub body: Value,
     /// When the fake created it, by the fake's time source ([`FakeDiscord::set_time_source`]).
     pub timestamp: DateTime<Utc>,
-    /// The message object as Discord answers it (create, and `GET .../messages`).
+    /// The message object as Discord answers it (create, edits, and `GET .../messages`): its
+    /// current state, with `edited_timestamp` set once it was edited.
     pub object: Value,
+    /// The edit history: every accepted edit's body, oldest first (`PATCH .../messages/{id}`,
+    /// an UPDATE_MESSAGE callback, a `PATCH .../@original` after a component's deferred
+    /// update). Empty for a message never edited.
+    pub edits: Vec<Value>,
+}
+
+impl StoredMessage {
+    /// The author's user id (the bot's [`APP_ID`] for what the bot sent).
+    pub fn author_id(&self) -> u64 {
+        self.object["author"]["id"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0)
+    }
+
+    /// Whether it was edited at least once.
+    pub fn edited(&self) -> bool {
+        !self.edits.is_empty()
+    }
+
+    /// The custom_ids of its buttons and selects, in order (action rows, and v2 sections and
+    /// containers, searched through).
+    pub fn custom_ids(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        interactions::walk_components(&self.object["components"], &mut |c| {
+            if let Some(id) = c["custom_id"].as_str() {
+                out.push(id.to_owned());
+            }
+        });
+        out
+    }
+}
+
+/// A thread the bot started (`POST /channels/{id}/threads`), in its current state.
+#[derive(Clone, Debug)]
+pub struct StoredThread {
+    /// Thread (channel) id.
+    pub id: u64,
+    pub guild_id: u64,
+    /// The text channel it was started in.
+    pub parent_id: u64,
+    /// 11 public, 12 private.
+    pub kind: u8,
+    pub name: String,
+    /// Who started it (the bot).
+    pub owner_id: u64,
+    pub archived: bool,
+    pub locked: bool,
+    /// Private threads: whether non-moderators can add other non-moderators.
+    pub invitable: bool,
+    /// Minutes: 60, 1440, 4320 or 10080.
+    pub auto_archive_duration: u64,
+    /// Changed on creation, archiving, unarchiving and a new `auto_archive_duration`
+    /// (topics/threads.mdx, "Thread Fields").
+    pub archive_timestamp: DateTime<Utc>,
+    pub create_timestamp: DateTime<Utc>,
+    pub rate_limit_per_user: u64,
+    /// Messages in it now (a deletion decrements it).
+    pub message_count: u64,
+    /// Messages ever sent in it (a deletion does not decrement it).
+    pub total_message_sent: u64,
+    pub last_message_id: Option<u64>,
+}
+
+impl StoredThread {
+    /// The channel object Discord answers and dispatches for it.
+    pub fn object(&self) -> Value {
+        payloads::thread(self)
+    }
 }
 
 /// One `enforce_nonce` the fake remembers: within [`FakeDiscord::set_nonce_ttl`] of
@@ -193,6 +328,10 @@ pub struct InteractionState {
     pub callback_at: Option<Instant>,
     pub followups: Vec<Value>,
     pub edits: Vec<Value>,
+    /// For a component interaction made on a stored message ([`Interaction::on_message`]):
+    /// (channel, message). An UPDATE_MESSAGE callback, and an edit of `@original` after a
+    /// DEFERRED_UPDATE_MESSAGE one, edit that message.
+    pub message: Option<(u64, u64)>,
 }
 
 pub(crate) enum WsCmd {
@@ -220,6 +359,13 @@ pub(crate) struct Inner {
     /// (guild, user) pairs that are not members (any other user is a member of every guild).
     pub left_members: HashSet<(u64, u64)>,
     pub member_roles: HashMap<(u64, u64), Vec<u64>>,
+    /// Threads started, in creation order (deleted ones too: see `deleted_channels`).
+    pub threads: Vec<StoredThread>,
+    /// Messages deleted (by the bot or by [`FakeDiscord::delete_message`]), in deletion order.
+    pub deleted_messages: Vec<StoredMessage>,
+    /// Gateway events dispatched (or queued for a session), INTERACTION_CREATE left out:
+    /// (event name, `d`).
+    pub dispatched: Vec<(String, Value)>,
     pub counter: u64,
     // Gateway.
     pub conn: Option<(u64, mpsc::UnboundedSender<WsCmd>)>,
@@ -229,6 +375,49 @@ pub(crate) struct Inner {
     pub log: Vec<(u64, String)>,
     pub identifies: usize,
     pub resumes: usize,
+    /// The intents of the last IDENTIFY (`None` before one).
+    pub intents: Option<u64>,
+}
+
+/// Gateway intents (events/gateway.mdx, "List of Intents") that gate events the fake sends.
+pub mod intents {
+    /// THREAD_CREATE, THREAD_UPDATE, THREAD_DELETE, THREAD_MEMBERS_UPDATE (and guilds).
+    pub const GUILDS: u64 = 1 << 0;
+    /// MESSAGE_CREATE, MESSAGE_UPDATE, MESSAGE_DELETE in guild channels and threads.
+    pub const GUILD_MESSAGES: u64 = 1 << 9;
+    /// The same events in DMs.
+    pub const DIRECT_MESSAGES: u64 = 1 << 12;
+}
+
+impl Inner {
+    /// The thread with this id, deleted or not.
+    pub fn thread(&self, id: u64) -> Option<&StoredThread> {
+        self.threads.iter().find(|t| t.id == id)
+    }
+
+    /// The thread is gone: deleted itself, or with its parent channel.
+    pub fn thread_deleted(&self, t: &StoredThread) -> bool {
+        self.deleted_channels.contains(&t.id) || self.deleted_channels.contains(&t.parent_id)
+    }
+
+    /// The guild's threads that are not archived (nor deleted), as channel objects, newest
+    /// (highest id) first, as List Active Guild Threads orders them.
+    pub fn active_threads(&self, guild: u64) -> Vec<Value> {
+        self.active_thread_states(guild).into_iter().map(StoredThread::object).collect()
+    }
+
+    /// As [`Self::active_threads`], the threads themselves.
+    pub fn active_thread_states(&self, guild: u64) -> Vec<&StoredThread> {
+        let mut active: Vec<&StoredThread> =
+            self.threads.iter().filter(|t| t.guild_id == guild && !t.archived && !self.thread_deleted(t)).collect();
+        active.sort_by_key(|t| std::cmp::Reverse(t.id));
+        active
+    }
+
+    /// The guild spec of a guild the fake has.
+    pub fn guild(&self, id: u64) -> Option<&GuildSpec> {
+        self.guilds.iter().find(|g| g.id == id)
+    }
 }
 
 pub(crate) struct Shared {
@@ -262,6 +451,9 @@ impl Shared {
     /// Sends a gateway event (or queues it for replay after a resume).
     pub fn dispatch(&self, t: &str, d: Value) {
         let mut i = self.lock();
+        if t != "INTERACTION_CREATE" {
+            i.dispatched.push((t.to_owned(), d.clone()));
+        }
         i.seq += 1;
         let text = json!({ "op": 0, "t": t, "s": i.seq, "d": d }).to_string();
         let seq = i.seq;
@@ -269,6 +461,22 @@ impl Shared {
         if let Some((_, tx)) = &i.conn {
             let _ = tx.send(WsCmd::Send(text));
         }
+    }
+
+    /// Sends an event only a session that identified with `intent` receives, as Discord does
+    /// (events/gateway.mdx, "Gateway Intents"). Before any IDENTIFY the event is kept (there
+    /// is no session to leave it out for).
+    pub fn dispatch_for(&self, intent: u64, t: &str, d: Value) {
+        if self.lock().intents.is_none_or(|have| have & intent != 0) {
+            self.dispatch(t, d);
+        }
+    }
+
+    /// MESSAGE_UPDATE or MESSAGE_DELETE for a message in `channel`: GUILD_MESSAGES for a
+    /// guild channel or thread, DIRECT_MESSAGES for a DM.
+    pub fn dispatch_message_event(&self, channel: u64, t: &str, d: Value) {
+        let dm = self.lock().dm_channels.values().any(|c| *c == channel);
+        self.dispatch_for(if dm { intents::DIRECT_MESSAGES } else { intents::GUILD_MESSAGES }, t, d);
     }
 }
 
@@ -353,12 +561,13 @@ impl FakeDiscord {
         self.shared.lock().requests.clone()
     }
 
-    /// Messages created in a channel (or DM channel), oldest first.
+    /// Messages in a channel, DM channel or thread now (edits applied, deleted ones gone:
+    /// see [`Self::deleted_messages_in`]), oldest first.
     pub fn messages_in(&self, channel: u64) -> Vec<StoredMessage> {
         self.shared.lock().messages.iter().filter(|m| m.channel_id == channel).cloned().collect()
     }
 
-    /// DMs sent to a user, oldest first.
+    /// DMs sent to a user (and not deleted), oldest first.
     pub fn dms_to(&self, user: u64) -> Vec<StoredMessage> {
         let i = self.shared.lock();
         match i.dm_channels.get(&user) {
@@ -463,9 +672,128 @@ impl FakeDiscord {
             .count()
     }
 
-    /// The channel is gone: posts to it answer 404 Unknown Channel.
+    /// The channel is gone: posts to it answer 404 Unknown Channel. A text channel takes its
+    /// threads with it; deleting a thread dispatches THREAD_DELETE (its `id`, `guild_id`,
+    /// `parent_id` and `type`, as events/gateway-events.mdx has it).
     pub fn delete_channel(&self, channel: u64) {
-        self.shared.lock().deleted_channels.insert(channel);
+        let thread = {
+            let mut i = self.shared.lock();
+            i.deleted_channels.insert(channel);
+            i.thread(channel).cloned()
+        };
+        if let Some(t) = thread {
+            let d =
+                json!({ "id": t.id.to_string(), "guild_id": t.guild_id.to_string(), "parent_id": t.parent_id.to_string(), "type": t.kind });
+            self.shared.dispatch_for(intents::GUILDS, "THREAD_DELETE", d);
+        }
+    }
+
+    /// The DM channel the fake opened with `user` (`POST /users/@me/channels`, or a DM
+    /// interaction from them), if any.
+    pub fn dm_channel_of(&self, user: u64) -> Option<u64> {
+        self.shared.lock().dm_channels.get(&user).copied()
+    }
+
+    /// A message in its current state (edits applied); `None` if it never existed or was
+    /// deleted.
+    pub fn message(&self, channel: u64, id: u64) -> Option<StoredMessage> {
+        self.shared.lock().messages.iter().find(|m| m.channel_id == channel && m.id == id).cloned()
+    }
+
+    /// Messages deleted from a channel (by the bot or [`Self::delete_message`]), in deletion
+    /// order, as they were when deleted.
+    pub fn deleted_messages_in(&self, channel: u64) -> Vec<StoredMessage> {
+        self.shared.lock().deleted_messages.iter().filter(|m| m.channel_id == channel).cloned().collect()
+    }
+
+    /// A moderator deletes a message: it is gone (`GET` and edits answer 404 Unknown Message,
+    /// 10008), a thread's `message_count` drops, and MESSAGE_DELETE is dispatched (to a bot
+    /// with the message intents). Panics if there is no such message.
+    pub fn delete_message(&self, channel: u64, message: u64) {
+        let removed = remove_message(&self.shared, channel, message);
+        assert!(removed, "no message {message} in channel {channel} to delete");
+    }
+
+    /// A user (not the bot) posts `content` in a channel, DM or thread; returns the message
+    /// id. The bot may not edit it (403, 50005). No MESSAGE_CREATE is dispatched: this bot's
+    /// intents do not include messages.
+    pub fn member_posts(&self, channel: u64, user: u64, content: &str) -> u64 {
+        let timestamp = self.shared.now();
+        let id = self.shared.next_id();
+        let body = json!({ "content": content });
+        let mut i = self.shared.lock();
+        let guild = i.guilds.iter().find(|g| g.channels.iter().any(|c| c.0 == channel)).map(|g| g.id);
+        let thread = i.threads.iter_mut().find(|t| t.id == channel);
+        let guild = guild.or(thread.as_ref().map(|t| t.guild_id));
+        let mut msg = payloads::message(id, channel, payloads::user(user, "member", false), &body, guild, None);
+        msg["timestamp"] = json!(payloads::timestamp(timestamp));
+        if let Some(t) = thread {
+            msg["position"] = json!(t.total_message_sent);
+            t.message_count += 1;
+            t.total_message_sent += 1;
+            t.last_message_id = Some(id);
+        }
+        i.messages.push(StoredMessage { id, channel_id: channel, body, timestamp, object: msg, edits: Vec::new() });
+        drop(i);
+        self.shared.changed.notify_waiters();
+        id
+    }
+
+    /// The threads started in a text channel (deleted ones left out), as channel objects in
+    /// their current state, in creation order.
+    pub fn threads_in(&self, parent: u64) -> Vec<Value> {
+        let i = self.shared.lock();
+        i.threads.iter().filter(|t| t.parent_id == parent && !i.thread_deleted(t)).map(StoredThread::object).collect()
+    }
+
+    /// A thread's current state (deleted ones included).
+    pub fn thread(&self, id: u64) -> Option<StoredThread> {
+        self.shared.lock().thread(id).cloned()
+    }
+
+    /// Waits until at least `n` threads were started in `parent`.
+    pub async fn wait_for_threads(&self, parent: u64, n: usize) -> Vec<Value> {
+        self.wait_for(&format!("{n} thread(s) in channel {parent}"), |i| {
+            let threads: Vec<Value> =
+                i.threads.iter().filter(|t| t.parent_id == parent && !i.thread_deleted(t)).map(StoredThread::object).collect();
+            (threads.len() >= n).then_some(threads)
+        })
+        .await
+    }
+
+    /// The thread archives (as after its inactivity period, or a moderator's "close"):
+    /// THREAD_UPDATE is dispatched. A message the bot sends unarchives it again, unless it is
+    /// also locked; edits in it answer 400 Thread is archived (50083).
+    pub fn archive_thread(&self, thread: u64) {
+        let now = self.shared.now();
+        self.update_thread(thread, |t| {
+            t.archived = true;
+            t.archive_timestamp = now;
+        });
+    }
+
+    /// A moderator locks the thread: THREAD_UPDATE is dispatched. Without Manage Threads the
+    /// bot can no longer post or edit in it (403 Thread is locked, 160005) nor unarchive it;
+    /// archived and locked, posts answer 400 Thread is archived (50083).
+    pub fn lock_thread(&self, thread: u64) {
+        self.update_thread(thread, |t| t.locked = true);
+    }
+
+    fn update_thread(&self, thread: u64, f: impl FnOnce(&mut StoredThread)) {
+        let object = {
+            let mut i = self.shared.lock();
+            let t = i.threads.iter_mut().find(|t| t.id == thread).unwrap_or_else(|| panic!("no thread {thread}"));
+            f(t);
+            t.object()
+        };
+        self.shared.dispatch_for(intents::GUILDS, "THREAD_UPDATE", object);
+        self.shared.changed.notify_waiters();
+    }
+
+    /// The `d` of every gateway event named `t` dispatched so far (to the bot's sessions, or
+    /// queued before one), oldest first. INTERACTION_CREATE is not kept.
+    pub fn dispatched(&self, t: &str) -> Vec<Value> {
+        self.shared.lock().dispatched.iter().filter(|(name, _)| name == t).map(|(_, d)| d.clone()).collect()
     }
 
     /// The user does not accept DMs from the bot: messages answer 403 code 50007.
@@ -520,6 +848,31 @@ impl FakeDiscord {
         let v = self.violations();
         assert!(v.is_empty(), "the bot sent {} invalid request(s):\n{}", v.len(), v.join("\n"));
     }
+}
+
+/// Removes a message (to `deleted_messages`), keeps its thread's `message_count` right and
+/// dispatches MESSAGE_DELETE; `false` if there was no such message.
+pub(crate) fn remove_message(s: &Shared, channel: u64, message: u64) -> bool {
+    let guild = {
+        let mut i = s.lock();
+        let Some(at) = i.messages.iter().position(|m| m.channel_id == channel && m.id == message) else {
+            return false;
+        };
+        let gone = i.messages.remove(at);
+        if let Some(t) = i.threads.iter_mut().find(|t| t.id == channel) {
+            t.message_count = t.message_count.saturating_sub(1);
+        }
+        let guild = gone.object.get("guild_id").cloned();
+        i.deleted_messages.push(gone);
+        guild
+    };
+    let mut d = json!({ "id": message.to_string(), "channel_id": channel.to_string() });
+    if let Some(g) = guild {
+        d["guild_id"] = g;
+    }
+    s.dispatch_message_event(channel, "MESSAGE_DELETE", d);
+    s.changed.notify_waiters();
+    true
 }
 
 impl Drop for FakeDiscord {

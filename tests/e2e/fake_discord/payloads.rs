@@ -169,6 +169,44 @@ pub fn interaction_thread(id: u64, guild_id: u64, parent: u64, owner: u64) -> Va
     })
 }
 
+/// A thread channel object (Start Thread's answer, THREAD_CREATE/UPDATE, the thread
+/// listings), as the OpenAPI spec's `ThreadResponse` has it: serenity reads it as a
+/// `GuildChannel` with `thread_metadata`. `invitable` is only on private threads.
+pub fn thread(t: &super::StoredThread) -> Value {
+    let mut metadata = json!({
+        "archived": t.archived,
+        "archive_timestamp": timestamp(t.archive_timestamp),
+        "auto_archive_duration": t.auto_archive_duration,
+        "locked": t.locked,
+        "create_timestamp": timestamp(t.create_timestamp),
+    });
+    if t.kind == 12 {
+        metadata["invitable"] = json!(t.invitable);
+    }
+    json!({
+        "id": t.id.to_string(),
+        "type": t.kind,
+        "guild_id": t.guild_id.to_string(),
+        "parent_id": t.parent_id.to_string(),
+        "owner_id": t.owner_id.to_string(),
+        "name": t.name,
+        "last_message_id": t.last_message_id.map(|m| m.to_string()),
+        "last_pin_timestamp": null,
+        "rate_limit_per_user": t.rate_limit_per_user,
+        "flags": 0,
+        "message_count": t.message_count,
+        // The starter (the bot) is its only member; Discord stops counting at 50.
+        "member_count": 1,
+        "total_message_sent": t.total_message_sent,
+        "thread_metadata": metadata
+    })
+}
+
+/// A thread member object: `user` joined thread `thread` at `joined`.
+pub fn thread_member(thread: u64, user: u64, joined: DateTime<Utc>) -> Value {
+    json!({ "id": thread.to_string(), "user_id": user.to_string(), "join_timestamp": timestamp(joined), "flags": 0 })
+}
+
 /// A full guild for GUILD_CREATE.
 pub fn guild(id: u64, name: &str, owner: u64, roles: Vec<Value>, channels: Vec<Value>, members: Vec<Value>) -> Value {
     let member_count = members.len();

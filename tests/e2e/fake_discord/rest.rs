@@ -11,7 +11,9 @@ use axum::Router;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
-use super::{payloads, perms, NonceRecord, Recorded, Shared, StoredMessage, APP_ID, TOKEN};
+use chrono::{DateTime, Utc};
+
+use super::{intents, payloads, perms, NonceRecord, Recorded, Shared, StoredMessage, StoredThread, APP_ID, TOKEN};
 
 pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
     let app = Router::new().fallback(handle).with_state(shared);
@@ -205,6 +207,14 @@ fn route(s: &Shared, m: &str, segs: &[&str], query: &str, body: &Value, files: &
             state.callbacks.push(body.clone());
             state.callback_files = files.to_vec();
             state.callback_at = Some(Instant::now());
+            // UPDATE_MESSAGE edits the message the component was attached to
+            // (receiving-and-responding.mdx, callback type 7).
+            let update = state.message.filter(|_| body["type"].as_u64() == Some(7));
+            drop(i);
+            if let Some((channel, message)) = update {
+                let data = body.get("data").filter(|d| d.is_object()).cloned().unwrap_or_else(|| json!({}));
+                apply_edit(s, channel, message, &data, files);
+            }
             reply(204, Value::Null)
         }
         ("POST", ["webhooks", app, token]) => {
@@ -219,13 +229,25 @@ fn route(s: &Shared, m: &str, segs: &[&str], query: &str, body: &Value, files: &
                 None => discord_error(404, 10015, "Unknown Webhook"),
             }
         }
-        ("PATCH", ["webhooks", _, token, "messages", _]) | ("GET", ["webhooks", _, token, "messages", _]) => {
+        ("PATCH", ["webhooks", _, token, "messages", which]) | ("GET", ["webhooks", _, token, "messages", which]) => {
             let id = s.next_id();
             let mut i = s.lock();
             match i.interactions.get_mut(*token) {
                 Some(state) if state.callback_at.is_some() => {
                     if m == "PATCH" {
                         state.edits.push(body.clone());
+                    }
+                    // After DEFERRED_UPDATE_MESSAGE (6) or UPDATE_MESSAGE (7), @original is
+                    // the message the component was on.
+                    let deferred_update = matches!(state.callbacks.first().and_then(|c| c["type"].as_u64()), Some(6 | 7));
+                    if let Some((channel, message)) = state.message.filter(|_| deferred_update && *which == "@original") {
+                        drop(i);
+                        let object = if m == "PATCH" {
+                            apply_edit(s, channel, message, body, files)
+                        } else {
+                            s.lock().messages.iter().find(|x| x.channel_id == channel && x.id == message).map(|x| x.object.clone())
+                        };
+                        return object.map_or_else(|| discord_error(404, 10008, "Unknown Message"), |o| reply(200, o));
                     }
                     let shown = state.edits.last().or(state.callbacks.last().and_then(|c| c.get("data"))).cloned().unwrap_or(json!({}));
                     reply(200, payloads::message(id, 1, bot_user(), &shown, None, Some(APP_ID)))
@@ -247,6 +269,14 @@ fn route(s: &Shared, m: &str, segs: &[&str], query: &str, body: &Value, files: &
         }
         ("POST", ["channels", ch, "messages"]) => create_message(s, ch, body, files),
         ("GET", ["channels", ch, "messages"]) => list_messages(s, ch, query),
+        ("GET", ["channels", ch, "messages", id]) => get_message(s, ch, id),
+        ("PATCH", ["channels", ch, "messages", id]) => edit_message(s, ch, id, body, files),
+        ("DELETE", ["channels", ch, "messages", id]) => delete_message(s, ch, id),
+        ("POST", ["channels", ch, "threads"]) => create_thread(s, ch, body),
+        ("GET", ["channels", ch, "threads", "archived", "public"]) => archived_threads(s, ch, query),
+        ("GET", ["channels", ch]) => get_channel(s, ch),
+        ("PATCH", ["channels", ch]) => modify_channel(s, ch, body),
+        ("GET", ["guilds", guild, "threads", "active"]) => active_threads(s, guild),
         ("GET", ["guilds", guild, "members", user]) => guild_member(s, guild, user),
         _ => {
             s.lock()
@@ -257,37 +287,91 @@ fn route(s: &Shared, m: &str, segs: &[&str], query: &str, body: &Value, files: &
     }
 }
 
-/// Where a channel is: a guild's text channel (with the permissions denied to @everyone) or
-/// a DM channel.
+/// Where a channel is, with what the bot may do there.
 enum Place {
-    Guild { guild: u64, deny: u64 },
-    Dm { user: u64 },
+    /// A guild text channel; `perms` are the bot's there ([`super::GuildSpec::bot_perms`]).
+    Guild {
+        guild: u64,
+        perms: u64,
+    },
+    /// A thread of a guild text channel; `perms` are the bot's in the parent, which threads
+    /// inherit (topics/permissions.mdx, "Inherited Permissions (Threads)").
+    Thread {
+        guild: u64,
+        perms: u64,
+        thread: Box<StoredThread>,
+    },
+    Dm {
+        user: u64,
+    },
 }
 
-/// The channel named in a path; `None` if it does not exist (any more).
+impl Place {
+    /// The bot's permissions; everything in a DM.
+    fn perms(&self) -> u64 {
+        match self {
+            Place::Guild { perms, .. } | Place::Thread { perms, .. } => *perms,
+            Place::Dm { .. } => u64::MAX,
+        }
+    }
+}
+
+/// The channel named in a path; `None` if it does not exist (any more): a thread goes with
+/// its parent, and with its guild.
 fn find_channel(s: &Shared, ch: &str) -> Option<(u64, Place)> {
     let ch = ch.parse::<u64>().ok()?;
     let i = s.lock();
     if i.deleted_channels.contains(&ch) {
         return None;
     }
-    if let Some((guild, deny)) = i.guilds.iter().find_map(|g| g.channels.iter().find(|c| c.0 == ch).map(|c| (g.id, c.2))) {
-        return Some((ch, Place::Guild { guild, deny }));
+    if let Some((guild, perms)) = i.guilds.iter().find_map(|g| g.channels.iter().find(|c| c.0 == ch).map(|c| (g.id, g.bot_perms(c.2)))) {
+        return Some((ch, Place::Guild { guild, perms }));
+    }
+    if let Some(t) = i.thread(ch) {
+        if i.thread_deleted(t) {
+            return None;
+        }
+        let g = i.guild(t.guild_id)?;
+        let deny = g.channels.iter().find(|c| c.0 == t.parent_id).map_or(0, |c| c.2);
+        return Some((ch, Place::Thread { guild: t.guild_id, perms: g.bot_perms(deny), thread: Box::new(t.clone()) }));
     }
     i.dm_channels.iter().find(|(_, c)| **c == ch).map(|(user, _)| (ch, Place::Dm { user: *user }))
 }
 
+/// A number sent as a JSON number or a string of digits (Discord takes both).
+fn num(v: Option<&Value>) -> Option<u64> {
+    v.and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+}
+
 fn create_message(s: &Shared, ch: &str, body: &Value, files: &[(String, Vec<u8>)]) -> Response {
     let Some((ch, place)) = find_channel(s, ch) else { return discord_error(404, 10003, "Unknown Channel") };
-    let guild = match place {
-        Place::Dm { user } if s.lock().closed_dms.contains(&user) => {
+    let guild = match &place {
+        Place::Dm { user } if s.lock().closed_dms.contains(user) => {
             return discord_error(403, 50007, "Cannot send messages to this user");
         }
         Place::Dm { .. } => None,
-        Place::Guild { deny, .. } if deny & (perms::SEND_MESSAGES | perms::VIEW_CHANNEL) != 0 => {
+        Place::Guild { perms, .. }
+            if perms & (perms::SEND_MESSAGES | perms::VIEW_CHANNEL) != perms::SEND_MESSAGES | perms::VIEW_CHANNEL =>
+        {
             return discord_error(403, 50013, "Missing Permissions");
         }
-        Place::Guild { guild, .. } => Some(guild),
+        Place::Guild { guild, .. } => Some(*guild),
+        // In a thread SEND_MESSAGES has no effect: SEND_MESSAGES_IN_THREADS it is.
+        Place::Thread { perms, .. }
+            if perms & (perms::SEND_MESSAGES_IN_THREADS | perms::VIEW_CHANNEL) != perms::SEND_MESSAGES_IN_THREADS | perms::VIEW_CHANNEL =>
+        {
+            return discord_error(403, 50013, "Missing Permissions");
+        }
+        // "Sending a message will automatically unarchive the thread, unless the thread has
+        // been locked by a moderator" (topics/threads.mdx); a locked one takes posts from
+        // moderators only ("Locked Threads").
+        Place::Thread { thread, .. } if thread.locked && thread.archived => {
+            return discord_error(400, 50083, "Thread is archived");
+        }
+        Place::Thread { thread, perms, .. } if thread.locked && perms & perms::MANAGE_THREADS == 0 => {
+            return discord_error(403, 160005, "Thread is locked");
+        }
+        Place::Thread { guild, .. } => Some(*guild),
     };
     // enforce_nonce: the same nonce from the same author within minutes returns the first
     // message instead of creating another (Discord's idempotency for retries); an older one
@@ -308,26 +392,385 @@ fn create_message(s: &Shared, ch: &str, body: &Value, files: &[(String, Vec<u8>)
     msg["timestamp"] = json!(payloads::timestamp(timestamp));
     msg["attachments"] = files.iter().map(|(name, data)| payloads::attachment(s.next_id(), name, data.len())).collect();
     let mut i = s.lock();
-    i.messages.push(StoredMessage { id, channel_id: ch, body: body.clone(), timestamp, object: msg.clone() });
+    let mut unarchived = None;
+    if let Some(t) = i.threads.iter_mut().find(|t| t.id == ch) {
+        // The approximate position in the thread (message.mdx, `position`).
+        msg["position"] = json!(t.total_message_sent);
+        t.message_count += 1;
+        t.total_message_sent += 1;
+        t.last_message_id = Some(id);
+        if t.archived {
+            t.archived = false;
+            t.archive_timestamp = timestamp;
+            unarchived = Some(t.object());
+        }
+    }
+    i.messages.push(StoredMessage { id, channel_id: ch, body: body.clone(), timestamp, object: msg.clone(), edits: Vec::new() });
     if let (Some(n), true) = (nonce, enforce) {
         let record = NonceRecord { channel_id: ch, nonce: n.clone(), message_id: id, created: Instant::now() };
         i.nonces.insert((ch, n), (record, msg.clone()));
     }
+    drop(i);
+    if let Some(thread) = unarchived {
+        s.dispatch_for(intents::GUILDS, "THREAD_UPDATE", thread);
+    }
     reply(200, msg)
+}
+
+/// `GET /channels/{id}/messages/{message}`: needs View Channel and Read Message History in a
+/// guild (message.mdx, Get Channel Message).
+fn get_message(s: &Shared, ch: &str, id: &str) -> Response {
+    let Some((ch, place)) = find_channel(s, ch) else { return discord_error(404, 10003, "Unknown Channel") };
+    if place.perms() & (perms::VIEW_CHANNEL | perms::READ_HISTORY) != perms::VIEW_CHANNEL | perms::READ_HISTORY {
+        return discord_error(403, 50001, "Missing Access");
+    }
+    let object =
+        id.parse::<u64>().ok().and_then(|id| s.lock().messages.iter().find(|m| m.channel_id == ch && m.id == id).map(|m| m.object.clone()));
+    object.map_or_else(|| discord_error(404, 10008, "Unknown Message"), |o| reply(200, o))
+}
+
+/// `PATCH /channels/{id}/messages/{message}` (message.mdx, Edit Message): only the author
+/// edits content, embeds and components; nobody edits in an archived thread (editing does not
+/// unarchive it, unlike sending: topics/threads.mdx, "Active & Archived Threads"), and only
+/// moderators in a locked one.
+fn edit_message(s: &Shared, ch: &str, id: &str, body: &Value, files: &[(String, Vec<u8>)]) -> Response {
+    let Some((ch, place)) = find_channel(s, ch) else { return discord_error(404, 10003, "Unknown Channel") };
+    if place.perms() & perms::VIEW_CHANNEL == 0 {
+        return discord_error(403, 50001, "Missing Access");
+    }
+    let Some(msg) = id.parse::<u64>().ok().and_then(|id| s.lock().messages.iter().find(|m| m.channel_id == ch && m.id == id).cloned())
+    else {
+        return discord_error(404, 10008, "Unknown Message");
+    };
+    if msg.author_id() != APP_ID {
+        return discord_error(403, 50005, "Cannot edit a message authored by another user");
+    }
+    if let Place::Thread { thread, perms, .. } = &place {
+        if thread.archived {
+            return discord_error(400, 50083, "Thread is archived");
+        }
+        if thread.locked && perms & perms::MANAGE_THREADS == 0 {
+            return discord_error(403, 160005, "Thread is locked");
+        }
+    }
+    apply_edit(s, ch, msg.id, body, files).map_or_else(|| discord_error(404, 10008, "Unknown Message"), |o| reply(200, o))
+}
+
+/// Applies an edit to a stored message as Discord does and dispatches MESSAGE_UPDATE; returns
+/// the new message object, `None` if the message is gone.
+pub(crate) fn apply_edit(s: &Shared, channel: u64, id: u64, body: &Value, files: &[(String, Vec<u8>)]) -> Option<Value> {
+    let now = s.now();
+    let uploads: Vec<Value> = files.iter().map(|(name, data)| payloads::attachment(s.next_id(), name, data.len())).collect();
+    let object = {
+        let mut i = s.lock();
+        let m = i.messages.iter_mut().find(|m| m.channel_id == channel && m.id == id)?;
+        merge_edit(m, body, uploads, payloads::timestamp(now));
+        m.object.clone()
+    };
+    s.dispatch_message_event(channel, "MESSAGE_UPDATE", object.clone());
+    s.changed.notify_waiters();
+    Some(object)
+}
+
+/// Message flags an edit may change (message.mdx, Edit Message): SUPPRESS_EMBEDS both ways,
+/// IS_COMPONENTS_V2 only on.
+const SUPPRESS_EMBEDS: u64 = 1 << 2;
+const IS_COMPONENTS_V2: u64 = 1 << 15;
+
+/// Edit Message semantics: a field sent replaces the old one (null clears it), a field left
+/// out stays; `attachments` lists the files to keep, new uploads are added.
+fn merge_edit(m: &mut StoredMessage, body: &Value, uploads: Vec<Value>, edited_at: String) {
+    let empty = serde_json::Map::new();
+    let edit = body.as_object().unwrap_or(&empty);
+    for (k, v) in edit {
+        if v.is_null() {
+            if let Some(b) = m.body.as_object_mut() {
+                b.remove(k);
+            }
+        } else {
+            m.body[k] = v.clone();
+        }
+    }
+    let o = &mut m.object;
+    if let Some(c) = edit.get("content") {
+        o["content"] = if c.is_null() { json!("") } else { c.clone() };
+    }
+    for k in ["embeds", "components"] {
+        if let Some(v) = edit.get(k) {
+            o[k] = if v.is_null() { json!([]) } else { v.clone() };
+        }
+    }
+    if let Some(f) = edit.get("flags") {
+        let old = o["flags"].as_u64().unwrap_or(0);
+        let new = num(Some(f)).unwrap_or(0);
+        o["flags"] = json!((old & !SUPPRESS_EMBEDS) | (new & SUPPRESS_EMBEDS) | ((old | new) & IS_COMPONENTS_V2));
+    }
+    let existing = o["attachments"].as_array().cloned().unwrap_or_default();
+    let mut kept: Vec<Value> = match edit.get("attachments") {
+        Some(Value::Array(keep)) => {
+            let ids: Vec<String> = keep.iter().map(|a| a["id"].as_str().map_or_else(|| a["id"].to_string(), str::to_owned)).collect();
+            existing.into_iter().filter(|a| a["id"].as_str().is_some_and(|id| ids.iter().any(|k| k == id))).collect()
+        }
+        Some(Value::Null) => Vec::new(),
+        _ => existing,
+    };
+    kept.extend(uploads);
+    o["attachments"] = Value::Array(kept);
+    o["edited_timestamp"] = json!(edited_at);
+    m.edits.push(body.clone());
+}
+
+/// `DELETE /channels/{id}/messages/{message}` (message.mdx, Delete Message): 204; someone
+/// else's message needs Manage Messages in a guild and cannot be deleted in a DM; in a locked
+/// thread only while it is active ("Locked Threads").
+fn delete_message(s: &Shared, ch: &str, id: &str) -> Response {
+    let Some((ch, place)) = find_channel(s, ch) else { return discord_error(404, 10003, "Unknown Channel") };
+    if place.perms() & perms::VIEW_CHANNEL == 0 {
+        return discord_error(403, 50001, "Missing Access");
+    }
+    let Some(msg) = id.parse::<u64>().ok().and_then(|id| s.lock().messages.iter().find(|m| m.channel_id == ch && m.id == id).cloned())
+    else {
+        return discord_error(404, 10008, "Unknown Message");
+    };
+    if msg.author_id() != APP_ID {
+        match &place {
+            Place::Dm { .. } => return discord_error(403, 50003, "Cannot execute action on a DM channel"),
+            _ if place.perms() & perms::MANAGE_MESSAGES == 0 => return discord_error(403, 50013, "Missing Permissions"),
+            _ => {}
+        }
+    }
+    if let Place::Thread { thread, perms, .. } = &place {
+        if thread.locked && thread.archived && perms & perms::MANAGE_THREADS == 0 {
+            return discord_error(400, 50083, "Thread is archived");
+        }
+    }
+    if super::remove_message(s, ch, msg.id) {
+        reply(204, Value::Null)
+    } else {
+        discord_error(404, 10008, "Unknown Message")
+    }
+}
+
+/// `POST /channels/{id}/threads` (channel.mdx, Start Thread without Message): in a guild text
+/// channel only; `type` defaults to 12 (private), `auto_archive_duration` to 1440 (what
+/// Discord does whatever the channel's default, discord-api-docs#3660). Creating a public
+/// thread needs Create Public Threads, a private one Create Private Threads. Answers 201 with
+/// the thread and dispatches THREAD_CREATE (`newly_created`) and THREAD_MEMBERS_UPDATE (the
+/// bot joined it).
+fn create_thread(s: &Shared, ch: &str, body: &Value) -> Response {
+    let Some((parent, place)) = find_channel(s, ch) else { return discord_error(404, 10003, "Unknown Channel") };
+    let (guild, perms) = match place {
+        Place::Guild { guild, perms } => (guild, perms),
+        Place::Dm { .. } | Place::Thread { .. } => return discord_error(400, 50024, "Cannot execute action on this channel type"),
+    };
+    if perms & perms::VIEW_CHANNEL == 0 {
+        return discord_error(403, 50001, "Missing Access");
+    }
+    let kind = num(body.get("type")).unwrap_or(12);
+    let needed = match kind {
+        11 => perms::CREATE_PUBLIC_THREADS,
+        12 => perms::CREATE_PRIVATE_THREADS,
+        // 10 (announcement thread) needs an announcement channel as its parent.
+        _ => return discord_error(400, 50024, "Cannot execute action on this channel type"),
+    };
+    if perms & needed == 0 {
+        return discord_error(403, 50013, "Missing Permissions");
+    }
+    let now = s.now();
+    let id = s.next_id();
+    let thread = StoredThread {
+        id,
+        guild_id: guild,
+        parent_id: parent,
+        kind: kind as u8,
+        name: body["name"].as_str().unwrap_or_default().to_owned(),
+        owner_id: APP_ID,
+        archived: false,
+        locked: false,
+        invitable: body["invitable"].as_bool().unwrap_or(true),
+        auto_archive_duration: num(body.get("auto_archive_duration")).unwrap_or(1440),
+        archive_timestamp: now,
+        create_timestamp: now,
+        rate_limit_per_user: num(body.get("rate_limit_per_user")).unwrap_or(0),
+        message_count: 0,
+        total_message_sent: 0,
+        last_message_id: None,
+    };
+    let object = thread.object();
+    s.lock().threads.push(thread);
+    let mut created = object.clone();
+    created["newly_created"] = json!(true);
+    s.dispatch_for(intents::GUILDS, "THREAD_CREATE", created);
+    let mut joined = payloads::thread_member(id, APP_ID, now);
+    joined["member"] = payloads::member(APP_ID, "partner-coach", &[], None, true);
+    joined["presence"] = Value::Null;
+    let members = json!({ "id": id.to_string(), "guild_id": guild.to_string(), "member_count": 1, "added_members": [joined] });
+    s.dispatch_for(intents::GUILDS, "THREAD_MEMBERS_UPDATE", members);
+    reply(201, object)
+}
+
+/// `GET /channels/{id}`: a thread with the bot's thread member (it joined the threads it
+/// started), a text channel, or a DM channel.
+fn get_channel(s: &Shared, ch: &str) -> Response {
+    let Some((ch, place)) = find_channel(s, ch) else { return discord_error(404, 10003, "Unknown Channel") };
+    if place.perms() & perms::VIEW_CHANNEL == 0 {
+        return discord_error(403, 50001, "Missing Access");
+    }
+    match place {
+        Place::Thread { thread, .. } => {
+            let mut object = thread.object();
+            if thread.owner_id == APP_ID {
+                object["member"] = payloads::thread_member(thread.id, APP_ID, thread.create_timestamp);
+            }
+            reply(200, object)
+        }
+        Place::Guild { guild, .. } => {
+            let i = s.lock();
+            let c = i.guild(guild).and_then(|g| g.channels.iter().find(|c| c.0 == ch)).cloned().unwrap_or((ch, String::new(), 0));
+            reply(200, payloads::text_channel(ch, guild, &c.1, c.2))
+        }
+        Place::Dm { user } => reply(200, payloads::dm_channel(ch, payloads::user(user, "member", false))),
+    }
+}
+
+/// `PATCH /channels/{id}` on a thread (channel.mdx, Modify Channel, "JSON Params (Thread)",
+/// and topics/threads.mdx, "Editing & Deleting Threads"): the thread must be active or be
+/// unarchived by the request; its starter or a moderator (Manage Threads) changes `name`,
+/// `archived`, `auto_archive_duration`; only a moderator changes `locked` and
+/// `rate_limit_per_user`, or anything of a locked thread. Dispatches THREAD_UPDATE.
+fn modify_channel(s: &Shared, ch: &str, body: &Value) -> Response {
+    let Some((_, place)) = find_channel(s, ch) else { return discord_error(404, 10003, "Unknown Channel") };
+    let (perms, thread) = match place {
+        Place::Dm { .. } => return discord_error(400, 50003, "Cannot execute action on a DM channel"),
+        Place::Guild { perms, .. } if perms & perms::MANAGE_CHANNELS == 0 => return discord_error(403, 50013, "Missing Permissions"),
+        Place::Guild { .. } => {
+            s.lock().violations.push(format!("PATCH /channels/{ch}: the fake models modifying threads only, not text channels"));
+            return discord_error(400, 0, "not modelled by the fake");
+        }
+        Place::Thread { perms, thread, .. } => (perms, thread),
+    };
+    if perms & perms::VIEW_CHANNEL == 0 {
+        return discord_error(403, 50001, "Missing Access");
+    }
+    let archived = body["archived"].as_bool();
+    let locked = body["locked"].as_bool();
+    let name = body["name"].as_str();
+    let duration = num(body.get("auto_archive_duration"));
+    let rate = num(body.get("rate_limit_per_user"));
+    let invitable = body["invitable"].as_bool();
+    if thread.archived && archived != Some(false) {
+        return discord_error(400, 50083, "Thread is archived");
+    }
+    let moderator = perms & perms::MANAGE_THREADS != 0;
+    let starter = thread.owner_id == APP_ID;
+    let changes_locked = locked.is_some_and(|l| l != thread.locked);
+    let changes_rate = rate.is_some_and(|r| r != thread.rate_limit_per_user);
+    let changes_own = name.is_some_and(|n| n != thread.name)
+        || archived.is_some_and(|a| a != thread.archived)
+        || duration.is_some_and(|d| d != thread.auto_archive_duration);
+    if !moderator && (thread.locked || changes_locked || changes_rate || (changes_own && !starter)) {
+        return discord_error(403, 50013, "Missing Permissions");
+    }
+    let now = s.now();
+    let object = {
+        let mut i = s.lock();
+        let Some(t) = i.threads.iter_mut().find(|t| t.id == thread.id) else { return discord_error(404, 10003, "Unknown Channel") };
+        if let Some(n) = name {
+            t.name = n.to_owned();
+        }
+        if let Some(a) = archived {
+            if a != t.archived {
+                t.archived = a;
+                t.archive_timestamp = now;
+            }
+        }
+        if let Some(l) = locked {
+            t.locked = l;
+        }
+        if let Some(d) = duration {
+            if d != t.auto_archive_duration {
+                t.auto_archive_duration = d;
+                t.archive_timestamp = now;
+            }
+        }
+        if let Some(r) = rate {
+            t.rate_limit_per_user = r;
+        }
+        if let (Some(v), 12) = (invitable, t.kind) {
+            t.invitable = v;
+        }
+        t.object()
+    };
+    s.dispatch_for(intents::GUILDS, "THREAD_UPDATE", object.clone());
+    reply(200, object)
+}
+
+/// Thread member objects for the threads the bot joined (the ones it started).
+fn joined_members(s: &Shared, threads: &[Value]) -> Vec<Value> {
+    let i = s.lock();
+    threads
+        .iter()
+        .filter_map(|t| i.thread(t["id"].as_str()?.parse().ok()?))
+        .filter(|t| t.owner_id == APP_ID)
+        .map(|t| payloads::thread_member(t.id, APP_ID, t.create_timestamp))
+        .collect()
+}
+
+/// `GET /guilds/{id}/threads/active` (guild.mdx, List Active Guild Threads): the guild's
+/// threads that are not archived, newest first, with a thread member for each the bot joined.
+fn active_threads(s: &Shared, guild: &str) -> Response {
+    let Some(guild) = guild.parse::<u64>().ok().filter(|g| s.lock().guild(*g).is_some()) else {
+        return discord_error(404, 10004, "Unknown Guild");
+    };
+    let threads = s.lock().active_threads(guild);
+    let members = joined_members(s, &threads);
+    reply(200, json!({ "threads": threads, "members": members }))
+}
+
+/// `GET /channels/{id}/threads/archived/public` (channel.mdx, List Public Archived Threads):
+/// needs Read Message History; archived public threads, most recently archived first,
+/// `before` (an ISO 8601 timestamp) and `limit` (default 50) paging them, with `has_more`.
+fn archived_threads(s: &Shared, ch: &str, query: &str) -> Response {
+    let Some((parent, place)) = find_channel(s, ch) else { return discord_error(404, 10003, "Unknown Channel") };
+    let Place::Guild { perms, .. } = place else { return discord_error(400, 50024, "Cannot execute action on this channel type") };
+    if perms & perms::VIEW_CHANNEL == 0 {
+        return discord_error(403, 50001, "Missing Access");
+    }
+    if perms & perms::READ_HISTORY == 0 {
+        return discord_error(403, 50013, "Missing Permissions");
+    }
+    let param = |name: &str| query.split('&').find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=').map(str::to_owned));
+    let limit = param("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(50).max(1);
+    let before = param("before").and_then(|b| {
+        let decoded = b.replace("%3A", ":").replace("%2B", "+").replace("%3a", ":").replace("%2b", "+");
+        DateTime::parse_from_rfc3339(&decoded).ok().map(|t| t.with_timezone(&Utc))
+    });
+    let mut archived: Vec<StoredThread> = {
+        let i = s.lock();
+        i.threads
+            .iter()
+            .filter(|t| t.parent_id == parent && t.kind == 11 && t.archived && !i.thread_deleted(t))
+            .filter(|t| before.is_none_or(|b| t.archive_timestamp < b))
+            .cloned()
+            .collect()
+    };
+    archived.sort_by_key(|t| std::cmp::Reverse((t.archive_timestamp, t.id)));
+    let has_more = archived.len() > limit;
+    let threads: Vec<Value> = archived.iter().take(limit).map(StoredThread::object).collect();
+    let members = joined_members(s, &threads);
+    reply(200, json!({ "threads": threads, "members": members, "has_more": has_more }))
 }
 
 /// `GET /channels/{id}/messages`: newest first, as Discord answers. Discord takes one of
 /// `around`, `before` and `after`; here `around` wins over `before`, which wins over `after`.
 fn list_messages(s: &Shared, ch: &str, query: &str) -> Response {
     let Some((ch, place)) = find_channel(s, ch) else { return discord_error(404, 10003, "Unknown Channel") };
-    if let Place::Guild { deny, .. } = place {
-        if deny & perms::VIEW_CHANNEL != 0 {
-            return discord_error(403, 50001, "Missing Access");
-        }
-        // Without Read Message History Discord answers an empty list, not an error.
-        if deny & perms::READ_HISTORY != 0 {
-            return reply(200, json!([]));
-        }
+    if place.perms() & perms::VIEW_CHANNEL == 0 {
+        return discord_error(403, 50001, "Missing Access");
+    }
+    // Without Read Message History Discord answers an empty list, not an error.
+    if place.perms() & perms::READ_HISTORY == 0 {
+        return reply(200, json!([]));
     }
     let param = |name: &str| query.split('&').find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')?.parse::<u64>().ok());
     let limit = param("limit").unwrap_or(50).clamp(1, 100) as usize;

@@ -1118,6 +1118,7 @@ fn message_rules(body: &Value, out: &mut Sink, base: &str, need_payload: bool) {
         }
     }
     let flags = as_int(body.get("flags")).unwrap_or(0);
+    components_rules(body.get("components"), flags & IS_COMPONENTS_V2 != 0, out, &join_path(&[base, "components"]));
     if flags & IS_COMPONENTS_V2 != 0 {
         for key in ["content", "embeds", "sticker_ids", "poll", "shared_client_theme"] {
             if present(body.get(key)) {
@@ -1135,6 +1136,134 @@ fn message_rules(body: &Value, out: &mut Sink, base: &str, need_payload: bool) {
                 "Cannot send an empty message (need one of content, embeds, sticker_ids, components, files[n], poll)",
             );
         }
+    }
+}
+
+// Component types (developers/components/reference.mdx, "Component Types").
+const ACTION_ROW: i64 = 1;
+const BUTTON: i64 = 2;
+const SELECTS: [i64; 5] = [3, 5, 6, 7, 8]; // string, user, role, mentionable, channel
+const LINK: i64 = 5;
+const PREMIUM: i64 = 6;
+
+/// Message components (developers/components/reference.mdx): without IS_COMPONENTS_V2 only
+/// action rows, at most 5 ("Legacy Message Component Behavior"); a row holds 1-5 buttons or
+/// one select, not both ("Action Row"); buttons follow their style's rules ("Button"); every
+/// `custom_id` is unique within the message. The spec checks the lengths and enums.
+fn components_rules(components: Option<&Value>, v2: bool, out: &mut Sink, p: &str) {
+    let Some(Value::Array(top)) = components else { return };
+    if !v2 {
+        if top.len() > 5 {
+            err(out, p, "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.");
+        }
+        for (i, c) in top.iter().enumerate() {
+            if c.is_object() && py_int(c.get("type")) != Some(ACTION_ROW) {
+                err(
+                    out,
+                    join_path(&[p, &i.to_string(), "type"]),
+                    "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+                    "only action rows (type 1) are top-level components without IS_COMPONENTS_V2 (1<<15)",
+                );
+            }
+        }
+    }
+    let mut seen: HashMap<String, String> = HashMap::new();
+    walk_component_list(top, out, p, &mut seen);
+}
+
+fn walk_component_list(list: &[Value], out: &mut Sink, p: &str, seen: &mut HashMap<String, String>) {
+    for (i, c) in list.iter().enumerate() {
+        let q = join_path(&[p, &i.to_string()]);
+        component_rules(c, out, &q, seen);
+    }
+}
+
+fn component_rules(c: &Value, out: &mut Sink, p: &str, seen: &mut HashMap<String, String>) {
+    let Some(obj) = c.as_object() else { return };
+    let t = py_int(obj.get("type"));
+    if let Some(Value::String(id)) = obj.get("custom_id") {
+        if let Some(first) = seen.get(id) {
+            err(
+                out,
+                join_path(&[p, "custom_id"]),
+                "COMPONENT_CUSTOM_ID_DUPLICATED",
+                format!("custom_id {id:?} is already used by {first}: custom_ids must be unique within a message"),
+            );
+        } else {
+            seen.insert(id.clone(), p.to_owned());
+        }
+    }
+    match t {
+        Some(ACTION_ROW) => {
+            let Some(Value::Array(children)) = obj.get("components") else { return };
+            let types: Vec<Option<i64>> = children.iter().map(|c| py_int(c.get("type"))).collect();
+            let buttons = types.iter().filter(|t| **t == Some(BUTTON)).count();
+            let selects = types.iter().filter(|t| t.is_some_and(|t| SELECTS.contains(&t))).count();
+            let cp = join_path(&[p, "components"]);
+            if selects > 0 && (selects > 1 || buttons > 0) {
+                err(out, cp.clone(), "COMPONENT_LAYOUT_WIDTH_EXCEEDED", "an action row holds up to 5 buttons or a single select");
+            } else if buttons > 5 {
+                err(out, cp.clone(), "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.");
+            }
+            walk_component_list(children, out, &cp, seen);
+        }
+        Some(BUTTON) => button_rules(obj, out, p),
+        Some(t) if SELECTS.contains(&t) => {
+            if !field_truthy(obj, "custom_id") {
+                err(out, join_path(&[p, "custom_id"]), "BASE_TYPE_REQUIRED", "This field is required");
+            }
+        }
+        _ => {
+            // v2 layouts: a container's children, a section's accessory.
+            if let Some(Value::Array(children)) = obj.get("components") {
+                walk_component_list(children, out, &join_path(&[p, "components"]), seen);
+            }
+            if let Some(accessory) = obj.get("accessory") {
+                component_rules(accessory, out, &join_path(&[p, "accessory"]), seen);
+            }
+        }
+    }
+}
+
+/// "Non-link and non-premium buttons must have a custom_id, and cannot have a url or a
+/// sku_id. Link buttons must have a url, and cannot have a custom_id. Premium buttons must
+/// contain a sku_id, and cannot have a custom_id, label, url, or emoji."
+fn button_rules(b: &Map<String, Value>, out: &mut Sink, p: &str) {
+    let has = |k: &str| b.get(k).is_some_and(|v| !v.is_null());
+    let forbid = |out: &mut Sink, k: &str, why: &str| {
+        if has(k) {
+            err(out, join_path(&[p, k]), "BUTTON_COMPONENT_INVALID", why.to_owned());
+        }
+    };
+    let style = py_int(b.get("style"));
+    match style {
+        Some(LINK) => {
+            if !field_truthy(b, "url") {
+                err(out, join_path(&[p, "url"]), "BUTTON_COMPONENT_URL_REQUIRED", "a link button (style 5) needs a url");
+            }
+            forbid(out, "custom_id", "a link button (style 5) cannot have a custom_id");
+            forbid(out, "sku_id", "a link button (style 5) cannot have a sku_id");
+        }
+        Some(PREMIUM) => {
+            if !has("sku_id") {
+                err(out, join_path(&[p, "sku_id"]), "BASE_TYPE_REQUIRED", "This field is required");
+            }
+            for k in ["custom_id", "label", "url", "emoji"] {
+                forbid(out, k, "a premium button (style 6) has only a sku_id");
+            }
+        }
+        Some(1..=4) => {
+            if !field_truthy(b, "custom_id") {
+                err(out, join_path(&[p, "custom_id"]), "BUTTON_COMPONENT_CUSTOM_ID_REQUIRED", "a non-link button needs a custom_id");
+            }
+            forbid(out, "url", "a non-link button cannot have a url");
+            forbid(out, "sku_id", "a non-link button cannot have a sku_id");
+        }
+        // Another style is the spec's BASE_TYPE_CHOICES.
+        _ => {}
+    }
+    for (k, limit) in [("label", 80), ("custom_id", 100)] {
+        max_len(out, join_path(&[p, k]), b.get(k), limit);
     }
 }
 
@@ -1630,6 +1759,48 @@ mod tests {
         let channel = "/api/v10/channels/general/messages";
         let regex = "<path>.channel_id: String value did not match validation regex.";
         assert_error("POST", channel, &json!({"content": "x"}), None, regex);
+    }
+
+    #[test]
+    fn message_components() {
+        let edit = "/api/v10/channels/1200000000000000003/messages/1200000000000000009";
+        let button = |id: &str| json!({"type": 2, "style": 1, "label": "Done", "custom_id": id});
+        let row = |buttons: Vec<Value>| json!({"type": 1, "components": buttons});
+        let fine = json!({"content": "x", "components": [row(vec![button("a"), button("b"),
+            json!({"type": 2, "style": 5, "label": "Docs", "url": "https://example.com"})])]});
+        assert_valid("POST", MSGS, &fine, None);
+        assert_valid("PATCH", edit, &fine, None);
+        assert_valid("POST", CB, &json!({"type": 7, "data": fine}), Some(3));
+
+        let six_rows = json!({"content": "x", "components": (0..6).map(|i| row(vec![button(&format!("r{i}"))])).collect::<Vec<_>>()});
+        assert_error("POST", MSGS, &six_rows, None, "components: Must be 5 or fewer in length.");
+        let six_buttons = json!({"components": [row((0..6).map(|i| button(&format!("b{i}"))).collect())]});
+        assert_error("PATCH", edit, &six_buttons, None, "components.0.components: Must be 5 or fewer in length.");
+        let twice = json!({"content": "x", "components": [row(vec![button("same")]), row(vec![button("same")])]});
+        let dup = "components.1.components.0.custom_id: custom_id \"same\" is already used by components.0.components.0: \
+                   custom_ids must be unique within a message";
+        assert_error("POST", MSGS, &twice, None, dup);
+        let no_id = json!({"type": 7, "data": {"components": [row(vec![json!({"type": 2, "style": 3, "label": "Yes"})])]}});
+        assert_error("POST", CB, &no_id, Some(3), "data.components.0.components.0.custom_id: a non-link button needs a custom_id");
+        let link_with_id = json!({"content": "x", "components": [row(vec![json!({"type": 2, "style": 5, "url": "https://example.com", "custom_id": "l"})])]});
+        assert_error(
+            "POST",
+            MSGS,
+            &link_with_id,
+            None,
+            "components.0.components.0.custom_id: a link button (style 5) cannot have a custom_id",
+        );
+        let link_without_url = json!({"content": "x", "components": [row(vec![json!({"type": 2, "style": 5, "label": "Docs"})])]});
+        assert_error("POST", MSGS, &link_without_url, None, "components.0.components.0.url: a link button (style 5) needs a url");
+        let long_label =
+            json!({"content": "x", "components": [row(vec![json!({"type": 2, "style": 1, "custom_id": "l", "label": "é".repeat(81)})])]});
+        assert_error("POST", MSGS, &long_label, None, "components.0.components.0.label: Must be 80 or fewer in length.");
+        let mixed = json!({"content": "x", "components": [row(vec![button("a"),
+            json!({"type": 3, "custom_id": "pick", "options": [{"label": "A", "value": "a"}]})])]});
+        assert_error("POST", MSGS, &mixed, None, "components.0.components: an action row holds up to 5 buttons or a single select");
+        let bare_button = json!({"content": "x", "components": [button("a")]});
+        let top = "components.0.type: only action rows (type 1) are top-level components without IS_COMPONENTS_V2 (1<<15)";
+        assert_error("POST", MSGS, &bare_button, None, top);
     }
 
     #[test]
