@@ -49,6 +49,9 @@ CREATE TABLE commitment_tasks (
     -- date), to go back to when a resolution is undone.
     later_at      INTEGER,
     attempts      INTEGER NOT NULL DEFAULT 0,
+    -- Bumped each time the task is queued again (a resolution while its board message is
+    -- being posted): a run finishes only the version it read, so the later one still runs.
+    queued        INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (commitment_id, task)
 ) WITHOUT ROWID;
 CREATE INDEX commitment_tasks_due ON commitment_tasks (due_at);

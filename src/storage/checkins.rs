@@ -81,7 +81,7 @@ const NEW_TASK_SQL: &str = "INSERT INTO commitment_tasks (commitment_id, task, g
                             VALUES (last_insert_rowid(), ?, ?, ?, ?, ?)";
 
 /// On resolution by the check-in just inserted: the partner's "was it kept?" is due now.
-const RESOLVED_CHECK_SQL: &str = "UPDATE commitment_tasks SET due_at = min(due_at, ?) WHERE task = 'check' \
+const RESOLVED_CHECK_SQL: &str = "UPDATE commitment_tasks SET due_at = min(due_at, ?), queued = queued + 1 WHERE task = 'check' \
                                   AND commitment_id IN (SELECT id FROM commitments WHERE resolved_by_checkin = last_insert_rowid())";
 
 /// On resolution: the board message, if there is one, is edited to show it.
@@ -89,7 +89,7 @@ const RESOLVED_BOARD_SQL: &str = "INSERT INTO commitment_tasks (commitment_id, t
      SELECT c.id, 'board', c.guild_id, c.team_id, ? FROM commitments c WHERE c.resolved_by_checkin = last_insert_rowid() \
      AND EXISTS (SELECT 1 FROM deliveries d WHERE d.kind = 'board' AND d.guild_id = c.guild_id AND d.team_id = c.team_id \
      AND d.user_id = c.user_id AND d.period = CAST(c.id AS TEXT) AND d.status IN ('pending', 'sent')) \
-     ON CONFLICT (commitment_id, task) DO UPDATE SET due_at = excluded.due_at";
+     ON CONFLICT (commitment_id, task) DO UPDATE SET due_at = excluded.due_at, queued = queued + 1";
 
 /// The streak on its own, as the last two columns of a `streak` row.
 const STREAK_SQL: &str = concat!("SELECT 'streak', NULL, NULL, NULL, ", streak_columns!());
@@ -375,7 +375,7 @@ impl Store {
         for (commitment, _) in &reopened {
             // Open again: the partner's "was it kept?" waits for the due date again (unless it
             // went out already), and the board message shows it open.
-            sqlx::query("UPDATE commitment_tasks SET due_at = coalesce(later_at, due_at) WHERE commitment_id = ? AND task = 'check'")
+            sqlx::query("UPDATE commitment_tasks SET due_at = coalesce(later_at, due_at), queued = queued + 1 WHERE commitment_id = ? AND task = 'check'")
                 .bind(commitment)
                 .execute(&mut *tx)
                 .await?;

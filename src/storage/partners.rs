@@ -153,6 +153,8 @@ pub struct Task {
     pub due_at: DateTime<Utc>,
     /// Failed attempts so far.
     pub attempts: u32,
+    /// Its version: queued again since it was read, it is not finished by this run.
+    pub queued: i64,
 }
 
 /// A commitment as its tasks need it.
@@ -207,8 +209,9 @@ pub enum PartnerAnswer {
 impl Store {
     /// Tasks due at `now`, oldest first.
     pub async fn due_tasks(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Task>> {
-        let rows: Vec<(i64, String, i64, i64, i64, i64)> = sqlx::query_as(
-            "SELECT commitment_id, task, guild_id, team_id, due_at, attempts FROM commitment_tasks WHERE due_at <= ? ORDER BY due_at LIMIT ?",
+        let rows: Vec<(i64, String, i64, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT commitment_id, task, guild_id, team_id, due_at, attempts, queued FROM commitment_tasks WHERE due_at <= ? \
+             ORDER BY due_at LIMIT ?",
         )
         .bind(ts(now))
         .bind(i64::from(limit))
@@ -216,36 +219,38 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .filter_map(|(c, kind, g, t, due, attempts)| {
+            .filter_map(|(c, kind, g, t, due, attempts, queued)| {
                 Some(Task {
                     commitment: c,
                     kind: TaskKind::parse(&kind)?,
                     team: TeamKey::new(GuildId::from_db(g), TeamId::from_db(t)),
                     due_at: from_ts(due),
                     attempts: attempts.max(0) as u32,
+                    queued,
                 })
             })
             .collect())
     }
 
-    /// A task is done (or moot): it goes.
+    /// A task is done (or moot): it goes, unless it was queued again since it was read.
     pub async fn finish_task(&self, task: &Task) -> Result<()> {
-        sqlx::query("DELETE FROM commitment_tasks WHERE commitment_id = ? AND task = ?")
+        sqlx::query("DELETE FROM commitment_tasks WHERE commitment_id = ? AND task = ? AND queued = ?")
             .bind(task.commitment)
             .bind(task.kind.as_str())
+            .bind(task.queued)
             .execute(&mut *self.writer().await?)
             .await?;
         Ok(())
     }
 
-    /// A task failed in a way worth retrying: one more attempt, at `at`. Only from the due
-    /// time it was read at: a resolution that moved it meanwhile wins.
+    /// A task failed in a way worth retrying: one more attempt, at `at`. Only the version
+    /// it read: one queued again meanwhile is due as it was queued.
     pub async fn retry_task(&self, task: &Task, at: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE commitment_tasks SET attempts = attempts + 1, due_at = ? WHERE commitment_id = ? AND task = ? AND due_at = ?")
+        sqlx::query("UPDATE commitment_tasks SET attempts = attempts + 1, due_at = ? WHERE commitment_id = ? AND task = ? AND queued = ?")
             .bind(ts(at))
             .bind(task.commitment)
             .bind(task.kind.as_str())
-            .bind(ts(task.due_at))
+            .bind(task.queued)
             .execute(&mut *self.writer().await?)
             .await?;
         Ok(())
@@ -431,7 +436,7 @@ pub(super) async fn queue_board_edit(conn: &mut SqliteConnection, commitment: i6
          SELECT c.id, 'board', c.guild_id, c.team_id, ? FROM commitments c WHERE c.id = ? \
          AND EXISTS (SELECT 1 FROM deliveries d WHERE d.kind = 'board' AND d.guild_id = c.guild_id AND d.team_id = c.team_id \
          AND d.user_id = c.user_id AND d.period = CAST(c.id AS TEXT) AND d.status IN ('pending', 'sent')) \
-         ON CONFLICT (commitment_id, task) DO UPDATE SET due_at = excluded.due_at",
+         ON CONFLICT (commitment_id, task) DO UPDATE SET due_at = excluded.due_at, queued = queued + 1",
     )
     .bind(now)
     .bind(commitment)
@@ -574,7 +579,9 @@ mod tests {
         let (s, _dir) = store().await;
         let id = commit_to(&s, 2, 3, "2026-11-23", true).await;
         assert!(tasks(&s).await.iter().any(|t| t.1 == "board"));
-        s.finish_task(&Task { commitment: id, kind: TaskKind::Board, team: team(), due_at: Utc::now(), attempts: 0 }).await.unwrap();
+        s.finish_task(&Task { commitment: id, kind: TaskKind::Board, team: team(), due_at: Utc::now(), attempts: 0, queued: 0 })
+            .await
+            .unwrap();
         let key = JobKey { kind: JobKind::Board, guild: G, team: TeamId::DEFAULT, user: UserId(2) };
         s.begin_delivery(key, &id.to_string(), Utc::now()).await.unwrap();
         let sent = DeliveryOutcome::Sent { channel: ChannelId(70), message: MessageId(71), principle: None };
@@ -589,6 +596,29 @@ mod tests {
         let removals = s.due_board_removals(at("2026-11-25", 9), 10).await.unwrap();
         assert_eq!(removals.iter().map(|r| (r.channel, r.message)).collect::<Vec<_>>(), vec![(ChannelId(70), MessageId(71))]);
         assert!(tasks(&s).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_task_queued_again_while_it_runs_is_not_finished_by_that_run() {
+        let (s, _dir) = store().await;
+        let id = commit_to(&s, 2, 3, "2026-11-23", true).await;
+        let now = at("2026-11-23", 9);
+        let read = s.due_tasks(now, 10).await.unwrap().into_iter().find(|t| t.kind == TaskKind::Board).unwrap();
+        // While its message is being posted, the partner answers: the board needs an edit.
+        let mut w = s.writer().await.unwrap();
+        super::queue_board_edit(&mut w, id, super::ts(now)).await.unwrap();
+        sqlx::query(
+            "INSERT INTO deliveries (kind, guild_id, team_id, user_id, period, status, created_at, updated_at) \
+                     VALUES ('board', 1, 0, 2, ?, 'pending', 0, 0)",
+        )
+        .bind(id.to_string())
+        .execute(&mut *w)
+        .await
+        .unwrap();
+        super::queue_board_edit(&mut w, id, super::ts(now)).await.unwrap();
+        drop(w);
+        s.finish_task(&read).await.unwrap();
+        assert!(tasks(&s).await.iter().any(|t| t.1 == "board"), "the edit queued meanwhile still runs");
     }
 
     #[tokio::test]

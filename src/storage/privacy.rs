@@ -284,7 +284,7 @@ impl Store {
              SELECT c.id, 'board', c.guild_id, c.team_id, ? FROM commitments c WHERE c.guild_id = ? AND c.partner_id = ? AND c.user_id != ? \
              AND EXISTS (SELECT 1 FROM deliveries d WHERE d.kind = 'board' AND d.guild_id = c.guild_id AND d.team_id = c.team_id \
              AND d.user_id = c.user_id AND d.period = CAST(c.id AS TEXT) AND d.status IN ('pending', 'sent')) \
-             ON CONFLICT (commitment_id, task) DO UPDATE SET due_at = excluded.due_at",
+             ON CONFLICT (commitment_id, task) DO UPDATE SET due_at = excluded.due_at, queued = queued + 1",
         )
         .bind(super::ts(now))
         .bind(g)

@@ -10,6 +10,7 @@ mod fake_discord;
 #[allow(dead_code)]
 mod helpers;
 
+mod board;
 mod checkins;
 mod coaching;
 mod daily;

@@ -47,6 +47,10 @@ pub fn button_ids(m: &StoredMessage) -> Vec<String> {
         .collect()
 }
 
+fn content_now(m: &StoredMessage) -> String {
+    m.object["content"].as_str().unwrap_or_default().to_owned()
+}
+
 fn content(m: &StoredMessage) -> String {
     m.body["content"].as_str().unwrap_or_default().to_owned()
 }
@@ -108,10 +112,13 @@ async fn the_partner_agrees_in_a_dm_and_the_members_commitments_show_it() {
     let id = commitment_id(&app).await;
     assert_eq!(view(&app, id).await.unwrap().agreement, None);
 
-    // The partner's own click: stored, and the DM loses its buttons and says so.
-    let r = app.fake.send(click(&ids[0], PARTNER)).await;
+    // The partner's own click on the DM itself: stored, and the DM loses its buttons and
+    // says so under its text.
+    let r = app.fake.send(click(&ids[0], PARTNER).on_message(&app.fake, dm.channel_id, dm.id)).await;
     assert_eq!(r.kind(), 7, "the DM is updated in place");
-    assert!(r.text().contains("You agreed"), "{}", r.text());
+    assert!(r.text().contains("You agreed") && r.text().contains("Send the signed contract"), "{}", r.text());
+    let updated = app.fake.message(dm.channel_id, dm.id).unwrap();
+    assert!(updated.custom_ids().is_empty() && content_now(&updated).contains("You agreed"), "{:?}", updated.object);
     assert_eq!(r.data()["components"], serde_json::json!([]));
     assert_eq!(view(&app, id).await.unwrap().agreement, Some(Agreement::Agreed));
 
@@ -125,9 +132,10 @@ async fn the_partner_agrees_in_a_dm_and_the_members_commitments_show_it() {
 async fn lets_talk_tells_the_member_privately_once() {
     let app = TestApp::spawn().await;
     app.fake.send(commit("Review the budget", "2026-12-02", PARTNER)).await;
-    let ids = button_ids(&nth_dm(&app.fake, PARTNER, 0).await);
-    let r = app.fake.send(click(&ids[1], PARTNER)).await;
-    assert!(r.text().contains("You asked to talk it over"), "{}", r.text());
+    let dm = nth_dm(&app.fake, PARTNER, 0).await;
+    let ids = button_ids(&dm);
+    let r = app.fake.send(click(&ids[1], PARTNER).on_message(&app.fake, dm.channel_id, dm.id)).await;
+    assert!(r.text().contains(&format!("You asked to talk it over. <@{MEMBER}> has been told")), "{}", r.text());
     let told = nth_dm(&app.fake, MEMBER, 0).await;
     assert!(content(&told).contains(&format!("<@{PARTNER}> would like to talk about your commitment")), "{}", content(&told));
     assert!(content(&told).contains("Review the budget"));
