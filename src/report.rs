@@ -169,6 +169,24 @@ pub fn layout(p: &Prompts, lang: Lang, d: &Digest, escape: bool) -> Report {
     };
     sections.push(ReportSection { title: p.text(lang, k::DIGEST_COMMUNICATION).to_owned(), body: communication });
 
+    // Only when someone thanked someone that week.
+    if let Some(thanks) = &d.thanks {
+        let body = match thanks {
+            Section::Figures(t) => {
+                let mut s = p.render(lang, k::DIGEST_THANKS_VALUE, &[("given", t.given.to_string())]);
+                if !t.principles.is_empty() {
+                    let named: Vec<String> =
+                        t.principles.iter().map(|(n, c)| format!("{n}. {} ({c})", p.catalog.get(*n).text(lang).title)).collect();
+                    s.push('\n');
+                    s.push_str(&p.render(lang, k::DIGEST_THANKS_PRINCIPLES, &[("principles", named.join(" · "))]));
+                }
+                s
+            }
+            Section::NotEnough => not_enough(),
+        };
+        sections.push(ReportSection { title: p.text(lang, k::DIGEST_THANKS).to_owned(), body });
+    }
+
     for (key, notes) in [(k::DIGEST_WENT_WELL, &d.went_well), (k::DIGEST_IMPROVE, &d.improve), (k::DIGEST_BLOCKERS, &d.blockers)] {
         if !notes.is_empty() {
             let body = notes.iter().map(|n| format!("• {}", quote(n))).collect::<Vec<_>>().join("\n");
@@ -186,6 +204,24 @@ pub fn layout(p: &Prompts, lang: Lang, d: &Digest, escape: bool) -> Report {
     sections.push(ReportSection { title: p.text(lang, k::DIGEST_PRINCIPLES).to_owned(), body: posted });
     if let Some(r) = &d.review {
         sections.push(review_section(p, lang, r));
+    }
+    if !d.charter_due.is_empty() {
+        let body = d
+            .charter_due
+            .iter()
+            .map(|c| {
+                let kind = p.text(lang, if c.kind == "goal" { k::CHARTER_GOAL } else { k::CHARTER_AGREEMENT });
+                let text = shorten(c.text.trim(), NOTE_MAX);
+                let text = if escape { neutralize(&text) } else { text.replace('\n', " ") };
+                format!(
+                    "• #{} {kind}: “{text}” · {}",
+                    c.id,
+                    p.render(lang, k::DIGEST_CHARTER_REVIEW_ON, &[("date", c.review_on.to_string())])
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        sections.push(ReportSection { title: p.text(lang, k::DIGEST_CHARTER_DUE).to_owned(), body });
     }
 
     let focus = &d.focus;

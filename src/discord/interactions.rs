@@ -203,6 +203,8 @@ pub async fn handle(ctx: &serenity::Context, data: &Data, interaction: &serenity
                 team_delete_click(ctx, data, c, click).await;
             } else if let Some(click) = super::partners::parse(&c.data.custom_id) {
                 super::partners::click(ctx, data, c, click).await;
+            } else if let Some(click) = super::charter::parse(&c.data.custom_id) {
+                super::charter::click(ctx, data, c, click).await;
             }
         }
         _ => {}
@@ -240,6 +242,19 @@ async fn forget_click(ctx: &serenity::Context, data: &Data, c: &serenity::Compon
                                 ("mentions", f.mentions.to_string()),
                             ],
                         );
+                        if f.charter_votes + f.thanks_given + f.thanks_received + f.proposals > 0 {
+                            text.push(' ');
+                            text.push_str(&service.prompts.render(
+                                lang,
+                                k::FORGET_CHARTER,
+                                &[
+                                    ("votes", f.charter_votes.to_string()),
+                                    ("thanks", f.thanks_given.to_string()),
+                                    ("proposals", f.proposals.to_string()),
+                                    ("received", f.thanks_received.to_string()),
+                                ],
+                            ));
+                        }
                         if f.partner_answers_given + f.partner_answers_received > 0 {
                             text.push(' ');
                             text.push_str(&service.prompts.render(

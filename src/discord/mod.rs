@@ -1,6 +1,7 @@
 //! The thin Discord adapter: serenity + poise. Commands parse options and call the service;
 //! `render` turns answers into embeds; `outbox` sends the scheduler's posts.
 
+pub mod charter;
 pub mod commands;
 pub mod context;
 pub mod interactions;

@@ -165,8 +165,9 @@ impl RestOutbox {
     fn body(&self, post: &Post, nonce: &str) -> (serde_json::Value, Vec<(String, Vec<u8>)>) {
         let body = render::post(&self.prompts, post, self.cache.as_deref());
         let mut v = json!({
-            // Posts can quote member text (digest notes): never ping anyone.
-            "allowed_mentions": { "parse": [] },
+            // Posts can quote member text (digest notes): never ping anyone but the member a
+            // post is for (a thank-you), whatever the text says.
+            "allowed_mentions": allowed_mentions(&body.ping),
             "nonce": nonce,
             "enforce_nonce": true,
         });
@@ -187,11 +188,21 @@ impl RestOutbox {
     fn edit_body(&self, post: &Post) -> serde_json::Value {
         let body = render::post(&self.prompts, post, self.cache.as_deref());
         json!({
-            "allowed_mentions": { "parse": [] },
+            "allowed_mentions": allowed_mentions(&body.ping),
             "content": body.content.unwrap_or_default(),
             "embeds": body.embed.map(|e| vec![e]).unwrap_or_default(),
             "components": body.components,
         })
+    }
+}
+
+/// Pings nobody, or exactly these members: `parse` empty, so no text in the message can add
+/// anyone (an `@everyone`, a role or user mention inside a note).
+fn allowed_mentions(ping: &[UserId]) -> serde_json::Value {
+    if ping.is_empty() {
+        json!({ "parse": [] })
+    } else {
+        json!({ "parse": [], "users": ping.iter().map(|u| u.to_string()).collect::<Vec<_>>() })
     }
 }
 

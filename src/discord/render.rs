@@ -15,7 +15,9 @@ use crate::prompts::Prompts;
 use crate::service::{ClearSetting, CommitmentsSaved, CommitmentsView, CommunicationSaved, Post, SetupView, TipView};
 use crate::storage::{Commitment, JobKind, Undone};
 
+mod charter;
 mod partners;
+pub use charter::{charter_page, digest_review_buttons, thanks_received};
 pub use partners::{partner_line, partner_outcome_word};
 
 /// The bot's accent colour.
@@ -75,6 +77,7 @@ pub fn help(p: &Prompts, lang: Lang) -> CreateEmbed {
     let e = embed(p.text(lang, k::HELP_TITLE).to_owned()).description(p.text(lang, k::HELP_BODY));
     let e = field(e, "📖".into(), p.text(lang, k::HELP_LEARN).to_owned());
     let e = field(e, "✅".into(), p.text(lang, k::HELP_CHECKIN).to_owned());
+    let e = field(e, "🤝".into(), p.text(lang, k::HELP_TEAM).to_owned());
     let e = field(e, "📊".into(), p.text(lang, k::HELP_LEADS).to_owned());
     field(e, "🔒".into(), p.text(lang, k::HELP_PRIVACY).to_owned())
 }
@@ -145,8 +148,11 @@ pub struct PostBody {
     pub embed: Option<CreateEmbed>,
     /// Attached files: (name, bytes). The digest's chart, shown as the embed's image.
     pub files: Vec<(String, Vec<u8>)>,
-    /// Buttons (a partner's DM).
+    /// Buttons (a partner's DM, a charter proposal).
     pub components: Vec<serenity::CreateActionRow>,
+    /// The only members it may ping (a thank-you pings the member thanked); everything
+    /// else the bot posts pings nobody.
+    pub ping: Vec<UserId>,
 }
 
 /// Renders a scheduled post. The cache (when there is one) gives a reminder the guild's name.
@@ -167,7 +173,7 @@ pub fn post(p: &Prompts, post: &Post, cache: Option<&serenity::Cache>) -> PostBo
                 k::REMIND_DM_TEAMS
             };
             let text = t(p, *lang, key, &args);
-            PostBody { content: Some(shorten(&text, 2000)), embed: None, files: Vec::new(), components: Vec::new() }
+            PostBody { content: Some(shorten(&text, 2000)), embed: None, files: Vec::new(), components: Vec::new(), ping: Vec::new() }
         }
         Post::ChannelGone { lang, guild, what, channel } => {
             let name = cache
@@ -175,7 +181,7 @@ pub fn post(p: &Prompts, post: &Post, cache: Option<&serenity::Cache>) -> PostBo
                 .unwrap_or_else(|| format!("server {guild}"));
             let key = if *what == JobKind::Digest { k::NOTICE_DIGEST_GONE } else { k::NOTICE_DAILY_GONE };
             let text = t(p, *lang, key, &[("guild", neutralize(&name)), ("channel", channel.to_string())]);
-            PostBody { content: Some(shorten(&text, 2000)), embed: None, files: Vec::new(), components: Vec::new() }
+            PostBody { content: Some(shorten(&text, 2000)), embed: None, files: Vec::new(), components: Vec::new(), ping: Vec::new() }
         }
         Post::Digest { lang, digest: d } => {
             let (embed, chart) = digest_with_chart(p, *lang, d);
@@ -183,21 +189,26 @@ pub fn post(p: &Prompts, post: &Post, cache: Option<&serenity::Cache>) -> PostBo
                 content: None,
                 embed: Some(embed),
                 files: chart.into_iter().map(|png| (crate::report::CHART_FILE.to_owned(), png)).collect(),
-                components: Vec::new(),
+                components: digest_review_buttons(p, *lang, d),
+                ping: Vec::new(),
             }
         }
         Post::PartnerAsk(dm) => partners::dm(p, dm, partners::DmKind::Ask, cache),
         Post::PartnerCheck(dm) => partners::dm(p, dm, partners::DmKind::Check, cache),
         Post::PartnerTalk(dm) => partners::dm(p, dm, partners::DmKind::Talk, cache),
         Post::Board(entry) => partners::board(p, entry),
-        other => PostBody { content: None, embed: Some(post_embed(p, other)), files: Vec::new(), components: Vec::new() },
+        Post::Charter(c) => charter::proposal(p, c),
+        Post::Thanks(t) => charter::thanks(p, t),
+        other => PostBody { content: None, embed: Some(post_embed(p, other)), files: Vec::new(), components: Vec::new(), ping: Vec::new() },
     }
 }
 
 fn post_embed(p: &Prompts, post: &Post) -> CreateEmbed {
     match post {
         // Rendered as text by `post` before this is reached.
-        Post::PartnerAsk(_) | Post::PartnerCheck(_) | Post::PartnerTalk(_) | Post::Board(_) => CreateEmbed::new(),
+        Post::PartnerAsk(_) | Post::PartnerCheck(_) | Post::PartnerTalk(_) | Post::Board(_) | Post::Charter(_) | Post::Thanks(_) => {
+            CreateEmbed::new()
+        }
         Post::Daily { lang, principle, tip, question, date, focus } => {
             let lang = *lang;
             let pr = p.catalog.get(*principle).text(lang);
@@ -486,12 +497,22 @@ pub const HISTORY_FILE: &str = "my-weeks.png";
 
 /// `/me history`: the member's twelve weeks as lines and a small chart (their keep rate and
 /// their mean rating; no threshold: it is their own data, shown to them alone).
-pub fn history(p: &Prompts, lang: Lang, weeks: &[crate::domain::trend::MemberWeek]) -> (CreateEmbed, Option<Vec<u8>>) {
+pub fn history(
+    p: &Prompts,
+    lang: Lang,
+    weeks: &[crate::domain::trend::MemberWeek],
+    thanks: Option<(String, String)>,
+) -> (CreateEmbed, Option<Vec<u8>>) {
     use crate::domain::trend::sparkline;
     let (first, last) =
         (weeks.first().map(|w| w.week.clone()).unwrap_or_default(), weeks.last().map(|w| w.week.clone()).unwrap_or_default());
     let e = embed(p.text(lang, k::HISTORY_TITLE).to_owned());
     let e = footer(e, t(p, lang, k::HISTORY_FOOTER, &[("first", first), ("last", last)]));
+    // The thanks the member received, seen only by them.
+    let e = match thanks {
+        Some((name, value)) => field(e, name, value),
+        None => e,
+    };
     if weeks.iter().all(|w| !w.checked_in && w.made == 0 && w.keep_rate().is_none()) {
         return (e.description(p.text(lang, k::HISTORY_NONE)), None);
     }

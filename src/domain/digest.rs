@@ -77,6 +77,17 @@ pub struct PartnerCounts {
     pub agreed: u32,
 }
 
+/// A week's public thanks in a team, as storage counts them: never who thanked whom.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ThanksWeek {
+    /// Thanks given.
+    pub given: u32,
+    /// Different members who gave them (the privacy rule counts these).
+    pub givers: u32,
+    /// The principles named, most named first, with counts.
+    pub principles: Vec<(u8, u32)>,
+}
+
 /// One week of one guild, as counts and the newest notes: what the digest needs, and all
 /// storage has to send (the week's rows are aggregated by SQLite, not copied out).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -103,6 +114,8 @@ pub struct WeekRows {
     pub resolved: Vec<Outcome>,
     /// Those of them made to a partner who was asked.
     pub partners: PartnerCounts,
+    /// The week's thanks.
+    pub thanks: ThanksWeek,
 }
 
 impl WeekRows {
@@ -275,6 +288,28 @@ pub struct Confirmations {
     pub agreement_rate: f64,
 }
 
+/// The week's thanks, shown to the team's leads.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ThanksStats {
+    /// Thanks given.
+    pub given: u32,
+    /// The principles they named most (up to three), with counts.
+    pub principles: Vec<(u8, u32)>,
+}
+
+/// A charter item whose review is due.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CharterDue {
+    /// The item's id (the review buttons name it).
+    pub id: i64,
+    /// `goal` or `agreement`.
+    pub kind: &'static str,
+    /// Its text (the team's own charter: not one member's answer).
+    pub text: String,
+    /// Its review date.
+    pub review_on: chrono::NaiveDate,
+}
+
 /// Communication figures.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CommunicationStats {
@@ -318,6 +353,13 @@ pub struct Digest {
     pub partners: Option<Section<PartnerStats>>,
     /// Communication.
     pub communication: Section<CommunicationStats>,
+    /// The week's thanks, when there were any (absent otherwise: a team that never thanks
+    /// sees the digest it knew).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thanks: Option<Section<ThanksStats>>,
+    /// Charter items due for review by the week's end (set by the service).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub charter_due: Vec<CharterDue>,
     /// Up to three "went well" notes (raw; rendering neutralises them).
     pub went_well: Vec<String>,
     /// Up to three "to improve" notes.
@@ -650,6 +692,14 @@ pub fn compute(input: &DigestInput) -> Digest {
             Section::NotEnough
         }
     });
+    // Thanks are public messages, but who gave them is counted like any answer.
+    let thanks = (this.thanks.given > 0).then(|| {
+        if enough(this.thanks.givers) {
+            Section::Figures(ThanksStats { given: this.thanks.given, principles: this.thanks.principles.iter().take(3).copied().collect() })
+        } else {
+            Section::NotEnough
+        }
+    });
     let agreement_rate = partners.as_ref().and_then(Section::figures).and_then(|p| p.confirmations.figures()).map(|c| c.agreement_rate);
 
     let outcomes = commitments.figures().and_then(|c| c.outcomes.figures());
@@ -681,6 +731,8 @@ pub fn compute(input: &DigestInput) -> Digest {
         commitments,
         partners,
         communication,
+        thanks,
+        charter_due: Vec::new(),
         went_well,
         improve,
         blockers,

@@ -1,6 +1,7 @@
 //! Pure rules: no I/O, no clock, no global randomness. Everything here is a function of its
 //! arguments, tested beside the code.
 
+pub mod charter;
 pub mod checkin;
 pub mod digest;
 pub mod focus;

@@ -94,6 +94,18 @@ impl Service {
             digest.team = Some(settings.team.name.clone());
         }
         digest.trend = self.trend(settings, week).await?;
+        digest.charter_due = self
+            .store
+            .charter_due(settings.key(), week.sunday())
+            .await?
+            .into_iter()
+            .map(|i| crate::domain::digest::CharterDue {
+                id: i.id,
+                kind: i.kind.as_str(),
+                text: i.text,
+                review_on: i.review_on.unwrap_or(week.sunday()),
+            })
+            .collect();
         Ok(digest)
     }
 

@@ -1,6 +1,7 @@
 //! Use cases: everything the bot does, with no Discord types. The Discord layer parses
 //! options into plain values, calls one function here, and renders what comes back.
 
+mod charter;
 mod checkins;
 mod digest;
 mod members;
@@ -27,6 +28,7 @@ use crate::keys as k;
 use crate::prompts::Prompts;
 use crate::storage::Store;
 
+pub use charter::*;
 pub use checkins::*;
 pub use digest::*;
 pub use members::*;

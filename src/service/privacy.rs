@@ -44,6 +44,7 @@ impl Service {
             self.store.joined_teams(guild, user),
             self.store.member_partner_views(guild, user),
         )?;
+        let charter = self.store.member_charter(guild, user).await?;
         let teams_joined: Vec<Value> =
             session.teams.iter().filter(|t| joined.contains(&t.id)).map(|t| json!({ "team_id": t.id, "name": t.name })).collect();
         let streak = self.streak(session, self.this_week(session.settings.zone)).await?;
@@ -65,6 +66,11 @@ impl Service {
                                           you asked to talk it over), verdict (kept, partly, missed: whether it was kept, as you saw it).",
                 "partner_answers_received": "What your partners answered about your commitments, with the same fields; \
                                              unreachable says why a partner was not asked (left the server, dms_closed, bot).",
+                "charter_proposals": "Goals and agreements you proposed with /charter propose: kind, text, status (proposed, \
+                                      adopted, expired, retired), the votes so far, when it was adopted and its review date.",
+                "charter_votes": "Your votes on proposals: agree or not_yet.",
+                "thanks_given": "Thank-yous you posted with /thanks: who you thanked (to_id), the note and the principle named.",
+                "thanks_received": "Thank-yous other members posted for you (from_id: who thanked you).",
                 "teams_joined": "The teams you joined with /team join (teams with a role are their role's holders). \
                                  Each check-in's and commitment's team_id says which team it belongs to (0: the server's default team).",
             },
@@ -103,6 +109,22 @@ impl Service {
             "partner_answers_given": given.iter().map(|r| {
                 let mut v = serde_json::to_value(r).expect("serialisable");
                 humanize(&mut v, &["agreed_at", "verdict_at"]);
+                v
+            }).collect::<Vec<Value>>(),
+            "charter_proposals": charter.proposals,
+            "charter_votes": charter.votes.iter().map(|r| {
+                let mut v = serde_json::to_value(r).expect("serialisable");
+                humanize(&mut v, &["voted_at"]);
+                v
+            }).collect::<Vec<Value>>(),
+            "thanks_given": charter.thanks_given.iter().map(|r| {
+                let mut v = serde_json::to_value(r).expect("serialisable");
+                humanize(&mut v, &["created_at"]);
+                v
+            }).collect::<Vec<Value>>(),
+            "thanks_received": charter.thanks_received.iter().map(|r| {
+                let mut v = serde_json::to_value(r).expect("serialisable");
+                humanize(&mut v, &["created_at"]);
                 v
             }).collect::<Vec<Value>>(),
             "partner_answers_received": received.iter().map(|r| {

@@ -76,6 +76,10 @@ pub enum Post {
     PartnerTalk(Box<super::partners::PartnerDm>),
     /// A commitment's message on the team's board.
     Board(Box<super::partners::BoardEntry>),
+    /// A charter proposal, with its vote buttons while it is open.
+    Charter(Box<super::charter::CharterPost>),
+    /// A public thank-you, which pings the member thanked.
+    Thanks(Box<super::charter::ThanksPost>),
     /// To the owner: a post stopped because its channel was deleted, and how to fix it.
     ChannelGone {
         /// Language.
@@ -96,6 +100,8 @@ impl Post {
             Post::Daily { lang, .. } | Post::Reminder { lang, .. } | Post::Digest { lang, .. } | Post::ChannelGone { lang, .. } => *lang,
             Post::PartnerAsk(d) | Post::PartnerCheck(d) | Post::PartnerTalk(d) => d.lang,
             Post::Board(b) => b.lang,
+            Post::Charter(c) => c.lang,
+            Post::Thanks(t) => t.lang,
         }
     }
 }
@@ -251,7 +257,11 @@ impl Service {
         let now = self.now();
         let jobs = self.store.due_jobs(now, TICK_BATCH).await?;
         let mut report = self.run_tasks(outbox, now).await?;
-        report.due += jobs.len();
+        let posts = self.run_team_posts(outbox, now).await?;
+        report.due += jobs.len() + posts.due;
+        report.sent += posts.sent;
+        report.retried += posts.retried;
+        report.failed += posts.failed;
         let results: Vec<JobResult> = futures::stream::iter(jobs)
             .map(|job| async move {
                 match self.run_job(job, outbox, now).await {
@@ -294,7 +304,14 @@ impl Service {
             JobKind::Digest => self.run_digest(job, outbox, now).await,
             JobKind::Reminder => self.run_reminder(job, outbox, now).await,
             // Never scheduled (their work is queued elsewhere); a stray row is removed.
-            JobKind::Notice | JobKind::PartnerAsk | JobKind::PartnerCheck | JobKind::PartnerTalk | JobKind::Board | JobKind::BoardWeek => {
+            JobKind::Notice
+            | JobKind::PartnerAsk
+            | JobKind::PartnerCheck
+            | JobKind::PartnerTalk
+            | JobKind::Board
+            | JobKind::BoardWeek
+            | JobKind::Charter
+            | JobKind::Thanks => {
                 self.store.delete_job(job.key).await?;
                 Ok(JobResult::Nothing)
             }

@@ -545,6 +545,13 @@ impl Store {
             ] {
                 deleted += sqlx::query(sql).bind(guild.to_db()).bind(&last_week).bind(ts(cutoff)).execute(&mut *tx).await?.rows_affected();
             }
+            // Thanks are kept as long as check-ins.
+            deleted += sqlx::query("DELETE FROM thanks WHERE guild_id = ? AND created_at < ?")
+                .bind(guild.to_db())
+                .bind(ts(cutoff))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             // The partner's side and the pending work of commitments just deleted go with them.
             for table in ["partner_views", "commitment_tasks"] {
                 deleted += sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -1,4 +1,4 @@
-//! What a digest is computed from, read in one batch of six statements whatever the team's
+//! What a digest is computed from, read in one batch of nine statements whatever the team's
 //! size: the week's rows are counted by SQLite through the week indexes, and only counts,
 //! member ids and the newest notes come back, each statement's as one JSON row. One trip to a
 //! reader's thread for the whole digest; the cost follows the week, not the guild's history.
@@ -176,6 +176,7 @@ impl Store {
              WHERE c.guild_id = ? AND c.team_id = ? AND c.resolved_week = ?",
             (0..3).flat_map(|_| [Arg::Int(g), Arg::Int(t), Arg::Text(week.clone())]).collect(),
         );
+        b.push(super::charter::THANKS_WEEK_SQL, (0..3).flat_map(|_| [Arg::Int(g), Arg::Int(t), Arg::Text(week.clone())]).collect());
         let rows = b.scalars().fetch_all(&mut *self.reader().await?).await?;
         let (this, this_overdue) = week_rows(parse(rows.first())?);
         let (last, _) = week_rows(parse(rows.get(1))?);
@@ -209,6 +210,7 @@ impl Store {
             .collect();
         let [with_partner, makers, confirmed, confirmers, agreed] = parse::<[i64; 5]>(rows.get(7))?.map(|v| v.max(0) as u32);
         r.this.partners = PartnerCounts { with_partner, makers, confirmed, confirmers, agreed };
+        r.this.thanks = super::charter::thanks_counts(rows.get(8).ok_or(sqlx::Error::RowNotFound)?)?;
         // SQL promises no order inside an aggregate; the last digest's focus is the newest.
         r.posted.sort_by(|a, b| a.period.cmp(&b.period));
         Ok(r)

@@ -3,6 +3,7 @@
 //! for reads, which WAL lets run beside the writer.
 
 mod batch;
+mod charter;
 mod checkins;
 mod conns;
 mod digest;
@@ -24,6 +25,7 @@ use sqlx::Connection;
 
 use conns::{Conn, Conns};
 
+pub use charter::*;
 pub use checkins::*;
 pub use digest::{DigestReads, DigestSpans, MemberTrendReads, PostedPrinciple, TrendReads};
 pub use guilds::*;

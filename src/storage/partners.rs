@@ -458,16 +458,30 @@ pub(super) async fn drop_commitment_extras(conn: &mut SqliteConnection, guild: G
 /// Queues the deletion of the board messages whose delivery records match `condition`
 /// (SQL on `deliveries`, built here from integers only), and deletes those records.
 pub(super) async fn queue_board_removals(conn: &mut SqliteConnection, guild: GuildId, condition: &str, now: i64) -> Result<()> {
+    queue_message_removals(conn, "board", guild, condition, now).await
+}
+
+/// The same for any kind of message the bot posted (`board`, `thanks`): the messages go
+/// from Discord (the scheduler deletes them), their records now.
+pub(super) async fn queue_message_removals(
+    conn: &mut SqliteConnection,
+    kind: &str,
+    guild: GuildId,
+    condition: &str,
+    now: i64,
+) -> Result<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO board_removals (channel_id, message_id, guild_id, due_at) \
-         SELECT channel_id, message_id, guild_id, ? FROM deliveries WHERE kind = 'board' AND guild_id = ? AND status = 'sent' \
+         SELECT channel_id, message_id, guild_id, ? FROM deliveries WHERE kind = ? AND guild_id = ? AND status = 'sent' \
          AND channel_id IS NOT NULL AND message_id IS NOT NULL AND ({condition}) ON CONFLICT DO NOTHING"
     )))
     .bind(now)
+    .bind(kind)
     .bind(guild.to_db())
     .execute(&mut *conn)
     .await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM deliveries WHERE kind = 'board' AND guild_id = ? AND ({condition})")))
+    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM deliveries WHERE kind = ? AND guild_id = ? AND ({condition})")))
+        .bind(kind)
         .bind(guild.to_db())
         .execute(&mut *conn)
         .await?;

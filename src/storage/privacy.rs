@@ -109,7 +109,7 @@ pub const COMMITMENT_COLUMNS: &[&str] = &[
 ];
 
 /// What `/forget` deleted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Forgotten {
     /// Check-ins deleted.
     pub checkins: u64,
@@ -121,6 +121,57 @@ pub struct Forgotten {
     pub partner_answers_given: u64,
     /// Partner answers about the member's own commitments, deleted with them.
     pub partner_answers_received: u64,
+    /// Votes on charter proposals, deleted.
+    pub charter_votes: u64,
+    /// Thank-yous the member gave, deleted (their messages too).
+    pub thanks_given: u64,
+    /// Thank-yous the member received, without their name now.
+    pub thanks_received: u64,
+    /// Proposals the member made, which stay the team's without their name.
+    pub proposals: u64,
+}
+
+/// A member's charter and thanks records, for `/mydata`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MemberCharter {
+    /// Proposals they made.
+    pub proposals: Vec<crate::storage::CharterItem>,
+    /// Their votes: (item, `agree` or `not_yet`, when).
+    pub votes: Vec<VoteRecord>,
+    /// Thank-yous they gave.
+    pub thanks_given: Vec<ThanksRecord>,
+    /// Thank-yous they received.
+    pub thanks_received: Vec<ThanksRecord>,
+}
+
+/// One vote, as `/mydata` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct VoteRecord {
+    /// The proposal.
+    pub item_id: i64,
+    /// `agree` or `not_yet`.
+    pub vote: String,
+    /// When (unix seconds, UTC).
+    pub voted_at: i64,
+}
+
+/// One thank-you, as `/mydata` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ThanksRecord {
+    /// Its id.
+    pub id: i64,
+    /// Team in the guild.
+    pub team_id: i64,
+    /// Who thanked.
+    pub from_id: i64,
+    /// Who was thanked (empty once they used /forget).
+    pub to_id: Option<i64>,
+    /// The note.
+    pub note: String,
+    /// The principle named.
+    pub principle: Option<i64>,
+    /// When (unix seconds, UTC).
+    pub created_at: i64,
 }
 
 /// One partner view, as `/mydata` shows it: the partner's answers about one commitment.
@@ -242,6 +293,36 @@ impl Store {
         Ok((given, received))
     }
 
+    /// A member's proposals, votes and thanks given and received in a guild, oldest first.
+    pub async fn member_charter(&self, guild: GuildId, user: UserId) -> Result<MemberCharter> {
+        let (g, u) = (guild.to_db(), user.to_db());
+        let mut r = self.reader().await?;
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM charter_items WHERE guild_id = ? AND author_id = ? ORDER BY id")
+            .bind(g)
+            .bind(u)
+            .fetch_all(&mut *r)
+            .await?;
+        drop(r);
+        let mut proposals = Vec::new();
+        for id in ids {
+            proposals.extend(self.charter_item(id).await?);
+        }
+        let mut r = self.reader().await?;
+        let votes = sqlx::query_as("SELECT item_id, vote, voted_at FROM charter_votes WHERE guild_id = ? AND user_id = ? ORDER BY item_id")
+            .bind(g)
+            .bind(u)
+            .fetch_all(&mut *r)
+            .await?;
+        let q = |col: &str| {
+            format!(
+                "SELECT id, team_id, from_id, to_id, note, principle, created_at FROM thanks WHERE guild_id = ? AND {col} = ? ORDER BY id"
+            )
+        };
+        let thanks_given = sqlx::query_as(sqlx::AssertSqlSafe(q("from_id"))).bind(g).bind(u).fetch_all(&mut *r).await?;
+        let thanks_received = sqlx::query_as(sqlx::AssertSqlSafe(q("to_id"))).bind(g).bind(u).fetch_all(&mut *r).await?;
+        Ok(MemberCharter { proposals, votes, thanks_given, thanks_received })
+    }
+
     /// How many of other members' check-ins and commitments name this member as partner.
     pub async fn partner_mentions(&self, guild: GuildId, user: UserId) -> Result<i64> {
         sqlx::query_scalar(
@@ -306,6 +387,42 @@ impl Store {
             .bind(u)
             .execute(&mut *tx)
             .await?;
+        // The charter and thanks: their votes go (an open proposal's count is redrawn), the
+        // thanks they gave go with their messages; their name goes from thanks they received
+        // and from proposals they made, which stay the team's (and are redrawn without it).
+        let voted: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "DELETE FROM charter_votes WHERE guild_id = ? AND user_id = ? RETURNING item_id, \
+             (SELECT guild_id FROM charter_items WHERE id = item_id), (SELECT team_id FROM charter_items WHERE id = item_id)",
+        )
+        .bind(g)
+        .bind(u)
+        .fetch_all(&mut *tx)
+        .await?;
+        let charter_votes = voted.len() as u64;
+        super::partners::queue_message_removals(&mut tx, "thanks", guild, &format!("user_id = {u}"), super::ts(now)).await?;
+        let thanks_given =
+            sqlx::query("DELETE FROM thanks WHERE guild_id = ? AND from_id = ?").bind(g).bind(u).execute(&mut *tx).await?.rows_affected();
+        let received: Vec<(i64, i64)> =
+            sqlx::query_as("UPDATE thanks SET to_id = NULL WHERE guild_id = ? AND to_id = ? RETURNING id, team_id")
+                .bind(g)
+                .bind(u)
+                .fetch_all(&mut *tx)
+                .await?;
+        let proposed: Vec<(i64, i64)> =
+            sqlx::query_as("UPDATE charter_items SET author_id = NULL WHERE guild_id = ? AND author_id = ? RETURNING id, team_id")
+                .bind(g)
+                .bind(u)
+                .fetch_all(&mut *tx)
+                .await?;
+        let team = |t: i64| crate::domain::ids::TeamKey::new(guild, TeamId::from_db(t));
+        let redraw: Vec<(i64, i64)> = voted.iter().map(|(id, _, t)| (*id, *t)).chain(proposed.iter().copied()).collect();
+        for (id, t) in redraw {
+            super::charter::queue_post(&mut tx, super::TeamPostKind::Charter, id, team(t), super::ts(now)).await?;
+        }
+        for (id, t) in &received {
+            super::charter::queue_post(&mut tx, super::TeamPostKind::Thanks, *id, team(*t), super::ts(now)).await?;
+        }
+        let (thanks_received, proposals) = (received.len() as u64, proposed.len() as u64);
         let checkins =
             sqlx::query("DELETE FROM checkins WHERE guild_id = ? AND user_id = ?").bind(g).bind(u).execute(&mut *tx).await?.rows_affected();
         let commitments = sqlx::query("DELETE FROM commitments WHERE guild_id = ? AND user_id = ?")
@@ -353,7 +470,17 @@ impl Store {
                 .rows_affected();
         }
         tx.commit().await?;
-        Ok(Forgotten { checkins, commitments, mentions, partner_answers_given, partner_answers_received })
+        Ok(Forgotten {
+            checkins,
+            commitments,
+            mentions,
+            partner_answers_given,
+            partner_answers_received,
+            charter_votes,
+            thanks_given,
+            thanks_received,
+            proposals,
+        })
     }
 
     /// All of a guild's check-ins (or one team's), for the operator's export.
@@ -436,7 +563,17 @@ mod tests {
         }
         assert_eq!(s.partner_mentions(GuildId(9), UserId(1)).await.unwrap(), 2);
         let f = s.forget_member(GuildId(9), UserId(1), chrono::Utc::now()).await.unwrap();
-        assert_eq!(f, Forgotten { checkins: 2, commitments: 1, mentions: 0, partner_answers_given: 0, partner_answers_received: 0 });
+        assert_eq!(
+            f,
+            Forgotten {
+                checkins: 2,
+                commitments: 1,
+                mentions: 0,
+                partner_answers_given: 0,
+                partner_answers_received: 0,
+                ..Default::default()
+            }
+        );
         assert!(s.member_checkins(GuildId(9), UserId(1)).await.unwrap().is_empty());
         assert_eq!(s.member_checkins(GuildId(9), UserId(2)).await.unwrap().len(), 2);
         assert_eq!(s.partner_mentions(GuildId(9), UserId(1)).await.unwrap(), 0, "their id is gone from others' rows");

@@ -32,6 +32,10 @@ pub enum JobKind {
     Board,
     /// A team's board thread of one week (the period is the week).
     BoardWeek,
+    /// A charter proposal's message (the period is the item's id; `team_posts` says when).
+    Charter,
+    /// A thank-you's message (the user is the giver).
+    Thanks,
 }
 
 impl JobKind {
@@ -48,6 +52,8 @@ impl JobKind {
             JobKind::PartnerTalk => "partner-talk",
             JobKind::Board => "board",
             JobKind::BoardWeek => "board-week",
+            JobKind::Charter => "charter",
+            JobKind::Thanks => "thanks",
         }
     }
 

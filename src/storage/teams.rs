@@ -152,12 +152,20 @@ impl Store {
         }
         // Its board messages go from Discord too (due at once: time 0 is before any now).
         super::partners::queue_board_removals(&mut tx, team.guild, &format!("team_id = {}", team.team.to_db()), 0).await?;
+        sqlx::query("DELETE FROM charter_votes WHERE item_id IN (SELECT id FROM charter_items WHERE guild_id = ? AND team_id = ?)")
+            .bind(team.guild.to_db())
+            .bind(team.team.to_db())
+            .execute(&mut *tx)
+            .await?;
         let mut counts = TeamCounts::default();
         for (table, count) in [
             ("checkins", Some(&mut counts.checkins)),
             ("commitments", Some(&mut counts.commitments)),
             ("partner_views", None),
             ("commitment_tasks", None),
+            ("charter_items", None),
+            ("thanks", None),
+            ("team_posts", None),
             ("schedule", None),
             ("deliveries", None),
             ("team_members", None),

@@ -35,7 +35,9 @@ pub async fn digest(
     let (embed, chart) = render::digest_with_chart(&service.prompts, s.lang, &d);
     // A public interaction reply is posted in the channel and needs no Send Messages
     // permission; member notes inside still ping nobody.
-    let mut reply = poise::CreateReply::default().embed(embed).ephemeral(!public).allowed_mentions(no_pings());
+    // Charter items due for review come with a lead's keep / retire buttons.
+    let rows = render::digest_review_buttons(&service.prompts, s.lang, &d);
+    let mut reply = poise::CreateReply::default().embed(embed).components(rows).ephemeral(!public).allowed_mentions(no_pings());
     if let Some(png) = chart {
         reply = reply.attachment(serenity::CreateAttachment::bytes(png, crate::report::CHART_FILE));
     }

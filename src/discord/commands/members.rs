@@ -47,8 +47,10 @@ pub async fn me_history(
 ) -> Result<(), Error> {
     let s = crate::discord::context::team_session(ctx, team.as_deref()).await?;
     let service = &ctx.data().service;
-    let weeks = within_window(ctx, true, service.member_history(&s)).await?;
-    let (embed, chart) = render::history(&service.prompts, s.lang, &weeks);
+    let (weeks, (thanks, count)) =
+        within_window(ctx, true, async { Ok((service.member_history(&s).await?, service.thanks_received(&s).await?)) }).await?;
+    let thanks = render::thanks_received(&service.prompts, s.lang, count, &thanks);
+    let (embed, chart) = render::history(&service.prompts, s.lang, &weeks, thanks);
     let embed = render::with_team(embed, &service.prompts, s.lang, &s);
     // Their own data, to them alone: ephemeral, whatever the channel.
     let mut reply = poise::CreateReply::default().embed(embed).ephemeral(true).allowed_mentions(crate::discord::context::no_pings());

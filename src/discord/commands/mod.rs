@@ -1,6 +1,7 @@
 //! The slash commands. Each parses its options, calls one service function and renders the
 //! answer; names and options are DESIGN.md's contract.
 
+mod charter;
 mod checkin;
 mod digest;
 mod learn;
@@ -31,6 +32,8 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
         privacy::mydata(),
         privacy::forget(),
         teams::team(),
+        charter::charter(),
+        charter::thanks(),
     ]
 }
 
@@ -77,6 +80,10 @@ string_choices!(
 string_choices!(
     /// `/setup clear setting`.
     ClearChoice { "daily" => "bài hằng ngày", "digest" => "bản tổng hợp", "lead-role" => "vai trò trưởng nhóm", "board" => "bảng cam kết" }
+);
+string_choices!(
+    /// `/charter propose kind`.
+    CharterKindChoice { "goal" => "mục tiêu", "agreement" => "thỏa thuận" }
 );
 string_choices!(
     /// `en` or `vi`.

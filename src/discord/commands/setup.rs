@@ -324,7 +324,7 @@ pub fn check_in_guild(ctx: Context<'_>, channel: Option<serenity::ChannelId>, ro
 /// Whether the bot can post in a channel, from the cache: View Channel, Send Messages and
 /// Embed Links after the channel's overwrites. `None` when the cache cannot tell (then the
 /// first post's failure shows up in `/setup show`).
-fn can_post(ctx: Context<'_>, channel: serenity::ChannelId) -> Option<bool> {
+pub(crate) fn can_post(ctx: Context<'_>, channel: serenity::ChannelId) -> Option<bool> {
     let guild_id = ctx.guild_id()?;
     let cache = &ctx.serenity_context().cache;
     let me = cache.current_user().id;

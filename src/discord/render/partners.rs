@@ -62,7 +62,7 @@ pub fn dm(p: &Prompts, dm: &PartnerDm, kind: DmKind, cache: Option<&serenity::Ca
         ])],
         DmKind::Talk => Vec::new(),
     };
-    PostBody { content: Some(shorten(&t(p, lang, key, &args), 2000)), embed: None, files: Vec::new(), components }
+    PostBody { content: Some(shorten(&t(p, lang, key, &args), 2000)), embed: None, files: Vec::new(), components, ping: Vec::new() }
 }
 
 /// A commitment's board message: who, what, by when, to whom, and how it stands. Sent
@@ -90,7 +90,13 @@ pub fn board(p: &Prompts, e: &BoardEntry) -> PostBody {
         ("status", status.join(" · ")),
     ];
     let key = if e.partner.is_some() { k::BOARD_ENTRY } else { k::BOARD_ENTRY_ALONE };
-    PostBody { content: Some(shorten(&t(p, lang, key, &args), 2000)), embed: None, files: Vec::new(), components: Vec::new() }
+    PostBody {
+        content: Some(shorten(&t(p, lang, key, &args), 2000)),
+        embed: None,
+        files: Vec::new(),
+        components: Vec::new(),
+        ping: Vec::new(),
+    }
 }
 
 /// An outcome as the partner's answer names it.
