@@ -11,6 +11,7 @@ mod fake_discord;
 mod helpers;
 
 mod board;
+mod charter;
 mod checkins;
 mod coaching;
 mod daily;
