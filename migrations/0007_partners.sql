@@ -8,8 +8,41 @@
 -- The team's board: one thread a week in this channel (NULL: no board).
 ALTER TABLE teams ADD COLUMN board_channel_id INTEGER;
 
--- `/checkin commitments private:true`: kept off the board.
-ALTER TABLE commitments ADD COLUMN private INTEGER NOT NULL DEFAULT 0 CHECK (private IN (0, 1));
+-- Commitments get `private` (`/checkin commitments private:true`: kept off the board), and
+-- ids that are never handed out again (AUTOINCREMENT): a DM's buttons, its delivery record
+-- and the board's record name a commitment by id, and a deleted commitment's id must never
+-- come to mean another one (an undo followed by a new commitment would otherwise reuse it).
+-- SQLite adds AUTOINCREMENT only by rebuilding the table; every row keeps its id.
+CREATE TABLE commitments_new (
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+    guild_id            INTEGER NOT NULL,
+    user_id             INTEGER NOT NULL,
+    text                TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 300),
+    due_date            TEXT NOT NULL,
+    partner_id          INTEGER,
+    status              TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'kept', 'partly', 'missed')),
+    created_week        TEXT NOT NULL,
+    resolved_week       TEXT,
+    created_at          INTEGER NOT NULL,
+    resolved_at         INTEGER,
+    made_by_checkin     INTEGER,
+    resolved_by_checkin INTEGER,
+    team_id             INTEGER NOT NULL DEFAULT 0,
+    private             INTEGER NOT NULL DEFAULT 0 CHECK (private IN (0, 1)),
+    CHECK ((status = 'open') = (resolved_at IS NULL))
+);
+INSERT INTO commitments_new (id, guild_id, user_id, text, due_date, partner_id, status, created_week, resolved_week, created_at,
+                             resolved_at, made_by_checkin, resolved_by_checkin, team_id)
+    SELECT id, guild_id, user_id, text, due_date, partner_id, status, created_week, resolved_week, created_at,
+           resolved_at, made_by_checkin, resolved_by_checkin, team_id FROM commitments;
+DROP TABLE commitments;
+ALTER TABLE commitments_new RENAME TO commitments;
+CREATE INDEX commitments_made_by ON commitments (made_by_checkin) WHERE made_by_checkin IS NOT NULL;
+CREATE INDEX commitments_resolved_by ON commitments (resolved_by_checkin) WHERE resolved_by_checkin IS NOT NULL;
+CREATE INDEX commitments_by_member ON commitments (guild_id, team_id, user_id, status, due_date);
+CREATE INDEX commitments_made ON commitments (guild_id, team_id, created_week);
+CREATE INDEX commitments_resolved ON commitments (guild_id, team_id, resolved_week, status, user_id, due_date, created_week) WHERE resolved_week IS NOT NULL;
+CREATE INDEX commitments_open ON commitments (guild_id, team_id, status, due_date, created_week);
 
 -- The partner's view of one commitment. A row exists once the partner is to be asked (not
 -- for a partner who is the member or a bot, nor for commitments from before this migration).

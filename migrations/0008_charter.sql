@@ -3,7 +3,7 @@
 -- One goal or agreement of a team: proposed with buttons to agree, adopted by a majority of
 -- the team's active members or by a lead, reviewed on its review date, or expired.
 CREATE TABLE charter_items (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: buttons and records name it
     guild_id     INTEGER NOT NULL,
     team_id      INTEGER NOT NULL,
     kind         TEXT NOT NULL CHECK (kind IN ('goal', 'agreement')),
@@ -35,7 +35,7 @@ CREATE INDEX charter_votes_by_member ON charter_votes (guild_id, user_id);
 
 -- A public thank-you in the team's channel.
 CREATE TABLE thanks (
-    id         INTEGER PRIMARY KEY,
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: its delivery record names it
     guild_id   INTEGER NOT NULL,
     team_id    INTEGER NOT NULL,
     from_id    INTEGER NOT NULL,

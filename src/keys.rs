@@ -334,8 +334,7 @@ keys! {
     BOARD_PARTLY = "board.partly";
     BOARD_MISSED = "board.missed";
     BOARD_PARTNER_AGREED = "board.partner_agreed";
-    BOARD_PARTNER_TALK = "board.partner_talk";
-    BOARD_PARTNER_SAYS = "board.partner_says";
+    BOARD_PARTNER_CONFIRMED = "board.partner_confirmed";
     FORGET_PARTNERS = "forget.partners";
     ERR_CHARTER_KIND = "err.charter_kind";
     ERR_CHARTER_NOT_MEMBER = "err.charter_not_member";

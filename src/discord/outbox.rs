@@ -224,7 +224,35 @@ fn same_post(message: &serde_json::Value, sent: &serde_json::Value, me: Option<u
         Some(me) => author["id"].as_str().and_then(|id| id.parse::<u64>().ok()) == Some(me),
         None => author["bot"].as_bool().unwrap_or(false),
     };
-    let text = |v: &serde_json::Value| v["content"].as_str().unwrap_or("").to_owned();
+    // A message's stable head: its text up to and including the quoted member text. What
+    // follows (a board message's status, a DM's answer below it) changes with edits, and an
+    // earlier send must still be found after them.
+    let text = |v: &serde_json::Value| {
+        let content = v["content"].as_str().unwrap_or("");
+        let mut head = Vec::new();
+        for line in content.split('\n') {
+            head.push(line);
+            if line.starts_with("> ") {
+                break;
+            }
+        }
+        head.join("\n")
+    };
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v["components"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+            .filter_map(|b| b["custom_id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    // Buttons name what they act on: a DM with the same ones is the same DM (once they are
+    // pressed and gone, its unchanged head still says so).
+    let sent_ids = ids(sent);
+    if by_me && !sent_ids.is_empty() && ids(message) == sent_ids {
+        return true;
+    }
     let embed = |v: &serde_json::Value, f: &str| {
         let e = &v["embeds"][0];
         match f {
@@ -299,14 +327,14 @@ impl Outbox for RestOutbox {
     }
 
     async fn delete(&self, channel: ChannelId, message: MessageId) -> Result<(), SendError> {
-        let url = format!("{}/api/v10/channels/{channel}/messages/{message}", self.base);
-        let req = self.client.delete(&url).header(reqwest::header::AUTHORIZATION, format!("Bot {}", self.token.expose()));
-        let res = req.send().await.map_err(|e| SendError::Retry { after: None, reason: format!("network: {}", without_url(&e)) })?;
-        // 204 No Content has no JSON to read.
-        if res.status().is_success() {
-            return Ok(());
+        match self.delete_once(channel, message).await {
+            // An archived thread's messages cannot be deleted until it is unarchived.
+            Err(SendError::Permanent { code: Some(THREAD_ARCHIVED), .. }) => {
+                self.request(reqwest::Method::PATCH, &format!("/channels/{channel}"), Some(&json!({ "archived": false }))).await?;
+                self.delete_once(channel, message).await
+            }
+            r => r,
         }
-        self.answer_response(res).await.map(|_| ())
     }
 
     async fn send(&self, to: Destination, post: &Post, nonce: &str) -> Result<(ChannelId, MessageId), SendError> {
@@ -320,6 +348,19 @@ impl Outbox for RestOutbox {
             created.id.parse().map(MessageId).map_err(|_| SendError::Retry { after: None, reason: "message without id".into() })?;
         let channel = created.channel_id.and_then(|c| c.parse().ok()).map(ChannelId).unwrap_or(channel);
         Ok((channel, message))
+    }
+}
+
+impl RestOutbox {
+    async fn delete_once(&self, channel: ChannelId, message: MessageId) -> Result<(), SendError> {
+        let url = format!("{}/api/v10/channels/{channel}/messages/{message}", self.base);
+        let req = self.client.delete(&url).header(reqwest::header::AUTHORIZATION, format!("Bot {}", self.token.expose()));
+        let res = req.send().await.map_err(|e| SendError::Retry { after: None, reason: format!("network: {}", without_url(&e)) })?;
+        // 204 No Content has no JSON to read.
+        if res.status().is_success() {
+            return Ok(());
+        }
+        self.answer_response(res).await.map(|_| ())
     }
 }
 

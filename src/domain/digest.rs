@@ -73,6 +73,9 @@ pub struct PartnerCounts {
     pub confirmed: u32,
     /// Different partners who said (counted too: their answers are what is shown).
     pub confirmers: u32,
+    /// Different members whose commitments those answers are about: the agreement rate
+    /// compares their answers, so they are counted as well.
+    pub confirmed_makers: u32,
     /// Confirmed ones where the partner's answer is the member's own.
     pub agreed: u32,
 }
@@ -678,7 +681,7 @@ pub fn compute(input: &DigestInput) -> Digest {
     let pc = this.partners;
     let partners = (pc.with_partner > 0).then(|| {
         if enough(pc.makers) && commitments.figures().is_some() {
-            let confirmations = if enough(pc.confirmers) && pc.confirmed > 0 {
+            let confirmations = if enough(pc.confirmers) && enough(pc.confirmed_makers) && pc.confirmed > 0 {
                 Section::Figures(Confirmations {
                     confirmed: pc.confirmed,
                     agreed: pc.agreed,
@@ -797,15 +800,19 @@ mod tests {
         // No partner asked: no section at all, as before partners were asked.
         assert_eq!(with(PartnerCounts::default()).partners, None);
         // Two makers: nothing shown, not even the count.
-        let two = with(PartnerCounts { with_partner: 4, makers: 2, confirmed: 4, confirmers: 3, agreed: 1 });
+        let two = with(PartnerCounts { with_partner: 4, makers: 2, confirmed: 4, confirmers: 3, confirmed_makers: 2, agreed: 1 });
         assert_eq!(two.partners, Some(Section::NotEnough));
         assert_ne!(two.focus.rule, "low_agreement", "the rules never read what is hidden");
         // Three makers, two partners answering: the count, but not what the partners said.
-        let few = with(PartnerCounts { with_partner: 4, makers: 3, confirmed: 4, confirmers: 2, agreed: 1 });
+        let few = with(PartnerCounts { with_partner: 4, makers: 3, confirmed: 4, confirmers: 2, confirmed_makers: 3, agreed: 1 });
         assert_eq!(few.partners, Some(Section::Figures(PartnerStats { with_partner: 4, confirmations: Section::NotEnough })));
         assert_ne!(few.focus.rule, "low_agreement");
+        // Three partners answering about one member's commitments: still that member's figures.
+        let one = with(PartnerCounts { with_partner: 5, makers: 3, confirmed: 3, confirmers: 3, confirmed_makers: 1, agreed: 0 });
+        assert_eq!(one.partners, Some(Section::Figures(PartnerStats { with_partner: 5, confirmations: Section::NotEnough })));
+        assert_ne!(one.focus.rule, "low_agreement");
         // Three of each: the figures, and a low agreement picks clear agreements.
-        let shown = with(PartnerCounts { with_partner: 4, makers: 3, confirmed: 4, confirmers: 3, agreed: 1 });
+        let shown = with(PartnerCounts { with_partner: 4, makers: 3, confirmed: 4, confirmers: 3, confirmed_makers: 3, agreed: 1 });
         let Some(Section::Figures(f)) = &shown.partners else { panic!("{:?}", shown.partners) };
         assert_eq!(f.confirmations, Section::Figures(Confirmations { confirmed: 4, agreed: 1, agreement_rate: 0.25 }));
         assert_eq!((shown.focus.rule, shown.focus.principle), ("low_agreement", no::AGREEMENTS));

@@ -329,6 +329,13 @@ impl Service {
         match self.send_once(Destination::Channel(channel), &rendered, Opened { key, period: &period, opened }, outbox, now).await {
             Ok((channel, message)) => {
                 self.store.record_delivery(key, &period, DeliveryOutcome::Sent { channel, message, principle: None }, now).await?;
+                // A thank-you whose giver used /forget while it was being posted: its record
+                // is gone, so the message goes too.
+                if self.store.delivery(key, &period).await?.is_none() {
+                    if let Err(e) = outbox.delete(channel, message).await {
+                        warn!(error = ?e, "could not delete a message posted during its removal");
+                    }
+                }
                 self.team_post_done(post).await?;
                 Ok(JobResult::Sent)
             }

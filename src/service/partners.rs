@@ -108,7 +108,14 @@ impl Service {
             .collect()
             .await;
         for task in board {
-            results.push(self.run_task_logged(task, outbox, now).await);
+            let r = self.run_task_logged(task, outbox, now).await;
+            // Discord limiting or failing the board's channel: the rest wait for the next
+            // tick rather than each spending an attempt on the same limit.
+            let stop = matches!(r, JobResult::Retried);
+            results.push(r);
+            if stop {
+                break;
+            }
         }
         for r in results {
             match r {
@@ -121,14 +128,15 @@ impl Service {
         for removal in self.store.due_board_removals(now, TICK_BATCH).await? {
             let retry = match outbox.delete(removal.channel, removal.message).await {
                 // Gone already (a moderator, the thread deleted): nothing left to do.
-                Ok(()) | Err(SendError::Permanent { .. }) => None,
-                Err(SendError::Retry { after, .. }) if removal.attempts < MAX_TASK_ATTEMPTS => {
-                    Some(after_wait(now, removal.attempts, after))
-                }
-                Err(SendError::Retry { reason, .. }) => {
-                    warn!(%reason, "board message removal given up");
+                Ok(()) | Err(SendError::Permanent { code: Some(UNKNOWN_MESSAGE | UNKNOWN_CHANNEL), .. }) => None,
+                // Anything else (a permission taken away, Discord failing) is tried again for
+                // a while: a member's name must not stay up by accident.
+                Err(SendError::Permanent { reason, .. } | SendError::Retry { reason, .. }) if removal.attempts + 1 >= MAX_TASK_ATTEMPTS => {
+                    warn!(%reason, channel = %removal.channel, "message removal given up");
                     None
                 }
+                Err(SendError::Retry { after, .. }) => Some(after_wait(now, removal.attempts, after)),
+                Err(SendError::Permanent { .. }) => Some(after_wait(now, removal.attempts, None)),
             };
             self.store.board_removal_done(&removal, retry).await?;
         }
@@ -340,7 +348,8 @@ impl Service {
             return Ok(JobResult::Failed);
         }
         info!(kind = key.kind.as_str(), guild = %key.guild, commitment = task.commitment, %reason, "will retry");
-        self.store.retry_task(&task, after_wait(now, task.attempts, after)).await?;
+        // A 429 says when to come back and is not a failure of ours: it spends no attempt.
+        self.store.retry_task(&task, after_wait(now, task.attempts, after), after.is_none()).await?;
         Ok(JobResult::Retried)
     }
 
@@ -407,6 +416,16 @@ impl Service {
         match self.send_once(Destination::Channel(thread), &post, Opened { key, period: &period, opened }, outbox, now).await {
             Ok((channel, message)) => {
                 self.store.record_delivery(key, &period, DeliveryOutcome::Sent { channel, message, principle: None }, now).await?;
+                // Forgotten (or undone) while it was being posted: its record is gone (and
+                // recording it updated nothing), so the message goes too rather than stay up
+                // unrecorded. Looked at after recording, so neither order of the two escapes.
+                if self.store.delivery(key, &period).await?.is_none() {
+                    if let Err(e) = outbox.delete(channel, message).await {
+                        warn!(error = ?e, "could not delete a board message posted during its removal");
+                    }
+                    self.store.finish_task(&task).await?;
+                    return Ok(JobResult::Nothing);
+                }
                 self.store.finish_task(&task).await?;
                 Ok(JobResult::Sent)
             }
@@ -426,7 +445,7 @@ impl Service {
             self.store.finish_task(&task).await?;
             return Ok(JobResult::Failed);
         }
-        self.store.retry_task(&task, after_wait(now, task.attempts, after)).await?;
+        self.store.retry_task(&task, after_wait(now, task.attempts, after), after.is_none()).await?;
         Ok(JobResult::Retried)
     }
 

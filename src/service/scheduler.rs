@@ -256,12 +256,7 @@ impl Service {
     pub async fn tick<O: Outbox>(&self, outbox: &O) -> Result<TickReport> {
         let now = self.now();
         let jobs = self.store.due_jobs(now, TICK_BATCH).await?;
-        let mut report = self.run_tasks(outbox, now).await?;
-        let posts = self.run_team_posts(outbox, now).await?;
-        report.due += jobs.len() + posts.due;
-        report.sent += posts.sent;
-        report.retried += posts.retried;
-        report.failed += posts.failed;
+        let mut report = TickReport { due: jobs.len(), ..Default::default() };
         let results: Vec<JobResult> = futures::stream::iter(jobs)
             .map(|job| async move {
                 match self.run_job(job, outbox, now).await {
@@ -282,6 +277,20 @@ impl Service {
                 JobResult::Retried => report.retried += 1,
                 JobResult::Failed => report.failed += 1,
                 JobResult::Nothing => {}
+            }
+        }
+        // Then the work interactions queued (partner DMs, the board, the charter, thanks):
+        // after the scheduled posts, so a burst of it never holds up a daily post, and its
+        // trouble is logged, never the end of the tick.
+        for more in [self.run_tasks(outbox, now).await, self.run_team_posts(outbox, now).await] {
+            match more {
+                Ok(r) => {
+                    report.due += r.due;
+                    report.sent += r.sent;
+                    report.retried += r.retried;
+                    report.failed += r.failed;
+                }
+                Err(e) => warn!(error = ?e, "queued work failed this tick"),
             }
         }
         Ok(report)

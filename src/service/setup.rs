@@ -142,7 +142,8 @@ impl Service {
         if threads == Some(false) {
             return Err(Refusal::new(k::ERR_BOARD_CHANNEL).arg("channel", format!("<#{channel}>")).into());
         }
-        self.change_guild(session.team(), GuildChange::Board(channel), &[]).await
+        self.change_guild(session.team(), GuildChange::Board(channel), &[]).await?;
+        Ok(self.store.reset_board_failures(session.team()).await?)
     }
 
     /// `/setup clear setting`: turns the daily post, the digest, the lead role or the board

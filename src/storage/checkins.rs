@@ -87,8 +87,9 @@ const RESOLVED_CHECK_SQL: &str = "UPDATE commitment_tasks SET due_at = min(due_a
 /// On resolution: the board message, if there is one, is edited to show it.
 const RESOLVED_BOARD_SQL: &str = "INSERT INTO commitment_tasks (commitment_id, task, guild_id, team_id, due_at) \
      SELECT c.id, 'board', c.guild_id, c.team_id, ? FROM commitments c WHERE c.resolved_by_checkin = last_insert_rowid() \
-     AND EXISTS (SELECT 1 FROM deliveries d WHERE d.kind = 'board' AND d.guild_id = c.guild_id AND d.team_id = c.team_id \
+     AND (EXISTS (SELECT 1 FROM deliveries d WHERE d.kind = 'board' AND d.guild_id = c.guild_id AND d.team_id = c.team_id \
      AND d.user_id = c.user_id AND d.period = CAST(c.id AS TEXT) AND d.status IN ('pending', 'sent')) \
+     OR EXISTS (SELECT 1 FROM commitment_tasks t WHERE t.commitment_id = c.id AND t.task = 'board')) \
      ON CONFLICT (commitment_id, task) DO UPDATE SET due_at = excluded.due_at, queued = queued + 1";
 
 /// The streak on its own, as the last two columns of a `streak` row.

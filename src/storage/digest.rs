@@ -171,10 +171,13 @@ impl Store {
              (SELECT count(*) FROM (SELECT DISTINCT v3.partner_id FROM commitments c3 INDEXED BY commitments_resolved \
               JOIN partner_views v3 ON v3.commitment_id = c3.id WHERE c3.guild_id = ? AND c3.team_id = ? AND c3.resolved_week = ? \
               AND v3.verdict IS NOT NULL LIMIT 10)), \
-             coalesce(sum(v.verdict = c.status), 0)) \
+             coalesce(sum(v.verdict = c.status), 0), \
+             (SELECT count(*) FROM (SELECT DISTINCT c4.user_id FROM commitments c4 INDEXED BY commitments_resolved \
+              JOIN partner_views v4 ON v4.commitment_id = c4.id WHERE c4.guild_id = ? AND c4.team_id = ? AND c4.resolved_week = ? \
+              AND v4.verdict IS NOT NULL LIMIT 10))) \
              FROM commitments c INDEXED BY commitments_resolved JOIN partner_views v ON v.commitment_id = c.id \
              WHERE c.guild_id = ? AND c.team_id = ? AND c.resolved_week = ?",
-            (0..3).flat_map(|_| [Arg::Int(g), Arg::Int(t), Arg::Text(week.clone())]).collect(),
+            (0..4).flat_map(|_| [Arg::Int(g), Arg::Int(t), Arg::Text(week.clone())]).collect(),
         );
         b.push(super::charter::THANKS_WEEK_SQL, (0..3).flat_map(|_| [Arg::Int(g), Arg::Int(t), Arg::Text(week.clone())]).collect());
         let rows = b.scalars().fetch_all(&mut *self.reader().await?).await?;
@@ -208,8 +211,9 @@ impl Store {
             .into_iter()
             .map(|(kind, period, principle)| PostedPrinciple { kind, period, principle: principle as u8 })
             .collect();
-        let [with_partner, makers, confirmed, confirmers, agreed] = parse::<[i64; 5]>(rows.get(7))?.map(|v| v.max(0) as u32);
-        r.this.partners = PartnerCounts { with_partner, makers, confirmed, confirmers, agreed };
+        let [with_partner, makers, confirmed, confirmers, agreed, confirmed_makers] =
+            parse::<[i64; 6]>(rows.get(7))?.map(|v| v.max(0) as u32);
+        r.this.partners = PartnerCounts { with_partner, makers, confirmed, confirmers, agreed, confirmed_makers };
         r.this.thanks = super::charter::thanks_counts(rows.get(8).ok_or(sqlx::Error::RowNotFound)?)?;
         // SQL promises no order inside an aggregate; the last digest's focus is the newest.
         r.posted.sort_by(|a, b| a.period.cmp(&b.period));

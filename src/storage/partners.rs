@@ -209,12 +209,12 @@ pub enum PartnerAnswer {
 impl Store {
     /// Tasks due at `now`, oldest first.
     pub async fn due_tasks(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Task>> {
-        let rows: Vec<(i64, String, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        // The limit is written in, not bound: SQLite re-prepares a statement that binds it.
+        let rows: Vec<(i64, String, i64, i64, i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT commitment_id, task, guild_id, team_id, due_at, attempts, queued FROM commitment_tasks WHERE due_at <= ? \
-             ORDER BY due_at LIMIT ?",
-        )
+             ORDER BY due_at LIMIT {limit}"
+        )))
         .bind(ts(now))
-        .bind(i64::from(limit))
         .fetch_all(&mut *self.reader().await?)
         .await?;
         Ok(rows
@@ -245,8 +245,9 @@ impl Store {
 
     /// A task failed in a way worth retrying: one more attempt, at `at`. Only the version
     /// it read: one queued again meanwhile is due as it was queued.
-    pub async fn retry_task(&self, task: &Task, at: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE commitment_tasks SET attempts = attempts + 1, due_at = ? WHERE commitment_id = ? AND task = ? AND queued = ?")
+    pub async fn retry_task(&self, task: &Task, at: DateTime<Utc>, count: bool) -> Result<()> {
+        sqlx::query("UPDATE commitment_tasks SET attempts = attempts + ?, due_at = ? WHERE commitment_id = ? AND task = ? AND queued = ?")
+            .bind(i64::from(count))
             .bind(ts(at))
             .bind(task.commitment)
             .bind(task.kind.as_str())
@@ -384,6 +385,19 @@ impl Store {
         Ok(())
     }
 
+    /// `/setup board` again: the week's thread may be opened anew where it failed before (a
+    /// permission since granted).
+    pub async fn reset_board_failures(&self, team: TeamKey) -> Result<()> {
+        sqlx::query(
+            "DELETE FROM deliveries WHERE kind = 'board-week' AND guild_id = ? AND team_id = ? AND status IN ('failed', 'skipped')",
+        )
+        .bind(team.guild.to_db())
+        .bind(team.team.to_db())
+        .execute(&mut *self.writer().await?)
+        .await?;
+        Ok(())
+    }
+
     /// Whether the team's board has a message for this commitment that is still shown
     /// (`pending`/`sent`; a message a moderator deleted is recorded `skipped`).
     pub async fn has_board_message(&self, team: TeamKey, user: UserId, commitment: i64) -> Result<bool> {
@@ -434,8 +448,9 @@ pub(super) async fn queue_board_edit(conn: &mut SqliteConnection, commitment: i6
     sqlx::query(
         "INSERT INTO commitment_tasks (commitment_id, task, guild_id, team_id, due_at) \
          SELECT c.id, 'board', c.guild_id, c.team_id, ? FROM commitments c WHERE c.id = ? \
-         AND EXISTS (SELECT 1 FROM deliveries d WHERE d.kind = 'board' AND d.guild_id = c.guild_id AND d.team_id = c.team_id \
+         AND (EXISTS (SELECT 1 FROM deliveries d WHERE d.kind = 'board' AND d.guild_id = c.guild_id AND d.team_id = c.team_id \
          AND d.user_id = c.user_id AND d.period = CAST(c.id AS TEXT) AND d.status IN ('pending', 'sent')) \
+         OR EXISTS (SELECT 1 FROM commitment_tasks t WHERE t.commitment_id = c.id AND t.task = 'board')) \
          ON CONFLICT (commitment_id, task) DO UPDATE SET due_at = excluded.due_at, queued = queued + 1",
     )
     .bind(now)
@@ -566,6 +581,10 @@ mod tests {
         assert!(tasks(&s).await.is_empty());
         assert_eq!(s.task_commitment(id).await.unwrap(), None);
         assert!(s.partner_views(&[id]).await.unwrap().is_empty());
+        // A new commitment never takes the deleted one's id: the DM records and buttons that
+        // name that id must not come to mean another commitment.
+        let again = commit_to(&s, 2, 3, "2026-11-23", false).await;
+        assert!(again > id, "{again} reused {id}");
     }
 
     #[tokio::test]
@@ -606,7 +625,7 @@ mod tests {
 
         // Forgetting the member queues their board message for deletion.
         let f = s.forget_member(G, UserId(2), at("2026-11-25", 9)).await.unwrap();
-        assert_eq!((f.partner_answers_received, f.partner_answers_given), (1, 0));
+        assert_eq!((f.partner_answers_received, f.partner_answers_given), (0, 0), "the partner never answered: no answer to count");
         let removals = s.due_board_removals(at("2026-11-25", 9), 10).await.unwrap();
         assert_eq!(removals.iter().map(|r| (r.channel, r.message)).collect::<Vec<_>>(), vec![(ChannelId(70), MessageId(71))]);
         assert!(tasks(&s).await.is_empty());
@@ -672,6 +691,7 @@ mod tests {
         let p = r.this.partners;
         assert_eq!((p.with_partner, p.makers, p.confirmed, p.agreed), (3, 3, 3, 2));
         assert_eq!(p.confirmers, 2, "two different partners answered: counted in people, not answers");
+        assert_eq!(p.confirmed_makers, 3);
         // Commitments resolved in another week or without a partner asked are not counted.
         let last = s.digest_reads(team(), DigestSpans { week: IsoWeek::parse("2026-W47").unwrap(), ..spans }).await.unwrap();
         assert_eq!(last.this.partners, Default::default());

@@ -343,19 +343,14 @@ impl Store {
         let mut tx = Self::begin_write(&mut w).await?;
         let (g, u) = (guild.to_db(), user.to_db());
         // Partner answers: those they gave, and those about their own commitments.
-        let partner_answers_given =
-            sqlx::query("DELETE FROM partner_views WHERE guild_id = ? AND partner_id = ? AND user_id != partner_id")
-                .bind(g)
-                .bind(u)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        let partner_answers_received = sqlx::query("DELETE FROM partner_views WHERE guild_id = ? AND user_id = ?")
-            .bind(g)
-            .bind(u)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        // Counted as answers: the rows where the partner said something (all of them go).
+        let answered = |who: &str| {
+            format!("DELETE FROM partner_views WHERE guild_id = ? AND {who} = ? RETURNING agreement IS NOT NULL OR verdict IS NOT NULL")
+        };
+        let given: Vec<bool> = sqlx::query_scalar(sqlx::AssertSqlSafe(answered("partner_id"))).bind(g).bind(u).fetch_all(&mut *tx).await?;
+        let received: Vec<bool> = sqlx::query_scalar(sqlx::AssertSqlSafe(answered("user_id"))).bind(g).bind(u).fetch_all(&mut *tx).await?;
+        let (partner_answers_given, partner_answers_received) =
+            (given.iter().filter(|a| **a).count() as u64, received.iter().filter(|a| **a).count() as u64);
         // Their board messages are deleted from Discord (queued: the scheduler does it); the
         // board messages of commitments made to them are edited to drop their name, and
         // nothing more is asked of them.

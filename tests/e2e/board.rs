@@ -173,3 +173,48 @@ async fn a_bot_as_partner_is_said_at_once_and_never_messaged() {
     assert!(app.fake.dms_to(BOT).is_empty());
     assert_eq!(app.fake.count_requests("POST", "/users/@me/channels"), 0);
 }
+
+#[tokio::test]
+async fn undo_takes_the_message_off_the_board_and_an_old_dm_says_the_commitment_is_gone() {
+    let app = app_with_board().await;
+    app.fake.send(commit("Undo me").user_opt("partner", PARTNER)).await;
+    let tid = id_of(&thread(&app.fake, 1).await);
+    let m = board_messages(&app.fake, tid, 1).await.remove(0);
+    let ids = button_ids(&nth_dm(&app.fake, PARTNER, 0).await);
+    let r = app.fake.send(Interaction::sub("checkin", "undo")).await;
+    assert!(r.text().contains("Undo me"), "{}", r.text());
+    app.fake.wait_for("the board message to go", |i| i.deleted_messages.iter().any(|d| d.id == m.id).then_some(())).await;
+    // The partner's old buttons now say the commitment is gone, and record nothing.
+    let r = app.fake.send(Interaction::button(&ids[0]).in_dm().by(PARTNER)).await;
+    assert!(r.text().contains("This commitment no longer exists"), "{}", r.text());
+    // A new commitment gets its own id, its own DM and its own board message.
+    app.fake.send(commit("The real one").user_opt("partner", PARTNER)).await;
+    let dm = nth_dm(&app.fake, PARTNER, 1).await;
+    assert!(dm.body["content"].as_str().unwrap().contains("The real one"));
+    assert_ne!(button_ids(&dm)[0], ids[0]);
+    board_messages(&app.fake, tid, 1).await;
+    app.fake.assert_clean();
+}
+
+#[tokio::test]
+async fn the_board_shows_that_the_partner_answered_but_neither_what_nor_lets_talk() {
+    let app = app_with_board().await;
+    app.fake.send(commit("Talk first").user_opt("partner", PARTNER)).await;
+    let tid = id_of(&thread(&app.fake, 1).await);
+    let m = board_messages(&app.fake, tid, 1).await.remove(0);
+    let ask = button_ids(&nth_dm(&app.fake, PARTNER, 0).await);
+    app.fake.send(Interaction::button(&ask[1]).in_dm().by(PARTNER)).await;
+    nth_dm(&app.fake, MEMBER, 0).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!text(&app.fake.message(tid, m.id).unwrap()).contains("talk"), "let's talk stays private");
+    app.fake.send(Interaction::sub("checkin", "commitments").str("kept", "yes").str("next", "Next").bool("private", true)).await;
+    let check = nth_dm(&app.fake, PARTNER, 1).await;
+    let ids = button_ids(&check);
+    // Someone else's click on the was-it-kept buttons is refused.
+    let r = app.fake.send(Interaction::button(&ids[2]).in_dm().by(SECOND)).await;
+    assert!(r.ephemeral() && r.text().contains("for the partner"), "{}", r.text());
+    app.fake.send(Interaction::button(&ids[2]).in_dm().by(PARTNER)).await;
+    let shown = edited_to(&app.fake, tid, m.id, "partner answered").await;
+    assert!(text(&shown).contains("✅ kept") && !text(&shown).contains("not kept"), "{}", text(&shown));
+    app.fake.assert_clean();
+}

@@ -76,11 +76,13 @@ pub fn board(p: &Prompts, e: &BoardEntry) -> PostBody {
         Some(Outcome::Missed) => p.text(lang, k::BOARD_MISSED),
     }
     .to_owned()];
+    // What the partner said stays between them, the member and the digest's totals: the
+    // board shows that they agreed and that they answered, never "let's talk" nor how they
+    // judged it.
     match (e.verdict, e.agreement) {
-        (Some(v), _) => status.push(t(p, lang, k::BOARD_PARTNER_SAYS, &[("outcome", partner_outcome_word(p, lang, v))])),
+        (Some(_), _) => status.push(p.text(lang, k::BOARD_PARTNER_CONFIRMED).to_owned()),
         (None, Some(Agreement::Agreed)) => status.push(p.text(lang, k::BOARD_PARTNER_AGREED).to_owned()),
-        (None, Some(Agreement::Talk)) => status.push(p.text(lang, k::BOARD_PARTNER_TALK).to_owned()),
-        (None, None) => {}
+        (None, Some(Agreement::Talk) | None) => {}
     }
     let args = [
         ("member", mention(e.member)),
@@ -108,13 +110,15 @@ pub fn partner_outcome_word(p: &Prompts, lang: Lang, o: Outcome) -> String {
 pub fn partner_line(p: &Prompts, lang: Lang, v: &PartnerView) -> String {
     let partner = mention(v.partner);
     let one = |key| t(p, lang, key, &[("partner", partner.clone())]);
-    match (v.unreachable, v.verdict, v.agreement) {
-        (_, Some(o), _) => t(p, lang, k::COMMITMENTS_PARTNER_SAYS, &[("partner", partner.clone()), ("outcome", outcome_word(p, lang, o))]),
-        (Some(Unreachable::Left), ..) => one(k::COMMITMENTS_PARTNER_LEFT),
-        (Some(Unreachable::DmsClosed), ..) => one(k::COMMITMENTS_PARTNER_DMS_CLOSED),
-        (Some(Unreachable::Bot), ..) => one(k::COMMITMENTS_PARTNER_BOT),
-        (None, None, Some(Agreement::Agreed)) => one(k::COMMITMENTS_PARTNER_AGREED),
-        (None, None, Some(Agreement::Talk)) => one(k::COMMITMENTS_PARTNER_TALK),
+    // What the partner said comes first; why they were not asked (again) only when they said
+    // nothing.
+    match (v.verdict, v.agreement, v.unreachable) {
+        (Some(o), ..) => t(p, lang, k::COMMITMENTS_PARTNER_SAYS, &[("partner", partner.clone()), ("outcome", outcome_word(p, lang, o))]),
+        (None, Some(Agreement::Agreed), _) => one(k::COMMITMENTS_PARTNER_AGREED),
+        (None, Some(Agreement::Talk), _) => one(k::COMMITMENTS_PARTNER_TALK),
+        (None, None, Some(Unreachable::Left)) => one(k::COMMITMENTS_PARTNER_LEFT),
+        (None, None, Some(Unreachable::DmsClosed)) => one(k::COMMITMENTS_PARTNER_DMS_CLOSED),
+        (None, None, Some(Unreachable::Bot)) => one(k::COMMITMENTS_PARTNER_BOT),
         (None, None, None) => one(k::COMMITMENTS_PARTNER_WAITING),
     }
 }
