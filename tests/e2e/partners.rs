@@ -311,3 +311,27 @@ async fn mydata_holds_the_partner_answers_given_and_received_and_forget_deletes_
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].partner, None);
 }
+
+#[tokio::test]
+async fn the_digest_shows_how_often_partners_agreed_once_three_members_and_three_partners_answered() {
+    let app = TestApp::spawn().await;
+    let makers = [MEMBER, MEMBER + 1, MEMBER + 2];
+    let partners = [PARTNER, PARTNER + 1, PARTNER + 2];
+    for (maker, partner) in makers.iter().zip(&partners) {
+        app.fake.send(commit("Deliver my part", "2026-11-27", *partner).by(*maker)).await;
+        nth_dm(&app.fake, *partner, 0).await;
+        app.fake.send(resolve("yes").by(*maker)).await;
+    }
+    // Two partners agree it was kept; the third says partly.
+    for (n, partner) in partners.iter().enumerate() {
+        let ids = button_ids(&nth_dm(&app.fake, *partner, 1).await);
+        app.fake.send(click(&ids[if n == 2 { 1 } else { 0 }], *partner)).await;
+    }
+    let r = app.fake.send(Interaction::command("digest").manager()).await;
+    assert!(
+        r.text().contains("3 resolved commitments had a partner · 3 confirmed by the partner · both sides agreed on 2 (67%)"),
+        "{}",
+        r.text()
+    );
+    app.fake.assert_clean();
+}
