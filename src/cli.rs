@@ -242,6 +242,7 @@ async fn export(settings: &Settings, guild: u64, team: Option<&str>, format: &st
         let team = cli_team(&store, guild, team, false).await?;
         let (checkins, commitments, partners) =
             tokio::try_join!(store.guild_checkins(guild, team), store.guild_commitments(guild, team), store.guild_partner_views(guild, team))?;
+        let (charter, votes, thanks) = store.guild_charter(guild, team).await?;
         let teams = store.teams(guild).await?;
         // One team's files are named after it, so a server's export and a team's never collide.
         let stem = match team {
@@ -262,6 +263,9 @@ async fn export(settings: &Settings, guild: u64, team: Option<&str>, format: &st
                 "checkins": checkins,
                 "commitments": commitments,
                 "partner_answers": partners,
+                "charter_items": charter,
+                "charter_votes": votes,
+                "thanks": thanks,
             });
             std::fs::write(&path, serde_json::to_string_pretty(&doc)? + "\n")?;
             written.push(path);
@@ -274,6 +278,12 @@ async fn export(settings: &Settings, guild: u64, team: Option<&str>, format: &st
             written.push(path);
             let path = out.join(format!("{stem}-partner-answers.csv"));
             std::fs::write(&path, crate::export::csv(&partners)?)?;
+            written.push(path);
+            let path = out.join(format!("{stem}-charter.csv"));
+            std::fs::write(&path, crate::export::csv(&charter)?)?;
+            written.push(path);
+            let path = out.join(format!("{stem}-thanks.csv"));
+            std::fs::write(&path, crate::export::csv(&thanks)?)?;
             written.push(path);
         }
         for p in &written {

@@ -222,6 +222,72 @@ impl CsvRecord for crate::storage::PartnerViewRecord {
     }
 }
 
+/// A [`crate::storage::ThanksRecord`] as a CSV row (the note neutralised like every member text).
+#[derive(Debug, Default, Serialize)]
+pub struct ThanksRow<'a> {
+    id: i64,
+    team_id: i64,
+    from_id: Snowflake,
+    to_id: Option<Snowflake>,
+    note: MemberText<'a>,
+    principle: Option<i64>,
+    created_at: Rfc3339,
+}
+
+impl CsvRecord for crate::storage::ThanksRecord {
+    type Row<'a> = ThanksRow<'a>;
+
+    fn row(&self) -> ThanksRow<'_> {
+        ThanksRow {
+            id: self.id,
+            team_id: self.team_id,
+            from_id: Snowflake(self.from_id),
+            to_id: self.to_id.map(Snowflake),
+            note: MemberText(&self.note),
+            principle: self.principle,
+            created_at: Rfc3339(self.created_at),
+        }
+    }
+}
+
+/// A [`crate::storage::CharterRecord`] as a CSV row.
+#[derive(Debug, Default, Serialize)]
+pub struct CharterRow<'a> {
+    id: i64,
+    team_id: i64,
+    kind: &'a str,
+    text: MemberText<'a>,
+    author_id: Option<Snowflake>,
+    status: &'a str,
+    proposed_at: Rfc3339,
+    expires_at: Rfc3339,
+    adopted_at: Option<Rfc3339>,
+    adopted_by: Option<&'a str>,
+    review_on: Option<&'a str>,
+    retired_at: Option<Rfc3339>,
+}
+
+impl CsvRecord for crate::storage::CharterRecord {
+    type Row<'a> = CharterRow<'a>;
+
+    fn row(&self) -> CharterRow<'_> {
+        CharterRow {
+            id: self.id,
+            team_id: self.team_id,
+            kind: &self.kind,
+            text: MemberText(&self.text),
+            author_id: self.author_id.map(Snowflake),
+            status: &self.status,
+            proposed_at: Rfc3339(self.proposed_at),
+            expires_at: Rfc3339(self.expires_at),
+            adopted_at: self.adopted_at.map(Rfc3339),
+            adopted_by: self.adopted_by.as_deref(),
+            review_on: self.review_on.as_deref(),
+            retired_at: self.retired_at.map(Rfc3339),
+        }
+    }
+}
+
 /// Writes records as CSV, header first (a header alone when there are none).
 pub fn csv<R: CsvRecord>(records: &[R]) -> csv::Result<String> {
     let mut w = WriterBuilder::new().terminator(Terminator::CRLF).from_writer(Vec::new());

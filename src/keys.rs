@@ -382,5 +382,6 @@ keys! {
     FIELD_NOTE = "field.note";
     CHARTER_GONE = "charter.gone";
     HELP_TEAM = "help.team";
+    CHARTER_RETIRED = "charter.retired";
 
 }

@@ -88,12 +88,16 @@ pub async fn click(ctx: &serenity::Context, data: &Data, c: &serenity::Component
         },
         Click::Review(item, review) => {
             let team = match service.store.charter_item(item).await {
-                Ok(found) => found.map(|i| i.team.team),
-                Err(_) => None,
+                Ok(found) => Ok(found.map(|i| i.team.team)),
+                Err(e) => Err(e),
             };
             match team {
-                None => private(p.text(Lang::from_locale(&caller.locale), k::CHARTER_GONE).to_owned()),
-                Some(team) => match service.session_in(caller.clone(), team).await {
+                Err(e) => {
+                    error!(error = ?e, "charter review: could not read the item");
+                    private(p.text(Lang::from_locale(&caller.locale), k::ERR_GENERIC).to_owned())
+                }
+                Ok(None) => private(p.text(Lang::from_locale(&caller.locale), k::CHARTER_GONE).to_owned()),
+                Ok(Some(team)) => match service.session_in(caller.clone(), team).await {
                     Ok(s) => match service.charter_review(&s, &item.to_string(), review).await {
                         Ok(done) => {
                             let text = neutralize(&done.text);

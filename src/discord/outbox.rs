@@ -249,8 +249,10 @@ fn same_post(message: &serde_json::Value, sent: &serde_json::Value, me: Option<u
     };
     // Buttons name what they act on: a DM with the same ones is the same DM (once they are
     // pressed and gone, its unchanged head still says so).
+    // Only the partner's DM buttons name one message alone; a digest's review buttons repeat
+    // from week to week.
     let sent_ids = ids(sent);
-    if by_me && !sent_ids.is_empty() && ids(message) == sent_ids {
+    if by_me && !sent_ids.is_empty() && sent_ids.iter().all(|id| id.starts_with("pc:pr:")) && ids(message) == sent_ids {
         return true;
     }
     let embed = |v: &serde_json::Value, f: &str| {

@@ -7,9 +7,9 @@ use chrono::NaiveDate;
 pub const PROPOSAL_DAYS: i64 = 14;
 /// An adopted item is reviewed this many weeks after it was adopted (or last kept).
 pub const REVIEW_WEEKS: u64 = 8;
-/// Items per page of `/charter show`: ten items of 300 characters and their dates fit one
-/// embed description (4,096) with room to spare.
-pub const PAGE_SIZE: usize = 10;
+/// Items per page of `/charter show`: five items of 300 characters, even with every
+/// character escaped (600) and their dates, stay inside an embed's 6,000 in all.
+pub const PAGE_SIZE: usize = 5;
 /// Thanks one member may give in a day.
 pub const THANKS_PER_DAY: u32 = 5;
 /// Active members are those who checked in during this many weeks, the current one included.

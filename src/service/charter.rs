@@ -115,22 +115,27 @@ impl Service {
         if session.caller.guild != Some(found.team.guild) {
             return Ok(None);
         }
-        if session.has_teams() && !session.mine.contains(&found.team.team) {
+        // A lead may adopt whether or not they are one of the team's members ("or a lead
+        // does"); anyone else votes only in their own team.
+        let lead = session.require_lead().is_ok();
+        if !lead && session.has_teams() && !session.mine.contains(&found.team.team) {
             return Err(Refusal::new(k::ERR_CHARTER_NOT_MEMBER)
                 .arg("team", &session.settings.team.name)
                 .arg("teams", session.my_team_names())
                 .into());
         }
-        let lead = session.require_lead().is_ok();
-        let active = self.active_members(found.team, session.settings.zone).await?;
+        let weeks = self.active_weeks(session.settings.zone);
+        let active = self.store.active_members(found.team, weeks.0, weeks.1).await?;
         let review = review_date(self.today(session.settings.zone));
-        let Some(voted) = self.store.vote(item, session.caller.user, vote, lead, active, review, self.now()).await? else {
+        let Some(voted) = self.store.vote(item, session.caller.user, vote, lead, active, weeks, review, self.now()).await? else {
             return Ok(None);
         };
         if voted.recorded {
             info!(guild = %found.team.guild, item, adopted = voted.item.status == CharterStatus::Adopted, "charter vote");
         }
-        Ok(Some(CharterPost { lang: session.settings.language.unwrap_or(session.lang), item: voted.item, active }))
+        // The public message's language is the team's, never the clicker's (the scheduler
+        // draws it the same way).
+        Ok(Some(CharterPost { lang: session.settings.language.unwrap_or(Lang::En), item: voted.item, active }))
     }
 
     /// `/charter show`: one page of the team's adopted goals and agreements.
@@ -241,12 +246,19 @@ impl Service {
 
     /// Members who checked in to the team during the last [`ACTIVE_WEEKS`] weeks.
     async fn active_members(&self, team: TeamKey, zone: crate::domain::time::Zone) -> Result<u32> {
+        let (from, to) = self.active_weeks(zone);
+        Ok(self.store.active_members(team, from, to).await?)
+    }
+
+    /// The weeks a member must have checked in during to count as active: this one and the
+    /// three before, as the digest counts them.
+    fn active_weeks(&self, zone: crate::domain::time::Zone) -> (crate::domain::time::IsoWeek, crate::domain::time::IsoWeek) {
         let to = self.this_week(zone);
         let mut from = to;
         for _ in 1..ACTIVE_WEEKS {
             from = from.prev();
         }
-        Ok(self.store.active_members(team, from, to).await?)
+        (from, to)
     }
 
     /// The scheduler's part: proposals past their expiry, then the messages due.
@@ -265,11 +277,17 @@ impl Service {
                     JobResult::Nothing
                 }
             };
+            // Discord limiting or failing: the rest wait for the next tick instead of each
+            // spending an attempt on the same trouble.
+            let stop = matches!(result, JobResult::Retried);
             match result {
                 JobResult::Sent => report.sent += 1,
                 JobResult::Retried => report.retried += 1,
                 JobResult::Failed => report.failed += 1,
                 JobResult::Nothing => {}
+            }
+            if stop {
+                break;
             }
         }
         Ok(report)
@@ -319,7 +337,9 @@ impl Service {
                     self.team_post_done(post).await?;
                     Ok(JobResult::Failed)
                 }
-                Err(SendError::Retry { after, reason }) => self.retry_team_post(post, key, &period, after, &reason, now).await,
+                // An edit given up leaves the record of the sent message alone: a later
+                // `/forget` must still find the message to delete it.
+                Err(SendError::Retry { after, reason }) => self.retry_team_post(post, None, &period, after, &reason, now).await,
             };
         }
         if existing.as_ref().is_some_and(|d| d.status.is_final()) {
@@ -345,7 +365,7 @@ impl Service {
                 self.team_post_done(post).await?;
                 Ok(JobResult::Failed)
             }
-            Err(SendError::Retry { after, reason }) => self.retry_team_post(post, key, &period, after, &reason, now).await,
+            Err(SendError::Retry { after, reason }) => self.retry_team_post(post, Some(key), &period, after, &reason, now).await,
         }
     }
 
@@ -354,23 +374,28 @@ impl Service {
         Ok(JobResult::Nothing)
     }
 
+    /// `key`: the post's record, to mark failed when a first post is given up (`None` for an
+    /// edit, whose sent record must stay). A 429 names its wait and spends no attempt.
     async fn retry_team_post(
         &self,
         post: TeamPost,
-        key: JobKey,
+        key: Option<JobKey>,
         period: &str,
         after: Option<std::time::Duration>,
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<JobResult> {
         if post.attempts + 1 >= MAX_POST_ATTEMPTS {
-            let error = format!("{reason} (retried {MAX_POST_ATTEMPTS} times)");
-            self.store.record_delivery(key, period, DeliveryOutcome::Failed { error: &error }, now).await?;
+            warn!(kind = post.kind.as_str(), id = post.id, %reason, "team post given up");
+            if let Some(key) = key {
+                let error = format!("{reason} (retried {MAX_POST_ATTEMPTS} times)");
+                self.store.record_delivery(key, period, DeliveryOutcome::Failed { error: &error }, now).await?;
+            }
             self.store.team_post_done(&post, None).await?;
             return Ok(JobResult::Failed);
         }
         let at = now + chrono::Duration::from_std(backoff(post.attempts, after)).unwrap_or_default();
-        self.store.team_post_done(&post, Some(at)).await?;
+        self.store.team_post_done(&post, Some((at, after.is_none()))).await?;
         Ok(JobResult::Retried)
     }
 }

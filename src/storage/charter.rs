@@ -118,6 +118,8 @@ pub struct CharterItem {
     pub adopted_by: Option<AdoptedBy>,
     /// Its next review (local date).
     pub review_on: Option<NaiveDate>,
+    /// When a lead retired it.
+    pub retired_at: Option<DateTime<Utc>>,
     /// Where the proposal was posted.
     #[serde(skip)]
     pub channel: ChannelId,
@@ -128,7 +130,7 @@ pub struct CharterItem {
 }
 
 const ITEM_SQL: &str = "SELECT i.id, i.guild_id, i.team_id, i.kind, i.text, i.author_id, i.status, i.proposed_at, i.expires_at, \
-     i.adopted_at, i.adopted_by, i.review_on, i.channel_id, \
+     i.adopted_at, i.adopted_by, i.review_on, i.retired_at, i.channel_id, \
      (SELECT count(*) FROM charter_votes v WHERE v.item_id = i.id AND v.vote = 'agree') AS agree, \
      (SELECT count(*) FROM charter_votes v WHERE v.item_id = i.id AND v.vote = 'not_yet') AS not_yet FROM charter_items i";
 
@@ -146,6 +148,7 @@ struct ItemRow {
     adopted_at: Option<i64>,
     adopted_by: Option<String>,
     review_on: Option<String>,
+    retired_at: Option<i64>,
     channel_id: i64,
     agree: i64,
     not_yet: i64,
@@ -165,6 +168,7 @@ impl From<ItemRow> for CharterItem {
             adopted_at: r.adopted_at.map(from_ts),
             adopted_by: r.adopted_by.as_deref().map(|b| if b == "lead" { AdoptedBy::Lead } else { AdoptedBy::Majority }),
             review_on: r.review_on.and_then(|d| d.parse().ok()),
+            retired_at: r.retired_at.map(from_ts),
             channel: ChannelId::from_db(r.channel_id),
             agree: r.agree.max(0) as u32,
             not_yet: r.not_yet.max(0) as u32,
@@ -298,7 +302,11 @@ impl Store {
 
     /// A member's vote, in one transaction with what it decides: a lead's agree adopts the
     /// proposal, as does an agree that makes more than half of `active` members (and at
-    /// least two). A closed or expired proposal takes no vote.
+    /// least two), counting only the agrees of members who are active themselves (a check-in
+    /// in the weeks `active_weeks`). A closed proposal takes no vote; one past its expiry is
+    /// expired here, so no click redraws it open. Every recorded vote queues the message's
+    /// edit, so the channel shows what the database holds even if the click's own answer is
+    /// lost or two answers cross.
     #[allow(clippy::too_many_arguments)]
     pub async fn vote(
         &self,
@@ -307,13 +315,24 @@ impl Store {
         vote: Vote,
         lead: bool,
         active: u32,
+        active_weeks: (IsoWeek, IsoWeek),
         review_on: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<Option<Voted>> {
         let mut w = self.writer().await?;
         let mut tx = Self::begin_write(&mut w).await?;
         let Some(before) = item(&mut tx, id).await? else { return Ok(None) };
-        if before.status != CharterStatus::Proposed || before.expires_at <= now {
+        if before.status == CharterStatus::Proposed && before.expires_at <= now {
+            sqlx::query("UPDATE charter_items SET status = 'expired' WHERE id = ? AND status = 'proposed'")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            queue_post(&mut tx, TeamPostKind::Charter, id, before.team, ts(now)).await?;
+            let expired = item(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+            tx.commit().await?;
+            return Ok(Some(Voted { item: expired, recorded: false }));
+        }
+        if before.status != CharterStatus::Proposed {
             return Ok(Some(Voted { item: before, recorded: false }));
         }
         sqlx::query(
@@ -327,10 +346,20 @@ impl Store {
         .bind(ts(now))
         .execute(&mut *tx)
         .await?;
-        let counted = item(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+        let active_agree: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM charter_votes v WHERE v.item_id = ? AND v.vote = 'agree' AND EXISTS (SELECT 1 FROM checkins c \
+             WHERE c.guild_id = ? AND c.team_id = ? AND c.user_id = v.user_id AND c.iso_week BETWEEN ? AND ?)",
+        )
+        .bind(id)
+        .bind(before.team.guild.to_db())
+        .bind(before.team.team.to_db())
+        .bind(active_weeks.0.to_string())
+        .bind(active_weeks.1.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
         let by = if lead && vote == Vote::Agree {
             Some(AdoptedBy::Lead)
-        } else if crate::domain::charter::adopted_by_majority(counted.agree, active) {
+        } else if crate::domain::charter::adopted_by_majority(active_agree.max(0) as u32, active) {
             Some(AdoptedBy::Majority)
         } else {
             None
@@ -344,6 +373,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        queue_post(&mut tx, TeamPostKind::Charter, id, before.team, ts(now)).await?;
         let after = item(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
         tx.commit().await?;
         Ok(Some(Voted { item: after, recorded: true }))
@@ -412,23 +442,28 @@ impl Store {
     /// item changes; returns it as it is after.
     pub async fn review_item(&self, id: i64, keep_until: Option<NaiveDate>, now: DateTime<Utc>) -> Result<Option<CharterItem>> {
         let mut w = self.writer().await?;
-        match keep_until {
-            Some(date) => {
-                sqlx::query("UPDATE charter_items SET review_on = ? WHERE id = ? AND status = 'adopted'")
-                    .bind(date.to_string())
-                    .bind(id)
-                    .execute(&mut *w)
-                    .await?
-            }
-            None => {
-                sqlx::query("UPDATE charter_items SET status = 'retired', retired_at = ? WHERE id = ? AND status = 'adopted'")
-                    .bind(ts(now))
-                    .bind(id)
-                    .execute(&mut *w)
-                    .await?
-            }
+        let mut tx = Self::begin_write(&mut w).await?;
+        let changed = match keep_until {
+            Some(date) => sqlx::query("UPDATE charter_items SET review_on = ? WHERE id = ? AND status = 'adopted'")
+                .bind(date.to_string())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected(),
+            None => sqlx::query("UPDATE charter_items SET status = 'retired', retired_at = ? WHERE id = ? AND status = 'adopted'")
+                .bind(ts(now))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected(),
         };
-        item(&mut w, id).await
+        let after = item(&mut tx, id).await?;
+        // Its proposal's message shows the new review date, or that it was retired.
+        if let Some(i) = after.as_ref().filter(|_| changed > 0) {
+            queue_post(&mut tx, TeamPostKind::Charter, id, i.team, ts(now)).await?;
+        }
+        tx.commit().await?;
+        Ok(after)
     }
 
     /// Members of a team with a check-in in the weeks from `from` to `to`: its active
@@ -544,7 +579,7 @@ impl Store {
 
     /// A message is done (or moot): its row goes, unless queued again since it was read;
     /// `retry_at` keeps it for another attempt instead.
-    pub async fn team_post_done(&self, p: &TeamPost, retry_at: Option<DateTime<Utc>>) -> Result<()> {
+    pub async fn team_post_done(&self, p: &TeamPost, retry_at: Option<(DateTime<Utc>, bool)>) -> Result<()> {
         let mut w = self.writer().await?;
         match retry_at {
             None => {
@@ -555,8 +590,10 @@ impl Store {
                     .execute(&mut *w)
                     .await?
             }
-            Some(at) => {
-                sqlx::query("UPDATE team_posts SET attempts = attempts + 1, due_at = ? WHERE kind = ? AND ref_id = ? AND queued = ?")
+            // `count`: a 429 names its wait and spends no attempt.
+            Some((at, count)) => {
+                sqlx::query("UPDATE team_posts SET attempts = attempts + ?, due_at = ? WHERE kind = ? AND ref_id = ? AND queued = ?")
+                    .bind(i64::from(count))
                     .bind(ts(at))
                     .bind(p.kind.as_str())
                     .bind(p.id)
@@ -657,6 +694,27 @@ mod tests {
         Utc.from_utc_datetime(&d.and_hms_opt(9, 0, 0).unwrap())
     }
 
+    fn weeks() -> (IsoWeek, IsoWeek) {
+        (IsoWeek::parse("2026-W45").unwrap(), IsoWeek::parse("2026-W48").unwrap())
+    }
+
+    /// Members who checked in this week (W48): active.
+    async fn active(s: &Store, users: &[u64]) {
+        for u in users {
+            let d: NaiveDate = "2026-11-23".parse().unwrap();
+            let ctx = crate::storage::CheckinContext {
+                guild: GuildId(1),
+                team: TeamId::DEFAULT,
+                user: UserId(*u),
+                local_date: d,
+                week: IsoWeek::of(d),
+                now: at("2026-11-23"),
+            };
+            let c = crate::storage::CommunicationCheckin { rating: 4, went_well: None, improve: None, partner: None };
+            s.record_communication_checkin(ctx, &c).await.unwrap();
+        }
+    }
+
     async fn propose(s: &Store, day: &str) -> CharterItem {
         s.propose(
             team(),
@@ -674,22 +732,38 @@ mod tests {
     #[tokio::test]
     async fn more_than_half_of_the_active_members_adopt_a_proposal_and_a_vote_can_change() {
         let (s, _dir) = store().await;
+        active(&s, &[2, 3, 4, 5]).await;
         let i = propose(&s, "2026-11-23").await;
         let review = "2027-01-18".parse().unwrap();
         let now = at("2026-11-24");
         // Four active members: two agreeing is half, not more.
-        let v = s.vote(i.id, UserId(2), Vote::Agree, false, 4, review, now).await.unwrap().unwrap();
+        let v = s.vote(i.id, UserId(2), Vote::Agree, false, 4, weeks(), review, now).await.unwrap().unwrap();
         assert!(v.recorded && v.item.status == CharterStatus::Proposed);
-        let v = s.vote(i.id, UserId(3), Vote::NotYet, false, 4, review, now).await.unwrap().unwrap();
+        let v = s.vote(i.id, UserId(3), Vote::NotYet, false, 4, weeks(), review, now).await.unwrap().unwrap();
         assert_eq!((v.item.agree, v.item.not_yet), (1, 1));
-        let v = s.vote(i.id, UserId(3), Vote::Agree, false, 4, review, now).await.unwrap().unwrap();
+        let v = s.vote(i.id, UserId(3), Vote::Agree, false, 4, weeks(), review, now).await.unwrap().unwrap();
         assert_eq!((v.item.agree, v.item.not_yet, v.item.status), (2, 0, CharterStatus::Proposed), "one vote per member, changed");
-        let v = s.vote(i.id, UserId(4), Vote::Agree, false, 4, review, now).await.unwrap().unwrap();
+        let v = s.vote(i.id, UserId(4), Vote::Agree, false, 4, weeks(), review, now).await.unwrap().unwrap();
         assert_eq!((v.item.status, v.item.adopted_by, v.item.review_on), (CharterStatus::Adopted, Some(AdoptedBy::Majority), Some(review)));
         // Closed: a late vote is not recorded.
-        let late = s.vote(i.id, UserId(5), Vote::NotYet, false, 4, review, now).await.unwrap().unwrap();
+        let late = s.vote(i.id, UserId(5), Vote::NotYet, false, 4, weeks(), review, now).await.unwrap().unwrap();
         assert!(!late.recorded && late.item.not_yet == 0);
         assert_eq!(s.charter(team()).await.unwrap().0.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn agrees_of_members_who_are_not_active_do_not_make_a_majority() {
+        let (s, _dir) = store().await;
+        active(&s, &[2, 3, 4]).await;
+        let i = propose(&s, "2026-11-23").await;
+        let review = "2027-01-18".parse().unwrap();
+        for newcomer in [20, 21, 22] {
+            let v = s.vote(i.id, UserId(newcomer), Vote::Agree, false, 3, weeks(), review, at("2026-11-24")).await.unwrap().unwrap();
+            assert_eq!(v.item.status, CharterStatus::Proposed, "agrees of members with no check-in in four weeks");
+        }
+        s.vote(i.id, UserId(2), Vote::Agree, false, 3, weeks(), review, at("2026-11-24")).await.unwrap();
+        let v = s.vote(i.id, UserId(3), Vote::Agree, false, 3, weeks(), review, at("2026-11-24")).await.unwrap().unwrap();
+        assert_eq!((v.item.status, v.item.agree), (CharterStatus::Adopted, 5), "two of the three active members");
     }
 
     #[tokio::test]
@@ -697,14 +771,19 @@ mod tests {
         let (s, _dir) = store().await;
         let a = propose(&s, "2026-11-23").await;
         let b = propose(&s, "2026-11-01").await;
-        let v = s.vote(a.id, UserId(9), Vote::Agree, true, 20, "2027-01-18".parse().unwrap(), at("2026-11-24")).await.unwrap().unwrap();
+        let v = s
+            .vote(a.id, UserId(9), Vote::Agree, true, 20, weeks(), "2027-01-18".parse().unwrap(), at("2026-11-24"))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(v.item.adopted_by, Some(AdoptedBy::Lead));
         assert_eq!(s.expire_proposals(at("2026-11-24")).await.unwrap(), 1);
         assert_eq!(s.charter_item(b.id).await.unwrap().unwrap().status, CharterStatus::Expired);
         let due = s.due_team_posts(at("2026-11-24"), 10).await.unwrap();
         assert!(due.iter().any(|p| p.kind == TeamPostKind::Charter && p.id == b.id), "{due:?}");
         // An expired proposal takes no vote, even one in time by the clock of a slow click.
-        let v = s.vote(b.id, UserId(2), Vote::Agree, true, 2, "2027-01-18".parse().unwrap(), at("2026-11-14")).await.unwrap().unwrap();
+        let v =
+            s.vote(b.id, UserId(2), Vote::Agree, true, 2, weeks(), "2027-01-18".parse().unwrap(), at("2026-11-14")).await.unwrap().unwrap();
         assert!(!v.recorded && v.item.status == CharterStatus::Expired);
     }
 
@@ -712,7 +791,7 @@ mod tests {
     async fn reviews_keep_or_retire_only_adopted_items_and_the_digest_lists_those_due() {
         let (s, _dir) = store().await;
         let a = propose(&s, "2026-11-23").await;
-        s.vote(a.id, UserId(9), Vote::Agree, true, 3, "2026-11-27".parse().unwrap(), at("2026-11-23")).await.unwrap();
+        s.vote(a.id, UserId(9), Vote::Agree, true, 3, weeks(), "2026-11-27".parse().unwrap(), at("2026-11-23")).await.unwrap();
         assert_eq!(s.charter_due(team(), "2026-11-26".parse().unwrap()).await.unwrap().len(), 0);
         assert_eq!(s.charter_due(team(), "2026-11-29".parse().unwrap()).await.unwrap().len(), 1);
         let kept = s.review_item(a.id, Some("2027-01-24".parse().unwrap()), at("2026-11-27")).await.unwrap().unwrap();

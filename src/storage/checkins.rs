@@ -563,14 +563,49 @@ impl Store {
                 .await?
                 .rows_affected();
             }
+            // Charter items closed long ago go with their votes (who voted what).
+            for sql in [
+                "DELETE FROM charter_votes WHERE item_id IN (SELECT id FROM charter_items WHERE guild_id = ?1 \
+                 AND status IN ('expired', 'retired') AND coalesce(retired_at, expires_at) < ?2)",
+                "DELETE FROM charter_items WHERE guild_id = ?1 AND status IN ('expired', 'retired') AND coalesce(retired_at, expires_at) < ?2",
+            ] {
+                deleted += sqlx::query(sql).bind(guild.to_db()).bind(ts(cutoff)).execute(&mut *tx).await?.rows_affected();
+            }
+            // Board messages of commitments deleted here leave the board too, as after
+            // `/forget`; their records go with them.
+            super::partners::queue_message_removals(
+                &mut tx,
+                "board",
+                guild,
+                &format!("period NOT IN (SELECT CAST(id AS TEXT) FROM commitments WHERE guild_id = {})", guild.to_db()),
+                ts(now),
+            )
+            .await?;
             // A delivery record older than the cut-off is for a period long past: it can no
-            // longer be sent again.
-            deleted += sqlx::query("DELETE FROM deliveries WHERE guild_id = ? AND updated_at < ? AND status != 'pending'")
+            // longer be sent again. Records that stand for a message the bot may still edit or
+            // delete (a board message, a partner's DM, a proposal, a thank-you) are kept while
+            // what they are about exists: without them an edit would post a second message.
+            deleted += sqlx::query(
+                "DELETE FROM deliveries WHERE guild_id = ?1 AND updated_at < ?2 AND status != 'pending' \
+                 AND kind NOT IN ('board', 'partner-ask', 'partner-check', 'partner-talk', 'charter', 'thanks')",
+            )
+            .bind(guild.to_db())
+            .bind(ts(cutoff))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            for (kinds, table) in
+                [("'partner-ask', 'partner-check', 'partner-talk'", "commitments"), ("'charter'", "charter_items"), ("'thanks'", "thanks")]
+            {
+                // The kinds and tables are the literals above.
+                deleted += sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DELETE FROM deliveries WHERE guild_id = ?1 AND kind IN ({kinds}) AND period NOT IN (SELECT CAST(id AS TEXT) FROM {table} WHERE guild_id = ?1)"
+                )))
                 .bind(guild.to_db())
-                .bind(ts(cutoff))
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            }
             for table in ["away", "team_pauses"] {
                 // The table names are the literals above.
                 deleted += sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE guild_id = ? AND end_date < ?")))

@@ -655,6 +655,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn retention_takes_the_partner_side_and_the_work_of_the_commitments_it_deletes() {
+        let (s, _dir) = store().await;
+        let old = commit_to(&s, 2, 3, "2024-01-08", false).await;
+        resolve(&s, 2, "2024-01-09", Outcome::Kept).await;
+        let recent = commit_to(&s, 4, 3, "2026-11-23", false).await;
+        s.update_guild(team(), crate::storage::GuildChange::Retention(52), &[], at("2026-11-23", 9)).await.unwrap();
+        s.apply_retention(at("2026-11-25", 9)).await.unwrap();
+        assert_eq!(s.task_commitment(old).await.unwrap(), None);
+        assert!(s.partner_views(&[old]).await.unwrap().is_empty(), "its partner's side went with it");
+        assert!(tasks(&s).await.iter().all(|t| t.0 != old), "and its pending work");
+        assert_eq!(s.partner_views(&[recent]).await.unwrap().len(), 1, "a recent one stays");
+    }
+
+    #[tokio::test]
     async fn forgetting_a_partner_deletes_the_answers_they_gave_and_stops_asking_them() {
         let (s, _dir) = store().await;
         let id = commit_to(&s, 2, 3, "2026-11-23", false).await;

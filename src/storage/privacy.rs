@@ -144,6 +144,48 @@ pub struct MemberCharter {
     pub thanks_received: Vec<ThanksRecord>,
 }
 
+/// One charter item, as exported.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct CharterRecord {
+    /// Its id.
+    pub id: i64,
+    /// Team in the guild.
+    pub team_id: i64,
+    /// `goal` or `agreement`.
+    pub kind: String,
+    /// The text.
+    pub text: String,
+    /// Who proposed it (empty once they used /forget).
+    pub author_id: Option<i64>,
+    /// `proposed`, `adopted`, `expired` or `retired`.
+    pub status: String,
+    /// Unix seconds, UTC.
+    pub proposed_at: i64,
+    /// Unix seconds, UTC.
+    pub expires_at: i64,
+    /// Unix seconds, UTC.
+    pub adopted_at: Option<i64>,
+    /// `majority` or `lead`.
+    pub adopted_by: Option<String>,
+    /// Local date.
+    pub review_on: Option<String>,
+    /// Unix seconds, UTC.
+    pub retired_at: Option<i64>,
+}
+
+/// One vote, as exported.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct GuildVoteRecord {
+    /// The proposal.
+    pub item_id: i64,
+    /// Who voted.
+    pub user_id: i64,
+    /// `agree` or `not_yet`.
+    pub vote: String,
+    /// Unix seconds, UTC.
+    pub voted_at: i64,
+}
+
 /// One vote, as `/mydata` shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct VoteRecord {
@@ -500,6 +542,39 @@ impl Store {
         .bind(team.map(TeamId::to_db))
         .fetch_all(&mut *self.reader().await?)
         .await
+    }
+
+    /// A guild's (or one team's) charter items, votes and thanks, for the operator's export.
+    pub async fn guild_charter(
+        &self,
+        guild: GuildId,
+        team: Option<TeamId>,
+    ) -> Result<(Vec<CharterRecord>, Vec<GuildVoteRecord>, Vec<ThanksRecord>)> {
+        let mut r = self.reader().await?;
+        let items = sqlx::query_as(
+            "SELECT id, team_id, kind, text, author_id, status, proposed_at, expires_at, adopted_at, adopted_by, review_on, retired_at \
+             FROM charter_items WHERE guild_id = ?1 AND (?2 IS NULL OR team_id = ?2) ORDER BY id",
+        )
+        .bind(guild.to_db())
+        .bind(team.map(TeamId::to_db))
+        .fetch_all(&mut *r)
+        .await?;
+        let votes = sqlx::query_as(
+            "SELECT v.item_id, v.user_id, v.vote, v.voted_at FROM charter_votes v JOIN charter_items i ON i.id = v.item_id \
+             WHERE v.guild_id = ?1 AND (?2 IS NULL OR i.team_id = ?2) ORDER BY v.item_id, v.user_id",
+        )
+        .bind(guild.to_db())
+        .bind(team.map(TeamId::to_db))
+        .fetch_all(&mut *r)
+        .await?;
+        let thanks = sqlx::query_as(
+            "SELECT id, team_id, from_id, to_id, note, principle, created_at FROM thanks WHERE guild_id = ?1 AND (?2 IS NULL OR team_id = ?2) ORDER BY id",
+        )
+        .bind(guild.to_db())
+        .bind(team.map(TeamId::to_db))
+        .fetch_all(&mut *r)
+        .await?;
+        Ok((items, votes, thanks))
     }
 
     /// All of a guild's commitments (or one team's), for the operator's export.

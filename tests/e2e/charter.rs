@@ -76,7 +76,7 @@ async fn a_proposal_is_adopted_when_more_than_half_of_three_active_members_agree
     assert!(r.text().contains("1 agree · ✋ 0 not yet"), "{}", r.text());
     // C agrees: two of three is more than half.
     let r = app.fake.send(press(&app.fake, &m, 0, C)).await;
-    assert!(r.text().contains("Adopted on") && r.text().contains("by 2 of the 3 active members"), "{}", r.text());
+    assert!(r.text().contains("Adopted on") && r.text().contains("by more than half of the 3 active members"), "{}", r.text());
     assert_eq!(r.data()["components"], json!([]), "no buttons once adopted");
     let now = app.fake.message(m.channel_id, m.id).unwrap();
     assert!(now.custom_ids().is_empty());
@@ -176,14 +176,14 @@ async fn charter_show_pages_a_long_charter_with_buttons() {
     }
     let r = app.fake.send(Interaction::sub("charter", "show")).await;
     assert!(
-        r.text().contains("10. Agreement number 09") && !r.text().contains("Agreement number 10") && r.text().contains("Page 1 of 2"),
+        r.text().contains("5. Agreement number 04") && !r.text().contains("Agreement number 05") && r.text().contains("Page 1 of 3"),
         "{}",
         r.text()
     );
     let next = r.data()["components"][0]["components"][1]["custom_id"].as_str().unwrap().to_owned();
     let r = app.fake.send(Interaction::button(&next)).await;
     assert_eq!(r.kind(), 7);
-    assert!(r.text().contains("11. Agreement number 10") && r.text().contains("Page 2 of 2"), "{}", r.text());
+    assert!(r.text().contains("6. Agreement number 05") && r.text().contains("Page 2 of 3"), "{}", r.text());
     app.fake.assert_clean();
 }
 
@@ -270,4 +270,49 @@ async fn mydata_holds_proposals_votes_and_thanks_and_forget_deletes_or_unnames_t
     let received = app.fake.messages_in(CHANNEL).into_iter().find(|x| content(x).contains("received")).unwrap();
     let received = says(&app.fake, &received, "thanks a former member").await;
     assert!(!content(&received).contains(&format!("<@{MEMBER}>")));
+}
+
+#[tokio::test]
+async fn agrees_of_members_who_never_checked_in_do_not_adopt_and_a_click_keeps_the_teams_language() {
+    let app = TestApp::spawn().await;
+    active(&app, &[MEMBER, B, C]).await;
+    app.fake.send(propose("agreement", "Demos every second Friday")).await;
+    let m = nth_post(&app.fake, CHANNEL, 0).await;
+    // Two members with no check-in in four weeks, one of them with a Vietnamese client.
+    for (n, newcomer) in [MEMBER + 20, MEMBER + 21].into_iter().enumerate() {
+        let click = press(&app.fake, &m, 0, newcomer);
+        let click = if n == 0 { click.locale("vi") } else { click };
+        let r = app.fake.send(click).await;
+        assert!(
+            r.text().contains("adopted when 2 of the 3 active members agree"),
+            "the public message stays in the team's language: {}",
+            r.text()
+        );
+    }
+    let r = app.fake.send(press(&app.fake, &m, 0, B)).await;
+    assert!(r.text().contains("3 agree") && !r.text().contains("Adopted"), "{}", r.text());
+    let r = app.fake.send(press(&app.fake, &m, 0, C)).await;
+    assert!(r.text().contains("Adopted on"), "{}", r.text());
+}
+
+#[tokio::test]
+async fn a_long_run_of_429s_delays_a_thank_you_but_never_loses_or_doubles_it() {
+    let app = TestApp::spawn().await;
+    app.fake.fail_next("POST", &format!("/channels/{CHANNEL}/messages"), 20, 429, 0.5);
+    let r = app.fake.send(Interaction::command("thanks").user_opt("member", B).str("note", "for staying late")).await;
+    assert!(r.text().contains("is notified"), "{}", r.text());
+    // The test clock stands still: move it past each retry_after.
+    let mut t = at("2026-11-27T09:00:00Z");
+    for _ in 0..40 {
+        if !app.fake.messages_in(CHANNEL).is_empty() {
+            break;
+        }
+        t += chrono::Duration::seconds(1);
+        app.set_time(t);
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    let posted = app.fake.wait_for_messages(CHANNEL, 1).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(app.fake.messages_in(CHANNEL).len(), 1, "{posted:?}");
+    assert!(app.fake.requests().iter().filter(|r| r.status == 429).count() >= 20);
 }

@@ -200,7 +200,9 @@ async fn the_export_writes_rfc_4180_csv_per_table_and_json() {
         String::from_utf8(out.stdout).unwrap()
     };
     let written = run("csv");
-    assert_eq!(written.lines().count(), 3, "check-ins, commitments, partner answers: {written}");
+    assert_eq!(written.lines().count(), 5, "check-ins, commitments, partner answers, charter, thanks: {written}");
+    let thanks = std::fs::read_to_string(dir.path().join(format!("partner-coach-{GUILD}-thanks.csv"))).unwrap();
+    assert!(thanks.starts_with("id,team_id,from_id,to_id,note,"), "{thanks}");
     let partners = std::fs::read_to_string(dir.path().join(format!("partner-coach-{GUILD}-partner-answers.csv"))).unwrap();
     assert!(partners.starts_with("commitment_id,team_id,user_id,partner_id,agreement,"), "{partners}");
     let checkins = std::fs::read_to_string(dir.path().join(format!("partner-coach-{GUILD}-checkins.csv"))).unwrap();
@@ -220,6 +222,7 @@ async fn the_export_writes_rfc_4180_csv_per_table_and_json() {
     assert_eq!(json_checkins.len(), 3);
     assert_eq!(doc["commitments"].as_array().unwrap().len(), 1);
     assert_eq!(doc["partner_answers"], serde_json::json!([]));
+    assert_eq!((doc["charter_items"].clone(), doc["thanks"].clone()), (serde_json::json!([]), serde_json::json!([])));
     let noted = json_checkins.iter().find(|c| c["improve"] == sum).expect("the exact note");
     assert_eq!(noted["went_well"], link, "JSON keeps the member's exact text");
 }

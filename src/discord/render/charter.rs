@@ -30,12 +30,9 @@ pub fn proposal(p: &Prompts, c: &CharterPost) -> PostBody {
         (CharterStatus::Adopted | CharterStatus::Retired, Some(AdoptedBy::Lead)) => {
             lines.push(t(p, lang, k::CHARTER_ADOPTED_LEAD, &[("date", adopted), ("review", review)]))
         }
-        (CharterStatus::Adopted | CharterStatus::Retired, _) => lines.push(t(
-            p,
-            lang,
-            k::CHARTER_ADOPTED_MAJORITY,
-            &[("date", adopted), ("review", review), ("agree", i.agree.to_string()), ("active", c.active.max(i.agree).to_string())],
-        )),
+        (CharterStatus::Adopted | CharterStatus::Retired, _) => {
+            lines.push(t(p, lang, k::CHARTER_ADOPTED_MAJORITY, &[("date", adopted), ("review", review), ("active", c.active.to_string())]))
+        }
         (CharterStatus::Expired, _) => lines.push(p.text(lang, k::CHARTER_EXPIRED).to_owned()),
         (CharterStatus::Proposed, _) => {
             lines.push(t(
@@ -59,6 +56,9 @@ pub fn proposal(p: &Prompts, c: &CharterPost) -> PostBody {
                     .style(ButtonStyle::Secondary),
             ]));
         }
+    }
+    if let (CharterStatus::Retired, Some(at)) = (i.status, i.retired_at) {
+        lines.push(t(p, lang, k::CHARTER_RETIRED, &[("date", date_stamp(at.date_naive()))]));
     }
     PostBody { content: Some(shorten(&lines.join("\n"), 2000)), embed: None, files: Vec::new(), components, ping: Vec::new() }
 }
