@@ -12,7 +12,7 @@
 //! service/  use cases: record a check-in, build a digest, decide what is due
 //!    ├──► domain/   pure rules: principles and rotation, time zones and DST, check-in
 //!    │              rules, streaks, digest maths; no I/O, no clock, no global RNG
-//!    └──► storage/  the only SQL: one Store over SQLite, migrations/ applied at start
+//!    └──► storage/  the only SQL: one Store over SQLite, migrations/sqlite/ applied at start
 //! prompts/  every text the bot says, in English and Vietnamese, validated at start
 //! keys      the stable names of those texts, shared by the domain and the loader
 //! ```

@@ -11,6 +11,8 @@ mod digest;
 mod guilds;
 mod members;
 mod partners;
+#[cfg(test)]
+mod postgres_tests;
 mod privacy;
 mod schedule;
 mod teams;
@@ -74,7 +76,7 @@ const READERS: u32 = 4;
 /// some slack.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(BUSY_TIMEOUT.as_secs() + 5);
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 impl Store {
     /// Opens (creating if missing) and migrates the database.

@@ -55,7 +55,7 @@ async fn a_database_from_the_earlier_migrations_upgrades_and_loses_nothing() {
     let old = dir.path().join("old-migrations");
     std::fs::create_dir(&old).unwrap();
     for name in ["0001_init.sql", "0002_digest_indexes.sql", "0003_fewer_write_indexes.sql", "0004_hardening.sql"] {
-        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(name);
+        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite").join(name);
         std::fs::copy(&from, old.join(name)).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
     }
     let url = format!("sqlite://{}", dir.path().join("old.db").display());

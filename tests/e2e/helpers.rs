@@ -190,7 +190,7 @@ pub async fn write_pre_teams_database(url: &str, old: OldJobs) {
     let options =
         partner_coach::config::database_options(url).unwrap().create_if_missing(true).synchronous(sqlx::sqlite::SqliteSynchronous::Off);
     let mut conn = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
-    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
     let migrator = sqlx::migrate::Migrator::new(migrations).await.unwrap();
     // 0004_hardening is the last migration from before teams.
     migrator.run_direct(Some(4), &mut conn, false).await.unwrap();

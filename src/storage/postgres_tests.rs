@@ -1,0 +1,155 @@
+//! The PostgreSQL schema against SQLite's: both backends' migrations must build the same
+//! tables, columns, keys and indexes (migrations/sqlite and migrations/postgres, the same
+//! numbers and meaning). Run against a real server: `scripts/with-postgres cargo test` starts
+//! a throwaway one; without one these tests say they were skipped and why, and in CI
+//! (`PC_REQUIRE_POSTGRES=1`) they fail instead.
+
+use std::collections::BTreeSet;
+
+use sqlx::{Connection, Executor};
+
+/// A fresh database on the test server, dropped by [`TestDatabase::drop_now`].
+pub(crate) struct TestDatabase {
+    admin: String,
+    name: String,
+    /// Its URL.
+    pub url: String,
+}
+
+impl TestDatabase {
+    /// A new, empty database, or `None` (with the reason printed) when no server is given.
+    pub(crate) async fn create(test: &str) -> Option<Self> {
+        let Ok(admin) = std::env::var("PC_TEST_POSTGRES") else {
+            assert!(
+                std::env::var_os("PC_REQUIRE_POSTGRES").is_none(),
+                "PC_REQUIRE_POSTGRES is set but PC_TEST_POSTGRES is not: run the tests with scripts/with-postgres"
+            );
+            eprintln!("{test}: skipped: no PostgreSQL server (PC_TEST_POSTGRES is not set; `scripts/with-postgres cargo test` runs it)");
+            return None;
+        };
+        let name = format!("pc_test_{}_{}", std::process::id(), rand::random::<u32>());
+        let mut conn = sqlx::PgConnection::connect(&admin).await.expect("the test server answers");
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("a test database");
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        Some(Self { url: format!("{base}/{name}"), admin, name })
+    }
+
+    /// Drops it (connections to it closed first).
+    pub(crate) async fn drop_now(self) {
+        let mut conn = sqlx::PgConnection::connect(&self.admin).await.expect("the test server answers");
+        conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))).await.expect("dropped");
+    }
+}
+
+/// Tables with their columns, primary keys and index names, as a comparable description.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Schema {
+    columns: BTreeSet<(String, String)>,
+    primary_keys: BTreeSet<(String, String)>,
+    indexes: BTreeSet<(String, String)>,
+}
+
+async fn sqlite_schema() -> Schema {
+    let (store, _dir) = super::test_support::store().await;
+    let mut r = store.reader().await.unwrap();
+    let mut s = Schema::default();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != '_sqlx_migrations' ORDER BY name",
+    )
+    .fetch_all(&mut *r)
+    .await
+    .unwrap();
+    for t in tables {
+        let cols: Vec<(i64, String, String, i64, Option<String>, i64)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("PRAGMA table_info({t})"))).fetch_all(&mut *r).await.unwrap();
+        for (_, name, _, _, _, pk) in cols {
+            if pk > 0 {
+                s.primary_keys.insert((t.clone(), name.clone()));
+            }
+            s.columns.insert((t.clone(), name));
+        }
+        let idx: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL")
+                .bind(&t)
+                .fetch_all(&mut *r)
+                .await
+                .unwrap();
+        s.indexes.extend(idx.into_iter().map(|i| (t.clone(), i)));
+    }
+    s
+}
+
+async fn postgres_schema(url: &str) -> Schema {
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    let mut s = Schema::default();
+    let cols: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text FROM information_schema.columns \
+         WHERE table_schema = 'public' AND table_name != '_sqlx_migrations'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    s.columns.extend(cols);
+    let pks: Vec<(String, String)> = sqlx::query_as(
+        "SELECT tc.table_name::text, kcu.column_name::text FROM information_schema.table_constraints tc \
+         JOIN information_schema.key_column_usage kcu ON kcu.constraint_name = tc.constraint_name AND kcu.table_schema = tc.table_schema \
+         WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = 'public' AND tc.table_name != '_sqlx_migrations'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    s.primary_keys.extend(pks);
+    // Primary keys are indexes of their own in PostgreSQL and implicit in SQLite: compared
+    // above as keys, left out here.
+    let idx: Vec<(String, String)> = sqlx::query_as(
+        "SELECT tablename::text, indexname::text FROM pg_indexes WHERE schemaname = 'public' \
+         AND tablename != '_sqlx_migrations' AND indexname NOT LIKE '%_pkey'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    s.indexes.extend(idx);
+    conn.close().await.unwrap();
+    s
+}
+
+#[tokio::test]
+async fn both_backends_have_the_same_migrations_by_number_and_name() {
+    let names = |dir: &str| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names("migrations/sqlite"), names("migrations/postgres"));
+}
+
+#[tokio::test]
+async fn the_postgres_migrations_build_the_sqlite_schema() {
+    let Some(db) = TestDatabase::create("the_postgres_migrations_build_the_sqlite_schema").await else { return };
+    {
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        sqlx::migrate!("./migrations/postgres").run(&mut conn).await.expect("the PostgreSQL migrations apply");
+        // And again: nothing left to apply, nothing fails.
+        sqlx::migrate!("./migrations/postgres").run(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+    }
+    let (lite, pg) = (sqlite_schema().await, postgres_schema(&db.url).await);
+    db.drop_now().await;
+    assert!(lite.columns.len() > 100 && lite.indexes.len() > 20, "the SQLite schema was read: {lite:?}");
+    let only = |a: &BTreeSet<(String, String)>, b: &BTreeSet<(String, String)>| a.difference(b).cloned().collect::<Vec<_>>();
+    assert_eq!(
+        (only(&lite.columns, &pg.columns), only(&pg.columns, &lite.columns)),
+        (vec![], vec![]),
+        "columns only in (SQLite, PostgreSQL)"
+    );
+    assert_eq!(lite.primary_keys, pg.primary_keys, "primary keys");
+    assert_eq!(
+        (only(&lite.indexes, &pg.indexes), only(&pg.indexes, &lite.indexes)),
+        (vec![], vec![]),
+        "indexes only in (SQLite, PostgreSQL)"
+    );
+}
