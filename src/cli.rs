@@ -71,6 +71,15 @@ pub enum Command {
         /// Where to write the copy (must not exist yet).
         path: std::path::PathBuf,
     },
+    /// Copy a whole SQLite database into an empty PostgreSQL one (row counts checked per table).
+    CopyDb {
+        /// The SQLite database to copy (sqlite://…).
+        #[arg(long)]
+        from: String,
+        /// The empty PostgreSQL database to fill (postgres://user:pass@host/db).
+        #[arg(long)]
+        to: String,
+    },
     /// Print a principle with its tips; without N, list the ten.
     Principle {
         /// 1–10.
@@ -101,6 +110,7 @@ pub async fn execute(cli: Cli) -> ExitCode {
         }
         Command::Export { guild, team, format, out } => export(&settings, guild, team.as_deref(), &format, &out).await,
         Command::Backup { path } => backup(&settings, &path).await,
+        Command::CopyDb { from, to } => copy_db(&from, &to).await,
         Command::Principle { n, lang } => principle(n, Lang::parse(&lang).unwrap_or(Lang::En)).map(|s| print!("{s}")),
     };
     match result {
@@ -148,6 +158,62 @@ async fn check(settings: &Settings) -> ExitCode {
         Ok(p) => line(true, "prompts", format!("{} principles in en and vi, all messages present", p.catalog.all().len())),
         Err(e) => line(false, "prompts", e.to_string()),
     }
+    if is_postgres(&settings.database_url) {
+        let (good, detail) = check_postgres(&settings.database_url).await;
+        line(good, "database", detail);
+    } else {
+        check_sqlite(settings, &mut line).await;
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// A URL as it may be printed: without its password.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// `check` on PostgreSQL: the server's version and the schema's migration state (migrating
+/// it). The bot itself runs on SQLite in this build, which the line says.
+async fn check_postgres(url: &str) -> (bool, String) {
+    use sqlx::Connection;
+    let shown = redacted(url);
+    let mut conn = match sqlx::PgConnection::connect(url).await {
+        Ok(c) => c,
+        Err(e) => return (false, format!("{shown}: cannot connect: {e}")),
+    };
+    let version: String = sqlx::query_scalar("SHOW server_version").fetch_one(&mut conn).await.unwrap_or_else(|_| "?".into());
+    if let Err(e) = crate::storage::POSTGRES_MIGRATOR.run(&mut conn).await {
+        return (false, format!("{shown}: PostgreSQL {version}: migrations failed: {e}"));
+    }
+    let applied: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(&mut conn).await.unwrap_or_default();
+    let _ = conn.close().await;
+    let total = crate::storage::POSTGRES_MIGRATOR.iter().count();
+    (
+        false,
+        format!(
+            "{shown}: PostgreSQL {version}, schema migrated ({applied} of {total} migrations); this build runs the bot on SQLite only \
+             (set DATABASE_URL=sqlite://…; `copy-db` fills this database from one)"
+        ),
+    )
+}
+
+async fn check_sqlite(settings: &Settings, line: &mut impl FnMut(bool, &str, String)) {
     match startup::open_store(settings).await {
         Ok(store) => {
             match store.summary().await {
@@ -166,11 +232,37 @@ async fn check(settings: &Settings) -> ExitCode {
         }
         Err(e) => line(false, "database", format!("{e:#}")),
     }
-    if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
+}
+
+/// `partner-coach copy-db --from sqlite://… --to postgres://…`.
+async fn copy_db(from: &str, to: &str) -> anyhow::Result<()> {
+    if !from.starts_with("sqlite:") {
+        anyhow::bail!("--from {}: copy-db copies from a SQLite database (sqlite://FILE)", redacted(from));
     }
+    if !is_postgres(to) {
+        anyhow::bail!("--to {}: copy-db copies into a PostgreSQL database (postgres://user:pass@host/db)", redacted(to));
+    }
+    let store = crate::storage::Store::open(crate::config::database_options(from)?).await?;
+    let result = store.copy_to_postgres(to).await;
+    store.close().await;
+    let report = result.map_err(|e| anyhow::anyhow!("copy into {} failed, nothing was kept: {e}", redacted(to)))?;
+    let mut rows = 0;
+    let mut mismatched = Vec::new();
+    for t in &report {
+        println!("{:<20} {:>10} -> {:>10}{}", t.table, t.source, t.target, if t.source == t.target { "" } else { "  MISMATCH" });
+        rows += t.target;
+        if t.source != t.target {
+            mismatched.push(t.table.clone());
+        }
+    }
+    if !mismatched.is_empty() {
+        anyhow::bail!(
+            "row counts differ in {}: do not switch DATABASE_URL; run copy-db again into an empty database",
+            mismatched.join(", ")
+        );
+    }
+    println!("copied {} tables, {rows} rows, into {}: every table's row count matches", report.len(), redacted(to));
+    Ok(())
 }
 
 /// `partner-coach digest`.
@@ -322,6 +414,13 @@ async fn cli_team(
 
 /// `partner-coach backup PATH`.
 async fn backup(settings: &Settings, path: &std::path::Path) -> anyhow::Result<()> {
+    if is_postgres(&settings.database_url) {
+        anyhow::bail!(
+            "DATABASE_URL is a PostgreSQL database: back it up with PostgreSQL's own tool, e.g. \
+             pg_dump --format=custom --file={} \"$DATABASE_URL\" (restore with pg_restore --dbname=…)",
+            path.display()
+        );
+    }
     if path.exists() {
         anyhow::bail!("{} already exists; choose a new file name (a backup never overwrites)", path.display());
     }
@@ -442,5 +541,17 @@ mod tests {
         assert!(principle(Some(4), Lang::Vi).unwrap().contains("Giao tiếp hiệu quả"));
         assert_eq!(principle(None, Lang::En).unwrap().lines().count(), 10);
         assert!(principle(Some(11), Lang::En).is_err());
+    }
+}
+
+#[cfg(test)]
+mod copy_tests {
+    use super::redacted;
+
+    #[test]
+    fn a_database_url_is_printed_without_its_password() {
+        assert_eq!(redacted("postgres://bot:s3cret@db.example:5432/pc"), "postgres://bot:***@db.example:5432/pc");
+        assert_eq!(redacted("postgres://db.example/pc"), "postgres://db.example/pc");
+        assert_eq!(redacted("sqlite://partner-coach.db"), "sqlite://partner-coach.db");
     }
 }

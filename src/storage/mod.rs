@@ -6,6 +6,7 @@ mod batch;
 mod charter;
 mod checkins;
 mod conns;
+mod copy;
 mod digest;
 
 mod guilds;
@@ -29,6 +30,7 @@ use conns::{Conn, Conns};
 
 pub use charter::*;
 pub use checkins::*;
+pub use copy::{CopyError, TableCopy, POSTGRES_MIGRATOR};
 pub use digest::{DigestReads, DigestSpans, MemberTrendReads, PostedPrinciple, TrendReads};
 pub use guilds::*;
 pub use members::*;

@@ -22,6 +22,7 @@ mod foundation;
 mod hardening;
 mod members;
 mod partners;
+mod postgres;
 mod principles;
 mod privacy;
 mod registration;
