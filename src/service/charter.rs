@@ -280,12 +280,7 @@ impl Service {
             // Discord limiting or failing: the rest wait for the next tick instead of each
             // spending an attempt on the same trouble.
             let stop = matches!(result, JobResult::Retried);
-            match result {
-                JobResult::Sent => report.sent += 1,
-                JobResult::Retried => report.retried += 1,
-                JobResult::Failed => report.failed += 1,
-                JobResult::Nothing => {}
-            }
+            report.count(result);
             if stop {
                 break;
             }

@@ -118,12 +118,7 @@ impl Service {
             }
         }
         for r in results {
-            match r {
-                JobResult::Sent => report.sent += 1,
-                JobResult::Retried => report.retried += 1,
-                JobResult::Failed => report.failed += 1,
-                JobResult::Nothing => {}
-            }
+            report.count(r);
         }
         for removal in self.store.due_board_removals(now, TICK_BATCH).await? {
             let retry = match outbox.delete(removal.channel, removal.message).await {

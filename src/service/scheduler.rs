@@ -244,6 +244,18 @@ pub struct TickReport {
     pub failed: usize,
 }
 
+impl TickReport {
+    /// Counts one delivery's result.
+    pub(super) fn count(&mut self, r: JobResult) {
+        match r {
+            JobResult::Sent => self.sent += 1,
+            JobResult::Retried => self.retried += 1,
+            JobResult::Failed => self.failed += 1,
+            JobResult::Nothing => {}
+        }
+    }
+}
+
 pub(super) enum JobResult {
     Sent,
     Retried,
@@ -272,12 +284,7 @@ impl Service {
             .collect()
             .await;
         for r in results {
-            match r {
-                JobResult::Sent => report.sent += 1,
-                JobResult::Retried => report.retried += 1,
-                JobResult::Failed => report.failed += 1,
-                JobResult::Nothing => {}
-            }
+            report.count(r);
         }
         // Then the work interactions queued (partner DMs, the board, the charter, thanks):
         // after the scheduled posts, so a burst of it never holds up a daily post, and its

@@ -195,6 +195,13 @@ pub struct BoardRemoval {
     pub attempts: u32,
 }
 
+/// Which of the partner's two answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PartnerAnswerKind {
+    Agreement(Agreement),
+    Verdict(Outcome),
+}
+
 /// What a partner's click changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PartnerAnswer {
@@ -276,19 +283,37 @@ impl Store {
     /// commitment's partner, only while it exists. "Let's talk" queues the DM to the member
     /// (once: a second click finds it queued or delivered); either answer updates the board.
     pub async fn record_agreement(&self, commitment: i64, partner: UserId, a: Agreement, now: DateTime<Utc>) -> Result<PartnerAnswer> {
+        self.record_answer(commitment, partner, PartnerAnswerKind::Agreement(a), now).await
+    }
+
+    /// The partner's answer to "was it kept?", checked as [`Store::record_agreement`] is. A
+    /// later answer replaces an earlier one (and once it is given, the pending DM asking it
+    /// is not sent: its task sees the verdict).
+    pub async fn record_verdict(&self, commitment: i64, partner: UserId, verdict: Outcome, now: DateTime<Utc>) -> Result<PartnerAnswer> {
+        self.record_answer(commitment, partner, PartnerAnswerKind::Verdict(verdict), now).await
+    }
+
+    async fn record_answer(
+        &self,
+        commitment: i64,
+        partner: UserId,
+        answer: PartnerAnswerKind,
+        now: DateTime<Utc>,
+    ) -> Result<PartnerAnswer> {
         let mut w = self.writer().await?;
         let mut tx = Self::begin_write(&mut w).await?;
         let Some(c) = task_commitment(&mut tx, commitment).await? else { return Ok(PartnerAnswer::Gone) };
         if c.view.as_ref().map(|v| v.partner) != Some(partner) || c.partner != Some(partner) {
             return Ok(PartnerAnswer::NotPartner);
         }
-        sqlx::query("UPDATE partner_views SET agreement = ?, agreed_at = ? WHERE commitment_id = ?")
-            .bind(a.as_str())
-            .bind(ts(now))
-            .bind(commitment)
-            .execute(&mut *tx)
-            .await?;
-        if a == Agreement::Talk {
+        let (sql, value) = match answer {
+            PartnerAnswerKind::Agreement(a) => {
+                ("UPDATE partner_views SET agreement = ?, agreed_at = ? WHERE commitment_id = ?", a.as_str())
+            }
+            PartnerAnswerKind::Verdict(v) => ("UPDATE partner_views SET verdict = ?, verdict_at = ? WHERE commitment_id = ?", v.status()),
+        };
+        sqlx::query(sql).bind(value).bind(ts(now)).bind(commitment).execute(&mut *tx).await?;
+        if answer == PartnerAnswerKind::Agreement(Agreement::Talk) {
             sqlx::query(
                 "INSERT INTO commitment_tasks (commitment_id, task, guild_id, team_id, due_at) VALUES (?, 'talk', ?, ?, ?) ON CONFLICT DO NOTHING",
             )
@@ -299,28 +324,6 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        queue_board_edit(&mut tx, commitment, ts(now)).await?;
-        let c = task_commitment(&mut tx, commitment).await?.ok_or(sqlx::Error::RowNotFound)?;
-        tx.commit().await?;
-        Ok(PartnerAnswer::Recorded(c))
-    }
-
-    /// The partner's answer to "was it kept?", checked as [`Store::record_agreement`] is. A
-    /// later answer replaces an earlier one. The pending "was it kept?" DM is no longer
-    /// needed once the partner has said.
-    pub async fn record_verdict(&self, commitment: i64, partner: UserId, verdict: Outcome, now: DateTime<Utc>) -> Result<PartnerAnswer> {
-        let mut w = self.writer().await?;
-        let mut tx = Self::begin_write(&mut w).await?;
-        let Some(c) = task_commitment(&mut tx, commitment).await? else { return Ok(PartnerAnswer::Gone) };
-        if c.view.as_ref().map(|v| v.partner) != Some(partner) || c.partner != Some(partner) {
-            return Ok(PartnerAnswer::NotPartner);
-        }
-        sqlx::query("UPDATE partner_views SET verdict = ?, verdict_at = ? WHERE commitment_id = ?")
-            .bind(verdict.status())
-            .bind(ts(now))
-            .bind(commitment)
-            .execute(&mut *tx)
-            .await?;
         queue_board_edit(&mut tx, commitment, ts(now)).await?;
         let c = task_commitment(&mut tx, commitment).await?.ok_or(sqlx::Error::RowNotFound)?;
         tx.commit().await?;
