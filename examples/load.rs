@@ -7,6 +7,7 @@
 //! cargo run --release --example load -- --idle-guilds 1000  # memory with 1,000 guilds cached
 //! cargo run --release --example load -- --teams 0          # every guild only its default team
 //! cargo run --release --example load -- --teams 0 --bot /work/base-target/release/partner-coach
+//! cargo run --release --example load -- --partners  # half the commitments name a partner; every team has a board
 //! ```
 //! By default each guild has four teams besides its default one (`/team create` with a role,
 //! sent before the load): a member is in one of the five, by their role, and every command
@@ -45,6 +46,8 @@ struct Args {
     teams: u64,
     /// The bot binary to run (default: the partner-coach next to this driver).
     bot: Option<PathBuf>,
+    /// Half the commitments name a partner (who gets a DM), and every team has a board.
+    partners: bool,
 }
 
 fn args() -> Args {
@@ -59,6 +62,7 @@ fn args() -> Args {
         only: None,
         teams: 4,
         bot: None,
+        partners: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -74,9 +78,10 @@ fn args() -> Args {
             "--only" => a.only = it.next(),
             "--teams" => a.teams = num(),
             "--bot" => a.bot = Some(it.next().expect("--bot needs a path").into()),
+            "--partners" => a.partners = true,
             "--help" | "-h" => {
                 println!(
-                    "load [--rate N/s] [--secs N] [--guilds N] [--members N per guild] [--idle-guilds N] [--teams N per guild] [--bot PATH] [--find-max] [--no-validate]"
+                    "load [--rate N/s] [--secs N] [--guilds N] [--members N per guild] [--idle-guilds N] [--teams N per guild] [--partners] [--bot PATH] [--find-max] [--no-validate]"
                 );
                 std::process::exit(0);
             }
@@ -102,6 +107,25 @@ async fn create_teams(fake: &FakeDiscord, a: &Args) {
             let create = Interaction::sub("team", "create").str("name", &format!("team-{k}")).role_opt("role", team_role(g, k)).manager();
             let r = fake.send(create.in_guild(guild_id(g))).await;
             assert!(r.text().contains(&format!("**team-{k}**")), "creating team-{k} in guild {g}: {}", r.text());
+        }
+    }
+}
+
+/// The channel of guild `g`'s boards (each team's weekly thread opens there).
+fn board_channel(g: u64) -> u64 {
+    guild_id(g) + 50
+}
+
+/// Turns on a board for every team of every load guild, the default team included.
+async fn set_up_boards(fake: &FakeDiscord, a: &Args) {
+    for g in 0..a.guilds {
+        for k in 0..=a.teams {
+            let mut setup = Interaction::sub("setup", "board").channel_opt("channel", board_channel(g)).manager();
+            if k > 0 {
+                setup = setup.str("team", &format!("team-{k}"));
+            }
+            let r = fake.send(setup.in_guild(guild_id(g))).await;
+            assert!(r.text().contains("Each week a thread"), "board of team {k} in guild {g}: {}", r.text());
         }
     }
 }
@@ -266,10 +290,15 @@ async fn run_load(fake: &FakeDiscord, bot: &Bot, a: &Args, rate: u64, secs: u64,
                 Kind::Communication,
                 Interaction::sub("checkin", "communication").int("rating", (next() % 5 + 1) as i64).str("went_well", "clear hand-offs"),
             ),
-            40..=59 => (
-                Kind::Commitment,
-                Interaction::sub("checkin", "commitments").str("next", &format!("load promise {epoch}")).str("due", "friday"),
-            ),
+            40..=59 => {
+                let mut c = Interaction::sub("checkin", "commitments").str("next", &format!("load promise {epoch}")).str("due", "friday");
+                if a.partners && next() % 2 == 0 {
+                    // Another member of the same guild.
+                    let partner = MEMBER + g * 10_000 + (member + 1 + next() % (a.members - 1)) % a.members;
+                    c = c.user_opt("partner", partner);
+                }
+                (Kind::Commitment, c)
+            }
             60..=79 => (Kind::Principle, Interaction::command("principle").str("which", &(next() % 10 + 1).to_string())),
             80..=89 => (Kind::Commitments, Interaction::command("commitments")),
             // A lead of the member's team (Manage Server with the team's role).
@@ -349,6 +378,39 @@ async fn run_load(fake: &FakeDiscord, bot: &Bot, a: &Args, rate: u64, secs: u64,
     // Counted with plain SQL: opening a `Store` would migrate an older bot's database under it.
     let pool = sqlx::SqlitePool::connect(&bot.db_url).await.unwrap();
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM checkins").fetch_one(&pool).await.unwrap();
+    if a.partners {
+        // Every DM and board message out once: what the database recorded against what the
+        // fake received, after the queue has drained.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let (asked, posted) = loop {
+            let asked: i64 = sqlx::query_scalar("SELECT count(*) FROM partner_views").fetch_one(&pool).await.unwrap();
+            let posted: i64 = sqlx::query_scalar("SELECT count(*) FROM commitments WHERE created_at > 0").fetch_one(&pool).await.unwrap();
+            let pending: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM commitment_tasks WHERE task IN ('ask', 'board')").fetch_one(&pool).await.unwrap();
+            if pending == 0 || Instant::now() > deadline {
+                break (asked, posted);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let (dms, board_messages, threads) = {
+            let st = fake.shared_state();
+            let dm_channels: BTreeSet<u64> = st.dm_channels.values().copied().collect();
+            let threads: BTreeSet<u64> = st.threads.iter().map(|t| t.id).collect();
+            let dms = st.messages.iter().filter(|m| dm_channels.contains(&m.channel_id)).count();
+            let board = st.messages.iter().filter(|m| threads.contains(&m.channel_id)).count();
+            (dms, board, threads.len())
+        };
+        let sent_dms: i64 = sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE kind = 'partner-ask' AND status = 'sent'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        println!(
+            "partners: {asked} commitments named a partner, {sent_dms} agree DMs recorded sent, {dms} DMs received by the fake{}; \
+             board: {board_messages} messages in {threads} weekly threads for {posted} commitments{}",
+            if dms as i64 == sent_dms && sent_dms == asked { "" } else { "  <-- MISMATCH" },
+            if board_messages as i64 == posted { "" } else { "  <-- MISMATCH" }
+        );
+    }
     pool.close().await;
     let answered = lat.len();
     Run {
@@ -396,7 +458,11 @@ fn report(r: &Run) {
 async fn main() {
     let a = args();
     let mut guilds: Vec<GuildSpec> = (0..a.guilds)
-        .map(|g| (1..=a.teams).fold(GuildSpec::new(guild_id(g)), |spec, k| spec.role(team_role(g, k), &format!("team-{k}"))))
+        .map(|g| {
+            (1..=a.teams)
+                .fold(GuildSpec::new(guild_id(g)), |spec, k| spec.role(team_role(g, k), &format!("team-{k}")))
+                .channel(board_channel(g), "commitments")
+        })
         .collect();
     guilds.extend((0..a.idle_guilds).map(|g| GuildSpec::new(990_000_000_000_000_000 + g * 1000)));
     let fake = FakeDiscord::start_with(guilds, a.validate).await;
@@ -411,6 +477,9 @@ async fn main() {
         let t = Instant::now();
         create_teams(&fake, &a).await;
         println!("{} teams created in each of {} guilds in {:.0} ms", a.teams, a.guilds, t.elapsed().as_secs_f64() * 1000.0);
+    }
+    if a.partners {
+        set_up_boards(&fake, &a).await;
     }
     let mut epoch = 0;
     if a.find_max {
