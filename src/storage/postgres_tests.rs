@@ -153,3 +153,13 @@ async fn the_postgres_migrations_build_the_sqlite_schema() {
         "indexes only in (SQLite, PostgreSQL)"
     );
 }
+
+#[tokio::test]
+async fn sqlite_takes_numbered_dollar_placeholders_as_postgres_does() {
+    // The two backends share SQL text written with `$1, $2, …`: sqlx's SQLite driver binds
+    // them by number as PostgreSQL does, reuse and order included.
+    let (store, _dir) = super::test_support::store().await;
+    let (a, b): (i64, String) =
+        sqlx::query_as("SELECT $2 + $2, $1").bind("x").bind(20_i64).fetch_one(&mut *store.reader().await.unwrap()).await.unwrap();
+    assert_eq!((a, b.as_str()), (40, "x"));
+}
