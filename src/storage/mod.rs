@@ -2,6 +2,48 @@
 //! (SQLite has one writer anyway; queuing in-process avoids `SQLITE_BUSY` retries) and a few
 //! for reads, which WAL lets run beside the writer.
 
+/// Runs `$body` with `$c`, a connection of whichever backend the store is on (`reader` or
+/// `writer` on SQLite; a pooled connection on PostgreSQL). The body is compiled once per
+/// backend, so the same SQL text is typed for each driver.
+macro_rules! with_conn {
+    ($store:expr, $role:ident, |$c:ident| $body:expr) => {
+        match $store.pg() {
+            Some(pool) => {
+                let mut held = pool.acquire().await?;
+                let $c: &mut sqlx::PgConnection = &mut held;
+                $body
+            }
+            None => {
+                let mut held = $store.$role().await?;
+                let $c: &mut sqlx::SqliteConnection = &mut held;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` in a write transaction `$tx` of whichever backend the store is on, and
+/// commits it (SQLite: `BEGIN IMMEDIATE` on the writer). An early return rolls it back.
+macro_rules! with_tx {
+    ($store:expr, |$tx:ident| $body:expr) => {
+        match $store.pg() {
+            Some(pool) => {
+                let mut $tx = pool.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+            None => {
+                let mut held = $store.writer().await?;
+                let mut $tx = Store::begin_write(&mut held).await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+        }
+    };
+}
+
 mod batch;
 mod charter;
 mod checkins;
@@ -64,12 +106,27 @@ pub fn is_busy(e: &Error) -> bool {
     }
 }
 
-/// The database.
+/// The database: SQLite (the default, embedded), or PostgreSQL (issue 18: the operations
+/// ported so far; every other one answers [`not_on_postgres`] until the port is complete, and
+/// the bot does not start on PostgreSQL yet).
 #[derive(Clone, Debug)]
 pub struct Store {
-    write: Arc<Conns>,
-    read: Arc<Conns>,
+    backend: Backend,
 }
+
+#[derive(Clone, Debug)]
+enum Backend {
+    Sqlite { write: Arc<Conns>, read: Arc<Conns> },
+    Postgres(sqlx::PgPool),
+}
+
+/// What an operation not yet ported answers on PostgreSQL.
+pub fn not_on_postgres() -> Error {
+    sqlx::Error::Configuration("this operation runs on SQLite only in this build (the PostgreSQL port is not complete)".into())
+}
+
+/// Connections to a PostgreSQL server: as many as a busy bot keeps in flight.
+const POSTGRES_CONNECTIONS: u32 = 16;
 
 /// Readers: a digest of a large guild and a few members' reads can run at once.
 const READERS: u32 = 4;
@@ -104,13 +161,37 @@ impl Store {
         MIGRATOR.run_direct(None, &mut *write.get().await?, false).await?;
         let read = Conns::open("read", options, READERS, ACQUIRE_TIMEOUT).await?;
         let (write, read) = (Arc::new(write), Arc::new(read));
-        Ok(Self { write, read })
+        Ok(Self { backend: Backend::Sqlite { write, read } })
     }
 
-    /// Flushes and closes both pools; waits for writes in flight.
+    /// Connects to PostgreSQL at `url` and migrates it (migrations/postgres).
+    pub async fn open_postgres(url: &str) -> std::result::Result<Self, copy::CopyError> {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(POSTGRES_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect(url)
+            .await?;
+        POSTGRES_MIGRATOR.run(&pool).await?;
+        Ok(Self { backend: Backend::Postgres(pool) })
+    }
+
+    /// Flushes and closes the connections; waits for writes in flight.
     pub async fn close(&self) {
-        self.write.close().await;
-        self.read.close().await;
+        match &self.backend {
+            Backend::Sqlite { write, read } => {
+                write.close().await;
+                read.close().await;
+            }
+            Backend::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    /// The PostgreSQL pool, when this store is on PostgreSQL.
+    fn pg(&self) -> Option<&sqlx::PgPool> {
+        match &self.backend {
+            Backend::Postgres(pool) => Some(pool),
+            Backend::Sqlite { .. } => None,
+        }
     }
 
     /// Copies the WAL back into the database without blocking writers (PASSIVE); called
@@ -146,14 +227,20 @@ impl Store {
         conn.begin_with("BEGIN IMMEDIATE").await
     }
 
-    /// The writer connection, once the writes queued before this one are done.
+    /// The SQLite writer connection, once the writes queued before this one are done.
     async fn writer(&self) -> Result<Conn<'_>> {
-        self.write.get().await
+        match &self.backend {
+            Backend::Sqlite { write, .. } => write.get().await,
+            Backend::Postgres(_) => Err(not_on_postgres()),
+        }
     }
 
-    /// A reader connection.
+    /// A SQLite reader connection.
     async fn reader(&self) -> Result<Conn<'_>> {
-        self.read.get().await
+        match &self.backend {
+            Backend::Sqlite { read, .. } => read.get().await,
+            Backend::Postgres(_) => Err(not_on_postgres()),
+        }
     }
 }
 
@@ -185,6 +272,18 @@ pub(crate) fn from_ts(s: i64) -> chrono::DateTime<chrono::Utc> {
 #[cfg(test)]
 pub(crate) mod test_support {
     use super::*;
+
+    /// A fresh store on each backend: SQLite always, and PostgreSQL when a test server is
+    /// given (a new database on it; see `postgres_tests.rs`). The same test code runs on
+    /// every store returned. The guard keeps the SQLite file alive.
+    pub async fn stores(test: &str) -> Vec<(Store, Option<tempfile::TempDir>)> {
+        let (sqlite, dir) = store().await;
+        let mut all = vec![(sqlite, Some(dir))];
+        if let Some(db) = super::postgres_tests::TestDatabase::create(test).await {
+            all.push((Store::open_postgres(&db.url).await.expect("the test server takes the schema"), None));
+        }
+        all
+    }
 
     /// A fresh database file in its own temporary directory (kept alive by the guard).
     pub async fn store() -> (Store, tempfile::TempDir) {

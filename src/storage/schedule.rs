@@ -198,108 +198,139 @@ pub struct Delivery {
 /// status, message_id, channel_id, attempts, last_error, principle
 type DeliveryRow = (String, Option<i64>, Option<i64>, i64, Option<String>, Option<i64>);
 
+// The SQL below is shared by both backends: `$N` placeholders, which sqlx binds by number
+// on SQLite as on PostgreSQL, and statements both dialects read alike. Each query is built by
+// a macro so that it is typed once for each driver.
+
+const PUT_JOB_SQL: &str = "INSERT INTO schedule (kind, guild_id, team_id, user_id, due_at, period_date, attempts) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (kind, guild_id, team_id, user_id) DO UPDATE SET due_at = excluded.due_at, \
+     period_date = excluded.period_date, attempts = excluded.attempts";
+
+macro_rules! put_job_query {
+    ($job:expr) => {{
+        let job: &JobUpdate = $job;
+        sqlx::query(PUT_JOB_SQL)
+            .bind(job.key.kind.as_str())
+            .bind(job.key.guild.to_db())
+            .bind(job.key.team.to_db())
+            .bind(job.key.user.to_db())
+            .bind(ts(job.due_at))
+            .bind(job.period_date.to_string())
+            .bind(i64::from(job.attempts))
+    }};
+}
+
 pub(super) async fn put_job(conn: &mut SqliteConnection, job: &JobUpdate) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO schedule (kind, guild_id, team_id, user_id, due_at, period_date, attempts) VALUES (?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (kind, guild_id, team_id, user_id) DO UPDATE SET due_at = excluded.due_at, period_date = excluded.period_date, attempts = excluded.attempts",
-    )
-    .bind(job.key.kind.as_str())
-    .bind(job.key.guild.to_db()).bind(job.key.team.to_db())
-    .bind(job.key.user.to_db())
-    .bind(ts(job.due_at))
-    .bind(job.period_date.to_string())
-    .bind(i64::from(job.attempts))
-    .execute(conn)
-    .await?;
+    put_job_query!(job).execute(conn).await?;
     Ok(())
 }
+
+const ADVANCE_SQL: &str = "UPDATE schedule SET due_at = $1, period_date = $2, attempts = $3 \
+     WHERE kind = $4 AND guild_id = $5 AND team_id = $6 AND user_id = $7 AND due_at = $8 AND period_date = $9 AND attempts = $10";
+const ADVANCE_DELETE_SQL: &str =
+    "DELETE FROM schedule WHERE kind = $1 AND guild_id = $2 AND team_id = $3 AND user_id = $4 AND due_at = $5 AND period_date = $6 AND attempts = $7";
 
 /// Moves a job on from the occurrence it was read at, unless it changed meanwhile: a
 /// `/setup daily` or a `/forget` while a delivery was in flight wins over the next due time
 /// the delivery computed before sending (or over re-creating a deleted job).
+macro_rules! advance_query {
+    ($read:expr, $next:expr) => {{
+        let (read, next): (&Job, Option<&JobUpdate>) = ($read, $next);
+        let key = read.key;
+        let q = match next {
+            Some(n) => sqlx::query(ADVANCE_SQL).bind(ts(n.due_at)).bind(n.period_date.to_string()).bind(i64::from(n.attempts)),
+            None => sqlx::query(ADVANCE_DELETE_SQL),
+        };
+        q.bind(key.kind.as_str())
+            .bind(key.guild.to_db())
+            .bind(key.team.to_db())
+            .bind(key.user.to_db())
+            .bind(ts(read.due_at))
+            .bind(read.period_date.to_string())
+            .bind(i64::from(read.attempts))
+    }};
+}
+
 pub(super) async fn advance_job(conn: &mut SqliteConnection, read: &Job, next: Option<&JobUpdate>) -> Result<()> {
-    let key = read.key;
-    let q = match next {
-        Some(n) => sqlx::query(
-            "UPDATE schedule SET due_at = ?, period_date = ?, attempts = ? \
-             WHERE kind = ? AND guild_id = ? AND team_id = ? AND user_id = ? AND due_at = ? AND period_date = ? AND attempts = ?",
-        )
-        .bind(ts(n.due_at))
-        .bind(n.period_date.to_string())
-        .bind(i64::from(n.attempts)),
-        None => sqlx::query(
-            "DELETE FROM schedule WHERE kind = ? AND guild_id = ? AND team_id = ? AND user_id = ? AND due_at = ? AND period_date = ? AND attempts = ?",
-        ),
-    };
-    q.bind(key.kind.as_str())
-        .bind(key.guild.to_db())
-        .bind(key.team.to_db())
-        .bind(key.user.to_db())
-        .bind(ts(read.due_at))
-        .bind(read.period_date.to_string())
-        .bind(i64::from(read.attempts))
-        .execute(conn)
-        .await?;
+    advance_query!(read, next).execute(conn).await?;
     Ok(())
 }
+
+const END_DELIVERY_SQL: &str = "UPDATE deliveries SET status = $1, channel_id = coalesce($2, channel_id), message_id = $3, \
+     principle = $4, last_error = coalesce($5, last_error), updated_at = $6 \
+     WHERE kind = $7 AND guild_id = $8 AND team_id = $9 AND user_id = $10 AND period = $11";
 
 /// Writes a delivery's outcome onto its record (opened by `begin_delivery`); a record that
 /// is gone (a `/forget` meanwhile) stays gone.
-async fn end_delivery(
-    conn: &mut SqliteConnection,
-    key: JobKey,
-    period: &str,
-    outcome: DeliveryOutcome<'_>,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let (status, channel, message, principle, error) = match outcome {
-        DeliveryOutcome::Sent { channel, message, principle } => {
-            ("sent", Some(channel.to_db()), Some(message.to_db()), principle.map(i64::from), None)
-        }
-        DeliveryOutcome::Failed { error } => ("failed", None, None, None, Some(error)),
-        DeliveryOutcome::Skipped { reason } => ("skipped", None, None, None, Some(reason)),
-    };
-    sqlx::query(
-        "UPDATE deliveries SET status = ?, channel_id = coalesce(?, channel_id), message_id = ?, principle = ?, \
-         last_error = coalesce(?, last_error), updated_at = ? WHERE kind = ? AND guild_id = ? AND team_id = ? AND user_id = ? AND period = ?",
-    )
-    .bind(status)
-    .bind(channel)
-    .bind(message)
-    .bind(principle)
-    .bind(error)
-    .bind(ts(now))
-    .bind(key.kind.as_str())
-    .bind(key.guild.to_db()).bind(key.team.to_db())
-    .bind(key.user.to_db())
-    .bind(period)
-    .execute(conn)
-    .await?;
-    Ok(())
+macro_rules! end_delivery_query {
+    ($key:expr, $period:expr, $outcome:expr, $now:expr) => {{
+        let (key, period, outcome, now): (JobKey, &str, DeliveryOutcome<'_>, DateTime<Utc>) = ($key, $period, $outcome, $now);
+        let (status, channel, message, principle, error) = match outcome {
+            DeliveryOutcome::Sent { channel, message, principle } => {
+                ("sent", Some(channel.to_db()), Some(message.to_db()), principle.map(i64::from), None)
+            }
+            DeliveryOutcome::Failed { error } => ("failed", None, None, None, Some(error)),
+            DeliveryOutcome::Skipped { reason } => ("skipped", None, None, None, Some(reason)),
+        };
+        sqlx::query(END_DELIVERY_SQL)
+            .bind(status)
+            .bind(channel)
+            .bind(message)
+            .bind(principle)
+            .bind(error)
+            .bind(ts(now))
+            .bind(key.kind.as_str())
+            .bind(key.guild.to_db())
+            .bind(key.team.to_db())
+            .bind(key.user.to_db())
+            .bind(period)
+    }};
+}
+
+const DELETE_JOB_SQL: &str = "DELETE FROM schedule WHERE kind = $1 AND guild_id = $2 AND team_id = $3 AND user_id = $4";
+
+macro_rules! delete_job_query {
+    ($key:expr) => {{
+        let key: JobKey = $key;
+        sqlx::query(DELETE_JOB_SQL).bind(key.kind.as_str()).bind(key.guild.to_db()).bind(key.team.to_db()).bind(key.user.to_db())
+    }};
 }
 
 pub(super) async fn delete_job(conn: &mut SqliteConnection, key: JobKey) -> Result<()> {
-    sqlx::query("DELETE FROM schedule WHERE kind = ? AND guild_id = ? AND team_id = ? AND user_id = ?")
-        .bind(key.kind.as_str())
-        .bind(key.guild.to_db())
-        .bind(key.team.to_db())
-        .bind(key.user.to_db())
-        .execute(conn)
-        .await?;
+    delete_job_query!(key).execute(conn).await?;
     Ok(())
 }
+
+const RETRY_SQL: &str = "UPDATE deliveries SET attempts = attempts + 1, last_error = $1, updated_at = $2 \
+     WHERE kind = $3 AND guild_id = $4 AND team_id = $5 AND user_id = $6 AND period = $7";
+
+const DELIVERY_SQL: &str = "SELECT status, message_id, channel_id, attempts, last_error, principle FROM deliveries \
+     WHERE kind = $1 AND guild_id = $2 AND team_id = $3 AND user_id = $4 AND period = $5";
+
+const OPEN_DELIVERY_SQL: &str = "INSERT INTO deliveries (kind, guild_id, team_id, user_id, period, status, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6) ON CONFLICT DO NOTHING";
+
+const OPENED_SQL: &str =
+    "SELECT status, created_at FROM deliveries WHERE kind = $1 AND guild_id = $2 AND team_id = $3 AND user_id = $4 AND period = $5";
+
+const JOB_SQL: &str =
+    "SELECT due_at, period_date, attempts FROM schedule WHERE kind = $1 AND guild_id = $2 AND team_id = $3 AND user_id = $4";
+
+const LAST_FAILURE_SQL: &str = "SELECT kind, period, last_error, updated_at FROM deliveries f \
+     WHERE guild_id = $1 AND status = 'failed' AND team_id = $2 AND user_id = 0 \
+     AND NOT EXISTS (SELECT 1 FROM deliveries s WHERE s.guild_id = f.guild_id AND s.team_id = f.team_id AND s.user_id = 0 \
+     AND s.kind = f.kind AND s.status = 'sent' AND s.updated_at >= f.updated_at) ORDER BY updated_at DESC LIMIT 1";
 
 impl Store {
     /// Jobs due at `now`, oldest first. Reads the `schedule_due` index only: the cost follows
     /// the number of due jobs, not the number of guilds.
     pub async fn due_jobs(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Job>> {
         // A literal limit: a bound `LIMIT ?` makes SQLite re-prepare on every tick.
-        let rows: Vec<(String, i64, i64, i64, i64, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT kind, guild_id, team_id, user_id, due_at, period_date, attempts FROM schedule WHERE due_at <= ? ORDER BY due_at LIMIT {limit}"
-        )))
-        .bind(ts(now))
-        .fetch_all(&mut *self.reader().await?)
-        .await?;
+        let sql = format!(
+            "SELECT kind, guild_id, team_id, user_id, due_at, period_date, attempts FROM schedule WHERE due_at <= $1 ORDER BY due_at LIMIT {limit}"
+        );
+        let rows: Vec<(String, i64, i64, i64, i64, String, i64)> =
+            with_conn!(self, reader, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(ts(now)).fetch_all(c).await?);
         Ok(rows
             .into_iter()
             .filter_map(|(kind, g, t, u, due, period, attempts)| {
@@ -320,15 +351,13 @@ impl Store {
 
     /// When a job is next due, if it is scheduled.
     pub async fn job(&self, key: JobKey) -> Result<Option<Job>> {
-        let row: Option<(i64, String, i64)> = sqlx::query_as(
-            "SELECT due_at, period_date, attempts FROM schedule WHERE kind = ? AND guild_id = ? AND team_id = ? AND user_id = ?",
-        )
-        .bind(key.kind.as_str())
-        .bind(key.guild.to_db())
-        .bind(key.team.to_db())
-        .bind(key.user.to_db())
-        .fetch_optional(&mut *self.reader().await?)
-        .await?;
+        let row: Option<(i64, String, i64)> = with_conn!(self, reader, |c| sqlx::query_as(JOB_SQL)
+            .bind(key.kind.as_str())
+            .bind(key.guild.to_db())
+            .bind(key.team.to_db())
+            .bind(key.user.to_db())
+            .fetch_optional(c)
+            .await?);
         Ok(row.and_then(|(due, period, attempts)| {
             Some(Job {
                 key,
@@ -341,24 +370,28 @@ impl Store {
 
     /// Inserts or moves a job.
     pub async fn put_job(&self, job: JobUpdate) -> Result<()> {
-        let mut conn = self.writer().await?;
-        put_job(&mut conn, &job).await
+        with_conn!(self, writer, |c| {
+            put_job_query!(&job).execute(c).await?;
+        });
+        Ok(())
     }
 
     /// Inserts or moves several jobs in one transaction.
     pub async fn put_jobs(&self, jobs: &[JobUpdate]) -> Result<()> {
-        let mut w = self.writer().await?;
-        let mut tx = Self::begin_write(&mut w).await?;
-        for job in jobs {
-            put_job(&mut tx, job).await?;
-        }
-        tx.commit().await
+        with_tx!(self, |tx| {
+            for job in jobs {
+                put_job_query!(job).execute(&mut *tx).await?;
+            }
+        });
+        Ok(())
     }
 
     /// Removes a job.
     pub async fn delete_job(&self, key: JobKey) -> Result<()> {
-        let mut conn = self.writer().await?;
-        delete_job(&mut conn, key).await
+        with_conn!(self, writer, |c| {
+            delete_job_query!(key).execute(c).await?;
+        });
+        Ok(())
     }
 
     /// Opens the exactly-once record for `(job, period)` if it does not exist and returns
@@ -366,31 +399,25 @@ impl Store {
     /// is `Pending` (and, for a record older than Discord's nonce memory, only after looking
     /// for the post in the channel).
     pub async fn begin_delivery(&self, key: JobKey, period: &str, now: DateTime<Utc>) -> Result<(DeliveryStatus, DateTime<Utc>)> {
-        let mut w = self.writer().await?;
-        let mut tx = Self::begin_write(&mut w).await?;
-        sqlx::query(
-            "INSERT INTO deliveries (kind, guild_id, team_id, user_id, period, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(key.kind.as_str())
-        .bind(key.guild.to_db()).bind(key.team.to_db())
-        .bind(key.user.to_db())
-        .bind(period)
-        .bind(ts(now))
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await?;
-        let (status, created): (String, i64) = sqlx::query_as(
-            "SELECT status, created_at FROM deliveries WHERE kind = ? AND guild_id = ? AND team_id = ? AND user_id = ? AND period = ?",
-        )
-        .bind(key.kind.as_str())
-        .bind(key.guild.to_db())
-        .bind(key.team.to_db())
-        .bind(key.user.to_db())
-        .bind(period)
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        let (status, created): (String, i64) = with_tx!(self, |tx| {
+            sqlx::query(OPEN_DELIVERY_SQL)
+                .bind(key.kind.as_str())
+                .bind(key.guild.to_db())
+                .bind(key.team.to_db())
+                .bind(key.user.to_db())
+                .bind(period)
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query_as(OPENED_SQL)
+                .bind(key.kind.as_str())
+                .bind(key.guild.to_db())
+                .bind(key.team.to_db())
+                .bind(key.user.to_db())
+                .bind(period)
+                .fetch_one(&mut *tx)
+                .await?
+        });
         Ok((DeliveryStatus::parse(&status), from_ts(created)))
     }
 
@@ -406,56 +433,59 @@ impl Store {
         next: Option<JobUpdate>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut w = self.writer().await?;
-        let mut tx = Self::begin_write(&mut w).await?;
-        end_delivery(&mut tx, job.key, period, outcome, now).await?;
-        advance_job(&mut tx, job, next.as_ref()).await?;
-        tx.commit().await
+        with_tx!(self, |tx| {
+            end_delivery_query!(job.key, period, outcome, now).execute(&mut *tx).await?;
+            advance_query!(job, next.as_ref()).execute(&mut *tx).await?;
+        });
+        Ok(())
     }
 
     /// Records how a delivery without a job of its own (a notice) ended.
     pub async fn record_delivery(&self, key: JobKey, period: &str, outcome: DeliveryOutcome<'_>, now: DateTime<Utc>) -> Result<()> {
-        end_delivery(&mut *self.writer().await?, key, period, outcome, now).await
+        with_conn!(self, writer, |c| {
+            end_delivery_query!(key, period, outcome, now).execute(c).await?;
+        });
+        Ok(())
     }
 
     /// Records a failed attempt that will be retried: the error, one more attempt, and when
     /// to try again (unless the job changed meanwhile).
     pub async fn retry_delivery(&self, job: &Job, period: &str, error: &str, retry: JobUpdate, now: DateTime<Utc>) -> Result<()> {
         let key = job.key;
-        let mut w = self.writer().await?;
-        let mut tx = Self::begin_write(&mut w).await?;
-        sqlx::query(
-            "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, updated_at = ? WHERE kind = ? AND guild_id = ? AND team_id = ? AND user_id = ? AND period = ?",
-        )
-        .bind(error)
-        .bind(ts(now))
-        .bind(key.kind.as_str())
-        .bind(key.guild.to_db()).bind(key.team.to_db())
-        .bind(key.user.to_db())
-        .bind(period)
-        .execute(&mut *tx)
-        .await?;
-        advance_job(&mut tx, job, Some(&retry)).await?;
-        tx.commit().await
+        with_tx!(self, |tx| {
+            sqlx::query(RETRY_SQL)
+                .bind(error)
+                .bind(ts(now))
+                .bind(key.kind.as_str())
+                .bind(key.guild.to_db())
+                .bind(key.team.to_db())
+                .bind(key.user.to_db())
+                .bind(period)
+                .execute(&mut *tx)
+                .await?;
+            advance_query!(job, Some(&retry)).execute(&mut *tx).await?;
+        });
+        Ok(())
     }
 
     /// Moves a job on from the occurrence it was read at, unless it changed meanwhile.
     pub async fn advance(&self, job: &Job, next: Option<JobUpdate>) -> Result<()> {
-        let mut w = self.writer().await?;
-        advance_job(&mut w, job, next.as_ref()).await
+        with_conn!(self, writer, |c| {
+            advance_query!(job, next.as_ref()).execute(c).await?;
+        });
+        Ok(())
     }
 
     /// One delivery record.
     pub async fn delivery(&self, key: JobKey, period: &str) -> Result<Option<Delivery>> {
-        let row: Option<DeliveryRow> = sqlx::query_as(
-            "SELECT status, message_id, channel_id, attempts, last_error, principle FROM deliveries WHERE kind = ? AND guild_id = ? AND team_id = ? AND user_id = ? AND period = ?",
-        )
-        .bind(key.kind.as_str())
-        .bind(key.guild.to_db()).bind(key.team.to_db())
-        .bind(key.user.to_db())
-        .bind(period)
-        .fetch_optional(&mut *self.reader().await?)
-        .await?;
+        let row: Option<DeliveryRow> = with_conn!(self, reader, |c| sqlx::query_as(DELIVERY_SQL)
+            .bind(key.kind.as_str())
+            .bind(key.guild.to_db())
+            .bind(key.team.to_db())
+            .bind(key.user.to_db())
+            .bind(period)
+            .fetch_optional(c)
+            .await?);
         Ok(row.map(|(status, message, channel, attempts, last_error, principle)| Delivery {
             status: DeliveryStatus::parse(&status),
             message_id: message.map(MessageId::from_db),
@@ -469,16 +499,11 @@ impl Store {
     /// The most recent failed delivery (daily or digest) of a team, unless a later delivery
     /// of the same kind went out: a notice clears once things work again.
     pub async fn last_failure(&self, team: TeamKey) -> Result<Option<Failure>> {
-        let row: Option<(String, String, Option<String>, i64)> = sqlx::query_as(
-            "SELECT kind, period, last_error, updated_at FROM deliveries f WHERE guild_id = ? AND status = 'failed' AND team_id = ? AND user_id = 0 \
-             AND NOT EXISTS (SELECT 1 FROM deliveries s WHERE s.guild_id = f.guild_id AND s.team_id = f.team_id AND s.user_id = 0 AND s.kind = f.kind \
-             AND s.status = 'sent' AND s.updated_at >= f.updated_at) \
-             ORDER BY updated_at DESC LIMIT 1",
-        )
-        .bind(team.guild.to_db())
-        .bind(team.team.to_db())
-        .fetch_optional(&mut *self.reader().await?)
-        .await?;
+        let row: Option<(String, String, Option<String>, i64)> = with_conn!(self, reader, |c| sqlx::query_as(LAST_FAILURE_SQL)
+            .bind(team.guild.to_db())
+            .bind(team.team.to_db())
+            .fetch_optional(c)
+            .await?);
         Ok(row.map(|(kind, period, error, at)| Failure { kind, period, error: error.unwrap_or_default(), at: from_ts(at) }))
     }
 }
@@ -510,7 +535,7 @@ pub enum DeliveryOutcome<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::test_support::store;
+    use crate::storage::test_support::{store, stores};
     use chrono::Duration;
 
     fn key() -> JobKey {
@@ -525,70 +550,78 @@ mod tests {
 
     #[tokio::test]
     async fn a_delivery_is_pending_until_sent_and_then_final() {
-        let (s, _dir) = store().await;
-        let now = Utc::now();
-        let job = scheduled(&s, key(), now).await;
-        assert_eq!(s.begin_delivery(key(), "2026-11-27", now).await.unwrap().0, DeliveryStatus::Pending);
-        // A restart before it was marked sent sees it pending again, opened at the first try.
-        let later = now + Duration::minutes(10);
-        let (status, opened) = s.begin_delivery(key(), "2026-11-27", later).await.unwrap();
-        assert_eq!((status, opened.timestamp()), (DeliveryStatus::Pending, now.timestamp()));
-        let sent = DeliveryOutcome::Sent { channel: ChannelId(1), message: MessageId(2), principle: Some(4) };
-        s.finish_delivery(&job, "2026-11-27", sent, None, now).await.unwrap();
-        assert_eq!(s.begin_delivery(key(), "2026-11-27", now).await.unwrap().0, DeliveryStatus::Sent);
-        let d = s.delivery(key(), "2026-11-27").await.unwrap().unwrap();
-        assert_eq!(d.message_id, Some(MessageId(2)));
-        assert_eq!(d.principle, Some(4));
-        // Another day is a new delivery.
-        assert_eq!(s.begin_delivery(key(), "2026-11-28", now).await.unwrap().0, DeliveryStatus::Pending);
+        // On SQLite, and on PostgreSQL when a test server is given: the same code.
+        for (s, _dir) in stores("a_delivery_is_pending_until_sent_and_then_final").await {
+            let now = Utc::now();
+            let job = scheduled(&s, key(), now).await;
+            assert_eq!(s.begin_delivery(key(), "2026-11-27", now).await.unwrap().0, DeliveryStatus::Pending);
+            // A restart before it was marked sent sees it pending again, opened at the first try.
+            let later = now + Duration::minutes(10);
+            let (status, opened) = s.begin_delivery(key(), "2026-11-27", later).await.unwrap();
+            assert_eq!((status, opened.timestamp()), (DeliveryStatus::Pending, now.timestamp()));
+            let sent = DeliveryOutcome::Sent { channel: ChannelId(1), message: MessageId(2), principle: Some(4) };
+            s.finish_delivery(&job, "2026-11-27", sent, None, now).await.unwrap();
+            assert_eq!(s.begin_delivery(key(), "2026-11-27", now).await.unwrap().0, DeliveryStatus::Sent);
+            let d = s.delivery(key(), "2026-11-27").await.unwrap().unwrap();
+            assert_eq!(d.message_id, Some(MessageId(2)));
+            assert_eq!(d.principle, Some(4));
+            // Another day is a new delivery.
+            assert_eq!(s.begin_delivery(key(), "2026-11-28", now).await.unwrap().0, DeliveryStatus::Pending);
+        }
     }
 
     #[tokio::test]
     async fn due_jobs_returns_only_what_is_due_oldest_first() {
-        let (s, _dir) = store().await;
-        let now = Utc::now();
-        for (g, mins) in [(1u64, -5i64), (2, 10), (3, -10), (4, 0)] {
-            let k = JobKey::guild(JobKind::Daily, GuildId(g));
-            s.put_job(JobUpdate::new(k, now + Duration::minutes(mins), now.date_naive())).await.unwrap();
+        // On SQLite, and on PostgreSQL when a test server is given: the same code.
+        for (s, _dir) in stores("due_jobs_returns_only_what_is_due_oldest_first").await {
+            let now = Utc::now();
+            for (g, mins) in [(1u64, -5i64), (2, 10), (3, -10), (4, 0)] {
+                let k = JobKey::guild(JobKind::Daily, GuildId(g));
+                s.put_job(JobUpdate::new(k, now + Duration::minutes(mins), now.date_naive())).await.unwrap();
+            }
+            let due: Vec<u64> = s.due_jobs(now, 10).await.unwrap().iter().map(|j| j.key.guild.get()).collect();
+            assert_eq!(due, vec![3, 1, 4]);
+            assert_eq!(s.due_jobs(now, 1).await.unwrap().len(), 1);
         }
-        let due: Vec<u64> = s.due_jobs(now, 10).await.unwrap().iter().map(|j| j.key.guild.get()).collect();
-        assert_eq!(due, vec![3, 1, 4]);
-        assert_eq!(s.due_jobs(now, 1).await.unwrap().len(), 1);
     }
 
     #[tokio::test]
     async fn a_retry_counts_the_attempt_and_moves_the_job() {
-        let (s, _dir) = store().await;
-        let now = Utc::now();
-        let job = scheduled(&s, key(), now).await;
-        s.begin_delivery(key(), "p", now).await.unwrap();
-        let retry = JobUpdate { key: key(), due_at: now + Duration::seconds(30), period_date: now.date_naive(), attempts: 1 };
-        s.retry_delivery(&job, "p", "HTTP 500", retry, now).await.unwrap();
-        let d = s.delivery(key(), "p").await.unwrap().unwrap();
-        assert_eq!((d.attempts, d.last_error.as_deref(), d.status), (1, Some("HTTP 500"), DeliveryStatus::Pending));
-        assert!(s.due_jobs(now, 10).await.unwrap().is_empty());
-        assert_eq!(s.job(key()).await.unwrap().unwrap().attempts, 1);
+        // On SQLite, and on PostgreSQL when a test server is given: the same code.
+        for (s, _dir) in stores("a_retry_counts_the_attempt_and_moves_the_job").await {
+            let now = Utc::now();
+            let job = scheduled(&s, key(), now).await;
+            s.begin_delivery(key(), "p", now).await.unwrap();
+            let retry = JobUpdate { key: key(), due_at: now + Duration::seconds(30), period_date: now.date_naive(), attempts: 1 };
+            s.retry_delivery(&job, "p", "HTTP 500", retry, now).await.unwrap();
+            let d = s.delivery(key(), "p").await.unwrap().unwrap();
+            assert_eq!((d.attempts, d.last_error.as_deref(), d.status), (1, Some("HTTP 500"), DeliveryStatus::Pending));
+            assert!(s.due_jobs(now, 10).await.unwrap().is_empty());
+            assert_eq!(s.job(key()).await.unwrap().unwrap().attempts, 1);
+        }
     }
 
     #[tokio::test]
     async fn a_change_made_while_a_delivery_is_in_flight_wins() {
-        let (s, _dir) = store().await;
-        let now = Utc::now();
-        let job = scheduled(&s, key(), now).await;
-        s.begin_delivery(key(), "p", now).await.unwrap();
-        // Meanwhile `/setup daily` moves the post to a new time.
-        let moved = JobUpdate::new(key(), now + Duration::hours(5), now.date_naive());
-        s.put_job(moved).await.unwrap();
-        let after = JobUpdate::new(key(), now + Duration::days(1), now.date_naive() + Duration::days(1));
-        let sent = DeliveryOutcome::Sent { channel: ChannelId(1), message: MessageId(2), principle: None };
-        s.finish_delivery(&job, "p", sent, Some(after), now).await.unwrap();
-        assert_eq!(s.job(key()).await.unwrap().unwrap().due_at.timestamp(), moved.due_at.timestamp(), "the new time stands");
-        assert_eq!(s.delivery(key(), "p").await.unwrap().unwrap().status, DeliveryStatus::Sent);
-        // Unchanged, the job moves on.
-        let job = s.job(key()).await.unwrap().unwrap();
-        s.begin_delivery(key(), "q", now).await.unwrap();
-        s.finish_delivery(&job, "q", sent, Some(after), now).await.unwrap();
-        assert_eq!(s.job(key()).await.unwrap().unwrap().due_at.timestamp(), after.due_at.timestamp());
+        // On SQLite, and on PostgreSQL when a test server is given: the same code.
+        for (s, _dir) in stores("a_change_made_while_a_delivery_is_in_flight_wins").await {
+            let now = Utc::now();
+            let job = scheduled(&s, key(), now).await;
+            s.begin_delivery(key(), "p", now).await.unwrap();
+            // Meanwhile `/setup daily` moves the post to a new time.
+            let moved = JobUpdate::new(key(), now + Duration::hours(5), now.date_naive());
+            s.put_job(moved).await.unwrap();
+            let after = JobUpdate::new(key(), now + Duration::days(1), now.date_naive() + Duration::days(1));
+            let sent = DeliveryOutcome::Sent { channel: ChannelId(1), message: MessageId(2), principle: None };
+            s.finish_delivery(&job, "p", sent, Some(after), now).await.unwrap();
+            assert_eq!(s.job(key()).await.unwrap().unwrap().due_at.timestamp(), moved.due_at.timestamp(), "the new time stands");
+            assert_eq!(s.delivery(key(), "p").await.unwrap().unwrap().status, DeliveryStatus::Sent);
+            // Unchanged, the job moves on.
+            let job = s.job(key()).await.unwrap().unwrap();
+            s.begin_delivery(key(), "q", now).await.unwrap();
+            s.finish_delivery(&job, "q", sent, Some(after), now).await.unwrap();
+            assert_eq!(s.job(key()).await.unwrap().unwrap().due_at.timestamp(), after.due_at.timestamp());
+        }
     }
 
     #[tokio::test]
@@ -608,19 +641,21 @@ mod tests {
 
     #[tokio::test]
     async fn the_last_failure_is_reported_until_a_later_delivery_succeeds() {
-        let (s, _dir) = store().await;
-        let now = Utc::now();
-        assert!(s.last_failure(TeamKey::default_of(GuildId(5))).await.unwrap().is_none());
-        let job = scheduled(&s, key(), now).await;
-        s.begin_delivery(key(), "2026-11-27", now).await.unwrap();
-        s.finish_delivery(&job, "2026-11-27", DeliveryOutcome::Failed { error: "404 Unknown Channel" }, None, now).await.unwrap();
-        let f = s.last_failure(TeamKey::default_of(GuildId(5))).await.unwrap().unwrap();
-        assert_eq!((f.kind.as_str(), f.error.as_str()), ("daily", "404 Unknown Channel"));
-        // The next day's post goes out: the notice clears.
-        let job = scheduled(&s, key(), now).await;
-        s.begin_delivery(key(), "2026-11-28", now).await.unwrap();
-        let sent = DeliveryOutcome::Sent { channel: ChannelId(1), message: MessageId(2), principle: None };
-        s.finish_delivery(&job, "2026-11-28", sent, None, now + Duration::days(1)).await.unwrap();
-        assert!(s.last_failure(TeamKey::default_of(GuildId(5))).await.unwrap().is_none());
+        // On SQLite, and on PostgreSQL when a test server is given: the same code.
+        for (s, _dir) in stores("the_last_failure_is_reported_until_a_later_delivery_succeeds").await {
+            let now = Utc::now();
+            assert!(s.last_failure(TeamKey::default_of(GuildId(5))).await.unwrap().is_none());
+            let job = scheduled(&s, key(), now).await;
+            s.begin_delivery(key(), "2026-11-27", now).await.unwrap();
+            s.finish_delivery(&job, "2026-11-27", DeliveryOutcome::Failed { error: "404 Unknown Channel" }, None, now).await.unwrap();
+            let f = s.last_failure(TeamKey::default_of(GuildId(5))).await.unwrap().unwrap();
+            assert_eq!((f.kind.as_str(), f.error.as_str()), ("daily", "404 Unknown Channel"));
+            // The next day's post goes out: the notice clears.
+            let job = scheduled(&s, key(), now).await;
+            s.begin_delivery(key(), "2026-11-28", now).await.unwrap();
+            let sent = DeliveryOutcome::Sent { channel: ChannelId(1), message: MessageId(2), principle: None };
+            s.finish_delivery(&job, "2026-11-28", sent, None, now + Duration::days(1)).await.unwrap();
+            assert!(s.last_failure(TeamKey::default_of(GuildId(5))).await.unwrap().is_none());
+        }
     }
 }
