@@ -165,13 +165,13 @@ impl Store {
     }
 
     /// Connects to PostgreSQL at `url` and migrates it (migrations/postgres).
-    pub async fn open_postgres(url: &str) -> std::result::Result<Self, copy::CopyError> {
+    pub async fn open_postgres(url: &str) -> Result<Self> {
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(POSTGRES_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect(url)
             .await?;
-        POSTGRES_MIGRATOR.run(&pool).await?;
+        POSTGRES_MIGRATOR.run(&pool).await.map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
         Ok(Self { backend: Backend::Postgres(pool) })
     }
 
