@@ -52,12 +52,13 @@ mod copy;
 mod digest;
 
 mod guilds;
+#[macro_use]
+mod schedule;
 mod members;
 mod partners;
 #[cfg(test)]
 mod postgres_tests;
 mod privacy;
-mod schedule;
 mod teams;
 #[cfg(test)]
 mod upgrade_tests;

@@ -202,19 +202,19 @@ type DeliveryRow = (String, Option<i64>, Option<i64>, i64, Option<String>, Optio
 // on SQLite as on PostgreSQL, and statements both dialects read alike. Each query is built by
 // a macro so that it is typed once for each driver.
 
-const PUT_JOB_SQL: &str = "INSERT INTO schedule (kind, guild_id, team_id, user_id, due_at, period_date, attempts) \
+pub(super) const PUT_JOB_SQL: &str = "INSERT INTO schedule (kind, guild_id, team_id, user_id, due_at, period_date, attempts) \
      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (kind, guild_id, team_id, user_id) DO UPDATE SET due_at = excluded.due_at, \
      period_date = excluded.period_date, attempts = excluded.attempts";
 
 macro_rules! put_job_query {
     ($job:expr) => {{
-        let job: &JobUpdate = $job;
-        sqlx::query(PUT_JOB_SQL)
+        let job: &$crate::storage::JobUpdate = $job;
+        sqlx::query($crate::storage::schedule::PUT_JOB_SQL)
             .bind(job.key.kind.as_str())
             .bind(job.key.guild.to_db())
             .bind(job.key.team.to_db())
             .bind(job.key.user.to_db())
-            .bind(ts(job.due_at))
+            .bind($crate::storage::ts(job.due_at))
             .bind(job.period_date.to_string())
             .bind(i64::from(job.attempts))
     }};
@@ -225,9 +225,9 @@ pub(super) async fn put_job(conn: &mut SqliteConnection, job: &JobUpdate) -> Res
     Ok(())
 }
 
-const ADVANCE_SQL: &str = "UPDATE schedule SET due_at = $1, period_date = $2, attempts = $3 \
+pub(super) const ADVANCE_SQL: &str = "UPDATE schedule SET due_at = $1, period_date = $2, attempts = $3 \
      WHERE kind = $4 AND guild_id = $5 AND team_id = $6 AND user_id = $7 AND due_at = $8 AND period_date = $9 AND attempts = $10";
-const ADVANCE_DELETE_SQL: &str =
+pub(super) const ADVANCE_DELETE_SQL: &str =
     "DELETE FROM schedule WHERE kind = $1 AND guild_id = $2 AND team_id = $3 AND user_id = $4 AND due_at = $5 AND period_date = $6 AND attempts = $7";
 
 /// Moves a job on from the occurrence it was read at, unless it changed meanwhile: a
@@ -235,28 +235,26 @@ const ADVANCE_DELETE_SQL: &str =
 /// the delivery computed before sending (or over re-creating a deleted job).
 macro_rules! advance_query {
     ($read:expr, $next:expr) => {{
-        let (read, next): (&Job, Option<&JobUpdate>) = ($read, $next);
+        let (read, next): (&$crate::storage::Job, Option<&$crate::storage::JobUpdate>) = ($read, $next);
         let key = read.key;
         let q = match next {
-            Some(n) => sqlx::query(ADVANCE_SQL).bind(ts(n.due_at)).bind(n.period_date.to_string()).bind(i64::from(n.attempts)),
-            None => sqlx::query(ADVANCE_DELETE_SQL),
+            Some(n) => sqlx::query($crate::storage::schedule::ADVANCE_SQL)
+                .bind($crate::storage::ts(n.due_at))
+                .bind(n.period_date.to_string())
+                .bind(i64::from(n.attempts)),
+            None => sqlx::query($crate::storage::schedule::ADVANCE_DELETE_SQL),
         };
         q.bind(key.kind.as_str())
             .bind(key.guild.to_db())
             .bind(key.team.to_db())
             .bind(key.user.to_db())
-            .bind(ts(read.due_at))
+            .bind($crate::storage::ts(read.due_at))
             .bind(read.period_date.to_string())
             .bind(i64::from(read.attempts))
     }};
 }
 
-pub(super) async fn advance_job(conn: &mut SqliteConnection, read: &Job, next: Option<&JobUpdate>) -> Result<()> {
-    advance_query!(read, next).execute(conn).await?;
-    Ok(())
-}
-
-const END_DELIVERY_SQL: &str = "UPDATE deliveries SET status = $1, channel_id = coalesce($2, channel_id), message_id = $3, \
+pub(super) const END_DELIVERY_SQL: &str = "UPDATE deliveries SET status = $1, channel_id = coalesce($2, channel_id), message_id = $3, \
      principle = $4, last_error = coalesce($5, last_error), updated_at = $6 \
      WHERE kind = $7 AND guild_id = $8 AND team_id = $9 AND user_id = $10 AND period = $11";
 
@@ -264,21 +262,26 @@ const END_DELIVERY_SQL: &str = "UPDATE deliveries SET status = $1, channel_id = 
 /// is gone (a `/forget` meanwhile) stays gone.
 macro_rules! end_delivery_query {
     ($key:expr, $period:expr, $outcome:expr, $now:expr) => {{
-        let (key, period, outcome, now): (JobKey, &str, DeliveryOutcome<'_>, DateTime<Utc>) = ($key, $period, $outcome, $now);
+        let (key, period, outcome, now): (
+            $crate::storage::JobKey,
+            &str,
+            $crate::storage::DeliveryOutcome<'_>,
+            chrono::DateTime<chrono::Utc>,
+        ) = ($key, $period, $outcome, $now);
         let (status, channel, message, principle, error) = match outcome {
-            DeliveryOutcome::Sent { channel, message, principle } => {
+            $crate::storage::DeliveryOutcome::Sent { channel, message, principle } => {
                 ("sent", Some(channel.to_db()), Some(message.to_db()), principle.map(i64::from), None)
             }
-            DeliveryOutcome::Failed { error } => ("failed", None, None, None, Some(error)),
-            DeliveryOutcome::Skipped { reason } => ("skipped", None, None, None, Some(reason)),
+            $crate::storage::DeliveryOutcome::Failed { error } => ("failed", None, None, None, Some(error)),
+            $crate::storage::DeliveryOutcome::Skipped { reason } => ("skipped", None, None, None, Some(reason)),
         };
-        sqlx::query(END_DELIVERY_SQL)
+        sqlx::query($crate::storage::schedule::END_DELIVERY_SQL)
             .bind(status)
             .bind(channel)
             .bind(message)
             .bind(principle)
             .bind(error)
-            .bind(ts(now))
+            .bind($crate::storage::ts(now))
             .bind(key.kind.as_str())
             .bind(key.guild.to_db())
             .bind(key.team.to_db())
@@ -287,12 +290,16 @@ macro_rules! end_delivery_query {
     }};
 }
 
-const DELETE_JOB_SQL: &str = "DELETE FROM schedule WHERE kind = $1 AND guild_id = $2 AND team_id = $3 AND user_id = $4";
+pub(super) const DELETE_JOB_SQL: &str = "DELETE FROM schedule WHERE kind = $1 AND guild_id = $2 AND team_id = $3 AND user_id = $4";
 
 macro_rules! delete_job_query {
     ($key:expr) => {{
-        let key: JobKey = $key;
-        sqlx::query(DELETE_JOB_SQL).bind(key.kind.as_str()).bind(key.guild.to_db()).bind(key.team.to_db()).bind(key.user.to_db())
+        let key: $crate::storage::JobKey = $key;
+        sqlx::query($crate::storage::schedule::DELETE_JOB_SQL)
+            .bind(key.kind.as_str())
+            .bind(key.guild.to_db())
+            .bind(key.team.to_db())
+            .bind(key.user.to_db())
     }};
 }
 
