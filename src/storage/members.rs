@@ -221,22 +221,6 @@ impl Store {
     }
 }
 
-/// [`set_span!`] on a SQLite connection, for the modules not yet on both backends.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn set_span(
-    conn: &mut sqlx::SqliteConnection,
-    table: &'static str,
-    owner: &'static str,
-    guild: i64,
-    id: i64,
-    start: NaiveDate,
-    end: Option<NaiveDate>,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    set_span!(conn, table, owner, guild, id, start, end, now);
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,6 +45,12 @@ macro_rules! with_tx {
 }
 
 mod batch;
+// The modules on both backends define the query macros the others' transactions use: they
+// come first.
+#[macro_use]
+mod schedule;
+#[macro_use]
+mod members;
 mod charter;
 mod checkins;
 mod conns;
@@ -52,9 +58,6 @@ mod copy;
 mod digest;
 
 mod guilds;
-#[macro_use]
-mod schedule;
-mod members;
 mod partners;
 #[cfg(test)]
 mod postgres_tests;

@@ -1,7 +1,6 @@
 //! What is due (`schedule`) and what was delivered (`deliveries`).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::SqliteConnection;
 
 use super::{from_ts, ts, Result, Store};
 use crate::domain::ids::{ChannelId, GuildId, MessageId, TeamId, TeamKey, UserId};
@@ -220,11 +219,6 @@ macro_rules! put_job_query {
     }};
 }
 
-pub(super) async fn put_job(conn: &mut SqliteConnection, job: &JobUpdate) -> Result<()> {
-    put_job_query!(job).execute(conn).await?;
-    Ok(())
-}
-
 pub(super) const ADVANCE_SQL: &str = "UPDATE schedule SET due_at = $1, period_date = $2, attempts = $3 \
      WHERE kind = $4 AND guild_id = $5 AND team_id = $6 AND user_id = $7 AND due_at = $8 AND period_date = $9 AND attempts = $10";
 pub(super) const ADVANCE_DELETE_SQL: &str =
@@ -301,11 +295,6 @@ macro_rules! delete_job_query {
             .bind(key.team.to_db())
             .bind(key.user.to_db())
     }};
-}
-
-pub(super) async fn delete_job(conn: &mut SqliteConnection, key: JobKey) -> Result<()> {
-    delete_job_query!(key).execute(conn).await?;
-    Ok(())
 }
 
 const RETRY_SQL: &str = "UPDATE deliveries SET attempts = attempts + 1, last_error = $1, updated_at = $2 \
