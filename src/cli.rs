@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use crate::config::redacted;
 use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
@@ -173,18 +174,6 @@ async fn check(settings: &Settings) -> ExitCode {
 
 fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
-}
-
-/// A URL as it may be printed: without its password.
-fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &url[scheme + 3..at];
-            let user = creds.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
 }
 
 /// `check` on PostgreSQL: the server's version and the schema's migration state (migrating
@@ -546,7 +535,7 @@ mod tests {
 
 #[cfg(test)]
 mod copy_tests {
-    use super::redacted;
+    use crate::config::redacted;
 
     #[test]
     fn a_database_url_is_printed_without_its_password() {

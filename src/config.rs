@@ -64,9 +64,15 @@ pub enum SettingsError {
     /// A token that cannot be one (empty, or with whitespace inside).
     #[error("DISCORD_TOKEN does not look like a bot token (it is empty or contains spaces); copy it again from the Bot page of your Discord application")]
     MalformedToken,
-    /// DATABASE_URL is not a SQLite URL.
+    /// DATABASE_URL is not a SQLite URL (shown without its password).
     #[error("DATABASE_URL={0:?} is not a SQLite URL; use sqlite://path/to/file.db (default {DEFAULT_DATABASE_URL})")]
     BadDatabaseUrl(String),
+    /// DATABASE_URL is PostgreSQL, which this build runs only for `check` and `copy-db`.
+    #[error(
+        "DATABASE_URL={0:?} is PostgreSQL: this build runs the bot on SQLite only (`check` and `copy-db` already work with PostgreSQL); \
+         use sqlite://path/to/file.db (default {DEFAULT_DATABASE_URL})"
+    )]
+    PostgresNotYet(String),
     /// The database directory does not exist or cannot be written.
     #[error("DATABASE_URL={url:?}: {problem}")]
     DatabasePath {
@@ -129,16 +135,31 @@ impl Settings {
 
 /// See [`Settings::database_options`].
 pub fn database_options(url: &str) -> Result<SqliteConnectOptions, SettingsError> {
-    if !url.starts_with("sqlite:") {
-        return Err(SettingsError::BadDatabaseUrl(url.to_owned()));
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(SettingsError::PostgresNotYet(redacted(url)));
     }
-    let opts = SqliteConnectOptions::from_str(url).map_err(|_| SettingsError::BadDatabaseUrl(url.to_owned()))?;
+    if !url.starts_with("sqlite:") {
+        return Err(SettingsError::BadDatabaseUrl(redacted(url)));
+    }
+    let opts = SqliteConnectOptions::from_str(url).map_err(|_| SettingsError::BadDatabaseUrl(redacted(url)))?;
     let path = opts.get_filename();
     if path.as_os_str().is_empty() || path == Path::new(":memory:") {
         return Ok(opts);
     }
     check_writable(path).map_err(|problem| SettingsError::DatabasePath { url: url.to_owned(), problem })?;
     Ok(opts)
+}
+
+/// A database URL as it may be printed or logged: its password replaced by `***`.
+pub fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
 }
 
 fn check_writable(path: &Path) -> Result<(), String> {
@@ -209,6 +230,9 @@ mod tests {
         assert!(settings(&[("DATABASE_URL", "postgres://x")]).is_ok());
         let e = settings(&[("DATABASE_URL", "postgres://x")]).unwrap().database_options().unwrap_err();
         assert!(e.to_string().contains("DATABASE_URL") && e.to_string().contains("sqlite://"));
+        // A password in the URL never reaches the message (nor the log it is written to).
+        let e = database_options("postgres://bot:s3cret@db.example/pc").unwrap_err().to_string();
+        assert!(e.contains("bot:***@db.example") && !e.contains("s3cret") && e.contains("SQLite only"), "{e}");
         let e = settings(&[("DISCORD_API_URL", "localhost:3000")]).unwrap_err();
         assert!(e.to_string().contains("DISCORD_API_URL"));
         let e = settings(&[("DISCORD_GUILD_ID", "my-server")]).unwrap_err();
