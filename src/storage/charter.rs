@@ -260,6 +260,35 @@ impl TeamPostKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TooManyThanks;
 
+// Shared by both backends: `$N` placeholders and statements both dialects read alike (see
+// `schedule.rs`); each query is a macro, typed once per driver.
+
+/// One item with its votes, on either backend's connection.
+macro_rules! item_query {
+    ($conn:expr, $id:expr) => {{
+        let id: i64 = $id;
+        let row: Option<ItemRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{ITEM_SQL} WHERE i.id = $1"))).bind(id).fetch_optional($conn).await?;
+        row.map(CharterItem::from)
+    }};
+}
+
+/// Queues a message (again: a later change bumps its version).
+macro_rules! queue_post_query {
+    ($kind:expr, $id:expr, $team:expr, $now:expr) => {{
+        let (kind, id, team, now): (TeamPostKind, i64, TeamKey, i64) = ($kind, $id, $team, $now);
+        sqlx::query(
+            "INSERT INTO team_posts (kind, ref_id, guild_id, team_id, due_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (kind, ref_id) DO UPDATE SET due_at = excluded.due_at, queued = team_posts.queued + 1",
+        )
+        .bind(kind.as_str())
+        .bind(id)
+        .bind(team.guild.to_db())
+        .bind(team.team.to_db())
+        .bind(now)
+    }};
+}
+
 impl Store {
     /// Stores a proposal and queues its post, in one transaction.
     #[allow(clippy::too_many_arguments)]
@@ -273,31 +302,30 @@ impl Store {
         now: DateTime<Utc>,
         expires: DateTime<Utc>,
     ) -> Result<CharterItem> {
-        let mut w = self.writer().await?;
-        let mut tx = Self::begin_write(&mut w).await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO charter_items (guild_id, team_id, kind, text, author_id, proposed_at, expires_at, channel_id) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(team.guild.to_db())
-        .bind(team.team.to_db())
-        .bind(kind.as_str())
-        .bind(text)
-        .bind(author.to_db())
-        .bind(ts(now))
-        .bind(ts(expires))
-        .bind(channel.to_db())
-        .fetch_one(&mut *tx)
-        .await?;
-        queue_post(&mut tx, TeamPostKind::Charter, id, team, ts(now)).await?;
-        let item = item(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
-        tx.commit().await?;
-        Ok(item)
+        let item = with_tx!(self, |tx| {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO charter_items (guild_id, team_id, kind, text, author_id, proposed_at, expires_at, channel_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(team.guild.to_db())
+            .bind(team.team.to_db())
+            .bind(kind.as_str())
+            .bind(text)
+            .bind(author.to_db())
+            .bind(ts(now))
+            .bind(ts(expires))
+            .bind(channel.to_db())
+            .fetch_one(&mut *tx)
+            .await?;
+            queue_post_query!(TeamPostKind::Charter, id, team, ts(now)).execute(&mut *tx).await?;
+            item_query!(&mut *tx, id)
+        });
+        item.ok_or(sqlx::Error::RowNotFound)
     }
 
     /// One charter item with its votes.
     pub async fn charter_item(&self, id: i64) -> Result<Option<CharterItem>> {
-        item(&mut *self.reader().await?, id).await
+        Ok(with_conn!(self, reader, |c| item_query!(c, id)))
     }
 
     /// A member's vote, in one transaction with what it decides: a lead's agree adopts the
@@ -319,64 +347,67 @@ impl Store {
         review_on: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<Option<Voted>> {
-        let mut w = self.writer().await?;
-        let mut tx = Self::begin_write(&mut w).await?;
-        let Some(before) = item(&mut tx, id).await? else { return Ok(None) };
-        if before.status == CharterStatus::Proposed && before.expires_at <= now {
-            sqlx::query("UPDATE charter_items SET status = 'expired' WHERE id = ? AND status = 'proposed'")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            queue_post(&mut tx, TeamPostKind::Charter, id, before.team, ts(now)).await?;
-            let expired = item(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
-            tx.commit().await?;
-            return Ok(Some(Voted { item: expired, recorded: false }));
-        }
-        if before.status != CharterStatus::Proposed {
-            return Ok(Some(Voted { item: before, recorded: false }));
-        }
-        sqlx::query(
-            "INSERT INTO charter_votes (item_id, guild_id, user_id, vote, voted_at) VALUES (?, ?, ?, ?, ?) \
-             ON CONFLICT (item_id, user_id) DO UPDATE SET vote = excluded.vote, voted_at = excluded.voted_at",
-        )
-        .bind(id)
-        .bind(before.team.guild.to_db())
-        .bind(user.to_db())
-        .bind(vote.as_str())
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await?;
-        let active_agree: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM charter_votes v WHERE v.item_id = ? AND v.vote = 'agree' AND EXISTS (SELECT 1 FROM checkins c \
-             WHERE c.guild_id = ? AND c.team_id = ? AND c.user_id = v.user_id AND c.iso_week BETWEEN ? AND ?)",
-        )
-        .bind(id)
-        .bind(before.team.guild.to_db())
-        .bind(before.team.team.to_db())
-        .bind(active_weeks.0.to_string())
-        .bind(active_weeks.1.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
-        let by = if lead && vote == Vote::Agree {
-            Some(AdoptedBy::Lead)
-        } else if crate::domain::charter::adopted_by_majority(active_agree.max(0) as u32, active) {
-            Some(AdoptedBy::Majority)
-        } else {
-            None
-        };
-        if let Some(by) = by {
-            sqlx::query("UPDATE charter_items SET status = 'adopted', adopted_at = ?, adopted_by = ?, review_on = ? WHERE id = ?")
-                .bind(ts(now))
-                .bind(if by == AdoptedBy::Lead { "lead" } else { "majority" })
-                .bind(review_on.to_string())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        queue_post(&mut tx, TeamPostKind::Charter, id, before.team, ts(now)).await?;
-        let after = item(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
-        tx.commit().await?;
-        Ok(Some(Voted { item: after, recorded: true }))
+        let voted: Option<Voted> = with_tx!(self, |tx| {
+            match item_query!(&mut *tx, id) {
+                None => None,
+                Some(before) if before.status == CharterStatus::Proposed && before.expires_at <= now => {
+                    sqlx::query("UPDATE charter_items SET status = 'expired' WHERE id = $1 AND status = 'proposed'")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    queue_post_query!(TeamPostKind::Charter, id, before.team, ts(now)).execute(&mut *tx).await?;
+                    let expired = item_query!(&mut *tx, id).ok_or(sqlx::Error::RowNotFound)?;
+                    Some(Voted { item: expired, recorded: false })
+                }
+                Some(before) if before.status != CharterStatus::Proposed => Some(Voted { item: before, recorded: false }),
+                Some(before) => {
+                    sqlx::query(
+                        "INSERT INTO charter_votes (item_id, guild_id, user_id, vote, voted_at) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (item_id, user_id) DO UPDATE SET vote = excluded.vote, voted_at = excluded.voted_at",
+                    )
+                    .bind(id)
+                    .bind(before.team.guild.to_db())
+                    .bind(user.to_db())
+                    .bind(vote.as_str())
+                    .bind(ts(now))
+                    .execute(&mut *tx)
+                    .await?;
+                    let active_agree: i64 = sqlx::query_scalar(
+                        "SELECT count(*) FROM charter_votes v WHERE v.item_id = $1 AND v.vote = 'agree' AND EXISTS (SELECT 1 FROM checkins c \
+                         WHERE c.guild_id = $2 AND c.team_id = $3 AND c.user_id = v.user_id AND c.iso_week BETWEEN $4 AND $5)",
+                    )
+                    .bind(id)
+                    .bind(before.team.guild.to_db())
+                    .bind(before.team.team.to_db())
+                    .bind(active_weeks.0.to_string())
+                    .bind(active_weeks.1.to_string())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let by = if lead && vote == Vote::Agree {
+                        Some(AdoptedBy::Lead)
+                    } else if crate::domain::charter::adopted_by_majority(active_agree.max(0) as u32, active) {
+                        Some(AdoptedBy::Majority)
+                    } else {
+                        None
+                    };
+                    if let Some(by) = by {
+                        sqlx::query(
+                            "UPDATE charter_items SET status = 'adopted', adopted_at = $1, adopted_by = $2, review_on = $3 WHERE id = $4",
+                        )
+                        .bind(ts(now))
+                        .bind(if by == AdoptedBy::Lead { "lead" } else { "majority" })
+                        .bind(review_on.to_string())
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    queue_post_query!(TeamPostKind::Charter, id, before.team, ts(now)).execute(&mut *tx).await?;
+                    let after = item_query!(&mut *tx, id).ok_or(sqlx::Error::RowNotFound)?;
+                    Some(Voted { item: after, recorded: true })
+                }
+            }
+        });
+        Ok(voted)
     }
 
     /// Proposals not adopted by their expiry become expired; their messages are queued for
@@ -384,100 +415,104 @@ impl Store {
     pub async fn expire_proposals(&self, now: DateTime<Utc>) -> Result<u64> {
         // Every tick asks; almost every tick the answer is none. A read on the partial index
         // first keeps the writer (and other processes' locks) out of it.
-        let due: i64 = sqlx::query_scalar("SELECT count(*) FROM charter_items WHERE status = 'proposed' AND expires_at <= ?")
-            .bind(ts(now))
-            .fetch_one(&mut *self.reader().await?)
-            .await?;
+        let due: i64 = with_conn!(self, reader, |c| sqlx::query_scalar(
+            "SELECT count(*) FROM charter_items WHERE status = 'proposed' AND expires_at <= $1"
+        )
+        .bind(ts(now))
+        .fetch_one(c)
+        .await?);
         if due == 0 {
             return Ok(0);
         }
-        let mut w = self.writer().await?;
-        let mut tx = Self::begin_write(&mut w).await?;
-        let expired: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "UPDATE charter_items SET status = 'expired' WHERE status = 'proposed' AND expires_at <= ? RETURNING id, guild_id, team_id",
-        )
-        .bind(ts(now))
-        .fetch_all(&mut *tx)
-        .await?;
-        for (id, g, t) in &expired {
-            queue_post(&mut tx, TeamPostKind::Charter, *id, TeamKey::new(GuildId::from_db(*g), TeamId::from_db(*t)), ts(now)).await?;
-        }
-        tx.commit().await?;
-        Ok(expired.len() as u64)
+        let n = with_tx!(self, |tx| {
+            let expired: Vec<(i64, i64, i64)> = sqlx::query_as(
+                "UPDATE charter_items SET status = 'expired' WHERE status = 'proposed' AND expires_at <= $1 RETURNING id, guild_id, team_id",
+            )
+            .bind(ts(now))
+            .fetch_all(&mut *tx)
+            .await?;
+            for (id, g, t) in &expired {
+                let team = TeamKey::new(GuildId::from_db(*g), TeamId::from_db(*t));
+                queue_post_query!(TeamPostKind::Charter, *id, team, ts(now)).execute(&mut *tx).await?;
+            }
+            expired.len() as u64
+        });
+        Ok(n)
     }
 
     /// A team's adopted items (goals first, then agreements, oldest first) and how many
     /// proposals are open.
     pub async fn charter(&self, team: TeamKey) -> Result<(Vec<CharterItem>, u32)> {
-        let mut r = self.reader().await?;
-        let rows: Vec<ItemRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{ITEM_SQL} WHERE i.guild_id = ? AND i.team_id = ? AND i.status = 'adopted' ORDER BY i.kind = 'agreement', i.adopted_at, i.id"
-        )))
-        .bind(team.guild.to_db())
-        .bind(team.team.to_db())
-        .fetch_all(&mut *r)
-        .await?;
-        let open: i64 = sqlx::query_scalar("SELECT count(*) FROM charter_items WHERE guild_id = ? AND team_id = ? AND status = 'proposed'")
-            .bind(team.guild.to_db())
-            .bind(team.team.to_db())
-            .fetch_one(&mut *r)
-            .await?;
+        let sql = format!(
+            "{ITEM_SQL} WHERE i.guild_id = $1 AND i.team_id = $2 AND i.status = 'adopted' ORDER BY i.kind = 'agreement', i.adopted_at, i.id"
+        );
+        let (rows, open): (Vec<ItemRow>, i64) = with_conn!(self, reader, |c| {
+            let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(team.guild.to_db()).bind(team.team.to_db()).fetch_all(&mut *c).await?;
+            let open =
+                sqlx::query_scalar("SELECT count(*) FROM charter_items WHERE guild_id = $1 AND team_id = $2 AND status = 'proposed'")
+                    .bind(team.guild.to_db())
+                    .bind(team.team.to_db())
+                    .fetch_one(&mut *c)
+                    .await?;
+            (rows, open)
+        });
         Ok((rows.into_iter().map(Into::into).collect(), open.max(0) as u32))
     }
 
     /// Adopted items whose review is due on or before `by`, the oldest review first.
     pub async fn charter_due(&self, team: TeamKey, by: NaiveDate) -> Result<Vec<CharterItem>> {
-        let rows: Vec<ItemRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{ITEM_SQL} WHERE i.guild_id = ? AND i.team_id = ? AND i.status = 'adopted' AND i.review_on <= ? ORDER BY i.review_on, i.id"
-        )))
-        .bind(team.guild.to_db())
-        .bind(team.team.to_db())
-        .bind(by.to_string())
-        .fetch_all(&mut *self.reader().await?)
-        .await?;
+        let sql = format!(
+            "{ITEM_SQL} WHERE i.guild_id = $1 AND i.team_id = $2 AND i.status = 'adopted' AND i.review_on <= $3 ORDER BY i.review_on, i.id"
+        );
+        let rows: Vec<ItemRow> = with_conn!(self, reader, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(team.guild.to_db())
+            .bind(team.team.to_db())
+            .bind(by.to_string())
+            .fetch_all(c)
+            .await?);
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
     /// A lead's review: keep the item with a new review date, or retire it. Only an adopted
     /// item changes; returns it as it is after.
     pub async fn review_item(&self, id: i64, keep_until: Option<NaiveDate>, now: DateTime<Utc>) -> Result<Option<CharterItem>> {
-        let mut w = self.writer().await?;
-        let mut tx = Self::begin_write(&mut w).await?;
-        let changed = match keep_until {
-            Some(date) => sqlx::query("UPDATE charter_items SET review_on = ? WHERE id = ? AND status = 'adopted'")
-                .bind(date.to_string())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected(),
-            None => sqlx::query("UPDATE charter_items SET status = 'retired', retired_at = ? WHERE id = ? AND status = 'adopted'")
-                .bind(ts(now))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected(),
-        };
-        let after = item(&mut tx, id).await?;
-        // Its proposal's message shows the new review date, or that it was retired.
-        if let Some(i) = after.as_ref().filter(|_| changed > 0) {
-            queue_post(&mut tx, TeamPostKind::Charter, id, i.team, ts(now)).await?;
-        }
-        tx.commit().await?;
+        let after = with_tx!(self, |tx| {
+            let changed = match keep_until {
+                Some(date) => sqlx::query("UPDATE charter_items SET review_on = $1 WHERE id = $2 AND status = 'adopted'")
+                    .bind(date.to_string())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected(),
+                None => sqlx::query("UPDATE charter_items SET status = 'retired', retired_at = $1 WHERE id = $2 AND status = 'adopted'")
+                    .bind(ts(now))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected(),
+            };
+            let after = item_query!(&mut *tx, id);
+            // Its proposal's message shows the new review date, or that it was retired.
+            if let Some(i) = after.as_ref().filter(|_| changed > 0) {
+                queue_post_query!(TeamPostKind::Charter, id, i.team, ts(now)).execute(&mut *tx).await?;
+            }
+            after
+        });
         Ok(after)
     }
 
     /// Members of a team with a check-in in the weeks from `from` to `to`: its active
     /// members, who decide a proposal by majority.
     pub async fn active_members(&self, team: TeamKey, from: IsoWeek, to: IsoWeek) -> Result<u32> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT count(DISTINCT user_id) FROM checkins WHERE guild_id = ? AND team_id = ? AND iso_week BETWEEN ? AND ?",
+        let n: i64 = with_conn!(self, reader, |c| sqlx::query_scalar(
+            "SELECT count(DISTINCT user_id) FROM checkins WHERE guild_id = $1 AND team_id = $2 AND iso_week BETWEEN $3 AND $4",
         )
         .bind(team.guild.to_db())
         .bind(team.team.to_db())
         .bind(from.to_string())
         .bind(to.to_string())
-        .fetch_one(&mut *self.reader().await?)
-        .await?;
+        .fetch_one(c)
+        .await?);
         Ok(n.max(0) as u32)
     }
 
@@ -490,82 +525,87 @@ impl Store {
         limit: u32,
         now: DateTime<Utc>,
     ) -> Result<std::result::Result<i64, TooManyThanks>> {
-        let mut w = self.writer().await?;
-        let mut tx = Self::begin_write(&mut w).await?;
-        let today: i64 = sqlx::query_scalar("SELECT count(*) FROM thanks WHERE guild_id = ? AND from_id = ? AND local_date = ?")
-            .bind(team.guild.to_db())
-            .bind(t.from.to_db())
-            .bind(t.local_date.to_string())
-            .fetch_one(&mut *tx)
-            .await?;
-        if today >= i64::from(limit) {
-            return Ok(Err(TooManyThanks));
-        }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO thanks (guild_id, team_id, from_id, to_id, note, principle, local_date, iso_week, channel_id, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(team.guild.to_db())
-        .bind(team.team.to_db())
-        .bind(t.from.to_db())
-        .bind(t.to.to_db())
-        .bind(&t.note)
-        .bind(t.principle.map(i64::from))
-        .bind(t.local_date.to_string())
-        .bind(IsoWeek::of(t.local_date).to_string())
-        .bind(t.channel.to_db())
-        .bind(ts(now))
-        .fetch_one(&mut *tx)
-        .await?;
-        queue_post(&mut tx, TeamPostKind::Thanks, id, team, ts(now)).await?;
-        tx.commit().await?;
-        Ok(Ok(id))
+        let out = with_tx!(self, |tx| {
+            let today: i64 = sqlx::query_scalar("SELECT count(*) FROM thanks WHERE guild_id = $1 AND from_id = $2 AND local_date = $3")
+                .bind(team.guild.to_db())
+                .bind(t.from.to_db())
+                .bind(t.local_date.to_string())
+                .fetch_one(&mut *tx)
+                .await?;
+            if today >= i64::from(limit) {
+                Err(TooManyThanks)
+            } else {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO thanks (guild_id, team_id, from_id, to_id, note, principle, local_date, iso_week, channel_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                )
+                .bind(team.guild.to_db())
+                .bind(team.team.to_db())
+                .bind(t.from.to_db())
+                .bind(t.to.to_db())
+                .bind(&t.note)
+                .bind(t.principle.map(i64::from))
+                .bind(t.local_date.to_string())
+                .bind(IsoWeek::of(t.local_date).to_string())
+                .bind(t.channel.to_db())
+                .bind(ts(now))
+                .fetch_one(&mut *tx)
+                .await?;
+                queue_post_query!(TeamPostKind::Thanks, id, team, ts(now)).execute(&mut *tx).await?;
+                Ok(id)
+            }
+        });
+        Ok(out)
     }
 
     /// One thank-you.
     pub async fn thanks(&self, id: i64) -> Result<Option<Thanks>> {
-        let row: Option<ThanksRow> = sqlx::query_as(
-            "SELECT id, guild_id, team_id, from_id, to_id, note, principle, channel_id, created_at FROM thanks WHERE id = ?",
+        let row: Option<ThanksRow> = with_conn!(self, reader, |c| sqlx::query_as(
+            "SELECT id, guild_id, team_id, from_id, to_id, note, principle, channel_id, created_at FROM thanks WHERE id = $1",
         )
         .bind(id)
-        .fetch_optional(&mut *self.reader().await?)
-        .await?;
+        .fetch_optional(c)
+        .await?);
         Ok(row.map(Into::into))
     }
 
     /// The thanks a member received in a team since `since` (newest first, at most `limit`)
     /// and how many in all since then.
     pub async fn thanks_received(&self, team: TeamKey, user: UserId, since: IsoWeek, limit: u32) -> Result<(Vec<Thanks>, u32)> {
-        let mut r = self.reader().await?;
-        let rows: Vec<ThanksRow> = sqlx::query_as(
-            "SELECT id, guild_id, team_id, from_id, to_id, note, principle, channel_id, created_at FROM thanks \
-             WHERE guild_id = ? AND to_id = ? AND team_id = ? AND iso_week >= ? ORDER BY created_at DESC, id DESC LIMIT ?",
-        )
-        .bind(team.guild.to_db())
-        .bind(user.to_db())
-        .bind(team.team.to_db())
-        .bind(since.to_string())
-        .bind(i64::from(limit))
-        .fetch_all(&mut *r)
-        .await?;
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM thanks WHERE guild_id = ? AND to_id = ? AND team_id = ? AND iso_week >= ?")
+        let (rows, n): (Vec<ThanksRow>, i64) = with_conn!(self, reader, |c| {
+            let rows = sqlx::query_as(
+                "SELECT id, guild_id, team_id, from_id, to_id, note, principle, channel_id, created_at FROM thanks \
+                 WHERE guild_id = $1 AND to_id = $2 AND team_id = $3 AND iso_week >= $4 ORDER BY created_at DESC, id DESC LIMIT $5",
+            )
             .bind(team.guild.to_db())
             .bind(user.to_db())
             .bind(team.team.to_db())
             .bind(since.to_string())
-            .fetch_one(&mut *r)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *c)
             .await?;
+            let n =
+                sqlx::query_scalar("SELECT count(*) FROM thanks WHERE guild_id = $1 AND to_id = $2 AND team_id = $3 AND iso_week >= $4")
+                    .bind(team.guild.to_db())
+                    .bind(user.to_db())
+                    .bind(team.team.to_db())
+                    .bind(since.to_string())
+                    .fetch_one(&mut *c)
+                    .await?;
+            (rows, n)
+        });
         Ok((rows.into_iter().map(Into::into).collect(), n.max(0) as u32))
     }
 
     /// Messages due.
     pub async fn due_team_posts(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<TeamPost>> {
-        let rows: Vec<(String, i64, i64, i64)> =
-            sqlx::query_as("SELECT kind, ref_id, attempts, queued FROM team_posts WHERE due_at <= ? ORDER BY due_at LIMIT ?")
-                .bind(ts(now))
-                .bind(i64::from(limit))
-                .fetch_all(&mut *self.reader().await?)
-                .await?;
+        let rows: Vec<(String, i64, i64, i64)> = with_conn!(self, reader, |c| sqlx::query_as(
+            "SELECT kind, ref_id, attempts, queued FROM team_posts WHERE due_at <= $1 ORDER BY due_at LIMIT $2"
+        )
+        .bind(ts(now))
+        .bind(i64::from(limit))
+        .fetch_all(c)
+        .await?);
         Ok(rows
             .into_iter()
             .map(|(kind, id, attempts, queued)| TeamPost {
@@ -580,28 +620,31 @@ impl Store {
     /// A message is done (or moot): its row goes, unless queued again since it was read;
     /// `retry_at` keeps it for another attempt instead.
     pub async fn team_post_done(&self, p: &TeamPost, retry_at: Option<(DateTime<Utc>, bool)>) -> Result<()> {
-        let mut w = self.writer().await?;
-        match retry_at {
-            None => {
-                sqlx::query("DELETE FROM team_posts WHERE kind = ? AND ref_id = ? AND queued = ?")
-                    .bind(p.kind.as_str())
-                    .bind(p.id)
-                    .bind(p.queued)
-                    .execute(&mut *w)
-                    .await?
-            }
-            // `count`: a 429 names its wait and spends no attempt.
-            Some((at, count)) => {
-                sqlx::query("UPDATE team_posts SET attempts = attempts + ?, due_at = ? WHERE kind = ? AND ref_id = ? AND queued = ?")
+        with_conn!(self, writer, |c| {
+            match retry_at {
+                None => {
+                    sqlx::query("DELETE FROM team_posts WHERE kind = $1 AND ref_id = $2 AND queued = $3")
+                        .bind(p.kind.as_str())
+                        .bind(p.id)
+                        .bind(p.queued)
+                        .execute(c)
+                        .await?;
+                }
+                // `count`: a 429 names its wait and spends no attempt.
+                Some((at, count)) => {
+                    sqlx::query(
+                        "UPDATE team_posts SET attempts = attempts + $1, due_at = $2 WHERE kind = $3 AND ref_id = $4 AND queued = $5",
+                    )
                     .bind(i64::from(count))
                     .bind(ts(at))
                     .bind(p.kind.as_str())
                     .bind(p.id)
                     .bind(p.queued)
-                    .execute(&mut *w)
-                    .await?
+                    .execute(c)
+                    .await?;
+                }
             }
-        };
+        });
         Ok(())
     }
 }
@@ -634,25 +677,9 @@ impl From<ThanksRow> for Thanks {
     }
 }
 
-async fn item(conn: &mut SqliteConnection, id: i64) -> Result<Option<CharterItem>> {
-    let row: Option<ItemRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{ITEM_SQL} WHERE i.id = ?"))).bind(id).fetch_optional(&mut *conn).await?;
-    Ok(row.map(Into::into))
-}
-
-/// Queues a message (again: a later change bumps its version).
+/// [`queue_post_query!`] on a SQLite connection, for the modules not yet on both backends.
 pub(super) async fn queue_post(conn: &mut SqliteConnection, kind: TeamPostKind, id: i64, team: TeamKey, now: i64) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO team_posts (kind, ref_id, guild_id, team_id, due_at) VALUES (?, ?, ?, ?, ?) \
-         ON CONFLICT (kind, ref_id) DO UPDATE SET due_at = excluded.due_at, queued = queued + 1",
-    )
-    .bind(kind.as_str())
-    .bind(id)
-    .bind(team.guild.to_db())
-    .bind(team.team.to_db())
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
+    queue_post_query!(kind, id, team, now).execute(conn).await?;
     Ok(())
 }
 
@@ -683,7 +710,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::storage::test_support::store;
+    use crate::storage::test_support::{store, stores};
 
     fn team() -> TeamKey {
         TeamKey::default_of(GuildId(1))
@@ -768,44 +795,51 @@ mod tests {
 
     #[tokio::test]
     async fn a_leads_agree_adopts_and_an_old_proposal_expires_and_is_queued_for_its_edit() {
-        let (s, _dir) = store().await;
-        let a = propose(&s, "2026-11-23").await;
-        let b = propose(&s, "2026-11-01").await;
-        let v = s
-            .vote(a.id, UserId(9), Vote::Agree, true, 20, weeks(), "2027-01-18".parse().unwrap(), at("2026-11-24"))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(v.item.adopted_by, Some(AdoptedBy::Lead));
-        assert_eq!(s.expire_proposals(at("2026-11-24")).await.unwrap(), 1);
-        assert_eq!(s.charter_item(b.id).await.unwrap().unwrap().status, CharterStatus::Expired);
-        let due = s.due_team_posts(at("2026-11-24"), 10).await.unwrap();
-        assert!(due.iter().any(|p| p.kind == TeamPostKind::Charter && p.id == b.id), "{due:?}");
-        // An expired proposal takes no vote, even one in time by the clock of a slow click.
-        let v =
-            s.vote(b.id, UserId(2), Vote::Agree, true, 2, weeks(), "2027-01-18".parse().unwrap(), at("2026-11-14")).await.unwrap().unwrap();
-        assert!(!v.recorded && v.item.status == CharterStatus::Expired);
+        // On SQLite, and on PostgreSQL when a test server is given: the same code.
+        for (s, _dir) in stores("a_leads_agree_adopts_and_an_old_proposal_expires_and_is_queued_for_its_edit").await {
+            let a = propose(&s, "2026-11-23").await;
+            let b = propose(&s, "2026-11-01").await;
+            let v = s
+                .vote(a.id, UserId(9), Vote::Agree, true, 20, weeks(), "2027-01-18".parse().unwrap(), at("2026-11-24"))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(v.item.adopted_by, Some(AdoptedBy::Lead));
+            assert_eq!(s.expire_proposals(at("2026-11-24")).await.unwrap(), 1);
+            assert_eq!(s.charter_item(b.id).await.unwrap().unwrap().status, CharterStatus::Expired);
+            let due = s.due_team_posts(at("2026-11-24"), 10).await.unwrap();
+            assert!(due.iter().any(|p| p.kind == TeamPostKind::Charter && p.id == b.id), "{due:?}");
+            // An expired proposal takes no vote, even one in time by the clock of a slow click.
+            let v = s
+                .vote(b.id, UserId(2), Vote::Agree, true, 2, weeks(), "2027-01-18".parse().unwrap(), at("2026-11-14"))
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(!v.recorded && v.item.status == CharterStatus::Expired);
+        }
     }
 
     #[tokio::test]
     async fn reviews_keep_or_retire_only_adopted_items_and_the_digest_lists_those_due() {
-        let (s, _dir) = store().await;
-        let a = propose(&s, "2026-11-23").await;
-        s.vote(a.id, UserId(9), Vote::Agree, true, 3, weeks(), "2026-11-27".parse().unwrap(), at("2026-11-23")).await.unwrap();
-        assert_eq!(s.charter_due(team(), "2026-11-26".parse().unwrap()).await.unwrap().len(), 0);
-        assert_eq!(s.charter_due(team(), "2026-11-29".parse().unwrap()).await.unwrap().len(), 1);
-        let kept = s.review_item(a.id, Some("2027-01-24".parse().unwrap()), at("2026-11-27")).await.unwrap().unwrap();
-        assert_eq!(kept.review_on, Some("2027-01-24".parse().unwrap()));
-        assert!(s.charter_due(team(), "2026-11-29".parse().unwrap()).await.unwrap().is_empty());
-        let retired = s.review_item(a.id, None, at("2026-11-28")).await.unwrap().unwrap();
-        assert_eq!(retired.status, CharterStatus::Retired);
-        assert!(s.charter(team()).await.unwrap().0.is_empty());
-        let open = propose(&s, "2026-11-23").await;
-        assert_eq!(
-            s.review_item(open.id, None, at("2026-11-28")).await.unwrap().unwrap().status,
-            CharterStatus::Proposed,
-            "not adopted: unchanged"
-        );
+        // On SQLite, and on PostgreSQL when a test server is given: the same code.
+        for (s, _dir) in stores("reviews_keep_or_retire_only_adopted_items_and_the_digest_lists_those_due").await {
+            let a = propose(&s, "2026-11-23").await;
+            s.vote(a.id, UserId(9), Vote::Agree, true, 3, weeks(), "2026-11-27".parse().unwrap(), at("2026-11-23")).await.unwrap();
+            assert_eq!(s.charter_due(team(), "2026-11-26".parse().unwrap()).await.unwrap().len(), 0);
+            assert_eq!(s.charter_due(team(), "2026-11-29".parse().unwrap()).await.unwrap().len(), 1);
+            let kept = s.review_item(a.id, Some("2027-01-24".parse().unwrap()), at("2026-11-27")).await.unwrap().unwrap();
+            assert_eq!(kept.review_on, Some("2027-01-24".parse().unwrap()));
+            assert!(s.charter_due(team(), "2026-11-29".parse().unwrap()).await.unwrap().is_empty());
+            let retired = s.review_item(a.id, None, at("2026-11-28")).await.unwrap().unwrap();
+            assert_eq!(retired.status, CharterStatus::Retired);
+            assert!(s.charter(team()).await.unwrap().0.is_empty());
+            let open = propose(&s, "2026-11-23").await;
+            assert_eq!(
+                s.review_item(open.id, None, at("2026-11-28")).await.unwrap().unwrap().status,
+                CharterStatus::Proposed,
+                "not adopted: unchanged"
+            );
+        }
     }
 
     #[tokio::test]
