@@ -163,3 +163,74 @@ async fn sqlite_takes_numbered_dollar_placeholders_as_postgres_does() {
         sqlx::query_as("SELECT $2 + $2, $1").bind("x").bind(20_i64).fetch_one(&mut *store.reader().await.unwrap()).await.unwrap();
     assert_eq!((a, b.as_str()), (40, "x"));
 }
+
+/// A table's rows as text (`'∅'` for NULL), sorted, in PostgreSQL.
+async fn pg_dump(conn: &mut sqlx::PgConnection, table: &str, columns: &[&str]) -> Vec<String> {
+    let row = columns.iter().map(|c| format!("coalesce({c}::text, '∅')")).collect::<Vec<_>>().join(", ");
+    let mut rows: Vec<String> =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT concat_ws('|', {row}) FROM {table}"))).fetch_all(conn).await.unwrap();
+    rows.sort();
+    rows
+}
+
+#[tokio::test]
+async fn a_postgres_database_from_the_earlier_migrations_upgrades_and_loses_nothing() {
+    use super::upgrade_tests::{old_migrations, OLD_ROWS, TABLES_AT_0006, TEAM_ROWS};
+    let Some(db) = TestDatabase::create("a_postgres_database_from_the_earlier_migrations_upgrades_and_loses_nothing").await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let old = sqlx::migrate::Migrator::new(old_migrations("postgres", dir.path(), 6).as_path()).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    // The rows of the code before 0004 (flags as PostgreSQL writes them), then 0004–0006 run
+    // over them (0004 re-keys the digest record to the week it covers, 0005 moves the
+    // settings to the default team), then the rows of 0005–0006's code.
+    old.run_direct(Some(3), &mut conn, false).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(OLD_ROWS.replace("'09:00', 1, 12", "'09:00', TRUE, 12"))).execute(&mut conn).await.unwrap();
+    old.run_direct(Some(6), &mut conn, false).await.unwrap();
+    sqlx::raw_sql(TEAM_ROWS).execute(&mut conn).await.unwrap();
+    let mut before = Vec::new();
+    for (table, columns) in TABLES_AT_0006 {
+        before.push(pg_dump(&mut conn, table, columns).await);
+    }
+    conn.close().await.unwrap();
+
+    let s = super::Store::open_postgres(&db.url).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    for ((table, columns), rows) in TABLES_AT_0006.iter().zip(&before) {
+        assert_eq!(&pg_dump(&mut conn, table, columns).await, rows, "{table} changed in 0007–0008");
+        assert!(!rows.is_empty(), "{table} had rows to keep");
+    }
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(applied, 8);
+    // 0007: new columns at their defaults; partners named before are not asked after the fact.
+    let (private, views): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT count(*) FROM commitments WHERE private), (SELECT count(*) FROM partner_views)")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!((private, views), (0, 0));
+    // New rows continue after the old ids (identity columns never reuse one).
+    let next: i64 = sqlx::query_scalar(
+        "INSERT INTO commitments (guild_id, user_id, text, due_date, created_week, created_at) VALUES (1, 5, 'new', '2026-12-11', '2026-W50', 0) RETURNING id",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    let max_old: i64 = sqlx::query_scalar("SELECT max(id) FROM commitments WHERE text != 'new'").fetch_one(&mut conn).await.unwrap();
+    assert!(next > max_old);
+    conn.close().await.unwrap();
+
+    // What 0004 and 0005 changed reads through today's code on PostgreSQL.
+    use crate::domain::ids::{GuildId, TeamKey, UserId};
+    use crate::storage::{DeliveryStatus, JobKey, JobKind};
+    let team = TeamKey::default_of(GuildId(1));
+    let g = s.team_settings(team).await.unwrap().unwrap();
+    assert_eq!((g.zone.name(), g.retention_weeks, g.min_people), ("Asia/Ho_Chi_Minh", 52, 3));
+    assert!(g.daily.is_some_and(|d| d.weekdays_only) && g.digest.is_some() && g.lead_role.is_some());
+    let digest = JobKey::team(JobKind::Digest, team);
+    let covered = s.delivery(digest, "2026-W48").await.unwrap().unwrap();
+    assert_eq!((covered.status, covered.message_id.map(|m| m.get())), (DeliveryStatus::Sent, Some(901)), "re-keyed by 0004");
+    assert_eq!(s.delivery(digest, "2026-W49").await.unwrap(), None);
+    assert_eq!(s.member_settings(GuildId(1), UserId(5)).await.unwrap().reminder.map(|r| r.time.to_string()), Some("17:00".into()));
+    s.close().await;
+    db.drop_now().await;
+}

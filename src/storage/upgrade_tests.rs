@@ -2,8 +2,10 @@
 //! through every later one: nothing is lost, and what the later ones change reads right
 //! through the current code: 0004's digest records re-keyed to the week they cover and new
 //! columns with their defaults, 0005's rows in the server's default team with the settings
-//! moved to it, 0006's focus rule (NULL for old digests). SQLite is the only backend so far;
-//! the PostgreSQL issue adds its own run of this test.
+//! moved to it, 0006's focus rule (NULL for old digests); then rows the code of 0005–0006
+//! wrote (a named team with its members, holiday, check-in, commitment and digest record)
+//! through 0007 (which rebuilds `commitments`) and 0008. `postgres_tests.rs` runs the same
+//! history on PostgreSQL.
 
 use std::path::Path;
 
@@ -19,7 +21,7 @@ use crate::domain::time::IsoWeek;
 /// them: a configured guild, its schedule and delivery records (a digest posted Monday
 /// 2026-11-30, recorded under the week it was posted in), check-ins of both kinds with notes,
 /// an open and a kept commitment, a member's reminder and time away.
-const OLD_ROWS: &str = "
+pub(super) const OLD_ROWS: &str = "
 INSERT INTO guilds (guild_id, language, timezone, daily_channel_id, daily_time, daily_weekdays_only,
     digest_channel_id, digest_day, digest_time, lead_role_id, retention_weeks, created_at, updated_at)
     VALUES (1, 'vi', 'Asia/Ho_Chi_Minh', 11, '09:00', 1, 12, 'mon', '16:00', 13, 52, 1795536000, 1795536000);
@@ -42,6 +44,134 @@ INSERT INTO members (guild_id, user_id, timezone, remind_day, remind_time, lang,
 INSERT INTO away (guild_id, user_id, start_date, end_date, created_at) VALUES (1, 6, '2026-11-30', '2026-12-04', 1795936000);
 ";
 
+/// Rows the code of 0005–0006 wrote: a team with a role and home channel, a member who
+/// joined it, its holiday, a commitments check-in and the commitment it made (undo names
+/// it), and the team's digest record with the rule that chose its focus. Portable SQL.
+pub(super) const TEAM_ROWS: &str = "
+INSERT INTO teams (guild_id, team_id, name, name_key, role_id, home_channel_id, timezone, created_at, updated_at)
+    VALUES (1, 3, 'Design', 'design', 30, 31, 'UTC', 1795900000, 1795900000);
+INSERT INTO team_members (guild_id, user_id, team_id, joined_at) VALUES (1, 7, 3, 1795900000);
+INSERT INTO team_pauses (guild_id, team_id, start_date, end_date, created_at) VALUES (1, 3, '2026-12-21', '2026-12-31', 1795900000);
+INSERT INTO checkins (guild_id, team_id, user_id, kind, local_date, iso_week, created_at, updated_at)
+    VALUES (1, 3, 7, 'commitments', '2026-12-01', '2026-W49', 1795990000, 1795990000);
+INSERT INTO commitments (guild_id, team_id, user_id, text, due_date, partner_id, status, created_week, created_at, made_by_checkin)
+    VALUES (1, 3, 7, 'ship the mockups', '2026-12-04', 5, 'open', '2026-W49', 1795990000, (SELECT max(id) FROM checkins));
+INSERT INTO deliveries (kind, guild_id, team_id, user_id, period, status, channel_id, message_id, principle, focus_rule, focus_value, created_at, updated_at)
+    VALUES ('digest', 1, 3, 0, '2026-W48', 'sent', 31, 902, 5, 'many_overdue', 3.5, 1796029300, 1796029300);
+";
+
+/// Every column of every table as 0006 left them: what 0007 and 0008 must keep.
+pub(super) const TABLES_AT_0006: &[(&str, &[&str])] = &[
+    ("guilds", &["guild_id", "retention_weeks", "left_at", "created_at", "min_people"]),
+    (
+        "teams",
+        &[
+            "guild_id",
+            "team_id",
+            "name",
+            "name_key",
+            "role_id",
+            "home_channel_id",
+            "language",
+            "timezone",
+            "daily_channel_id",
+            "daily_time",
+            "daily_weekdays_only",
+            "digest_channel_id",
+            "digest_day",
+            "digest_time",
+            "lead_role_id",
+            "created_at",
+        ],
+    ),
+    ("team_members", &["guild_id", "user_id", "team_id", "joined_at"]),
+    ("team_pauses", &["guild_id", "team_id", "start_date", "end_date"]),
+    ("schedule", &["kind", "guild_id", "team_id", "user_id", "due_at", "period_date", "attempts"]),
+    (
+        "deliveries",
+        &[
+            "kind",
+            "guild_id",
+            "team_id",
+            "user_id",
+            "period",
+            "status",
+            "channel_id",
+            "message_id",
+            "principle",
+            "attempts",
+            "last_error",
+            "focus_rule",
+            "focus_value",
+        ],
+    ),
+    (
+        "checkins",
+        &[
+            "id",
+            "guild_id",
+            "team_id",
+            "user_id",
+            "kind",
+            "local_date",
+            "iso_week",
+            "rating",
+            "outcome",
+            "went_well",
+            "improve",
+            "blocker",
+            "partner_id",
+            "created_at",
+            "revision",
+        ],
+    ),
+    (
+        "commitments",
+        &[
+            "id",
+            "guild_id",
+            "team_id",
+            "user_id",
+            "text",
+            "due_date",
+            "partner_id",
+            "status",
+            "created_week",
+            "resolved_week",
+            "created_at",
+            "resolved_at",
+            "made_by_checkin",
+            "resolved_by_checkin",
+        ],
+    ),
+    ("members", &["guild_id", "user_id", "timezone", "remind_day", "remind_time", "lang"]),
+    ("away", &["guild_id", "user_id", "start_date", "end_date"]),
+];
+
+/// A table's rows as text (`'∅'` for NULL), sorted, in SQLite.
+async fn dump_columns(conn: &mut SqliteConnection, table: &str, columns: &[&str]) -> Vec<String> {
+    let row = columns.iter().map(|c| format!("coalesce(CAST({c} AS TEXT), '∅')")).collect::<Vec<_>>().join(" || '|' || ");
+    let mut rows: Vec<String> =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {row} FROM {table}"))).fetch_all(conn).await.unwrap();
+    rows.sort();
+    rows
+}
+
+/// The earlier migrations `0001..=last`, exactly as released (the same files, so their
+/// checksums match what the current migrator expects), in a folder of their own.
+pub(super) fn old_migrations(backend: &str, dir: &Path, last: u32) -> std::path::PathBuf {
+    let old = dir.join(format!("old-{backend}-migrations"));
+    std::fs::create_dir(&old).unwrap();
+    let all = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+    for entry in std::fs::read_dir(&all).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.get(..4).and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| n <= last) {
+            std::fs::copy(all.join(&name), old.join(&name)).unwrap();
+        }
+    }
+    old
+}
+
 /// Every table's rows, as text, for comparing before and after.
 async fn dump(conn: &mut SqliteConnection, table: &str, columns: &str) -> Vec<String> {
     sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {columns} FROM {table} ORDER BY 1"))).fetch_all(conn).await.unwrap()
@@ -50,18 +180,11 @@ async fn dump(conn: &mut SqliteConnection, table: &str, columns: &str) -> Vec<St
 #[tokio::test]
 async fn a_database_from_the_earlier_migrations_upgrades_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    // The earlier migrations, exactly as released: the same files, so their checksums match
-    // what the current migrator expects.
-    let old = dir.path().join("old-migrations");
-    std::fs::create_dir(&old).unwrap();
-    for name in ["0001_init.sql", "0002_digest_indexes.sql", "0003_fewer_write_indexes.sql", "0004_hardening.sql"] {
-        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite").join(name);
-        std::fs::copy(&from, old.join(name)).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
-    }
+    let old = Migrator::new(old_migrations("sqlite", dir.path(), 6).as_path()).await.unwrap();
     let url = format!("sqlite://{}", dir.path().join("old.db").display());
     let options = crate::config::database_options(&url).unwrap().create_if_missing(true);
     let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
-    Migrator::new(old.as_path()).await.unwrap().run_direct(None, &mut conn, false).await.unwrap();
+    old.run_direct(Some(4), &mut conn, false).await.unwrap();
     sqlx::raw_sql(OLD_ROWS).execute(&mut conn).await.unwrap();
     // 0004 re-keys the digest record to the week it covers; written after it, the row is as
     // that version wrote it.
@@ -81,27 +204,36 @@ async fn a_database_from_the_earlier_migrations_upgrades_and_loses_nothing() {
     for (table, columns) in tables {
         before.push(dump(&mut conn, table, columns).await);
     }
+    // Then 0005–0006 as released, and what their code wrote.
+    old.run_direct(Some(6), &mut conn, false).await.unwrap();
+    sqlx::raw_sql(TEAM_ROWS).execute(&mut conn).await.unwrap();
+    let mut at_0006 = Vec::new();
+    for (table, columns) in TABLES_AT_0006 {
+        at_0006.push(dump_columns(&mut conn, table, columns).await);
+    }
     conn.close().await.unwrap();
 
     let s = Store::open(crate::config::database_options(&url).unwrap()).await.unwrap();
     let mut r = s.reader().await.unwrap();
     for ((table, columns), rows) in tables.iter().zip(&before) {
         // The settings of a guild are its default team's now, beside the server's own.
-        let (table, columns) = match *table {
-            "guilds" => ("teams JOIN guilds USING (guild_id)", columns.to_string()),
-            t => (t, columns.to_string()),
+        // Rows written after teams (TEAM_ROWS) are compared below, with every column.
+        let table = match *table {
+            "guilds" => "teams JOIN guilds USING (guild_id) WHERE team_id = 0".to_owned(),
+            t @ ("schedule" | "deliveries" | "checkins" | "commitments") => format!("{t} WHERE team_id = 0"),
+            t => t.to_owned(),
         };
+        let (table, columns) = (table.as_str(), columns.to_string());
         assert_eq!(&dump(&mut r, table, &columns).await, rows, "{table} changed in the upgrade");
         assert!(!rows.is_empty(), "{table} had rows to keep");
     }
-    // Everything is in the default team.
-    for table in ["teams", "schedule", "deliveries", "checkins", "commitments"] {
-        let other: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table} WHERE team_id != 0")))
-            .fetch_one(&mut *r)
-            .await
-            .unwrap();
-        assert_eq!(other, 0, "{table}: every old row is the default team's");
+    // Every column of every row as 0006 left it, through 0007's rebuild of `commitments`.
+    for ((table, columns), rows) in TABLES_AT_0006.iter().zip(&at_0006) {
+        assert_eq!(&dump_columns(&mut r, table, columns).await, rows, "{table} changed in 0007–0008");
+        assert!(!rows.is_empty(), "{table} had rows to keep");
     }
+    // Every row from before teams was found above under `team_id = 0`: 0005 put them all in
+    // the default team.
     let migrations: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(&mut *r).await.unwrap();
     assert_eq!(migrations, 8);
     // Migration 0007: old commitments stay as they were, on no board and public; partners
@@ -115,7 +247,29 @@ async fn a_database_from_the_earlier_migrations_upgrades_and_loses_nothing() {
     .unwrap();
     assert_eq!((private, views, tasks), (0, 0, 0));
     drop(r);
-    assert_eq!(s.teams(GuildId(1)).await.unwrap(), vec![crate::domain::teams::Team::default_team()]);
+    let teams = s.teams(GuildId(1)).await.unwrap();
+    assert_eq!(teams.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), vec!["default", "Design"]);
+    // The named team's commitment reads through today's code, and 0007's ids are never
+    // reused: a commitment made after its undo gets a new one.
+    let design = TeamKey::new(GuildId(1), crate::domain::ids::TeamId(3));
+    let mockups = s.open_commitments(design, UserId(7)).await.unwrap();
+    assert_eq!(mockups.iter().map(|c| (c.text.as_str(), c.partner)).collect::<Vec<_>>(), vec![("ship the mockups", Some(UserId(5)))]);
+    let undone = s.undo_last_checkin(design, UserId(7), NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(), chrono::Utc::now()).await.unwrap();
+    assert_eq!(undone.and_then(|u| u.removed).as_deref(), Some("ship the mockups"), "undo still names what the old check-in made");
+    let ctx = CheckinContext {
+        guild: GuildId(1),
+        team: crate::domain::ids::TeamId(3),
+        user: UserId(7),
+        local_date: NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
+        week: IsoWeek::parse("2026-W49").unwrap(),
+        now: chrono::Utc::now(),
+    };
+    let next = NewCommitment { text: "again".into(), due: NaiveDate::from_ymd_opt(2026, 12, 4).unwrap(), ..Default::default() };
+    let c = CommitmentCheckin { kept: None, which: None, next: Some(next), blocker: None, partner: None };
+    let again = s.record_commitment_checkin(ctx, &c).await.unwrap().new_commitment.unwrap();
+    assert!(again > mockups[0].id, "{again} reused {}", mockups[0].id);
+    let focus = s.focus_signal(design, IsoWeek::parse("2026-W48").unwrap()).await.unwrap();
+    assert_eq!(focus, Some(("many_overdue".to_owned(), 3.5)), "0006's record of the rule that chose the focus");
 
     // The guild reads through today's code, with the new setting at its default.
     let g = s.team_settings(TeamKey::default_of(GuildId(1))).await.unwrap().unwrap();
