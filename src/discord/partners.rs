@@ -118,7 +118,7 @@ pub async fn click(ctx: &serenity::Context, data: &Data, c: &serenity::Component
                     render::t(p, lang, k::PARTNER_TALK_DONE, &[("member", member_of(&c.message.content))])
                 }
                 ClickResult::Recorded(PartnerClick::Verdict(o)) => {
-                    render::t(p, lang, k::PARTNER_VERDICT_DONE, &[("outcome", render::partner_outcome_word(p, lang, o))])
+                    render::t(p, lang, k::PARTNER_VERDICT_DONE, &[("outcome", render::outcome_word(p, lang, o))])
                 }
                 ClickResult::Gone => p.text(lang, k::PARTNER_GONE).to_owned(),
             };

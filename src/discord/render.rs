@@ -18,7 +18,7 @@ use crate::storage::{Commitment, JobKind, Undone};
 mod charter;
 mod partners;
 pub use charter::{charter_page, digest_review_buttons, thanks_received};
-pub use partners::{partner_line, partner_outcome_word};
+pub use partners::partner_line;
 
 /// The bot's accent colour.
 pub const COLOR: u32 = 0x2E86AB;
@@ -268,7 +268,8 @@ fn mention(u: UserId) -> String {
     format!("<@{u}>")
 }
 
-fn outcome_word(p: &Prompts, lang: Lang, o: Outcome) -> String {
+/// How a commitment ended, as a word: the member's own outcome and a partner's answer alike.
+pub fn outcome_word(p: &Prompts, lang: Lang, o: Outcome) -> String {
     p.text(
         lang,
         match o {

@@ -6,7 +6,7 @@ use tracing::{info, warn};
 
 use super::scheduler::{backoff, JobResult, Opened, UNKNOWN_CHANNEL};
 use super::{Destination, Outbox, Post, Result, SendError, Service, Session, TickReport};
-use crate::domain::charter::{review_date, votes_needed, ACTIVE_WEEKS, PAGE_SIZE, PROPOSAL_DAYS, THANKS_PER_DAY};
+use crate::domain::charter::{review_date, ACTIVE_WEEKS, PAGE_SIZE, PROPOSAL_DAYS, THANKS_PER_DAY};
 use crate::domain::ids::{ChannelId, TeamKey, UserId};
 use crate::domain::lang::Lang;
 use crate::domain::refusal::Refusal;
@@ -393,9 +393,4 @@ impl Service {
         self.store.team_post_done(&post, Some((at, after.is_none()))).await?;
         Ok(JobResult::Retried)
     }
-}
-
-/// The votes a proposal needs by majority, for its message.
-pub fn needed(active: u32) -> u32 {
-    votes_needed(active)
 }

@@ -400,22 +400,6 @@ impl Store {
         .await?;
         Ok(())
     }
-
-    /// Whether the team's board has a message for this commitment that is still shown
-    /// (`pending`/`sent`; a message a moderator deleted is recorded `skipped`).
-    pub async fn has_board_message(&self, team: TeamKey, user: UserId, commitment: i64) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM deliveries WHERE kind = 'board' AND guild_id = ? AND team_id = ? AND user_id = ? AND period = ? \
-             AND status IN ('pending', 'sent')",
-        )
-        .bind(team.guild.to_db())
-        .bind(team.team.to_db())
-        .bind(user.to_db())
-        .bind(commitment.to_string())
-        .fetch_one(&mut *self.reader().await?)
-        .await?;
-        Ok(n > 0)
-    }
 }
 
 async fn task_commitment(conn: &mut SqliteConnection, id: i64) -> Result<Option<TaskCommitment>> {
@@ -622,7 +606,7 @@ mod tests {
         s.begin_delivery(key, &id.to_string(), Utc::now()).await.unwrap();
         let sent = DeliveryOutcome::Sent { channel: ChannelId(70), message: MessageId(71), principle: None };
         s.record_delivery(key, &id.to_string(), sent, Utc::now()).await.unwrap();
-        assert!(s.has_board_message(team(), UserId(2), id).await.unwrap());
+        assert_eq!(s.delivery(key, &id.to_string()).await.unwrap().map(|d| d.status), Some(crate::storage::DeliveryStatus::Sent));
         resolve(&s, 2, "2026-11-24", Outcome::Missed).await;
         assert!(tasks(&s).await.iter().any(|t| t.0 == id && t.1 == "board"), "the resolution is shown on the board");
 

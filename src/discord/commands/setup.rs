@@ -325,27 +325,24 @@ pub fn check_in_guild(ctx: Context<'_>, channel: Option<serenity::ChannelId>, ro
 /// Embed Links after the channel's overwrites. `None` when the cache cannot tell (then the
 /// first post's failure shows up in `/setup show`).
 pub(crate) fn can_post(ctx: Context<'_>, channel: serenity::ChannelId) -> Option<bool> {
-    let guild_id = ctx.guild_id()?;
-    let cache = &ctx.serenity_context().cache;
-    let me = cache.current_user().id;
-    let guild = cache.guild(guild_id)?;
-    let ch = guild.channels.get(&channel)?;
-    let member = guild.members.get(&me)?;
-    let perms = guild.user_permissions_in(ch, member);
-    Some(perms.view_channel() && perms.send_messages() && perms.embed_links())
+    bot_permissions_in(ctx, channel).map(|p| p.view_channel() && p.send_messages() && p.embed_links())
 }
 
 /// Whether the bot may open public threads in `channel` and post in them (`None`: the cache
 /// does not know the channel or the bot's roles yet, and Discord will tell at the first post).
 fn can_open_threads(ctx: Context<'_>, channel: serenity::ChannelId) -> Option<bool> {
+    bot_permissions_in(ctx, channel).map(|p| p.view_channel() && p.create_public_threads() && p.send_messages_in_threads())
+}
+
+/// The bot's permissions in `channel` after its overwrites, from the cache.
+fn bot_permissions_in(ctx: Context<'_>, channel: serenity::ChannelId) -> Option<serenity::Permissions> {
     let guild_id = ctx.guild_id()?;
     let cache = &ctx.serenity_context().cache;
     let me = cache.current_user().id;
     let guild = cache.guild(guild_id)?;
     let ch = guild.channels.get(&channel)?;
     let member = guild.members.get(&me)?;
-    let perms = guild.user_permissions_in(ch, member);
-    Some(perms.view_channel() && perms.create_public_threads() && perms.send_messages_in_threads())
+    Some(guild.user_permissions_in(ch, member))
 }
 
 /// IANA zones matching what was typed ("ho chi" finds Asia/Ho_Chi_Minh).

@@ -42,7 +42,7 @@ pub fn proposal(p: &Prompts, c: &CharterPost) -> PostBody {
                 &[
                     ("agree", i.agree.to_string()),
                     ("not_yet", i.not_yet.to_string()),
-                    ("needed", crate::service::needed(c.active).to_string()),
+                    ("needed", crate::domain::charter::votes_needed(c.active).to_string()),
                     ("active", c.active.to_string()),
                     ("expires", stamp(i.expires_at, 'D')),
                 ],

@@ -101,11 +101,6 @@ pub fn board(p: &Prompts, e: &BoardEntry) -> PostBody {
     }
 }
 
-/// An outcome as the partner's answer names it.
-pub fn partner_outcome_word(p: &Prompts, lang: Lang, o: Outcome) -> String {
-    outcome_word(p, lang, o)
-}
-
 /// The partner's side of one commitment, for `/commitments`.
 pub fn partner_line(p: &Prompts, lang: Lang, v: &PartnerView) -> String {
     let partner = mention(v.partner);
