@@ -86,37 +86,25 @@ pub async fn click(ctx: &serenity::Context, data: &Data, c: &serenity::Component
             },
             Err(e) => private(failure_reply(service, Lang::from_locale(&caller.locale), &e, "charter page", &caller).0),
         },
-        Click::Review(item, review) => {
-            let team = match service.store.charter_item(item).await {
-                Ok(found) => Ok(found.map(|i| i.team.team)),
-                Err(e) => Err(e),
-            };
-            match team {
-                Err(e) => {
-                    error!(error = ?e, "charter review: could not read the item");
-                    private(p.text(Lang::from_locale(&caller.locale), k::ERR_GENERIC).to_owned())
+        Click::Review(item, review) => match service.charter_item_session(caller.clone(), item).await {
+            Ok(None) => private(p.text(Lang::from_locale(&caller.locale), k::CHARTER_GONE).to_owned()),
+            Ok(Some(s)) => match service.charter_review(&s, &item.to_string(), review).await {
+                Ok(done) => {
+                    let text = neutralize(&done.text);
+                    private(match review {
+                        Review::Keep => render::t(
+                            p,
+                            s.lang,
+                            k::CHARTER_KEPT_DONE,
+                            &[("text", text), ("date", done.review_on.map(render::date_stamp).unwrap_or_default())],
+                        ),
+                        Review::Retire => render::t(p, s.lang, k::CHARTER_RETIRED_DONE, &[("text", text)]),
+                    })
                 }
-                Ok(None) => private(p.text(Lang::from_locale(&caller.locale), k::CHARTER_GONE).to_owned()),
-                Ok(Some(team)) => match service.session_in(caller.clone(), team).await {
-                    Ok(s) => match service.charter_review(&s, &item.to_string(), review).await {
-                        Ok(done) => {
-                            let text = neutralize(&done.text);
-                            private(match review {
-                                Review::Keep => render::t(
-                                    p,
-                                    s.lang,
-                                    k::CHARTER_KEPT_DONE,
-                                    &[("text", text), ("date", done.review_on.map(render::date_stamp).unwrap_or_default())],
-                                ),
-                                Review::Retire => render::t(p, s.lang, k::CHARTER_RETIRED_DONE, &[("text", text)]),
-                            })
-                        }
-                        Err(e) => private(failure_reply(service, s.lang, &e, "charter review", &caller).0),
-                    },
-                    Err(e) => private(failure_reply(service, Lang::from_locale(&caller.locale), &e, "charter review", &caller).0),
-                },
-            }
-        }
+                Err(e) => private(failure_reply(service, s.lang, &e, "charter review", &caller).0),
+            },
+            Err(e) => private(failure_reply(service, Lang::from_locale(&caller.locale), &e, "charter review", &caller).0),
+        },
     };
     if let Err(e) = c.create_response(&ctx.http, response).await {
         error!(error = ?e, "could not answer a charter click");

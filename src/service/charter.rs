@@ -162,6 +162,15 @@ impl Service {
             .collect())
     }
 
+    /// The session of a review button's click: the caller in the item's own team (`None`:
+    /// the item is gone).
+    pub async fn charter_item_session(&self, caller: super::Caller, item: i64) -> Result<Option<Session>> {
+        match self.store.charter_item(item).await? {
+            Some(found) => Ok(Some(self.session_in(caller, found.team.team).await?)),
+            None => Ok(None),
+        }
+    }
+
     /// `/charter retire item` and the digest's review buttons: leads only, an adopted item
     /// of this team only.
     pub async fn charter_review(&self, session: &Session, item: &str, review: Review) -> Result<CharterItem> {
