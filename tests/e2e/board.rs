@@ -218,3 +218,26 @@ async fn the_board_shows_that_the_partner_answered_but_neither_what_nor_lets_tal
     assert!(text(&shown).contains("✅ kept") && !text(&shown).contains("not kept"), "{}", text(&shown));
     app.fake.assert_clean();
 }
+
+#[tokio::test]
+async fn a_long_rate_limit_on_opening_the_thread_delays_the_board_but_loses_and_doubles_nothing() {
+    let app = app_with_board().await;
+    // More 429s than a task's tries: a 429 names its wait and must not spend them.
+    app.fake.fail_next("POST", "/threads", 20, 429, 0.5);
+    app.fake.send(commit("First")).await;
+    app.fake.send(commit("Second").by(SECOND)).await;
+    let mut t = at("2026-11-27T09:00:00Z");
+    for _ in 0..60 {
+        if app.fake.threads_in(BOARD).len() == 1 && app.fake.messages_in(id_of(&app.fake.threads_in(BOARD)[0])).len() == 2 {
+            break;
+        }
+        t += chrono::Duration::seconds(1);
+        app.set_time(t);
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    let threads = app.fake.threads_in(BOARD);
+    assert_eq!(threads.len(), 1, "one thread");
+    let msgs = app.fake.messages_in(id_of(&threads[0]));
+    assert_eq!(msgs.len(), 2, "each commitment once: {msgs:?}");
+    assert!(app.fake.requests().iter().filter(|r| r.status == 429).count() >= 20);
+}

@@ -316,3 +316,15 @@ async fn a_long_run_of_429s_delays_a_thank_you_but_never_loses_or_doubles_it() {
     assert_eq!(app.fake.messages_in(CHANNEL).len(), 1, "{posted:?}");
     assert!(app.fake.requests().iter().filter(|r| r.status == 429).count() >= 20);
 }
+
+#[tokio::test]
+async fn a_proposals_buttons_work_after_a_restart() {
+    let mut app = TestApp::spawn().await;
+    active(&app, &[MEMBER, B, C]).await;
+    app.fake.send(propose("goal", "Every release has a written note")).await;
+    let m = nth_post(&app.fake, CHANNEL, 0).await;
+    app.fake.send(press(&app.fake, &m, 0, B)).await;
+    app.restart().await;
+    let r = app.fake.send(press(&app.fake, &m, 0, C)).await;
+    assert!(r.text().contains("Adopted on") && r.text().contains("3 active members"), "{}", r.text());
+}
