@@ -124,6 +124,11 @@ enum Backend {
     Postgres(sqlx::PgPool),
 }
 
+/// Whether `url` names a PostgreSQL database.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 /// What an operation not yet ported answers on PostgreSQL.
 pub fn not_on_postgres() -> Error {
     sqlx::Error::Configuration("this operation runs on SQLite only in this build (the PostgreSQL port is not complete)".into())
@@ -179,6 +184,26 @@ impl Store {
         Ok(Self { backend: Backend::Postgres(pool) })
     }
 
+    /// Opens the database `url` names: PostgreSQL for `postgres://` and `postgresql://`,
+    /// SQLite (`sqlite://FILE`) otherwise. A bad SQLite URL is refused by
+    /// [`crate::config::database_options`] with its own message; this wraps it as a
+    /// configuration error.
+    pub async fn connect(url: &str) -> Result<Self> {
+        if is_postgres_url(url) {
+            return Self::open_postgres(url).await;
+        }
+        let options = crate::config::database_options(url).map_err(|e| sqlx::Error::Configuration(e.to_string().into()))?;
+        Self::open(options).await
+    }
+
+    /// Which backend this store is on, for `check` and the logs.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite { .. } => "SQLite",
+            Backend::Postgres(_) => "PostgreSQL",
+        }
+    }
+
     /// Flushes and closes the connections; waits for writes in flight.
     pub async fn close(&self) {
         match &self.backend {
@@ -200,7 +225,11 @@ impl Store {
 
     /// Copies the WAL back into the database without blocking writers (PASSIVE); called
     /// every few seconds by the bot.
+    /// PostgreSQL checkpoints on its own: nothing to do there.
     pub async fn checkpoint(&self) -> Result<()> {
+        if self.pg().is_some() {
+            return Ok(());
+        }
         sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut *self.reader().await?).await?;
         Ok(())
     }
