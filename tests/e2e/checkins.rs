@@ -170,7 +170,7 @@ async fn a_checkin_in_a_dm_is_told_it_belongs_to_a_teams_server() {
     assert!(reply.text().contains("team's server"), "{}", reply.text());
     let reply = app.fake.send(commitments().str("next", "x").in_dm()).await;
     assert!(reply.text().contains("team's server"), "{}", reply.text());
-    assert_eq!(app.store().await.count_checkins(None, None).await.unwrap(), crate::helpers::OLD_CHECKINS, "nothing stored anywhere");
+    assert_eq!(app.store().await.count_checkins(None, None).await.unwrap(), app.preexisting_checkins(), "nothing stored anywhere");
 }
 
 #[tokio::test]

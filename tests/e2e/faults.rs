@@ -8,7 +8,7 @@ use partner_coach::domain::ids::GuildId;
 
 use crate::fake_discord::interactions::{message_text, GUILD, MEMBER};
 use crate::fake_discord::{GuildSpec, Interaction};
-use crate::helpers::{at, ProcessBot, TestApp};
+use crate::helpers::{at, sqlite_only, ProcessBot, TestApp};
 
 fn checkin(n: u64) -> Interaction {
     Interaction::sub("checkin", "commitments").str("next", &format!("promise {n}")).by(MEMBER + n)
@@ -40,7 +40,8 @@ async fn the_gateway_drops_mid_load_and_no_answer_is_lost() {
 async fn after_sigkill_every_answered_checkin_is_in_the_database_and_it_opens_cleanly() {
     let app = TestApp::new(vec![GuildSpec::new(GUILD)]).await;
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/pc.db", dir.path().display());
+    // On SQLite a file of its own; on PostgreSQL the test's (empty) database.
+    let db = if app.on_postgres() { app.database_url() } else { format!("sqlite://{}/pc.db", dir.path().display()) };
     let bot = ProcessBot::spawn(&app.fake.api_url(), &db, dir.path());
     app.fake.wait_ready().await;
 
@@ -71,7 +72,7 @@ async fn after_sigkill_every_answered_checkin_is_in_the_database_and_it_opens_cl
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
-    let store = partner_coach::storage::Store::open(partner_coach::config::database_options(&db).unwrap()).await.unwrap();
+    let store = partner_coach::storage::Store::connect(&db).await.unwrap();
     let stored: BTreeSet<String> = store.guild_commitments(GuildId(GUILD), None).await.unwrap().into_iter().map(|c| c.text).collect();
     let missing: Vec<_> = answered.difference(&stored).collect();
     assert!(missing.is_empty(), "answered but not stored: {missing:?}");
@@ -119,6 +120,9 @@ fn lock_database(path: &std::path::Path, secs: f64) -> std::process::Child {
 
 #[tokio::test]
 async fn a_database_locked_for_a_few_seconds_delays_the_answer_but_loses_nothing() {
+    if sqlite_only("holds SQLite's file lock from another process") {
+        return;
+    }
     let app = TestApp::spawn().await;
     startup_writes_done(&app).await;
     let db = app.dir.path().join("partner-coach.db");
@@ -137,6 +141,9 @@ async fn a_database_locked_for_a_few_seconds_delays_the_answer_but_loses_nothing
 
 #[tokio::test]
 async fn a_database_locked_longer_than_the_busy_timeout_fails_clearly_and_writes_nothing() {
+    if sqlite_only("holds SQLite's file lock from another process") {
+        return;
+    }
     let app = TestApp::spawn().await;
     startup_writes_done(&app).await;
     let db = app.dir.path().join("partner-coach.db");
@@ -147,7 +154,7 @@ async fn a_database_locked_longer_than_the_busy_timeout_fails_clearly_and_writes
     assert!(message_text(&answer).contains("busy") && message_text(&answer).contains("nothing was saved"), "{answer}");
     locker.wait().unwrap();
     let store = app.store().await;
-    assert_eq!(store.count_checkins(None, None).await.unwrap(), crate::helpers::OLD_CHECKINS, "nothing stored anywhere");
+    assert_eq!(store.count_checkins(None, None).await.unwrap(), app.preexisting_checkins(), "nothing stored anywhere");
     assert!(store.guild_commitments(GuildId(GUILD), None).await.unwrap().is_empty(), "nothing half-written");
 }
 

@@ -127,8 +127,7 @@ async fn an_interaction_sent_while_the_gateway_is_down_is_answered_after_the_res
 async fn a_database_failure_gets_a_short_apology_not_silence() {
     let app = TestApp::spawn().await;
     // Break the database under the running bot.
-    let pool = sqlx::SqlitePool::connect(&app.database_url()).await.unwrap();
-    sqlx::query("DROP TABLE commitments").execute(&pool).await.unwrap();
+    app.execute_sql("DROP TABLE commitments").await;
     let reply = app.fake.send(Interaction::command("commitments")).await;
     assert!(reply.ephemeral());
     assert!(reply.text().contains("Something went wrong"), "{}", reply.text());
@@ -241,6 +240,9 @@ fn every_command_has_help() {
 async fn the_binary_never_logs_the_token_even_at_trace_level_and_stops_on_sigterm() {
     let app = TestApp::new(vec![GuildSpec::new(GUILD)]).await;
     let dir = tempfile::tempdir().unwrap();
+    // On PostgreSQL the test's database, whose URL carries a password: it must not be
+    // logged either, by the bot or by sqlx at trace level.
+    let database_url = if app.on_postgres() { app.database_url() } else { format!("sqlite://{}/pc.db", dir.path().display()) };
     // Logs go to a file, not a pipe: at trace level they would fill a pipe nobody reads
     // while the test waits, and block the bot.
     let log_path = dir.path().join("bot.log");
@@ -251,7 +253,7 @@ async fn the_binary_never_logs_the_token_even_at_trace_level_and_stops_on_sigter
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DISCORD_TOKEN", TOKEN)
         .env("DISCORD_API_URL", app.fake.api_url())
-        .env("DATABASE_URL", format!("sqlite://{}/pc.db", dir.path().display()))
+        .env("DATABASE_URL", &database_url)
         .env("RUST_LOG", "trace")
         .current_dir(dir.path())
         .stdout(log.try_clone().unwrap())
@@ -274,4 +276,9 @@ async fn the_binary_never_logs_the_token_even_at_trace_level_and_stops_on_sigter
     let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
     assert!(!logs.contains(secret), "the token's secret part appears in the logs");
     assert!(!logs.to_lowercase().contains(&hex), "the token appears hex-encoded (a websocket frame dump?)");
+    if app.on_postgres() {
+        assert!(database_url.contains(crate::helpers::TEST_DATABASE_PASSWORD), "{database_url}");
+        assert!(!logs.contains(crate::helpers::TEST_DATABASE_PASSWORD), "the database password appears in the logs");
+        assert!(logs.contains(":***@"), "the database is logged, redacted");
+    }
 }

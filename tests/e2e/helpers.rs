@@ -1,5 +1,10 @@
-//! `TestApp`: a fake Discord, a fresh database file and the real bot started from the
-//! library, with a clock the test sets and a seeded random source.
+//! `TestApp`: a fake Discord, a fresh database and the real bot started from the library,
+//! with a clock the test sets and a seeded random source.
+//!
+//! The database is a SQLite file by default. With `PC_E2E_BACKEND=postgres` it is a fresh
+//! PostgreSQL database per test on the server `PC_TEST_POSTGRES` names (`scripts/test` runs
+//! the suite that way a second time, beside the cluster `scripts/with-postgres` starts), so
+//! the same tests drive the bot on both backends.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,9 +29,116 @@ pub struct RunningBot {
 pub struct TestApp {
     pub fake: FakeDiscord,
     pub clock: Arc<ManualClock>,
+    /// The test's own folder: the SQLite database on that backend, and any file a test writes.
     pub dir: tempfile::TempDir,
+    /// The test's PostgreSQL database, on that backend (dropped with the app).
+    pub pg: Option<PgDatabase>,
     pub bot: Option<RunningBot>,
     pub guild_id_setting: Option<u64>,
+}
+
+/// The database backend the end-to-end tests run the bot on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// `PC_E2E_BACKEND`: `sqlite` (the default) or `postgres`.
+pub fn backend() -> Backend {
+    match std::env::var("PC_E2E_BACKEND").unwrap_or_default().trim() {
+        "" | "sqlite" => Backend::Sqlite,
+        "postgres" | "postgresql" => Backend::Postgres,
+        other => panic!("PC_E2E_BACKEND={other:?}: use sqlite (the default) or postgres"),
+    }
+}
+
+/// For a test that is about SQLite itself (its file, its locks, `VACUUM INTO`, a database
+/// written before teams, a copy from it): on the PostgreSQL run it says it is skipped and
+/// why, and returns true, and the test returns. It ran on SQLite in the run before.
+pub fn sqlite_only(why: &str) -> bool {
+    if backend() != Backend::Postgres {
+        return false;
+    }
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    // Straight to the process's stderr: libtest captures `eprintln!` of passing tests, and
+    // a skip nobody sees would look like a pass.
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("{test}: skipped on PostgreSQL: {why}\n").as_bytes());
+    true
+}
+
+/// The password put into a test database's URL when the server's own URL has none. The test
+/// cluster trusts local logins, so it is never checked; it is there so that tests can prove
+/// it never reaches a log line or a message.
+pub const TEST_DATABASE_PASSWORD: &str = "pc-e2e-not-logged";
+
+/// A fresh database on the PostgreSQL test server, dropped when this is dropped (also when
+/// the test panics). The lib's `TestDatabase` is `cfg(test)` code this binary cannot use;
+/// this is its small equivalent.
+pub struct PgDatabase {
+    admin: String,
+    name: String,
+    /// Its URL, as the bot's `DATABASE_URL`.
+    pub url: String,
+}
+
+impl PgDatabase {
+    /// A new, empty database on `PC_TEST_POSTGRES`, or `None` when no server is given
+    /// (which `PC_REQUIRE_POSTGRES` turns into a failure).
+    pub async fn create_if_available() -> Option<Self> {
+        if std::env::var_os("PC_TEST_POSTGRES").is_none() {
+            assert!(
+                std::env::var_os("PC_REQUIRE_POSTGRES").is_none(),
+                "PC_REQUIRE_POSTGRES is set but PC_TEST_POSTGRES is not: run the tests with scripts/test or scripts/with-postgres"
+            );
+            return None;
+        }
+        Some(Self::create().await)
+    }
+
+    /// A new, empty database on `PC_TEST_POSTGRES`; panics without a server.
+    pub async fn create() -> Self {
+        use sqlx::{Connection, Executor};
+        let admin = std::env::var("PC_TEST_POSTGRES")
+            .expect("PC_E2E_BACKEND=postgres needs a server in PC_TEST_POSTGRES: run the tests with scripts/test or scripts/with-postgres");
+        let name = format!("pc_e2e_{}_{}", std::process::id(), rand::random::<u32>());
+        let mut conn = sqlx::PgConnection::connect(&admin).await.expect("the PostgreSQL test server answers");
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("a test database");
+        conn.close().await.unwrap();
+        let mut url = reqwest::Url::parse(&admin).expect("PC_TEST_POSTGRES is a URL");
+        url.set_path(&name);
+        if url.password().is_none() && !url.username().is_empty() {
+            url.set_password(Some(TEST_DATABASE_PASSWORD)).unwrap();
+        }
+        Self { admin, name, url: url.to_string() }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        use sqlx::{Connection, Executor};
+        // Drop cannot await, and it runs on the test's runtime thread, which cannot block on
+        // another runtime: a thread of its own drops the database. FORCE ends the
+        // connections of a bot the test left running.
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let mut conn = sqlx::PgConnection::connect(&admin).await?;
+                conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await?;
+                conn.close().await
+            })
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            // Not a panic: this may run while a failed test unwinds. The cluster is thrown
+            // away at the end of the run anyway.
+            Ok(Err(e)) => eprintln!("could not drop the test database {}: {e}", self.name),
+            Err(_) => eprintln!("could not drop the test database {}: the thread panicked", self.name),
+        }
+    }
 }
 
 /// Friday 2026-11-27 09:00 UTC, the default "now" of the tests.
@@ -52,7 +164,8 @@ impl TestApp {
         app
     }
 
-    /// Everything but the bot, on a database from before teams (see [`write_pre_teams_database`]).
+    /// Everything but the bot, on a database from before teams (see [`write_pre_teams_database`])
+    /// on SQLite, on an empty one on PostgreSQL.
     pub async fn new(guilds: Vec<GuildSpec>) -> Self {
         Self::new_with_old_guild(guilds, OldJobs::default()).await
     }
@@ -60,21 +173,68 @@ impl TestApp {
     /// Everything but the bot, on a database from before teams whose old server's jobs are
     /// due when `old` says. To have the bot serve that server, pass [`old_guild_spec`] in
     /// `guilds`.
+    ///
+    /// On PostgreSQL the database starts empty: the bot's start creates its schema. The old
+    /// server's rows were written by SQLite-era code (migrations 0001-0004 of SQLite); their
+    /// upgrade on PostgreSQL is the storage tests' (`postgres_tests.rs`), and the tests that
+    /// need them here are SQLite-only.
     pub async fn new_with_old_guild(guilds: Vec<GuildSpec>, old: OldJobs) -> Self {
         init_test_logging();
+        let pg = match backend() {
+            Backend::Postgres => {
+                assert!(old.daily.is_none(), "the old server's jobs are in the pre-teams SQLite database: use sqlite_only()");
+                Some(PgDatabase::create().await)
+            }
+            Backend::Sqlite => None,
+        };
         let fake = FakeDiscord::start(guilds).await;
         let clock = Arc::new(ManualClock::new(default_now()));
         // Message ids and timestamps follow the bot's clock, as Discord's follow the real one.
         let bot_clock = clock.clone();
         fake.set_time_source(move || partner_coach::clock::Clock::now(&*bot_clock));
-        let app = Self { fake, clock, dir: tempfile::tempdir().unwrap(), bot: None, guild_id_setting: None };
-        write_pre_teams_database(&app.database_url(), old).await;
+        let app = Self { fake, clock, dir: tempfile::tempdir().unwrap(), pg, bot: None, guild_id_setting: None };
+        if app.pg.is_none() {
+            write_pre_teams_database(&app.database_url(), old).await;
+        }
         app
     }
 
     /// `DATABASE_URL` of this test.
     pub fn database_url(&self) -> String {
-        format!("sqlite://{}", self.dir.path().join("partner-coach.db").display())
+        match &self.pg {
+            Some(db) => db.url.clone(),
+            None => format!("sqlite://{}", self.dir.path().join("partner-coach.db").display()),
+        }
+    }
+
+    /// Whether this test's bot runs on PostgreSQL.
+    pub fn on_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+
+    /// The check-ins in the database before the test did anything: the old server's on
+    /// SQLite, none on PostgreSQL.
+    pub fn preexisting_checkins(&self) -> i64 {
+        if self.on_postgres() {
+            0
+        } else {
+            OLD_CHECKINS
+        }
+    }
+
+    /// Runs `sql` on the bot's database behind its back, on either backend (to break it,
+    /// say).
+    pub async fn execute_sql(&self, sql: &'static str) {
+        use sqlx::Connection;
+        if let Some(db) = &self.pg {
+            let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(&self.database_url()).await.unwrap();
+            sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+        }
     }
 
     /// The settings the bot runs with.
@@ -149,7 +309,7 @@ impl TestApp {
 
     /// A second handle on the bot's database, for assertions.
     pub async fn store(&self) -> Store {
-        Store::open(partner_coach::config::database_options(&self.database_url()).unwrap()).await.unwrap()
+        Store::connect(&self.database_url()).await.unwrap()
     }
 
     /// Moves the test clock.
@@ -164,7 +324,8 @@ pub const OLD_GUILD: u64 = 900_000_000_000_000_900;
 pub const OLD_CHANNEL: u64 = OLD_GUILD + 1;
 pub const OLD_DIGEST_CHANNEL: u64 = OLD_GUILD + 2;
 pub const OLD_LEADS: u64 = OLD_GUILD + 3;
-/// The old server's check-ins, for a test that counts every check-in in the database.
+/// The old server's check-ins, for a test that counts every check-in in the database (see
+/// [`TestApp::preexisting_checkins`]).
 pub const OLD_CHECKINS: i64 = 7;
 
 /// When the old server's jobs are due. By default in 2036, which no test's clock reaches:

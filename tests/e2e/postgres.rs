@@ -3,23 +3,18 @@
 //! `backup` points to pg_dump. Skipped, saying why, without a server (see
 //! `scripts/with-postgres`).
 
-use sqlx::{Connection, Executor};
+use sqlx::Connection;
 
 use crate::fake_discord::Interaction;
-use crate::helpers::TestApp;
+use crate::helpers::{sqlite_only, PgDatabase, TestApp};
 
-/// A fresh database on the test server: (its URL, the admin URL, its name).
-async fn database(test: &str) -> Option<(String, String, String)> {
-    let Ok(admin) = std::env::var("PC_TEST_POSTGRES") else {
-        assert!(std::env::var_os("PC_REQUIRE_POSTGRES").is_none(), "PC_REQUIRE_POSTGRES is set but PC_TEST_POSTGRES is not");
+/// A fresh database on the test server, or `None` (saying why) without one.
+async fn database(test: &str) -> Option<PgDatabase> {
+    let db = PgDatabase::create_if_available().await;
+    if db.is_none() {
         eprintln!("{test}: skipped: no PostgreSQL server (PC_TEST_POSTGRES is not set; `scripts/with-postgres cargo test` runs it)");
-        return None;
-    };
-    let name = format!("pc_e2e_{}_{}", std::process::id(), rand::random::<u32>());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
-    let base = admin.rsplit_once('/').unwrap().0.to_owned();
-    Some((format!("{base}/{name}"), admin, name))
+    }
+    db
 }
 
 fn cli(args: &[&str], database_url: &str) -> std::process::Output {
@@ -33,7 +28,11 @@ fn cli(args: &[&str], database_url: &str) -> std::process::Output {
 
 #[tokio::test]
 async fn copy_db_moves_the_bots_data_into_an_empty_postgres_database_once() {
-    let Some((url, admin, name)) = database("copy_db_moves_the_bots_data_into_an_empty_postgres_database_once").await else { return };
+    if sqlite_only("copies from the SQLite database the bot wrote") {
+        return;
+    }
+    let Some(target) = database("copy_db_moves_the_bots_data_into_an_empty_postgres_database_once").await else { return };
+    let url = target.url.clone();
     let mut app = TestApp::spawn().await;
     app.fake.send(Interaction::sub("checkin", "communication").int("rating", 4).str("went_well", "it's \"fine\"")).await;
     app.fake.send(Interaction::sub("checkin", "commitments").str("next", "Ship it")).await;
@@ -71,11 +70,41 @@ async fn copy_db_moves_the_bots_data_into_an_empty_postgres_database_once() {
     let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres")).unwrap().count();
     assert!(text.contains(&format!("ok   database: schema current ({migrations} of {migrations} migrations applied)")), "{text}");
     assert!(text.contains(&format!("{} check-ins", crate::helpers::OLD_CHECKINS + 2)), "{text}");
+    assert!(text.contains(":***@") && !text.contains(crate::helpers::TEST_DATABASE_PASSWORD), "{text}");
     assert_eq!(text.lines().filter(|l| l.starts_with("FAIL")).collect::<Vec<_>>(), ["FAIL DISCORD_TOKEN: DISCORD_TOKEN is not set: put your bot token in .env (see .env.example) or the environment; README.md \"Create the Discord application\" explains where to get it"], "{text}");
     // `backup` points to pg_dump instead of failing obscurely.
     let backup = cli(&["backup", "/tmp/never-written.db"], &url);
     assert!(String::from_utf8_lossy(&backup.stderr).contains("pg_dump"), "{}", String::from_utf8_lossy(&backup.stderr));
+}
 
-    let mut admin = sqlx::PgConnection::connect(&admin).await.unwrap();
-    admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).await.unwrap();
+#[tokio::test]
+async fn check_on_postgres_reports_the_server_and_the_schema_and_passes() {
+    let Some(db) = database("check_on_postgres_reports_the_server_and_the_schema_and_passes").await else { return };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_partner-coach"))
+        .arg("check")
+        .env_clear()
+        .env("DISCORD_TOKEN", crate::fake_discord::TOKEN)
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("ok   backend: PostgreSQL 1"), "{text}");
+    assert!(text.contains("schema current") && text.contains("0 guilds, 0 check-ins, 0 commitments"), "{text}");
+    assert!(!text.contains(crate::helpers::TEST_DATABASE_PASSWORD), "{text}");
+
+    // A database that does not exist on a server that does: one FAIL line that says so.
+    let missing = db.url.replace("/pc_e2e_", "/pc_missing_");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_partner-coach"))
+        .arg("check")
+        .env_clear()
+        .env("DISCORD_TOKEN", crate::fake_discord::TOKEN)
+        .env("DATABASE_URL", &missing)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    let fail = text.lines().find(|l| l.starts_with("FAIL database")).unwrap_or_else(|| panic!("{text}"));
+    assert!(fail.contains("does not exist") && fail.contains("createdb"), "{fail}");
+    assert!(!fail.contains(crate::helpers::TEST_DATABASE_PASSWORD), "{fail}");
 }
