@@ -142,8 +142,9 @@ impl Settings {
 /// Which backend a `DATABASE_URL` selects, with what is needed to open it.
 #[derive(Clone, Debug)]
 pub enum Database {
-    /// A SQLite file (its directory checked by [`database_options`]).
-    Sqlite(SqliteConnectOptions),
+    /// A SQLite file (its directory checked by [`database_options`]); boxed, as the options
+    /// are ten times the size of the other variant.
+    Sqlite(Box<SqliteConnectOptions>),
     /// A PostgreSQL server: the URL as given (it parsed; it is only ever shown through
     /// [`redacted`]).
     Postgres(String),
@@ -157,7 +158,7 @@ pub fn database(url: &str) -> Result<Database, SettingsError> {
         PgConnectOptions::from_str(url).map_err(|_| SettingsError::BadDatabaseUrl(redacted(url)))?;
         return Ok(Database::Postgres(url.to_owned()));
     }
-    database_options(url).map(Database::Sqlite)
+    database_options(url).map(|o| Database::Sqlite(Box::new(o)))
 }
 
 /// SQLite connection options for `url`, after checking that its directory exists and is

@@ -55,7 +55,7 @@ pub async fn build_service(settings: &Settings, clock: Arc<dyn Clock>, rng: Rand
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     match settings.database()? {
         Database::Sqlite(options) => {
-            Store::open(options).await.with_context(|| format!("could not open the database DATABASE_URL={:?}", settings.database_url))
+            Store::open(*options).await.with_context(|| format!("could not open the database DATABASE_URL={:?}", settings.database_url))
         }
         Database::Postgres(url) => open_postgres(&url).await,
     }
