@@ -51,14 +51,16 @@ mod batch;
 mod schedule;
 #[macro_use]
 mod members;
+#[macro_use]
+mod guilds;
+#[macro_use]
+mod partners;
+#[macro_use]
 mod charter;
 mod checkins;
 mod conns;
 mod copy;
 mod digest;
-
-mod guilds;
-mod partners;
 #[cfg(test)]
 mod postgres_tests;
 mod privacy;
@@ -236,12 +238,18 @@ impl Store {
 
     /// Quick health figures for `partner-coach check`.
     pub async fn summary(&self) -> Result<StoreSummary> {
-        let (guilds, checkins, commitments): (i64, i64, i64) =
-            sqlx::query_as("SELECT (SELECT count(*) FROM guilds), (SELECT count(*) FROM checkins), (SELECT count(*) FROM commitments)")
-                .fetch_one(&mut *self.reader().await?)
-                .await?;
+        const COUNTS: &str = "SELECT (SELECT count(*) FROM guilds), (SELECT count(*) FROM checkins), (SELECT count(*) FROM commitments)";
+        const MIGRATIONS: &str = "SELECT count(*) FROM _sqlx_migrations WHERE success";
+        if let Some(pool) = self.pg() {
+            // PostgreSQL checks its own pages (checksums, WAL replay); there is no
+            // quick_check to run.
+            let (guilds, checkins, commitments): (i64, i64, i64) = sqlx::query_as(COUNTS).fetch_one(pool).await?;
+            let migrations: i64 = sqlx::query_scalar(MIGRATIONS).fetch_one(pool).await?;
+            return Ok(StoreSummary { guilds, checkins, commitments, migrations, integrity_ok: true });
+        }
         let mut conn = self.reader().await?;
-        let migrations: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(&mut *conn).await?;
+        let (guilds, checkins, commitments): (i64, i64, i64) = sqlx::query_as(COUNTS).fetch_one(&mut *conn).await?;
+        let migrations: i64 = sqlx::query_scalar(MIGRATIONS).fetch_one(&mut *conn).await?;
         let integrity: String = sqlx::query_scalar("PRAGMA quick_check").fetch_one(&mut *conn).await?;
         Ok(StoreSummary { guilds, checkins, commitments, migrations, integrity_ok: integrity == "ok" })
     }
@@ -292,6 +300,43 @@ pub struct StoreSummary {
     pub integrity_ok: bool,
 }
 
+/// Which backend a connection is of, for the rare statement only one of them needs (a row
+/// lock PostgreSQL takes where SQLite's single writer already runs transactions in turn).
+pub(crate) trait Dialect {
+    /// PostgreSQL.
+    const POSTGRES: bool;
+}
+
+impl Dialect for sqlx::PgConnection {
+    const POSTGRES: bool = true;
+}
+
+impl Dialect for sqlx::SqliteConnection {
+    const POSTGRES: bool = false;
+}
+
+/// Whether `conn` is a PostgreSQL connection.
+pub(crate) fn on_postgres<C: Dialect>(_conn: &C) -> bool {
+    C::POSTGRES
+}
+
+/// `sql` with each plain `?` numbered (`$1`, `$2`, ...), as PostgreSQL writes placeholders:
+/// for the few statements SQLite runs in a batch, where numbered ones do not work (see
+/// `batch.rs`), and PostgreSQL runs alone. No `?` may appear inside a string literal.
+pub(crate) fn numbered_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for ch in sql.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
 /// Unix seconds for a UTC instant.
 pub(crate) fn ts(t: chrono::DateTime<chrono::Utc>) -> i64 {
     t.timestamp()
@@ -316,6 +361,31 @@ pub(crate) mod test_support {
             all.push((Store::open_postgres(&db.url).await.expect("the test server takes the schema"), None));
         }
         all
+    }
+
+    /// One integer that `sql` (no parameters) reads, on either backend.
+    pub async fn int(s: &Store, sql: &str) -> i64 {
+        let read = async {
+            Ok::<_, Error>(with_conn!(s, reader, |c| sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_one(c)
+                .await?))
+        };
+        read.await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// One text (or NULL) that `sql` (no parameters) reads, on either backend.
+    pub async fn text(s: &Store, sql: &str) -> Option<String> {
+        let read = async {
+            Ok::<_, Error>(with_conn!(s, reader, |c| sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_one(c)
+                .await?))
+        };
+        read.await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Runs `sql` (no parameters) on either backend's writer.
+    pub async fn exec(s: &Store, sql: &str) -> Result<u64> {
+        Ok(with_conn!(s, writer, |c| sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(c).await?.rows_affected()))
     }
 
     /// A fresh database file in its own temporary directory (kept alive by the guard).

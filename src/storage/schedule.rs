@@ -531,7 +531,7 @@ pub enum DeliveryOutcome<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::test_support::{store, stores};
+    use crate::storage::test_support::stores;
     use chrono::Duration;
 
     fn key() -> JobKey {
@@ -622,17 +622,18 @@ mod tests {
 
     #[tokio::test]
     async fn a_forget_during_a_reminder_leaves_nothing_of_the_member() {
-        let (s, _dir) = store().await;
-        let now = Utc::now();
-        let k = JobKey::member(JobKind::Reminder, GuildId(5), UserId(7));
-        let job = scheduled(&s, k, now).await;
-        s.begin_delivery(k, "2026-W48", now).await.unwrap();
-        s.forget_member(GuildId(5), UserId(7), chrono::Utc::now()).await.unwrap();
-        let next = JobUpdate::new(k, now + Duration::days(7), now.date_naive() + Duration::days(7));
-        let sent = DeliveryOutcome::Sent { channel: ChannelId(1), message: MessageId(2), principle: None };
-        s.finish_delivery(&job, "2026-W48", sent, Some(next), now).await.unwrap();
-        assert_eq!(s.delivery(k, "2026-W48").await.unwrap(), None, "no delivery record written back");
-        assert_eq!(s.job(k).await.unwrap(), None, "no reminder job written back");
+        for (s, _dir) in stores("a_forget_during_a_reminder_leaves_nothing_of_the_member").await {
+            let now = Utc::now();
+            let k = JobKey::member(JobKind::Reminder, GuildId(5), UserId(7));
+            let job = scheduled(&s, k, now).await;
+            s.begin_delivery(k, "2026-W48", now).await.unwrap();
+            s.forget_member(GuildId(5), UserId(7), chrono::Utc::now()).await.unwrap();
+            let next = JobUpdate::new(k, now + Duration::days(7), now.date_naive() + Duration::days(7));
+            let sent = DeliveryOutcome::Sent { channel: ChannelId(1), message: MessageId(2), principle: None };
+            s.finish_delivery(&job, "2026-W48", sent, Some(next), now).await.unwrap();
+            assert_eq!(s.delivery(k, "2026-W48").await.unwrap(), None, "no delivery record written back");
+            assert_eq!(s.job(k).await.unwrap(), None, "no reminder job written back");
+        }
     }
 
     #[tokio::test]
