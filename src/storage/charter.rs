@@ -596,18 +596,16 @@ impl Store {
         Ok((rows.into_iter().map(Into::into).collect(), n.max(0) as u32))
     }
 
-    /// Messages due.
+    /// Messages due, claimed by this store (see [`super::claim_sql`]).
     pub async fn due_team_posts(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<TeamPost>> {
-        let rows: Vec<(String, i64, i64, i64)> = with_conn!(self, reader, |c| sqlx::query_as(
-            "SELECT kind, ref_id, attempts, queued FROM team_posts WHERE due_at <= $1 ORDER BY due_at LIMIT $2"
-        )
-        .bind(ts(now))
-        .bind(i64::from(limit))
-        .fetch_all(c)
-        .await?);
+        let sql = super::claim_sql("team_posts", "kind, ref_id", "kind, ref_id, attempts, queued, due_at", limit);
+        let (owner, until, now) = self.claim_args(now);
+        let mut rows: Vec<(String, i64, i64, i64, i64)> =
+            with_conn!(self, writer, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&owner).bind(until).bind(now).fetch_all(c).await?);
+        rows.sort_by_key(|r| (r.4, r.1));
         Ok(rows
             .into_iter()
-            .map(|(kind, id, attempts, queued)| TeamPost {
+            .map(|(kind, id, attempts, queued, _)| TeamPost {
                 kind: if kind == "thanks" { TeamPostKind::Thanks } else { TeamPostKind::Charter },
                 id,
                 attempts: attempts.max(0) as u32,

@@ -118,12 +118,44 @@ pub fn is_busy(e: &Error) -> bool {
 #[derive(Clone, Debug)]
 pub struct Store {
     backend: Backend,
+    /// The token this store's claims carry (see [`claim_sql`]): one per opened store, so a
+    /// bot restarted on the same database is a new holder.
+    owner: Arc<str>,
 }
 
 #[derive(Clone, Debug)]
 enum Backend {
     Sqlite { write: Arc<Conns>, read: Arc<Conns> },
     Postgres(sqlx::PgPool),
+}
+
+/// How long a claim holds: longer than one tick's work on what it claimed (a tick's batch
+/// of sends, each with its HTTP timeout), so that work is never taken from a running bot; a
+/// bot that crashed holds its claims this long before another takes them.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(120);
+
+/// The tables whose rows are claimed, with their keys and what a claim returns.
+const CLAIMED: [&str; 4] = ["schedule", "commitment_tasks", "team_posts", "board_removals"];
+
+/// A new holder token: the process id, for an operator reading the tables, and random bits,
+/// so two bots never share one.
+fn new_owner() -> Arc<str> {
+    format!("{}-{:08x}", std::process::id(), rand::random::<u32>()).into()
+}
+
+/// The statement that claims up to `limit` due rows of `table` (keyed by `key`, the columns
+/// of its primary key) and returns `returning` of each: one conditional UPDATE, so of several
+/// connections or processes running it at once, each row is returned to exactly one (on
+/// PostgreSQL a second claimer waits for the first's row lock, then finds the row taken and
+/// skips it; SQLite has one writer). A row is free when unclaimed, its lease is over, or this
+/// holder claimed it. Arguments: holder `$1`, lease end `$2`, now `$3`. The names are this
+/// module's literals.
+fn claim_sql(table: &str, key: &str, returning: &str, limit: u32) -> String {
+    const FREE: &str = "(claimed_until IS NULL OR claimed_until <= $3 OR claimed_by = $1)";
+    format!(
+        "UPDATE {table} SET claimed_by = $1, claimed_until = $2 WHERE ({key}) IN \
+         (SELECT {key} FROM {table} WHERE due_at <= $3 AND {FREE} ORDER BY due_at LIMIT {limit}) AND {FREE} RETURNING {returning}"
+    )
 }
 
 /// Whether `url` names a PostgreSQL database.
@@ -172,7 +204,7 @@ impl Store {
         MIGRATOR.run_direct(None, &mut *write.get().await?, false).await?;
         let read = Conns::open("read", options, READERS, ACQUIRE_TIMEOUT).await?;
         let (write, read) = (Arc::new(write), Arc::new(read));
-        Ok(Self { backend: Backend::Sqlite { write, read } })
+        Ok(Self { backend: Backend::Sqlite { write, read }, owner: new_owner() })
     }
 
     /// Connects to PostgreSQL at `url` and migrates it (migrations/postgres).
@@ -183,7 +215,7 @@ impl Store {
             .connect(url)
             .await?;
         POSTGRES_MIGRATOR.run(&pool).await.map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
-        Ok(Self { backend: Backend::Postgres(pool) })
+        Ok(Self { backend: Backend::Postgres(pool), owner: new_owner() })
     }
 
     /// Opens the database `url` names: PostgreSQL for `postgres://` and `postgresql://`,
@@ -198,6 +230,26 @@ impl Store {
         Self::open(options).await
     }
 
+    /// The holder token of this store's claims.
+    pub fn claim_owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// The bindings of [`claim_sql`] at `now`.
+    fn claim_args(&self, now: chrono::DateTime<chrono::Utc>) -> (String, i64, i64) {
+        (self.owner.to_string(), ts(now) + CLAIM_LEASE.as_secs() as i64, ts(now))
+    }
+
+    /// Releases every claim this store holds.
+    async fn release_claims(&self) -> Result<()> {
+        for table in CLAIMED {
+            // The table names are the literals of CLAIMED.
+            let sql = format!("UPDATE {table} SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1");
+            with_conn!(self, writer, |c| sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&*self.owner).execute(c).await?.rows_affected());
+        }
+        Ok(())
+    }
+
     /// Which backend this store is on, for `check` and the logs.
     pub fn backend_name(&self) -> &'static str {
         match self.backend {
@@ -206,8 +258,13 @@ impl Store {
         }
     }
 
-    /// Flushes and closes the connections; waits for writes in flight.
+    /// Flushes and closes the connections; waits for writes in flight. The claims this store
+    /// holds are released first, so a bot started next on the database takes that work at
+    /// once rather than after the lease.
     pub async fn close(&self) {
+        if let Err(e) = self.release_claims().await {
+            tracing::warn!(error = %e, "could not release this bot's claims; they end with their lease");
+        }
         match &self.backend {
             Backend::Sqlite { write, read } => {
                 write.close().await;
@@ -359,6 +416,18 @@ pub(crate) mod test_support {
         let mut all = vec![(sqlite, Some(dir))];
         if let Some(db) = super::postgres_tests::TestDatabase::create(test).await {
             all.push((Store::open_postgres(&db.url).await.expect("the test server takes the schema"), None));
+        }
+        all
+    }
+
+    /// The URL of a fresh database on each backend, as [`stores`] makes them, for tests that
+    /// open several stores on one database (as several bots would). The guard keeps the
+    /// SQLite file alive.
+    pub async fn database_urls(test: &str) -> Vec<(String, Option<tempfile::TempDir>)> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut all = vec![(format!("sqlite://{}", dir.path().join("test.db").display()), Some(dir))];
+        if let Some(db) = super::postgres_tests::TestDatabase::create(test).await {
+            all.push((db.url.clone(), None));
         }
         all
     }

@@ -224,8 +224,6 @@ const AGREEMENT_SQL: &str = "UPDATE partner_views SET agreement = $1, agreed_at 
 const VERDICT_SQL: &str = "UPDATE partner_views SET verdict = $1, verdict_at = $2 WHERE commitment_id = $3";
 const TALK_SQL: &str = "INSERT INTO commitment_tasks (commitment_id, task, guild_id, team_id, due_at) VALUES ($1, 'talk', $2, $3, $4) \
      ON CONFLICT DO NOTHING";
-const DUE_REMOVALS_SQL: &str =
-    "SELECT guild_id, channel_id, message_id, attempts FROM board_removals WHERE due_at <= $1 ORDER BY due_at LIMIT $2";
 const REMOVAL_DONE_SQL: &str = "DELETE FROM board_removals WHERE channel_id = $1 AND message_id = $2";
 const REMOVAL_RETRY_SQL: &str = "UPDATE board_removals SET attempts = attempts + 1, due_at = $1 WHERE channel_id = $2 AND message_id = $3";
 const RESET_BOARD_SQL: &str =
@@ -321,15 +319,19 @@ macro_rules! drop_commitment_extras {
 }
 
 impl Store {
-    /// Tasks due at `now`, oldest first.
+    /// Tasks due at `now`, oldest first, claimed by this store (see [`super::claim_sql`]).
     pub async fn due_tasks(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Task>> {
         // The limit is written in, not bound: SQLite re-prepares a statement that binds it.
-        let sql = format!(
-            "SELECT commitment_id, task, guild_id, team_id, due_at, attempts, queued FROM commitment_tasks WHERE due_at <= $1 \
-             ORDER BY due_at LIMIT {limit}"
+        let sql = super::claim_sql(
+            "commitment_tasks",
+            "commitment_id, task",
+            "commitment_id, task, guild_id, team_id, due_at, attempts, queued",
+            limit,
         );
-        let rows: Vec<(i64, String, i64, i64, i64, i64, i64)> =
-            with_conn!(self, reader, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(ts(now)).fetch_all(c).await?);
+        let (owner, until, now) = self.claim_args(now);
+        let mut rows: Vec<(i64, String, i64, i64, i64, i64, i64)> =
+            with_conn!(self, writer, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&owner).bind(until).bind(now).fetch_all(c).await?);
+        rows.sort_by_key(|r| (r.4, r.0));
         Ok(rows
             .into_iter()
             .filter_map(|(c, kind, g, t, due, attempts, queued)| {
@@ -442,13 +444,16 @@ impl Store {
         Ok(rows.into_iter().map(view_of).collect())
     }
 
-    /// Board messages due for deletion.
+    /// Board messages due for deletion, claimed by this store (see [`super::claim_sql`]).
     pub async fn due_board_removals(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<BoardRemoval>> {
-        let rows: Vec<(i64, i64, i64, i64)> =
-            with_conn!(self, reader, |c| sqlx::query_as(DUE_REMOVALS_SQL).bind(ts(now)).bind(i64::from(limit)).fetch_all(c).await?);
+        let sql = super::claim_sql("board_removals", "channel_id, message_id", "guild_id, channel_id, message_id, attempts, due_at", limit);
+        let (owner, until, now) = self.claim_args(now);
+        let mut rows: Vec<(i64, i64, i64, i64, i64)> =
+            with_conn!(self, writer, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&owner).bind(until).bind(now).fetch_all(c).await?);
+        rows.sort_by_key(|r| (r.4, r.1, r.2));
         Ok(rows
             .into_iter()
-            .map(|(g, c, m, a)| BoardRemoval {
+            .map(|(g, c, m, a, _)| BoardRemoval {
                 guild: GuildId::from_db(g),
                 channel: ChannelId::from_db(c),
                 message: MessageId::from_db(m),
