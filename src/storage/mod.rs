@@ -23,15 +23,27 @@ macro_rules! with_conn {
 }
 
 /// Runs `$body` in a write transaction `$tx` of whichever backend the store is on, and
-/// commits it (SQLite: `BEGIN IMMEDIATE` on the writer). An early return rolls it back.
+/// commits it (SQLite: `BEGIN IMMEDIATE` on the writer). A `?` in the body rolls it back. On
+/// PostgreSQL, where transactions on other connections run at once, a transaction that lost
+/// a deadlock or a serialization conflict (nothing of it was written) is run once more
+/// before the failure is reported, as busy (see [`is_busy`]).
 macro_rules! with_tx {
     ($store:expr, |$tx:ident| $body:expr) => {
         match $store.pg() {
             Some(pool) => {
-                let mut $tx = pool.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
+                let mut retried = false;
+                loop {
+                    let run = async {
+                        let mut $tx = pool.begin().await?;
+                        let out = $body;
+                        $tx.commit().await?;
+                        Ok::<_, $crate::storage::Error>(out)
+                    };
+                    match run.await {
+                        Err(e) if !retried && $crate::storage::is_conflict(&e) => retried = true,
+                        done => break done?,
+                    }
+                }
             }
             None => {
                 let mut held = $store.writer().await?;
@@ -98,18 +110,29 @@ pub type Error = sqlx::Error;
 /// Storage results.
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Whether a failure is the database staying locked by another process longer than the busy
-/// timeout (SQLITE_BUSY and its extended codes, or no connection free in time): nothing was
-/// written, and trying again later may work.
+/// Whether a failure is the database staying locked by another process or connection
+/// longer than the busy timeout: nothing was written, and trying again later may work.
+/// SQLite: SQLITE_BUSY and its extended codes, or no connection free in time. PostgreSQL: a
+/// lock not granted within `lock_timeout`, a statement cancelled by `statement_timeout`, and
+/// a conflict ([`is_conflict`]) that happened again when retried.
 pub fn is_busy(e: &Error) -> bool {
     match e {
-        // SQLITE_BUSY (5) and its extended codes (517 BUSY_SNAPSHOT, 261 BUSY_RECOVERY).
         sqlx::Error::Database(d) => {
-            d.code().is_some_and(|c| c == "5" || c == "261" || c == "517") || d.message().contains("database is locked")
+            // SQLITE_BUSY (5), BUSY_RECOVERY (261), BUSY_SNAPSHOT (517); PostgreSQL's
+            // lock_not_available (55P03) and query_canceled (57014).
+            d.code().is_some_and(|c| matches!(c.as_ref(), "5" | "261" | "517" | "55P03" | "57014"))
+                || d.message().contains("database is locked")
+                || is_conflict(e)
         }
         sqlx::Error::PoolTimedOut => true,
         _ => false,
     }
+}
+
+/// Whether PostgreSQL rolled a transaction back because it conflicted with another one
+/// (serialization_failure 40001, deadlock_detected 40P01): run again, it may well succeed.
+pub fn is_conflict(e: &Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().is_some_and(|c| matches!(c.as_ref(), "40001" | "40P01")))
 }
 
 /// The database: SQLite (the default, embedded), or PostgreSQL (issue 18: the operations
@@ -209,10 +232,17 @@ impl Store {
 
     /// Connects to PostgreSQL at `url` and migrates it (migrations/postgres).
     pub async fn open_postgres(url: &str) -> Result<Self> {
+        use std::str::FromStr;
+        // A statement waits for another's lock as long as SQLite's busy timeout, then fails
+        // as busy; one that runs far longer than any of the bot's is stopped likewise.
+        let busy = format!("{}s", BUSY_TIMEOUT.as_secs());
+        let options = sqlx::postgres::PgConnectOptions::from_str(url)?
+            .options([("lock_timeout", busy.as_str()), ("statement_timeout", "60s")])
+            .application_name("partner-coach");
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(POSTGRES_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect(url)
+            .connect_with(options)
             .await?;
         POSTGRES_MIGRATOR.run(&pool).await.map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
         Ok(Self { backend: Backend::Postgres(pool), owner: new_owner() })
