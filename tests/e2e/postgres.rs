@@ -9,7 +9,7 @@ use crate::fake_discord::Interaction;
 use crate::helpers::TestApp;
 
 /// A fresh database on the test server: (its URL, the admin URL, its name).
-async fn database(test: &str) -> Option<(String, String, String)> {
+pub(crate) async fn database(test: &str) -> Option<(String, String, String)> {
     let Ok(admin) = std::env::var("PC_TEST_POSTGRES") else {
         assert!(std::env::var_os("PC_REQUIRE_POSTGRES").is_none(), "PC_REQUIRE_POSTGRES is set but PC_TEST_POSTGRES is not");
         eprintln!("{test}: skipped: no PostgreSQL server (PC_TEST_POSTGRES is not set; `scripts/with-postgres cargo test` runs it)");
@@ -73,5 +73,11 @@ async fn copy_db_moves_the_bots_data_into_an_empty_postgres_database_once() {
     assert!(String::from_utf8_lossy(&backup.stderr).contains("pg_dump"), "{}", String::from_utf8_lossy(&backup.stderr));
 
     let mut admin = sqlx::PgConnection::connect(&admin).await.unwrap();
+    admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).await.unwrap();
+}
+
+/// Drops a database [`database`] made.
+pub(crate) async fn drop_database(admin: &str, name: &str) {
+    let mut admin = sqlx::PgConnection::connect(admin).await.unwrap();
     admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).await.unwrap();
 }
