@@ -160,8 +160,7 @@ async fn check(settings: &Settings) -> ExitCode {
         Err(e) => line(false, "prompts", e.to_string()),
     }
     if is_postgres(&settings.database_url) {
-        let (good, detail) = check_postgres(&settings.database_url).await;
-        line(good, "database", detail);
+        check_postgres(settings, &mut line).await;
     } else {
         check_sqlite(settings, &mut line).await;
     }
@@ -173,38 +172,59 @@ async fn check(settings: &Settings) -> ExitCode {
 }
 
 fn is_postgres(url: &str) -> bool {
-    url.starts_with("postgres://") || url.starts_with("postgresql://")
+    crate::storage::is_postgres_url(url)
 }
 
-/// `check` on PostgreSQL: the server's version and the schema's migration state (migrating
-/// it). The bot itself runs on SQLite in this build, which the line says.
-async fn check_postgres(url: &str) -> (bool, String) {
+/// `check` on PostgreSQL: the backend, the server's version and the schema's migration state,
+/// after opening the store the way `run` does (connecting, migrating), so a database `check`
+/// passes is one the bot starts on. The figures are read with plain SQL on a connection of
+/// its own, which says nothing about the store's other queries.
+async fn check_postgres(settings: &Settings, line: &mut impl FnMut(bool, &str, String)) {
     use sqlx::Connection;
+    let url = &settings.database_url;
     let shown = redacted(url);
-    let mut conn = match sqlx::PgConnection::connect(url).await {
-        Ok(c) => c,
-        Err(e) => return (false, format!("{shown}: cannot connect: {e}")),
-    };
-    let version: String = sqlx::query_scalar("SHOW server_version").fetch_one(&mut conn).await.unwrap_or_else(|_| "?".into());
-    if let Err(e) = crate::storage::POSTGRES_MIGRATOR.run(&mut conn).await {
-        return (false, format!("{shown}: PostgreSQL {version}: migrations failed: {e}"));
+    match startup::open_store(settings).await {
+        Ok(store) => store.close().await,
+        Err(e) => return line(false, "database", format!("{e:#}")),
     }
-    let applied: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(&mut conn).await.unwrap_or_default();
-    let _ = conn.close().await;
-    let total = crate::storage::POSTGRES_MIGRATOR.iter().count();
-    (
-        false,
-        format!(
-            "{shown}: PostgreSQL {version}, schema migrated ({applied} of {total} migrations); this build runs the bot on SQLite only \
-             (set DATABASE_URL=sqlite://…; `copy-db` fills this database from one)"
-        ),
-    )
+    let facts = async {
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        let version: String = sqlx::query_scalar("SHOW server_version").fetch_one(&mut conn).await?;
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version").fetch_all(&mut conn).await?;
+        let (guilds, checkins, commitments): (i64, i64, i64) =
+            sqlx::query_as("SELECT (SELECT count(*) FROM guilds), (SELECT count(*) FROM checkins), (SELECT count(*) FROM commitments)")
+                .fetch_one(&mut conn)
+                .await?;
+        let _ = conn.close().await;
+        sqlx::Result::Ok((version, applied, guilds, checkins, commitments))
+    };
+    let (version, applied, guilds, checkins, commitments) = match facts.await {
+        Ok(f) => f,
+        Err(e) => return line(false, "database", format!("{shown}: {}", startup::postgres_problem(&e))),
+    };
+    line(true, "backend", format!("PostgreSQL {version} at {shown}"));
+    let known: Vec<i64> = crate::storage::POSTGRES_MIGRATOR.iter().map(|m| m.version).collect();
+    let current = applied == known;
+    line(
+        current,
+        "database",
+        if current {
+            format!(
+                "schema current ({} of {} migrations applied); {guilds} guilds, {checkins} check-ins, {commitments} commitments",
+                applied.len(),
+                known.len()
+            )
+        } else {
+            format!("schema not current: migrations {applied:?} applied where this build has {known:?}")
+        },
+    );
 }
 
 async fn check_sqlite(settings: &Settings, line: &mut impl FnMut(bool, &str, String)) {
     match startup::open_store(settings).await {
         Ok(store) => {
+            line(true, "backend", format!("{} (embedded, one file)", store.backend_name()));
             match store.summary().await {
                 Ok(s) if s.integrity_ok => line(
                     true,
@@ -281,7 +301,7 @@ async fn digest(
         if known.is_none() && service.store.count_checkins(Some(guild), None).await? == 0 {
             anyhow::bail!(
                 "no data for guild {guild} in {}: check the id (Server Settings → Widget shows it) and DATABASE_URL",
-                settings.database_url
+                redacted(&settings.database_url)
             );
         }
         let mut gs = known.unwrap_or_else(|| crate::domain::settings::GuildSettings::new(guild));

@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 
 use crate::domain::ids::GuildId;
@@ -64,15 +65,16 @@ pub enum SettingsError {
     /// A token that cannot be one (empty, or with whitespace inside).
     #[error("DISCORD_TOKEN does not look like a bot token (it is empty or contains spaces); copy it again from the Bot page of your Discord application")]
     MalformedToken,
-    /// DATABASE_URL is not a SQLite URL (shown without its password).
-    #[error("DATABASE_URL={0:?} is not a SQLite URL; use sqlite://path/to/file.db (default {DEFAULT_DATABASE_URL})")]
-    BadDatabaseUrl(String),
-    /// DATABASE_URL is PostgreSQL, which this build runs only for `check` and `copy-db`.
+    /// DATABASE_URL is neither a SQLite nor a PostgreSQL URL, or does not parse as one
+    /// (shown without its password).
     #[error(
-        "DATABASE_URL={0:?} is PostgreSQL: this build runs the bot on SQLite only (`check` and `copy-db` already work with PostgreSQL); \
-         use sqlite://path/to/file.db (default {DEFAULT_DATABASE_URL})"
+        "DATABASE_URL={0:?} is not a database URL the bot can use; use sqlite://path/to/file.db (default {DEFAULT_DATABASE_URL}) \
+         or postgres://user:password@host:port/database"
     )]
-    PostgresNotYet(String),
+    BadDatabaseUrl(String),
+    /// A PostgreSQL URL where only a SQLite file will do (`copy-db --from`, `backup`'s copy).
+    #[error("{0:?} is a PostgreSQL URL; this needs a SQLite database (sqlite://path/to/file.db)")]
+    NotSqlite(String),
     /// The database directory does not exist or cannot be written.
     #[error("DATABASE_URL={url:?}: {problem}")]
     DatabasePath {
@@ -125,18 +127,45 @@ impl Settings {
         self.token.as_ref().ok_or(SettingsError::MissingToken)
     }
 
-    /// Connection options for the database, after checking the URL and that its directory
-    /// exists and is writable (SQLite's own message for that is "unable to open database
-    /// file", which does not say which file or why).
+    /// The database `DATABASE_URL` names, checked before anything connects: see [`database`].
+    pub fn database(&self) -> Result<Database, SettingsError> {
+        database(&self.database_url)
+    }
+
+    /// SQLite connection options for the database, after checking the URL and that its
+    /// directory exists and is writable: see [`database_options`].
     pub fn database_options(&self) -> Result<SqliteConnectOptions, SettingsError> {
         database_options(&self.database_url)
     }
 }
 
-/// See [`Settings::database_options`].
+/// Which backend a `DATABASE_URL` selects, with what is needed to open it.
+#[derive(Clone, Debug)]
+pub enum Database {
+    /// A SQLite file (its directory checked by [`database_options`]).
+    Sqlite(SqliteConnectOptions),
+    /// A PostgreSQL server: the URL as given (it parsed; it is only ever shown through
+    /// [`redacted`]).
+    Postgres(String),
+}
+
+/// The backend `url` selects: `postgres://` and `postgresql://` are PostgreSQL, `sqlite:` is
+/// SQLite, anything else is refused. A PostgreSQL URL is only parsed here (a server is
+/// reached when the store opens), so a typo in it is a settings error, not a connection one.
+pub fn database(url: &str) -> Result<Database, SettingsError> {
+    if crate::storage::is_postgres_url(url) {
+        PgConnectOptions::from_str(url).map_err(|_| SettingsError::BadDatabaseUrl(redacted(url)))?;
+        return Ok(Database::Postgres(url.to_owned()));
+    }
+    database_options(url).map(Database::Sqlite)
+}
+
+/// SQLite connection options for `url`, after checking that its directory exists and is
+/// writable (SQLite's own message for that is "unable to open database file", which does
+/// not say which file or why).
 pub fn database_options(url: &str) -> Result<SqliteConnectOptions, SettingsError> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(SettingsError::PostgresNotYet(redacted(url)));
+    if crate::storage::is_postgres_url(url) {
+        return Err(SettingsError::NotSqlite(redacted(url)));
     }
     if !url.starts_with("sqlite:") {
         return Err(SettingsError::BadDatabaseUrl(redacted(url)));
@@ -150,16 +179,34 @@ pub fn database_options(url: &str) -> Result<SqliteConnectOptions, SettingsError
     Ok(opts)
 }
 
-/// A database URL as it may be printed or logged: its password replaced by `***`.
+/// A database URL as it may be printed or logged: its password replaced by `***`, both
+/// the one in `user:password@` and a `password=` query parameter (libpq's and sqlx's other
+/// way to give it).
 pub fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &url[scheme + 3..at];
+            let creds = &base[scheme + 3..at];
             let user = creds.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+            format!("{}{user}:***{}", &base[..scheme + 3], &base[at..])
         }
-        _ => url.to_owned(),
+        _ => base.to_owned(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => p.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
     }
+    out
 }
 
 fn check_writable(path: &Path) -> Result<(), String> {
@@ -227,18 +274,40 @@ mod tests {
 
     #[test]
     fn bad_values_are_refused_with_the_variable_name() {
-        assert!(settings(&[("DATABASE_URL", "postgres://x")]).is_ok());
-        let e = settings(&[("DATABASE_URL", "postgres://x")]).unwrap().database_options().unwrap_err();
-        assert!(e.to_string().contains("DATABASE_URL") && e.to_string().contains("sqlite://"));
-        // A password in the URL never reaches the message (nor the log it is written to).
+        let e = settings(&[("DATABASE_URL", "mysql://bot@db/pc")]).unwrap().database().unwrap_err().to_string();
+        assert!(e.contains("DATABASE_URL") && e.contains("sqlite://") && e.contains("postgres://"), "{e}");
+        // A PostgreSQL URL that does not parse (a port that is not a number) is a settings
+        // error, and its password never reaches the message (nor the log it is written to).
+        let e = database("postgres://bot:s3cret@db.example:54x/pc").unwrap_err().to_string();
+        assert!(e.contains("DATABASE_URL") && e.contains("bot:***@db.example") && !e.contains("s3cret"), "{e}");
+        // Where only a SQLite file will do, a PostgreSQL URL is named as such, without its password.
         let e = database_options("postgres://bot:s3cret@db.example/pc").unwrap_err().to_string();
-        assert!(e.contains("bot:***@db.example") && !e.contains("s3cret") && e.contains("SQLite only"), "{e}");
+        assert!(e.contains("bot:***@db.example") && !e.contains("s3cret") && e.contains("needs a SQLite database"), "{e}");
         let e = settings(&[("DISCORD_API_URL", "localhost:3000")]).unwrap_err();
         assert!(e.to_string().contains("DISCORD_API_URL"));
         let e = settings(&[("DISCORD_GUILD_ID", "my-server")]).unwrap_err();
         assert!(e.to_string().contains("DISCORD_GUILD_ID"));
         let e = settings(&[("DISCORD_TOKEN", "two words")]).unwrap_err();
         assert_eq!(e, SettingsError::MalformedToken);
+    }
+
+    #[test]
+    fn the_scheme_selects_the_backend() {
+        for url in ["postgres://bot:pw@db.example:5432/pc", "postgresql://db.example/pc", "postgres:///pc?host=/run/postgresql"] {
+            let s = settings(&[("DATABASE_URL", url)]).unwrap();
+            assert!(matches!(s.database(), Ok(Database::Postgres(u)) if u == url), "{url}");
+        }
+        assert!(matches!(settings(&[]).unwrap().database(), Ok(Database::Sqlite(_))));
+    }
+
+    #[test]
+    fn a_password_in_the_query_is_redacted_too() {
+        assert_eq!(
+            redacted("postgres://db.example/pc?user=bot&password=s3cret&sslmode=require"),
+            "postgres://db.example/pc?user=bot&password=***&sslmode=require"
+        );
+        assert_eq!(redacted("postgres://bot:pw@db.example/pc?password=s3cret"), "postgres://bot:***@db.example/pc?password=***");
+        assert_eq!(redacted("postgres://db.example/pc?sslmode=require"), "postgres://db.example/pc?sslmode=require");
     }
 
     #[test]

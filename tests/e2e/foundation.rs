@@ -162,10 +162,23 @@ fn run_without_a_token_exits_with_one_clear_line() {
 
 #[test]
 fn a_bad_database_url_or_path_is_named() {
-    let out = bin().arg("run").env("DISCORD_TOKEN", TOKEN).env("DATABASE_URL", "postgres://db/x").output().unwrap();
+    let out = bin().arg("run").env("DISCORD_TOKEN", TOKEN).env("DATABASE_URL", "mysql://db/x").output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("DATABASE_URL") && err.contains("sqlite://"), "{err}");
+    assert!(err.contains("DATABASE_URL") && err.contains("sqlite://") && err.contains("postgres://"), "{err}");
+
+    // PostgreSQL where no server listens (port 1 on this machine): one line naming the URL
+    // without its password and saying what is wrong, at once rather than after the pool's
+    // connection timeout.
+    let started = std::time::Instant::now();
+    let out = bin().arg("run").env("DISCORD_TOKEN", TOKEN).env("DATABASE_URL", "postgres://bot:s3cret@127.0.0.1:1/pc").output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("could not connect to PostgreSQL at DATABASE_URL=\"postgres://bot:***@127.0.0.1:1/pc\""), "{err}");
+    assert!(err.contains("is PostgreSQL running"), "{err}");
+    assert!(!err.contains("s3cret"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
 
     let out = bin().arg("check").env("DISCORD_TOKEN", TOKEN).env("DATABASE_URL", "sqlite:///no/such/dir/x.db").output().unwrap();
     assert!(!out.status.success());
