@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use sqlx::SqliteConnection;
 
 use super::{from_ts, ts, Result, Store};
 use crate::domain::ids::{ChannelId, GuildId, TeamId, TeamKey, UserId};
@@ -276,7 +275,7 @@ macro_rules! item_query {
 /// Queues a message (again: a later change bumps its version).
 macro_rules! queue_post_query {
     ($kind:expr, $id:expr, $team:expr, $now:expr) => {{
-        let (kind, id, team, now): (TeamPostKind, i64, TeamKey, i64) = ($kind, $id, $team, $now);
+        let (kind, id, team, now): ($crate::storage::TeamPostKind, i64, $crate::domain::ids::TeamKey, i64) = ($kind, $id, $team, $now);
         sqlx::query(
             "INSERT INTO team_posts (kind, ref_id, guild_id, team_id, due_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (kind, ref_id) DO UPDATE SET due_at = excluded.due_at, queued = team_posts.queued + 1",
@@ -597,18 +596,16 @@ impl Store {
         Ok((rows.into_iter().map(Into::into).collect(), n.max(0) as u32))
     }
 
-    /// Messages due.
+    /// Messages due, claimed by this store (see [`super::claim_sql`]).
     pub async fn due_team_posts(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<TeamPost>> {
-        let rows: Vec<(String, i64, i64, i64)> = with_conn!(self, reader, |c| sqlx::query_as(
-            "SELECT kind, ref_id, attempts, queued FROM team_posts WHERE due_at <= $1 ORDER BY due_at LIMIT $2"
-        )
-        .bind(ts(now))
-        .bind(i64::from(limit))
-        .fetch_all(c)
-        .await?);
+        let sql = super::claim_sql("team_posts", "kind, ref_id", "kind, ref_id, attempts, queued, due_at", limit);
+        let (owner, until, now) = self.claim_args(now);
+        let mut rows: Vec<(String, i64, i64, i64, i64)> =
+            with_conn!(self, writer, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&owner).bind(until).bind(now).fetch_all(c).await?);
+        rows.sort_by_key(|r| (r.4, r.1));
         Ok(rows
             .into_iter()
-            .map(|(kind, id, attempts, queued)| TeamPost {
+            .map(|(kind, id, attempts, queued, _)| TeamPost {
                 kind: if kind == "thanks" { TeamPostKind::Thanks } else { TeamPostKind::Charter },
                 id,
                 attempts: attempts.max(0) as u32,
@@ -677,12 +674,6 @@ impl From<ThanksRow> for Thanks {
     }
 }
 
-/// [`queue_post_query!`] on a SQLite connection, for the modules not yet on both backends.
-pub(super) async fn queue_post(conn: &mut SqliteConnection, kind: TeamPostKind, id: i64, team: TeamKey, now: i64) -> Result<()> {
-    queue_post_query!(kind, id, team, now).execute(conn).await?;
-    Ok(())
-}
-
 /// The partner-free part of a week's thanks, as one JSON row for the digest's batch: given,
 /// givers (up to ten) and `[principle, count]` pairs. Arguments: guild, team, week, three times.
 pub(super) const THANKS_WEEK_SQL: &str = "SELECT json_array(\
@@ -710,7 +701,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::storage::test_support::{store, stores};
+    use crate::storage::test_support::stores;
 
     fn team() -> TeamKey {
         TeamKey::default_of(GuildId(1))
@@ -758,39 +749,44 @@ mod tests {
 
     #[tokio::test]
     async fn more_than_half_of_the_active_members_adopt_a_proposal_and_a_vote_can_change() {
-        let (s, _dir) = store().await;
-        active(&s, &[2, 3, 4, 5]).await;
-        let i = propose(&s, "2026-11-23").await;
-        let review = "2027-01-18".parse().unwrap();
-        let now = at("2026-11-24");
-        // Four active members: two agreeing is half, not more.
-        let v = s.vote(i.id, UserId(2), Vote::Agree, false, 4, weeks(), review, now).await.unwrap().unwrap();
-        assert!(v.recorded && v.item.status == CharterStatus::Proposed);
-        let v = s.vote(i.id, UserId(3), Vote::NotYet, false, 4, weeks(), review, now).await.unwrap().unwrap();
-        assert_eq!((v.item.agree, v.item.not_yet), (1, 1));
-        let v = s.vote(i.id, UserId(3), Vote::Agree, false, 4, weeks(), review, now).await.unwrap().unwrap();
-        assert_eq!((v.item.agree, v.item.not_yet, v.item.status), (2, 0, CharterStatus::Proposed), "one vote per member, changed");
-        let v = s.vote(i.id, UserId(4), Vote::Agree, false, 4, weeks(), review, now).await.unwrap().unwrap();
-        assert_eq!((v.item.status, v.item.adopted_by, v.item.review_on), (CharterStatus::Adopted, Some(AdoptedBy::Majority), Some(review)));
-        // Closed: a late vote is not recorded.
-        let late = s.vote(i.id, UserId(5), Vote::NotYet, false, 4, weeks(), review, now).await.unwrap().unwrap();
-        assert!(!late.recorded && late.item.not_yet == 0);
-        assert_eq!(s.charter(team()).await.unwrap().0.len(), 1);
+        for (s, _dir) in stores("more_than_half_of_the_active_members_adopt_a_proposal_and_a_vote_can_change").await {
+            active(&s, &[2, 3, 4, 5]).await;
+            let i = propose(&s, "2026-11-23").await;
+            let review = "2027-01-18".parse().unwrap();
+            let now = at("2026-11-24");
+            // Four active members: two agreeing is half, not more.
+            let v = s.vote(i.id, UserId(2), Vote::Agree, false, 4, weeks(), review, now).await.unwrap().unwrap();
+            assert!(v.recorded && v.item.status == CharterStatus::Proposed);
+            let v = s.vote(i.id, UserId(3), Vote::NotYet, false, 4, weeks(), review, now).await.unwrap().unwrap();
+            assert_eq!((v.item.agree, v.item.not_yet), (1, 1));
+            let v = s.vote(i.id, UserId(3), Vote::Agree, false, 4, weeks(), review, now).await.unwrap().unwrap();
+            assert_eq!((v.item.agree, v.item.not_yet, v.item.status), (2, 0, CharterStatus::Proposed), "one vote per member, changed");
+            let v = s.vote(i.id, UserId(4), Vote::Agree, false, 4, weeks(), review, now).await.unwrap().unwrap();
+            assert_eq!(
+                (v.item.status, v.item.adopted_by, v.item.review_on),
+                (CharterStatus::Adopted, Some(AdoptedBy::Majority), Some(review))
+            );
+            // Closed: a late vote is not recorded.
+            let late = s.vote(i.id, UserId(5), Vote::NotYet, false, 4, weeks(), review, now).await.unwrap().unwrap();
+            assert!(!late.recorded && late.item.not_yet == 0);
+            assert_eq!(s.charter(team()).await.unwrap().0.len(), 1);
+        }
     }
 
     #[tokio::test]
     async fn agrees_of_members_who_are_not_active_do_not_make_a_majority() {
-        let (s, _dir) = store().await;
-        active(&s, &[2, 3, 4]).await;
-        let i = propose(&s, "2026-11-23").await;
-        let review = "2027-01-18".parse().unwrap();
-        for newcomer in [20, 21, 22] {
-            let v = s.vote(i.id, UserId(newcomer), Vote::Agree, false, 3, weeks(), review, at("2026-11-24")).await.unwrap().unwrap();
-            assert_eq!(v.item.status, CharterStatus::Proposed, "agrees of members with no check-in in four weeks");
+        for (s, _dir) in stores("agrees_of_members_who_are_not_active_do_not_make_a_majority").await {
+            active(&s, &[2, 3, 4]).await;
+            let i = propose(&s, "2026-11-23").await;
+            let review = "2027-01-18".parse().unwrap();
+            for newcomer in [20, 21, 22] {
+                let v = s.vote(i.id, UserId(newcomer), Vote::Agree, false, 3, weeks(), review, at("2026-11-24")).await.unwrap().unwrap();
+                assert_eq!(v.item.status, CharterStatus::Proposed, "agrees of members with no check-in in four weeks");
+            }
+            s.vote(i.id, UserId(2), Vote::Agree, false, 3, weeks(), review, at("2026-11-24")).await.unwrap();
+            let v = s.vote(i.id, UserId(3), Vote::Agree, false, 3, weeks(), review, at("2026-11-24")).await.unwrap().unwrap();
+            assert_eq!((v.item.status, v.item.agree), (CharterStatus::Adopted, 5), "two of the three active members");
         }
-        s.vote(i.id, UserId(2), Vote::Agree, false, 3, weeks(), review, at("2026-11-24")).await.unwrap();
-        let v = s.vote(i.id, UserId(3), Vote::Agree, false, 3, weeks(), review, at("2026-11-24")).await.unwrap().unwrap();
-        assert_eq!((v.item.status, v.item.agree), (CharterStatus::Adopted, 5), "two of the three active members");
     }
 
     #[tokio::test]
@@ -844,41 +840,38 @@ mod tests {
 
     #[tokio::test]
     async fn five_thanks_a_day_and_the_week_counts_givers_and_principles() {
-        let (s, _dir) = store().await;
-        let day: NaiveDate = "2026-11-24".parse().unwrap();
-        let thank = |from: u64, principle: Option<u8>| NewThanks {
-            from: UserId(from),
-            to: UserId(99),
-            note: "thanks".into(),
-            principle,
-            local_date: day,
-            channel: ChannelId(10),
-        };
-        for _ in 0..5 {
-            assert!(s.record_thanks(team(), &thank(2, Some(3)), 5, at("2026-11-24")).await.unwrap().is_ok());
+        for (s, _dir) in stores("five_thanks_a_day_and_the_week_counts_givers_and_principles").await {
+            let day: NaiveDate = "2026-11-24".parse().unwrap();
+            let thank = |from: u64, principle: Option<u8>| NewThanks {
+                from: UserId(from),
+                to: UserId(99),
+                note: "thanks".into(),
+                principle,
+                local_date: day,
+                channel: ChannelId(10),
+            };
+            for _ in 0..5 {
+                assert!(s.record_thanks(team(), &thank(2, Some(3)), 5, at("2026-11-24")).await.unwrap().is_ok());
+            }
+            assert_eq!(s.record_thanks(team(), &thank(2, None), 5, at("2026-11-24")).await.unwrap(), Err(TooManyThanks));
+            s.record_thanks(team(), &thank(3, Some(6)), 5, at("2026-11-24")).await.unwrap().unwrap();
+            // The next day the giver may thank again.
+            let tomorrow = NewThanks { local_date: day.succ_opt().unwrap(), ..thank(2, None) };
+            assert!(s.record_thanks(team(), &tomorrow, 5, at("2026-11-25")).await.unwrap().is_ok());
+            let week = IsoWeek::parse("2026-W48").unwrap();
+            let (monday, sunday) = (week.monday(), week.sunday());
+            let spans = crate::storage::DigestSpans {
+                week,
+                overdue_before: sunday,
+                members_from: week,
+                away: (monday, sunday),
+                posts: (monday, sunday),
+            };
+            let w = s.digest_reads(team(), spans).await.unwrap().this.thanks;
+            assert_eq!((w.given, w.givers), (7, 2), "people, not thanks: two givers");
+            assert_eq!(w.principles, vec![(3, 5), (6, 1)]);
+            let (recent, n) = s.thanks_received(team(), UserId(99), IsoWeek::parse("2026-W45").unwrap(), 3).await.unwrap();
+            assert_eq!((recent.len(), n), (3, 7));
         }
-        assert_eq!(s.record_thanks(team(), &thank(2, None), 5, at("2026-11-24")).await.unwrap(), Err(TooManyThanks));
-        s.record_thanks(team(), &thank(3, Some(6)), 5, at("2026-11-24")).await.unwrap().unwrap();
-        // The next day the giver may thank again.
-        let tomorrow = NewThanks { local_date: day.succ_opt().unwrap(), ..thank(2, None) };
-        assert!(s.record_thanks(team(), &tomorrow, 5, at("2026-11-25")).await.unwrap().is_ok());
-        let row: String = sqlx::query_scalar(sqlx::AssertSqlSafe(THANKS_WEEK_SQL))
-            .bind(1)
-            .bind(0)
-            .bind("2026-W48")
-            .bind(1)
-            .bind(0)
-            .bind("2026-W48")
-            .bind(1)
-            .bind(0)
-            .bind("2026-W48")
-            .fetch_one(&mut *s.reader().await.unwrap())
-            .await
-            .unwrap();
-        let w = thanks_counts(&row).unwrap();
-        assert_eq!((w.given, w.givers), (7, 2), "people, not thanks: two givers");
-        assert_eq!(w.principles, vec![(3, 5), (6, 1)]);
-        let (recent, n) = s.thanks_received(team(), UserId(99), IsoWeek::parse("2026-W45").unwrap(), 3).await.unwrap();
-        assert_eq!((recent.len(), n), (3, 7));
     }
 }

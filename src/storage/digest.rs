@@ -180,7 +180,24 @@ impl Store {
             (0..4).flat_map(|_| [Arg::Int(g), Arg::Int(t), Arg::Text(week.clone())]).collect(),
         );
         b.push(super::charter::THANKS_WEEK_SQL, (0..3).flat_map(|_| [Arg::Int(g), Arg::Int(t), Arg::Text(week.clone())]).collect());
-        let rows = b.scalars().fetch_all(&mut *self.reader().await?).await?;
+        let rows = match self.pg() {
+            None => b.scalars().fetch_all(&mut *self.reader().await?).await?,
+            Some(pool) => pg_columns(
+                &sqlx::query(sqlx::AssertSqlSafe(PG_DIGEST_SQL.as_str()))
+                    .bind(g)
+                    .bind(t)
+                    .bind(&week)
+                    .bind(&last_week)
+                    .bind(&overdue)
+                    .bind(spans.members_from.to_string())
+                    .bind(spans.away.0.to_string())
+                    .bind(spans.away.1.to_string())
+                    .bind(spans.posts.0.to_string())
+                    .bind(spans.posts.1.to_string())
+                    .fetch_one(pool)
+                    .await?,
+            )?,
+        };
         let (this, this_overdue) = week_rows(parse(rows.first())?);
         let (last, _) = week_rows(parse(rows.get(1))?);
         let mut r = DigestReads { this, last, overdue: this_overdue, ..Default::default() };
@@ -272,7 +289,21 @@ impl Store {
             "SELECT json_group_array(json_array(user_id, start_date, end_date)) FROM away WHERE guild_id = ? AND end_date >= ? AND start_date <= ?",
             vec![g.clone(), Arg::Text(first.monday().to_string()), Arg::Text(last.sunday().to_string())],
         );
-        let rows = b.scalars().fetch_all(&mut *self.reader().await?).await?;
+        let rows = match self.pg() {
+            None => b.scalars().fetch_all(&mut *self.reader().await?).await?,
+            Some(pool) => pg_columns(
+                &sqlx::query(PG_TREND_SQL)
+                    .bind(team.guild.to_db())
+                    .bind(team.team.to_db())
+                    .bind(members_from.to_string())
+                    .bind(last.to_string())
+                    .bind(first.to_string())
+                    .bind(first.monday().to_string())
+                    .bind(last.sunday().to_string())
+                    .fetch_one(pool)
+                    .await?,
+            )?,
+        };
         let mut r = TrendReads::default();
         let n = |v: i64| v.max(0) as u32;
         for (w, user, commitments, sum, count) in parse::<Vec<(String, i64, i64, i64, i64)>>(rows.first())? {
@@ -302,15 +333,17 @@ impl Store {
     /// The focus principle for `week`: the one the team's digest of the week before named (a
     /// digest is recorded under the week it covers, with its focus), if it went out.
     pub async fn week_focus(&self, team: TeamKey, week: IsoWeek) -> Result<Option<u8>> {
-        let p: Option<i64> = sqlx::query_scalar(
-            "SELECT principle FROM deliveries WHERE kind = 'digest' AND guild_id = ? AND team_id = ? AND user_id = 0 AND period = ? \
+        let p: Option<i64> = with_conn!(self, reader, |c| {
+            sqlx::query_scalar(
+            "SELECT principle FROM deliveries WHERE kind = 'digest' AND guild_id = $1 AND team_id = $2 AND user_id = 0 AND period = $3 \
              AND status = 'sent' AND principle BETWEEN 1 AND 10",
         )
         .bind(team.guild.to_db())
         .bind(team.team.to_db())
         .bind(week.prev().to_string())
-        .fetch_optional(&mut *self.reader().await?)
+        .fetch_optional(c)
         .await?
+        })
         .flatten();
         Ok(p.map(|p| p as u8))
     }
@@ -322,61 +355,62 @@ impl Store {
         first: NaiveDate,
         last: NaiveDate,
     ) -> Result<std::collections::BTreeMap<NaiveDate, u8>> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT period, principle FROM deliveries WHERE kind = 'daily' AND guild_id = ? AND team_id = ? AND user_id = 0 \
-             AND period BETWEEN ? AND ? AND status = 'sent' AND principle BETWEEN 1 AND 10",
+        let rows: Vec<(String, i64)> = with_conn!(self, reader, |c| sqlx::query_as(
+            "SELECT period, principle FROM deliveries WHERE kind = 'daily' AND guild_id = $1 AND team_id = $2 AND user_id = 0 \
+             AND period BETWEEN $3 AND $4 AND status = 'sent' AND principle BETWEEN 1 AND 10",
         )
         .bind(team.guild.to_db())
         .bind(team.team.to_db())
         .bind(first.to_string())
         .bind(last.to_string())
-        .fetch_all(&mut *self.reader().await?)
-        .await?;
+        .fetch_all(c)
+        .await?);
         Ok(rows.into_iter().filter_map(|(d, p)| Some((d.parse().ok()?, p as u8))).collect())
     }
 
     /// The foci of the team's digests that covered `first` to `last`, oldest first.
     pub async fn digest_foci(&self, team: TeamKey, first: IsoWeek, last: IsoWeek) -> Result<Vec<u8>> {
-        let rows: Vec<i64> = sqlx::query_scalar(
-            "SELECT principle FROM deliveries WHERE kind = 'digest' AND guild_id = ? AND team_id = ? AND user_id = 0 \
-             AND period BETWEEN ? AND ? AND status = 'sent' AND principle BETWEEN 1 AND 10 ORDER BY period",
+        let rows: Vec<i64> = with_conn!(self, reader, |c| sqlx::query_scalar(
+            "SELECT principle FROM deliveries WHERE kind = 'digest' AND guild_id = $1 AND team_id = $2 AND user_id = 0 \
+             AND period BETWEEN $3 AND $4 AND status = 'sent' AND principle BETWEEN 1 AND 10 ORDER BY period",
         )
         .bind(team.guild.to_db())
         .bind(team.team.to_db())
         .bind(first.to_string())
         .bind(last.to_string())
-        .fetch_all(&mut *self.reader().await?)
-        .await?;
+        .fetch_all(c)
+        .await?);
         Ok(rows.into_iter().map(|p| p as u8).collect())
     }
 
     /// Records, on a sent digest's record, the rule that chose its focus and the value it read.
     pub async fn record_focus_signal(&self, team: TeamKey, week: IsoWeek, rule: &str, value: f64) -> Result<()> {
-        sqlx::query(
-            "UPDATE deliveries SET focus_rule = ?, focus_value = ? WHERE kind = 'digest' AND guild_id = ? AND team_id = ? \
-             AND user_id = 0 AND period = ?",
+        with_conn!(self, writer, |c| sqlx::query(
+            "UPDATE deliveries SET focus_rule = $1, focus_value = $2 WHERE kind = 'digest' AND guild_id = $3 AND team_id = $4 \
+             AND user_id = 0 AND period = $5",
         )
         .bind(rule)
         .bind(value)
         .bind(team.guild.to_db())
         .bind(team.team.to_db())
         .bind(week.to_string())
-        .execute(&mut *self.writer().await?)
-        .await?;
+        .execute(c)
+        .await?
+        .rows_affected());
         Ok(())
     }
 
     /// The rule and value behind the focus of the team's digest of `week`, if it recorded them.
     pub async fn focus_signal(&self, team: TeamKey, week: IsoWeek) -> Result<Option<(String, f64)>> {
-        let row: Option<(Option<String>, Option<f64>)> = sqlx::query_as(
-            "SELECT focus_rule, focus_value FROM deliveries WHERE kind = 'digest' AND guild_id = ? AND team_id = ? AND user_id = 0 \
-             AND period = ? AND status = 'sent'",
+        let row: Option<(Option<String>, Option<f64>)> = with_conn!(self, reader, |c| sqlx::query_as(
+            "SELECT focus_rule, focus_value FROM deliveries WHERE kind = 'digest' AND guild_id = $1 AND team_id = $2 AND user_id = 0 \
+             AND period = $3 AND status = 'sent'",
         )
         .bind(team.guild.to_db())
         .bind(team.team.to_db())
         .bind(week.to_string())
-        .fetch_optional(&mut *self.reader().await?)
-        .await?;
+        .fetch_optional(c)
+        .await?);
         Ok(row.and_then(|(r, v)| Some((r?, v?))))
     }
 
@@ -408,7 +442,19 @@ impl Store {
              WHERE guild_id = ? AND team_id = ? AND user_id = ? AND resolved_week BETWEEN ? AND ? GROUP BY resolved_week)",
             args(),
         );
-        let rows = b.scalars().fetch_all(&mut *self.reader().await?).await?;
+        let rows = match self.pg() {
+            None => b.scalars().fetch_all(&mut *self.reader().await?).await?,
+            Some(pool) => pg_columns(
+                &sqlx::query(PG_MEMBER_TREND_SQL)
+                    .bind(team.guild.to_db())
+                    .bind(team.team.to_db())
+                    .bind(user.to_db())
+                    .bind(first.to_string())
+                    .bind(last.to_string())
+                    .fetch_one(pool)
+                    .await?,
+            )?,
+        };
         let n = |v: i64| v.max(0) as u32;
         let mut r = MemberTrendReads::default();
         for (w, count, sum, ratings) in parse::<Vec<(String, i64, i64, i64)>>(rows.first())? {
@@ -449,13 +495,128 @@ fn week_rows(f: [i64; 15]) -> (WeekRows, u32) {
     (rows, n(f[11]))
 }
 
+// PostgreSQL's reads of a digest: the same counts as the SQLite batch above, written in its
+// dialect (`json_build_array`, `json_agg`, `FILTER`), and sent as one statement of scalar
+// subqueries, so a digest is still one round trip. `json_agg` of no rows is NULL, hence the
+// `coalesce`s; it is ordered where SQLite's output order is relied on (the notes, newest
+// first), so both backends build the same digest from the same rows.
+
+/// [`FIGURES_SQL`] for PostgreSQL: guild `$1`, team `$2`, week `{w}`, overdue before `$5`,
+/// and the running week `$3` for what was open then.
+fn pg_figures(w: &str) -> String {
+    format!(
+        "(SELECT json_build_array(count(*) FILTER (WHERE kind = 'commitments'), \
+         (SELECT count(*) FROM checkins WHERE guild_id = $1 AND team_id = $2 AND iso_week = {w} AND blocker IS NOT NULL), \
+         count(*) FILTER (WHERE rating = 1), count(*) FILTER (WHERE rating = 2), count(*) FILTER (WHERE rating = 3), \
+         count(*) FILTER (WHERE rating = 4), count(*) FILTER (WHERE rating = 5), \
+         (SELECT count(*) FROM commitments WHERE guild_id = $1 AND team_id = $2 AND created_week = {w}), \
+         (SELECT count(*) FROM commitments WHERE guild_id = $1 AND team_id = $2 AND resolved_week = {w} AND status = 'kept'), \
+         (SELECT count(*) FROM commitments WHERE guild_id = $1 AND team_id = $2 AND resolved_week = {w} AND status = 'partly'), \
+         (SELECT count(*) FROM commitments WHERE guild_id = $1 AND team_id = $2 AND resolved_week = {w} AND status = 'missed'), \
+         (SELECT count(*) FROM commitments WHERE guild_id = $1 AND team_id = $2 AND status = 'open' AND due_date < $5 AND created_week <= {w}) + \
+         (SELECT count(*) FROM commitments WHERE guild_id = $1 AND team_id = $2 AND resolved_week > {w} AND due_date < $5 AND created_week <= {w}), \
+         (SELECT count(*) FROM (SELECT DISTINCT user_id FROM checkins WHERE guild_id = $1 AND team_id = $2 AND iso_week = {w} \
+          AND kind = 'commitments' LIMIT 10) p), \
+         (SELECT count(*) FROM (SELECT DISTINCT user_id FROM checkins WHERE guild_id = $1 AND team_id = $2 AND iso_week = {w} \
+          AND rating IS NOT NULL LIMIT 10) p), \
+         (SELECT count(*) FROM (SELECT DISTINCT user_id FROM commitments WHERE guild_id = $1 AND team_id = $2 AND resolved_week = {w} LIMIT 10) p)) \
+         FROM checkins WHERE guild_id = $1 AND team_id = $2 AND iso_week = {w})::text"
+    )
+}
+
+/// Everything [`Store::digest_reads`] reads, on PostgreSQL: guild `$1`, team `$2`, week `$3`,
+/// the week before `$4`, overdue before `$5`, members from `$6`, away `$7`–`$8`, posts
+/// `$9`–`$10`. Nine text columns, in the SQLite batch's order.
+static PG_DIGEST_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let note = |col: &str, kind: u8| {
+        format!(
+            "(SELECT {kind} AS k, {col} AS t, user_id AS u, id FROM checkins \
+             WHERE guild_id = $1 AND team_id = $2 AND iso_week = $3 AND {col} IS NOT NULL ORDER BY id DESC LIMIT {NOTES_FETCHED})"
+        )
+    };
+    let partners = |alias: &str, who: &str, answered: bool| {
+        let answered = if answered { format!(" AND v{alias}.verdict IS NOT NULL") } else { String::new() };
+        format!(
+            "(SELECT count(*) FROM (SELECT DISTINCT {who} FROM commitments c{alias} JOIN partner_views v{alias} ON v{alias}.commitment_id = c{alias}.id \
+             WHERE c{alias}.guild_id = $1 AND c{alias}.team_id = $2 AND c{alias}.resolved_week = $3{answered} LIMIT 10) p)"
+        )
+    };
+    let columns = [
+        pg_figures("$3"),
+        pg_figures("$4"),
+        format!(
+            "(SELECT coalesce(json_agg(json_build_array(k, t, u) ORDER BY k, id DESC), '[]') FROM ({} UNION ALL {} UNION ALL {}) n)::text",
+            note("went_well", 0),
+            note("improve", 1),
+            note("blocker", 2)
+        ),
+        "(SELECT coalesce(json_agg(json_build_array(iso_week, user_id) ORDER BY iso_week, user_id), '[]') FROM \
+         (SELECT DISTINCT iso_week, user_id FROM checkins WHERE guild_id = $1 AND team_id = $2 AND iso_week BETWEEN $6 AND $3) w)::text"
+            .to_owned(),
+        "(SELECT coalesce(json_agg(json_build_array(user_id, start_date, end_date) ORDER BY user_id, start_date), '[]') FROM away \
+         WHERE guild_id = $1 AND end_date >= $7 AND start_date <= $8)::text"
+            .to_owned(),
+        "(SELECT coalesce(json_agg(json_build_array(start_date, end_date) ORDER BY start_date), '[]') FROM team_pauses \
+         WHERE guild_id = $1 AND team_id = $2 AND end_date >= $7 AND start_date <= $8)::text"
+            .to_owned(),
+        "(SELECT coalesce(json_agg(json_build_array(kind, period, principle) ORDER BY period), '[]') FROM deliveries \
+         WHERE guild_id = $1 AND team_id = $2 AND user_id = 0 AND status = 'sent' AND principle IS NOT NULL \
+         AND ((kind = 'daily' AND period BETWEEN $9 AND $10) OR (kind = 'digest' AND period < $3)))::text"
+            .to_owned(),
+        format!(
+            "(SELECT json_build_array(count(*), {}, count(v.verdict), {}, count(*) FILTER (WHERE v.verdict = c.status), {}) \
+             FROM commitments c JOIN partner_views v ON v.commitment_id = c.id WHERE c.guild_id = $1 AND c.team_id = $2 AND c.resolved_week = $3)::text",
+            partners("2", "c2.user_id", false),
+            partners("3", "v3.partner_id", true),
+            partners("4", "c4.user_id", true)
+        ),
+        "(SELECT json_build_array((SELECT count(*) FROM thanks WHERE guild_id = $1 AND team_id = $2 AND iso_week = $3), \
+         (SELECT count(*) FROM (SELECT DISTINCT from_id FROM thanks WHERE guild_id = $1 AND team_id = $2 AND iso_week = $3 LIMIT 10) g), \
+         (SELECT coalesce(json_agg(json_build_array(principle, n) ORDER BY principle), '[]') FROM (SELECT principle, count(*) AS n FROM thanks \
+          WHERE guild_id = $1 AND team_id = $2 AND iso_week = $3 AND principle IS NOT NULL GROUP BY principle) p)))::text"
+            .to_owned(),
+    ];
+    format!("SELECT {}", columns.join(", "))
+});
+
+/// [`Store::trend_reads`] on PostgreSQL: guild `$1`, team `$2`, members from `$3`, last
+/// week `$4`, first week `$5`, away `$6`–`$7`.
+const PG_TREND_SQL: &str = "SELECT \
+     (SELECT coalesce(json_agg(json_build_array(iso_week, user_id, c, s, n) ORDER BY iso_week, user_id), '[]') FROM \
+      (SELECT iso_week, user_id, max(CASE WHEN kind = 'commitments' THEN 1 ELSE 0 END) AS c, coalesce(sum(rating), 0) AS s, \
+       count(rating) AS n FROM checkins WHERE guild_id = $1 AND team_id = $2 AND iso_week BETWEEN $3 AND $4 GROUP BY iso_week, user_id) w)::text, \
+     (SELECT coalesce(json_agg(json_build_array(resolved_week, k, p, m, u) ORDER BY resolved_week), '[]') FROM \
+      (SELECT resolved_week, count(*) FILTER (WHERE status = 'kept') AS k, count(*) FILTER (WHERE status = 'partly') AS p, \
+       count(*) FILTER (WHERE status = 'missed') AS m, count(DISTINCT user_id) AS u FROM commitments \
+       WHERE guild_id = $1 AND team_id = $2 AND resolved_week BETWEEN $5 AND $4 GROUP BY resolved_week) r)::text, \
+     (SELECT coalesce(json_agg(json_build_array(user_id, start_date, end_date) ORDER BY user_id, start_date), '[]') FROM away \
+      WHERE guild_id = $1 AND end_date >= $6 AND start_date <= $7)::text";
+
+/// [`Store::member_trend_reads`] on PostgreSQL: guild `$1`, team `$2`, member `$3`, weeks `$4`–`$5`.
+const PG_MEMBER_TREND_SQL: &str = "SELECT \
+     (SELECT coalesce(json_agg(json_build_array(iso_week, n, s, r) ORDER BY iso_week), '[]') FROM (SELECT iso_week, count(*) AS n, \
+      coalesce(sum(rating), 0) AS s, count(rating) AS r FROM checkins WHERE guild_id = $1 AND team_id = $2 AND user_id = $3 \
+      AND iso_week BETWEEN $4 AND $5 GROUP BY iso_week) c)::text, \
+     (SELECT coalesce(json_agg(json_build_array(created_week, n) ORDER BY created_week), '[]') FROM (SELECT created_week, count(*) AS n \
+      FROM commitments WHERE guild_id = $1 AND team_id = $2 AND user_id = $3 AND created_week BETWEEN $4 AND $5 GROUP BY created_week) m)::text, \
+     (SELECT coalesce(json_agg(json_build_array(resolved_week, k, p, m) ORDER BY resolved_week), '[]') FROM (SELECT resolved_week, \
+      count(*) FILTER (WHERE status = 'kept') AS k, count(*) FILTER (WHERE status = 'partly') AS p, \
+      count(*) FILTER (WHERE status = 'missed') AS m FROM commitments \
+      WHERE guild_id = $1 AND team_id = $2 AND user_id = $3 AND resolved_week BETWEEN $4 AND $5 GROUP BY resolved_week) r)::text";
+
+/// The text columns of one PostgreSQL row, in order, as the SQLite batch returns its rows.
+fn pg_columns(row: &sqlx::postgres::PgRow) -> Result<Vec<String>> {
+    use sqlx::Row;
+    (0..row.len()).map(|i| row.try_get::<Option<String>, _>(i).map(Option::unwrap_or_default)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
 
     use super::*;
     use crate::domain::ids::{GuildId, TeamId};
-    use crate::storage::test_support::store;
+    use crate::storage::test_support::{store, stores};
     use crate::storage::{CheckinContext, CommitmentCheckin, CommunicationCheckin, NewCommitment};
 
     fn day(s: &str) -> NaiveDate {
@@ -476,117 +637,123 @@ mod tests {
 
     #[tokio::test]
     async fn one_batch_reads_every_part_of_a_digest_into_its_place() {
-        let (s, _dir) = store().await;
-        let comm =
-            |rating: u8, went_well: &str| CommunicationCheckin { rating, went_well: Some(went_well.into()), improve: None, partner: None };
-        // Week 47 (last week): one member rated 2. Week 48: two members, 4 and 5, notes in order.
-        s.record_communication_checkin(ctx(2, "2026-11-18"), &comm(2, "last week")).await.unwrap();
-        s.record_communication_checkin(ctx(2, "2026-11-24"), &comm(4, "older note")).await.unwrap();
-        s.record_communication_checkin(ctx(3, "2026-11-25"), &comm(5, "newest note")).await.unwrap();
-        let promise = |text: &str, due: &str| CommitmentCheckin {
-            which: None,
-            kept: None,
-            next: Some(NewCommitment { text: text.into(), due: day(due), partner: None, ..Default::default() }),
-            blocker: Some("waiting on legal".into()),
-            partner: None,
-        };
-        s.record_commitment_checkin(ctx(2, "2026-11-24"), &promise("overdue one", "2026-11-25")).await.unwrap();
-        s.record_commitment_checkin(ctx(5, "2026-11-19"), &promise("late", "2026-11-20")).await.unwrap();
-        let kept = CommitmentCheckin { which: None, kept: Some(Outcome::Kept), ..promise("next one", "2026-12-04") };
-        s.record_commitment_checkin(ctx(2, "2026-11-26"), &kept).await.unwrap();
-        s.set_away(GuildId(1), UserId(4), day("2026-11-20"), Some(day("2026-11-30")), Utc::now()).await.unwrap();
-        for (kind, period, principle) in [("daily", "2026-11-26", 7), ("digest", "2026-W46", 3), ("daily", "2026-11-24", 5)] {
-            sqlx::query(
-                "INSERT INTO deliveries (kind, guild_id, user_id, period, status, principle, created_at, updated_at) \
-                 VALUES (?, 1, 0, ?, 'sent', ?, 0, 0)",
-            )
-            .bind(kind)
-            .bind(period)
-            .bind(principle)
-            .execute(&mut *s.writer().await.unwrap())
-            .await
-            .unwrap();
+        for (s, _dir) in stores("one_batch_reads_every_part_of_a_digest_into_its_place").await {
+            let comm = |rating: u8, went_well: &str| CommunicationCheckin {
+                rating,
+                went_well: Some(went_well.into()),
+                improve: None,
+                partner: None,
+            };
+            // Week 47 (last week): one member rated 2. Week 48: two members, 4 and 5, notes in order.
+            s.record_communication_checkin(ctx(2, "2026-11-18"), &comm(2, "last week")).await.unwrap();
+            s.record_communication_checkin(ctx(2, "2026-11-24"), &comm(4, "older note")).await.unwrap();
+            s.record_communication_checkin(ctx(3, "2026-11-25"), &comm(5, "newest note")).await.unwrap();
+            let promise = |text: &str, due: &str| CommitmentCheckin {
+                which: None,
+                kept: None,
+                next: Some(NewCommitment { text: text.into(), due: day(due), partner: None, ..Default::default() }),
+                blocker: Some("waiting on legal".into()),
+                partner: None,
+            };
+            s.record_commitment_checkin(ctx(2, "2026-11-24"), &promise("overdue one", "2026-11-25")).await.unwrap();
+            s.record_commitment_checkin(ctx(5, "2026-11-19"), &promise("late", "2026-11-20")).await.unwrap();
+            let kept = CommitmentCheckin { which: None, kept: Some(Outcome::Kept), ..promise("next one", "2026-12-04") };
+            s.record_commitment_checkin(ctx(2, "2026-11-26"), &kept).await.unwrap();
+            s.set_away(GuildId(1), UserId(4), day("2026-11-20"), Some(day("2026-11-30")), Utc::now()).await.unwrap();
+            for (kind, period, principle) in [("daily", "2026-11-26", 7), ("digest", "2026-W46", 3), ("daily", "2026-11-24", 5)] {
+                crate::storage::test_support::exec(
+                    &s,
+                    &format!(
+                        "INSERT INTO deliveries (kind, guild_id, user_id, period, status, principle, created_at, updated_at) \
+                         VALUES ('{kind}', 1, 0, '{period}', 'sent', {principle}, 0, 0)"
+                    ),
+                )
+                .await
+                .unwrap();
+            }
+            let week = IsoWeek::parse("2026-W48").unwrap();
+            let spans = DigestSpans {
+                week,
+                overdue_before: day("2026-11-27"),
+                members_from: IsoWeek::parse("2026-W43").unwrap(),
+                away: (day("2026-11-16"), day("2026-11-29")),
+                posts: (day("2026-10-26"), day("2026-11-29")),
+            };
+            let r = s.digest_reads(crate::domain::ids::TeamKey::default_of(GuildId(1)), spans).await.unwrap();
+            assert_eq!(r.this.ratings, [0, 0, 0, 1, 1]);
+            assert_eq!(r.last.ratings, [0, 1, 0, 0, 0]);
+            assert_eq!((r.this.commitment_answers, r.this.blockers, r.this.made), (2, 2, 2));
+            assert_eq!(r.this.resolved, vec![Outcome::Kept]);
+            assert_eq!(r.this.went_well, vec!["newest note", "older note"], "newest first");
+            assert_eq!(r.this.blocker_notes.len(), 2);
+            assert!(r.last.went_well.is_empty(), "notes are read for the digest's week only");
+            assert_eq!(r.last.commitment_answers, 1);
+            assert_eq!(r.overdue, 1, "member 5's; member 2's first was kept and the next is due later");
+            // People, not rows: member 2's two commitment check-ins with blockers are one person.
+            let people = r.this.people;
+            assert_eq!((people.commitments, people.blockers, people.resolved), (1, 1, 1));
+            assert_eq!((people.ratings, people.went_well, people.improve), (2, 2, 0));
+            assert_eq!((r.last.people.commitments, r.last.people.ratings), (1, 1));
+            let mut members: Vec<_> = r.member_weeks.iter().map(|(w, u)| (w.to_string(), u.get())).collect();
+            members.sort();
+            assert_eq!(members, vec![("2026-W47".into(), 2), ("2026-W47".into(), 5), ("2026-W48".into(), 2), ("2026-W48".into(), 3)]);
+            assert_eq!(r.away, vec![(UserId(4), AwaySpan { start: day("2026-11-20"), end: day("2026-11-30") })]);
+            let posted: Vec<_> = r.posted.iter().map(|p| (p.kind.as_str(), p.period.as_str(), p.principle)).collect();
+            assert_eq!(posted, vec![("daily", "2026-11-24", 5), ("daily", "2026-11-26", 7), ("digest", "2026-W46", 3)]);
         }
-        let week = IsoWeek::parse("2026-W48").unwrap();
-        let spans = DigestSpans {
-            week,
-            overdue_before: day("2026-11-27"),
-            members_from: IsoWeek::parse("2026-W43").unwrap(),
-            away: (day("2026-11-16"), day("2026-11-29")),
-            posts: (day("2026-10-26"), day("2026-11-29")),
-        };
-        let r = s.digest_reads(crate::domain::ids::TeamKey::default_of(GuildId(1)), spans).await.unwrap();
-        assert_eq!(r.this.ratings, [0, 0, 0, 1, 1]);
-        assert_eq!(r.last.ratings, [0, 1, 0, 0, 0]);
-        assert_eq!((r.this.commitment_answers, r.this.blockers, r.this.made), (2, 2, 2));
-        assert_eq!(r.this.resolved, vec![Outcome::Kept]);
-        assert_eq!(r.this.went_well, vec!["newest note", "older note"], "newest first");
-        assert_eq!(r.this.blocker_notes.len(), 2);
-        assert!(r.last.went_well.is_empty(), "notes are read for the digest's week only");
-        assert_eq!(r.last.commitment_answers, 1);
-        assert_eq!(r.overdue, 1, "member 5's; member 2's first was kept and the next is due later");
-        // People, not rows: member 2's two commitment check-ins with blockers are one person.
-        let people = r.this.people;
-        assert_eq!((people.commitments, people.blockers, people.resolved), (1, 1, 1));
-        assert_eq!((people.ratings, people.went_well, people.improve), (2, 2, 0));
-        assert_eq!((r.last.people.commitments, r.last.people.ratings), (1, 1));
-        let mut members: Vec<_> = r.member_weeks.iter().map(|(w, u)| (w.to_string(), u.get())).collect();
-        members.sort();
-        assert_eq!(members, vec![("2026-W47".into(), 2), ("2026-W47".into(), 5), ("2026-W48".into(), 2), ("2026-W48".into(), 3)]);
-        assert_eq!(r.away, vec![(UserId(4), AwaySpan { start: day("2026-11-20"), end: day("2026-11-30") })]);
-        let posted: Vec<_> = r.posted.iter().map(|p| (p.kind.as_str(), p.period.as_str(), p.principle)).collect();
-        assert_eq!(posted, vec![("daily", "2026-11-24", 5), ("daily", "2026-11-26", 7), ("digest", "2026-W46", 3)]);
     }
 
     #[tokio::test]
     async fn overdue_in_a_past_week_counts_what_was_open_then_not_what_is_open_now() {
-        let (s, _dir) = store().await;
-        let promise = |text: &str, due: &str, kept: Option<Outcome>| CommitmentCheckin {
-            which: None,
-            kept,
-            next: Some(NewCommitment { text: text.into(), due: day(due), partner: None, ..Default::default() }),
-            blocker: None,
-            partner: None,
-        };
-        // W47: two promises due that Friday. One is resolved in W48 (late), one never.
-        s.record_commitment_checkin(ctx(2, "2026-11-16"), &promise("late one", "2026-11-20", None)).await.unwrap();
-        s.record_commitment_checkin(ctx(3, "2026-11-16"), &promise("forgotten", "2026-11-20", None)).await.unwrap();
-        s.record_commitment_checkin(ctx(2, "2026-11-25"), &promise("next", "2026-12-04", Some(Outcome::Kept))).await.unwrap();
-        // W48's promise, made after W47 ended, was never overdue in W47.
-        let spans = |week: &str, before: &str| DigestSpans {
-            week: IsoWeek::parse(week).unwrap(),
-            overdue_before: day(before),
-            members_from: IsoWeek::parse("2026-W43").unwrap(),
-            away: (day("2026-11-09"), day("2026-11-29")),
-            posts: (day("2026-10-26"), day("2026-11-29")),
-        };
-        let w47 = s.digest_reads(crate::domain::ids::TeamKey::default_of(GuildId(1)), spans("2026-W47", "2026-11-23")).await.unwrap();
-        assert_eq!(w47.overdue, 2, "both were open and past due when W47 ended");
-        let w48 = s.digest_reads(crate::domain::ids::TeamKey::default_of(GuildId(1)), spans("2026-W48", "2026-11-27")).await.unwrap();
-        assert_eq!(w48.overdue, 1, "only the forgotten one is still open");
-        let w46 = s.digest_reads(crate::domain::ids::TeamKey::default_of(GuildId(1)), spans("2026-W46", "2026-11-16")).await.unwrap();
-        assert_eq!(w46.overdue, 0, "nothing had been made yet");
+        for (s, _dir) in stores("overdue_in_a_past_week_counts_what_was_open_then_not_what_is_open_now").await {
+            let promise = |text: &str, due: &str, kept: Option<Outcome>| CommitmentCheckin {
+                which: None,
+                kept,
+                next: Some(NewCommitment { text: text.into(), due: day(due), partner: None, ..Default::default() }),
+                blocker: None,
+                partner: None,
+            };
+            // W47: two promises due that Friday. One is resolved in W48 (late), one never.
+            s.record_commitment_checkin(ctx(2, "2026-11-16"), &promise("late one", "2026-11-20", None)).await.unwrap();
+            s.record_commitment_checkin(ctx(3, "2026-11-16"), &promise("forgotten", "2026-11-20", None)).await.unwrap();
+            s.record_commitment_checkin(ctx(2, "2026-11-25"), &promise("next", "2026-12-04", Some(Outcome::Kept))).await.unwrap();
+            // W48's promise, made after W47 ended, was never overdue in W47.
+            let spans = |week: &str, before: &str| DigestSpans {
+                week: IsoWeek::parse(week).unwrap(),
+                overdue_before: day(before),
+                members_from: IsoWeek::parse("2026-W43").unwrap(),
+                away: (day("2026-11-09"), day("2026-11-29")),
+                posts: (day("2026-10-26"), day("2026-11-29")),
+            };
+            let w47 = s.digest_reads(crate::domain::ids::TeamKey::default_of(GuildId(1)), spans("2026-W47", "2026-11-23")).await.unwrap();
+            assert_eq!(w47.overdue, 2, "both were open and past due when W47 ended");
+            let w48 = s.digest_reads(crate::domain::ids::TeamKey::default_of(GuildId(1)), spans("2026-W48", "2026-11-27")).await.unwrap();
+            assert_eq!(w48.overdue, 1, "only the forgotten one is still open");
+            let w46 = s.digest_reads(crate::domain::ids::TeamKey::default_of(GuildId(1)), spans("2026-W46", "2026-11-16")).await.unwrap();
+            assert_eq!(w46.overdue, 0, "nothing had been made yet");
+        }
     }
 
     #[tokio::test]
     async fn people_are_counted_up_to_the_highest_threshold_and_no_further() {
-        let (s, _dir) = store().await;
-        assert_eq!(FIGURES_SQL.matches(&format!("LIMIT {})", crate::domain::digest::MAX_PEOPLE)).count(), 3, "the cap is MAX_PEOPLE");
-        let c = CommunicationCheckin { rating: 4, went_well: Some("good".into()), improve: None, partner: None };
-        for user in 1..=12 {
-            s.record_communication_checkin(ctx(user, "2026-11-24"), &c).await.unwrap();
+        for (s, _dir) in stores("people_are_counted_up_to_the_highest_threshold_and_no_further").await {
+            assert_eq!(FIGURES_SQL.matches(&format!("LIMIT {})", crate::domain::digest::MAX_PEOPLE)).count(), 3, "the cap is MAX_PEOPLE");
+            let c = CommunicationCheckin { rating: 4, went_well: Some("good".into()), improve: None, partner: None };
+            for user in 1..=12 {
+                s.record_communication_checkin(ctx(user, "2026-11-24"), &c).await.unwrap();
+            }
+            let spans = DigestSpans {
+                week: IsoWeek::parse("2026-W48").unwrap(),
+                overdue_before: day("2026-11-27"),
+                members_from: IsoWeek::parse("2026-W44").unwrap(),
+                away: (day("2026-11-16"), day("2026-11-29")),
+                posts: (day("2026-10-26"), day("2026-11-29")),
+            };
+            let r = s.digest_reads(crate::domain::ids::TeamKey::default_of(GuildId(1)), spans).await.unwrap();
+            assert_eq!((r.this.people.ratings, r.this.people.improve), (10, 0));
+            assert_eq!(r.this.people.went_well, 12, "counted among the fetched notes, which are fewer than NOTES_FETCHED");
+            assert_eq!(r.this.ratings, [0, 0, 0, 12, 0], "the figures themselves are not capped");
         }
-        let spans = DigestSpans {
-            week: IsoWeek::parse("2026-W48").unwrap(),
-            overdue_before: day("2026-11-27"),
-            members_from: IsoWeek::parse("2026-W44").unwrap(),
-            away: (day("2026-11-16"), day("2026-11-29")),
-            posts: (day("2026-10-26"), day("2026-11-29")),
-        };
-        let r = s.digest_reads(crate::domain::ids::TeamKey::default_of(GuildId(1)), spans).await.unwrap();
-        assert_eq!((r.this.people.ratings, r.this.people.improve), (10, 0));
-        assert_eq!(r.this.people.went_well, 12, "counted among the fetched notes, which are fewer than NOTES_FETCHED");
-        assert_eq!(r.this.ratings, [0, 0, 0, 12, 0], "the figures themselves are not capped");
     }
 
     #[tokio::test]
@@ -609,39 +776,40 @@ mod tests {
 
     #[tokio::test]
     async fn the_trend_reads_each_weeks_counts_of_one_team_from_the_week_indexes() {
-        let (s, _dir) = store().await;
-        let comm = |rating: u8| CommunicationCheckin { rating, went_well: None, improve: None, partner: None };
-        // W47: members 2 and 3 rate 2 and 4; W48: member 2 rates 5 and resolves a commitment.
-        s.record_communication_checkin(ctx(2, "2026-11-18"), &comm(2)).await.unwrap();
-        s.record_communication_checkin(ctx(3, "2026-11-19"), &comm(4)).await.unwrap();
-        let promise = CommitmentCheckin {
-            which: None,
-            kept: None,
-            next: Some(NewCommitment { text: "a".into(), due: day("2026-11-20"), partner: None, ..Default::default() }),
-            blocker: None,
-            partner: None,
-        };
-        s.record_commitment_checkin(ctx(2, "2026-11-18"), &promise).await.unwrap();
-        s.record_communication_checkin(ctx(2, "2026-11-24"), &comm(5)).await.unwrap();
-        let kept = CommitmentCheckin { kept: Some(Outcome::Kept), next: None, ..promise.clone() };
-        s.record_commitment_checkin(ctx(2, "2026-11-25"), &kept).await.unwrap();
-        // Another team's answer in the same week is not this team's.
-        let mut other = ctx(9, "2026-11-24");
-        other.team = TeamId(1);
-        s.record_communication_checkin(other, &comm(1)).await.unwrap();
+        for (s, _dir) in stores("the_trend_reads_each_weeks_counts_of_one_team_from_the_week_indexes").await {
+            let comm = |rating: u8| CommunicationCheckin { rating, went_well: None, improve: None, partner: None };
+            // W47: members 2 and 3 rate 2 and 4; W48: member 2 rates 5 and resolves a commitment.
+            s.record_communication_checkin(ctx(2, "2026-11-18"), &comm(2)).await.unwrap();
+            s.record_communication_checkin(ctx(3, "2026-11-19"), &comm(4)).await.unwrap();
+            let promise = CommitmentCheckin {
+                which: None,
+                kept: None,
+                next: Some(NewCommitment { text: "a".into(), due: day("2026-11-20"), partner: None, ..Default::default() }),
+                blocker: None,
+                partner: None,
+            };
+            s.record_commitment_checkin(ctx(2, "2026-11-18"), &promise).await.unwrap();
+            s.record_communication_checkin(ctx(2, "2026-11-24"), &comm(5)).await.unwrap();
+            let kept = CommitmentCheckin { kept: Some(Outcome::Kept), next: None, ..promise.clone() };
+            s.record_commitment_checkin(ctx(2, "2026-11-25"), &kept).await.unwrap();
+            // Another team's answer in the same week is not this team's.
+            let mut other = ctx(9, "2026-11-24");
+            other.team = TeamId(1);
+            s.record_communication_checkin(other, &comm(1)).await.unwrap();
 
-        let (w47, w48) = (IsoWeek::parse("2026-W47").unwrap(), IsoWeek::parse("2026-W48").unwrap());
-        let r = s.trend_reads(TeamKey::default_of(GuildId(1)), w47, w48).await.unwrap();
-        let c47 = &r.counts[&w47];
-        assert_eq!((c47.raters, c47.rating_sum, c47.ratings, c47.commitment_people), (2, 6, 2, 1));
-        let c48 = &r.counts[&w48];
-        assert_eq!((c48.raters, c48.rating_sum, c48.kept, c48.resolvers), (1, 5, 1, 1));
-        assert!(r.member_weeks.iter().all(|(_, u)| *u != UserId(9)), "{:?}", r.member_weeks);
-        assert_eq!(r.member_weeks.len(), 3, "member 2 in both weeks, member 3 in W47: {:?}", r.member_weeks);
+            let (w47, w48) = (IsoWeek::parse("2026-W47").unwrap(), IsoWeek::parse("2026-W48").unwrap());
+            let r = s.trend_reads(TeamKey::default_of(GuildId(1)), w47, w48).await.unwrap();
+            let c47 = &r.counts[&w47];
+            assert_eq!((c47.raters, c47.rating_sum, c47.ratings, c47.commitment_people), (2, 6, 2, 1));
+            let c48 = &r.counts[&w48];
+            assert_eq!((c48.raters, c48.rating_sum, c48.kept, c48.resolvers), (1, 5, 1, 1));
+            assert!(r.member_weeks.iter().all(|(_, u)| *u != UserId(9)), "{:?}", r.member_weeks);
+            assert_eq!(r.member_weeks.len(), 3, "member 2 in both weeks, member 3 in W47: {:?}", r.member_weeks);
 
-        let mine = s.member_trend_reads(TeamKey::default_of(GuildId(1)), UserId(2), w47, w48).await.unwrap();
-        assert_eq!(mine.checkins[&w47], (2, 2, 1), "two check-ins, one rating of 2");
-        assert_eq!(mine.made[&w47], 1);
-        assert_eq!(mine.resolved[&w48], (1, 0, 0));
+            let mine = s.member_trend_reads(TeamKey::default_of(GuildId(1)), UserId(2), w47, w48).await.unwrap();
+            assert_eq!(mine.checkins[&w47], (2, 2, 1), "two check-ins, one rating of 2");
+            assert_eq!(mine.made[&w47], 1);
+            assert_eq!(mine.resolved[&w48], (1, 0, 0));
+        }
     }
 }

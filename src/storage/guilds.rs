@@ -293,12 +293,6 @@ impl Store {
     }
 }
 
-/// [`ensure_rows!`] on a SQLite connection, for the modules not yet on both backends.
-pub(super) async fn ensure_rows(conn: &mut sqlx::SqliteConnection, guild: GuildId, now: DateTime<Utc>) -> Result<()> {
-    ensure_rows!(conn, guild, now);
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

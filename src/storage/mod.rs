@@ -23,15 +23,27 @@ macro_rules! with_conn {
 }
 
 /// Runs `$body` in a write transaction `$tx` of whichever backend the store is on, and
-/// commits it (SQLite: `BEGIN IMMEDIATE` on the writer). An early return rolls it back.
+/// commits it (SQLite: `BEGIN IMMEDIATE` on the writer). A `?` in the body rolls it back. On
+/// PostgreSQL, where transactions on other connections run at once, a transaction that lost
+/// a deadlock or a serialization conflict (nothing of it was written) is run once more
+/// before the failure is reported, as busy (see [`is_busy`]).
 macro_rules! with_tx {
     ($store:expr, |$tx:ident| $body:expr) => {
         match $store.pg() {
             Some(pool) => {
-                let mut $tx = pool.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
+                let mut retried = false;
+                loop {
+                    let run = async {
+                        let mut $tx = pool.begin().await?;
+                        let out = $body;
+                        $tx.commit().await?;
+                        Ok::<_, $crate::storage::Error>(out)
+                    };
+                    match run.await {
+                        Err(e) if !retried && $crate::storage::is_conflict(&e) => retried = true,
+                        done => break done?,
+                    }
+                }
             }
             None => {
                 let mut held = $store.writer().await?;
@@ -51,14 +63,16 @@ mod batch;
 mod schedule;
 #[macro_use]
 mod members;
+#[macro_use]
+mod guilds;
+#[macro_use]
+mod partners;
+#[macro_use]
 mod charter;
 mod checkins;
 mod conns;
 mod copy;
 mod digest;
-
-mod guilds;
-mod partners;
 #[cfg(test)]
 mod postgres_tests;
 mod privacy;
@@ -96,18 +110,29 @@ pub type Error = sqlx::Error;
 /// Storage results.
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Whether a failure is the database staying locked by another process longer than the busy
-/// timeout (SQLITE_BUSY and its extended codes, or no connection free in time): nothing was
-/// written, and trying again later may work.
+/// Whether a failure is the database staying locked by another process or connection
+/// longer than the busy timeout: nothing was written, and trying again later may work.
+/// SQLite: SQLITE_BUSY and its extended codes, or no connection free in time. PostgreSQL: a
+/// lock not granted within `lock_timeout`, a statement cancelled by `statement_timeout`, and
+/// a conflict ([`is_conflict`]) that happened again when retried.
 pub fn is_busy(e: &Error) -> bool {
     match e {
-        // SQLITE_BUSY (5) and its extended codes (517 BUSY_SNAPSHOT, 261 BUSY_RECOVERY).
         sqlx::Error::Database(d) => {
-            d.code().is_some_and(|c| c == "5" || c == "261" || c == "517") || d.message().contains("database is locked")
+            // SQLITE_BUSY (5), BUSY_RECOVERY (261), BUSY_SNAPSHOT (517); PostgreSQL's
+            // lock_not_available (55P03) and query_canceled (57014).
+            d.code().is_some_and(|c| matches!(c.as_ref(), "5" | "261" | "517" | "55P03" | "57014"))
+                || d.message().contains("database is locked")
+                || is_conflict(e)
         }
         sqlx::Error::PoolTimedOut => true,
         _ => false,
     }
+}
+
+/// Whether PostgreSQL rolled a transaction back because it conflicted with another one
+/// (serialization_failure 40001, deadlock_detected 40P01): run again, it may well succeed.
+pub fn is_conflict(e: &Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().is_some_and(|c| matches!(c.as_ref(), "40001" | "40P01")))
 }
 
 /// The database: SQLite (the default, embedded), or PostgreSQL (issue 18: the operations
@@ -116,12 +141,44 @@ pub fn is_busy(e: &Error) -> bool {
 #[derive(Clone, Debug)]
 pub struct Store {
     backend: Backend,
+    /// The token this store's claims carry (see [`claim_sql`]): one per opened store, so a
+    /// bot restarted on the same database is a new holder.
+    owner: Arc<str>,
 }
 
 #[derive(Clone, Debug)]
 enum Backend {
     Sqlite { write: Arc<Conns>, read: Arc<Conns> },
     Postgres(sqlx::PgPool),
+}
+
+/// How long a claim holds: longer than one tick's work on what it claimed (a tick's batch
+/// of sends, each with its HTTP timeout), so that work is never taken from a running bot; a
+/// bot that crashed holds its claims this long before another takes them.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(120);
+
+/// The tables whose rows are claimed, with their keys and what a claim returns.
+const CLAIMED: [&str; 4] = ["schedule", "commitment_tasks", "team_posts", "board_removals"];
+
+/// A new holder token: the process id, for an operator reading the tables, and random bits,
+/// so two bots never share one.
+fn new_owner() -> Arc<str> {
+    format!("{}-{:08x}", std::process::id(), rand::random::<u32>()).into()
+}
+
+/// The statement that claims up to `limit` due rows of `table` (keyed by `key`, the columns
+/// of its primary key) and returns `returning` of each: one conditional UPDATE, so of several
+/// connections or processes running it at once, each row is returned to exactly one (on
+/// PostgreSQL a second claimer waits for the first's row lock, then finds the row taken and
+/// skips it; SQLite has one writer). A row is free when unclaimed, its lease is over, or this
+/// holder claimed it. Arguments: holder `$1`, lease end `$2`, now `$3`. The names are this
+/// module's literals.
+fn claim_sql(table: &str, key: &str, returning: &str, limit: u32) -> String {
+    const FREE: &str = "(claimed_until IS NULL OR claimed_until <= $3 OR claimed_by = $1)";
+    format!(
+        "UPDATE {table} SET claimed_by = $1, claimed_until = $2 WHERE ({key}) IN \
+         (SELECT {key} FROM {table} WHERE due_at <= $3 AND {FREE} ORDER BY due_at LIMIT {limit}) AND {FREE} RETURNING {returning}"
+    )
 }
 
 /// Whether `url` names a PostgreSQL database.
@@ -170,18 +227,25 @@ impl Store {
         MIGRATOR.run_direct(None, &mut *write.get().await?, false).await?;
         let read = Conns::open("read", options, READERS, ACQUIRE_TIMEOUT).await?;
         let (write, read) = (Arc::new(write), Arc::new(read));
-        Ok(Self { backend: Backend::Sqlite { write, read } })
+        Ok(Self { backend: Backend::Sqlite { write, read }, owner: new_owner() })
     }
 
     /// Connects to PostgreSQL at `url` and migrates it (migrations/postgres).
     pub async fn open_postgres(url: &str) -> Result<Self> {
+        use std::str::FromStr;
+        // A statement waits for another's lock as long as SQLite's busy timeout, then fails
+        // as busy; one that runs far longer than any of the bot's is stopped likewise.
+        let busy = format!("{}s", BUSY_TIMEOUT.as_secs());
+        let options = sqlx::postgres::PgConnectOptions::from_str(url)?
+            .options([("lock_timeout", busy.as_str()), ("statement_timeout", "60s")])
+            .application_name("partner-coach");
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(POSTGRES_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect(url)
+            .connect_with(options)
             .await?;
         POSTGRES_MIGRATOR.run(&pool).await.map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
-        Ok(Self { backend: Backend::Postgres(pool) })
+        Ok(Self { backend: Backend::Postgres(pool), owner: new_owner() })
     }
 
     /// Opens the database `url` names: PostgreSQL for `postgres://` and `postgresql://`,
@@ -196,6 +260,26 @@ impl Store {
         Self::open(options).await
     }
 
+    /// The holder token of this store's claims.
+    pub fn claim_owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// The bindings of [`claim_sql`] at `now`.
+    fn claim_args(&self, now: chrono::DateTime<chrono::Utc>) -> (String, i64, i64) {
+        (self.owner.to_string(), ts(now) + CLAIM_LEASE.as_secs() as i64, ts(now))
+    }
+
+    /// Releases every claim this store holds.
+    async fn release_claims(&self) -> Result<()> {
+        for table in CLAIMED {
+            // The table names are the literals of CLAIMED.
+            let sql = format!("UPDATE {table} SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1");
+            with_conn!(self, writer, |c| sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&*self.owner).execute(c).await?.rows_affected());
+        }
+        Ok(())
+    }
+
     /// Which backend this store is on, for `check` and the logs.
     pub fn backend_name(&self) -> &'static str {
         match self.backend {
@@ -204,8 +288,13 @@ impl Store {
         }
     }
 
-    /// Flushes and closes the connections; waits for writes in flight.
+    /// Flushes and closes the connections; waits for writes in flight. The claims this store
+    /// holds are released first, so a bot started next on the database takes that work at
+    /// once rather than after the lease.
     pub async fn close(&self) {
+        if let Err(e) = self.release_claims().await {
+            tracing::warn!(error = %e, "could not release this bot's claims; they end with their lease");
+        }
         match &self.backend {
             Backend::Sqlite { write, read } => {
                 write.close().await;
@@ -236,12 +325,18 @@ impl Store {
 
     /// Quick health figures for `partner-coach check`.
     pub async fn summary(&self) -> Result<StoreSummary> {
-        let (guilds, checkins, commitments): (i64, i64, i64) =
-            sqlx::query_as("SELECT (SELECT count(*) FROM guilds), (SELECT count(*) FROM checkins), (SELECT count(*) FROM commitments)")
-                .fetch_one(&mut *self.reader().await?)
-                .await?;
+        const COUNTS: &str = "SELECT (SELECT count(*) FROM guilds), (SELECT count(*) FROM checkins), (SELECT count(*) FROM commitments)";
+        const MIGRATIONS: &str = "SELECT count(*) FROM _sqlx_migrations WHERE success";
+        if let Some(pool) = self.pg() {
+            // PostgreSQL checks its own pages (checksums, WAL replay); there is no
+            // quick_check to run.
+            let (guilds, checkins, commitments): (i64, i64, i64) = sqlx::query_as(COUNTS).fetch_one(pool).await?;
+            let migrations: i64 = sqlx::query_scalar(MIGRATIONS).fetch_one(pool).await?;
+            return Ok(StoreSummary { guilds, checkins, commitments, migrations, integrity_ok: true });
+        }
         let mut conn = self.reader().await?;
-        let migrations: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(&mut *conn).await?;
+        let (guilds, checkins, commitments): (i64, i64, i64) = sqlx::query_as(COUNTS).fetch_one(&mut *conn).await?;
+        let migrations: i64 = sqlx::query_scalar(MIGRATIONS).fetch_one(&mut *conn).await?;
         let integrity: String = sqlx::query_scalar("PRAGMA quick_check").fetch_one(&mut *conn).await?;
         Ok(StoreSummary { guilds, checkins, commitments, migrations, integrity_ok: integrity == "ok" })
     }
@@ -292,6 +387,43 @@ pub struct StoreSummary {
     pub integrity_ok: bool,
 }
 
+/// Which backend a connection is of, for the rare statement only one of them needs (a row
+/// lock PostgreSQL takes where SQLite's single writer already runs transactions in turn).
+pub(crate) trait Dialect {
+    /// PostgreSQL.
+    const POSTGRES: bool;
+}
+
+impl Dialect for sqlx::PgConnection {
+    const POSTGRES: bool = true;
+}
+
+impl Dialect for sqlx::SqliteConnection {
+    const POSTGRES: bool = false;
+}
+
+/// Whether `conn` is a PostgreSQL connection.
+pub(crate) fn on_postgres<C: Dialect>(_conn: &C) -> bool {
+    C::POSTGRES
+}
+
+/// `sql` with each plain `?` numbered (`$1`, `$2`, ...), as PostgreSQL writes placeholders:
+/// for the few statements SQLite runs in a batch, where numbered ones do not work (see
+/// `batch.rs`), and PostgreSQL runs alone. No `?` may appear inside a string literal.
+pub(crate) fn numbered_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for ch in sql.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
 /// Unix seconds for a UTC instant.
 pub(crate) fn ts(t: chrono::DateTime<chrono::Utc>) -> i64 {
     t.timestamp()
@@ -316,6 +448,43 @@ pub(crate) mod test_support {
             all.push((Store::open_postgres(&db.url).await.expect("the test server takes the schema"), None));
         }
         all
+    }
+
+    /// The URL of a fresh database on each backend, as [`stores`] makes them, for tests that
+    /// open several stores on one database (as several bots would). The guard keeps the
+    /// SQLite file alive.
+    pub async fn database_urls(test: &str) -> Vec<(String, Option<tempfile::TempDir>)> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut all = vec![(format!("sqlite://{}", dir.path().join("test.db").display()), Some(dir))];
+        if let Some(db) = super::postgres_tests::TestDatabase::create(test).await {
+            all.push((db.url.clone(), None));
+        }
+        all
+    }
+
+    /// One integer that `sql` (no parameters) reads, on either backend.
+    pub async fn int(s: &Store, sql: &str) -> i64 {
+        let read = async {
+            Ok::<_, Error>(with_conn!(s, reader, |c| sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_one(c)
+                .await?))
+        };
+        read.await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// One text (or NULL) that `sql` (no parameters) reads, on either backend.
+    pub async fn text(s: &Store, sql: &str) -> Option<String> {
+        let read = async {
+            Ok::<_, Error>(with_conn!(s, reader, |c| sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_one(c)
+                .await?))
+        };
+        read.await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Runs `sql` (no parameters) on either backend's writer.
+    pub async fn exec(s: &Store, sql: &str) -> Result<u64> {
+        Ok(with_conn!(s, writer, |c| sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(c).await?.rows_affected()))
     }
 
     /// A fresh database file in its own temporary directory (kept alive by the guard).

@@ -196,11 +196,11 @@ async fn a_postgres_database_from_the_earlier_migrations_upgrades_and_loses_noth
     let s = super::Store::open_postgres(&db.url).await.unwrap();
     let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
     for ((table, columns), rows) in TABLES_AT_0006.iter().zip(&before) {
-        assert_eq!(&pg_dump(&mut conn, table, columns).await, rows, "{table} changed in 0007–0008");
+        assert_eq!(&pg_dump(&mut conn, table, columns).await, rows, "{table} changed in 0007–0009");
         assert!(!rows.is_empty(), "{table} had rows to keep");
     }
     let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(&mut conn).await.unwrap();
-    assert_eq!(applied, 8);
+    assert_eq!(applied, 9);
     // 0007: new columns at their defaults; partners named before are not asked after the fact.
     let (private, views): (i64, i64) =
         sqlx::query_as("SELECT (SELECT count(*) FROM commitments WHERE private), (SELECT count(*) FROM partner_views)")
@@ -231,6 +231,69 @@ async fn a_postgres_database_from_the_earlier_migrations_upgrades_and_loses_noth
     assert_eq!((covered.status, covered.message_id.map(|m| m.get())), (DeliveryStatus::Sent, Some(901)), "re-keyed by 0004");
     assert_eq!(s.delivery(digest, "2026-W49").await.unwrap(), None);
     assert_eq!(s.member_settings(GuildId(1), UserId(5)).await.unwrap().reminder.map(|r| r.time.to_string()), Some("17:00".into()));
+    s.close().await;
+    db.drop_now().await;
+}
+
+/// A member with a zone and a reminder job, on a fresh PostgreSQL store.
+async fn member_with_job(test: &str) -> Option<(TestDatabase, super::Store, super::JobKey)> {
+    use crate::domain::ids::{GuildId, UserId};
+    let db = TestDatabase::create(test).await?;
+    let s = super::Store::open_postgres(&db.url).await.unwrap();
+    let now = chrono::Utc::now();
+    let key = super::JobKey::member(super::JobKind::Reminder, GuildId(1), UserId(2));
+    let zone = crate::domain::time::Zone::parse("Europe/Berlin").unwrap();
+    s.set_member_zone(GuildId(1), UserId(2), zone, Some(super::JobUpdate::new(key, now, now.date_naive())), now).await.unwrap();
+    Some((db, s, key))
+}
+
+#[tokio::test]
+async fn a_transaction_that_loses_a_deadlock_is_run_again_and_succeeds() {
+    use crate::domain::ids::{GuildId, UserId};
+    let Some((db, s, key)) = member_with_job("a_transaction_that_loses_a_deadlock_is_run_again_and_succeeds").await else { return };
+    // Another client holds the job's row, then wants the member's: the bot's zone change takes
+    // the member's row, then wants the job's. PostgreSQL finds the cycle after its deadlock
+    // timeout and rolls back the bot's transaction, which waited first.
+    let mut other = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    other.execute("BEGIN").await.unwrap();
+    other.execute("UPDATE schedule SET attempts = 5 WHERE kind = 'reminder'").await.unwrap();
+    let bot = s.clone();
+    let change = tokio::spawn(async move {
+        let now = chrono::Utc::now();
+        let zone = crate::domain::time::Zone::parse("Asia/Ho_Chi_Minh").unwrap();
+        bot.set_member_zone(GuildId(1), UserId(2), zone, Some(super::JobUpdate::new(key, now, now.date_naive())), now).await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Blocks on the bot's row until the deadlock is resolved in its favour.
+    other.execute("UPDATE members SET lang = 'vi' WHERE user_id = 2").await.unwrap();
+    other.execute("COMMIT").await.unwrap();
+    change.await.unwrap().expect("run again once the other client committed");
+    let (zone, attempts): (String, i64) =
+        sqlx::query_as("SELECT m.timezone, s.attempts FROM members m, schedule s WHERE m.user_id = 2 AND s.kind = 'reminder'")
+            .fetch_one(&mut other)
+            .await
+            .unwrap();
+    assert_eq!((zone.as_str(), attempts), ("Asia/Ho_Chi_Minh", 0), "the bot's change, made after the other client's");
+    s.close().await;
+    db.drop_now().await;
+}
+
+#[tokio::test]
+async fn a_lock_held_past_the_busy_timeout_is_reported_as_busy() {
+    use crate::domain::ids::{GuildId, UserId};
+    let Some((db, s, key)) = member_with_job("a_lock_held_past_the_busy_timeout_is_reported_as_busy").await else { return };
+    // An operator's session keeps the schedule locked longer than the bot waits for a lock.
+    let mut other = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    other.execute("BEGIN").await.unwrap();
+    other.execute("LOCK TABLE schedule IN ACCESS EXCLUSIVE MODE").await.unwrap();
+    let now = chrono::Utc::now();
+    let zone = crate::domain::time::Zone::parse("Asia/Ho_Chi_Minh").unwrap();
+    let e = s.set_member_zone(GuildId(1), UserId(2), zone, Some(super::JobUpdate::new(key, now, now.date_naive())), now).await.unwrap_err();
+    assert!(super::is_busy(&e), "{e:?}");
+    other.execute("ROLLBACK").await.unwrap();
+    // Nothing of it was written, and the next change goes through.
+    assert_eq!(s.member_settings(GuildId(1), UserId(2)).await.unwrap().zone.map(|z| z.name().to_owned()).as_deref(), Some("Europe/Berlin"));
+    s.set_member_zone(GuildId(1), UserId(2), zone, None, now).await.unwrap();
     s.close().await;
     db.drop_now().await;
 }

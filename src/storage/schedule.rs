@@ -318,15 +318,22 @@ const LAST_FAILURE_SQL: &str = "SELECT kind, period, last_error, updated_at FROM
      AND s.kind = f.kind AND s.status = 'sent' AND s.updated_at >= f.updated_at) ORDER BY updated_at DESC LIMIT 1";
 
 impl Store {
-    /// Jobs due at `now`, oldest first. Reads the `schedule_due` index only: the cost follows
-    /// the number of due jobs, not the number of guilds.
+    /// Jobs due at `now`, oldest first, claimed by this store (see [`super::claim_sql`]): a
+    /// job another bot holds is not returned. Finds them by the `schedule_due` index: the
+    /// cost follows the number of due jobs, not the number of guilds.
     pub async fn due_jobs(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Job>> {
         // A literal limit: a bound `LIMIT ?` makes SQLite re-prepare on every tick.
-        let sql = format!(
-            "SELECT kind, guild_id, team_id, user_id, due_at, period_date, attempts FROM schedule WHERE due_at <= $1 ORDER BY due_at LIMIT {limit}"
+        let sql = super::claim_sql(
+            "schedule",
+            "kind, guild_id, team_id, user_id",
+            "kind, guild_id, team_id, user_id, due_at, period_date, attempts",
+            limit,
         );
-        let rows: Vec<(String, i64, i64, i64, i64, String, i64)> =
-            with_conn!(self, reader, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(ts(now)).fetch_all(c).await?);
+        let (owner, until, now) = self.claim_args(now);
+        let mut rows: Vec<(String, i64, i64, i64, i64, String, i64)> =
+            with_conn!(self, writer, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&owner).bind(until).bind(now).fetch_all(c).await?);
+        // RETURNING keeps no order.
+        rows.sort_by_key(|r| r.4);
         Ok(rows
             .into_iter()
             .filter_map(|(kind, g, t, u, due, period, attempts)| {
@@ -531,7 +538,9 @@ pub enum DeliveryOutcome<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::test_support::{store, stores};
+    use std::collections::BTreeSet;
+
+    use crate::storage::test_support::stores;
     use chrono::Duration;
 
     fn key() -> JobKey {
@@ -542,6 +551,77 @@ mod tests {
     async fn scheduled(s: &Store, key: JobKey, due: DateTime<Utc>) -> Job {
         s.put_job(JobUpdate::new(key, due, due.date_naive())).await.unwrap();
         s.job(key).await.unwrap().unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_claimers_each_take_a_due_job_exactly_once() {
+        const JOBS: u64 = 400;
+        for (url, _dir) in crate::storage::test_support::database_urls("concurrent_claimers_each_take_a_due_job_exactly_once").await {
+            // Six bots on one database, as several processes would be.
+            let mut bots = Vec::new();
+            for _ in 0..6 {
+                bots.push(Store::connect(&url).await.unwrap());
+            }
+            let now = Utc::now();
+            let jobs: Vec<JobUpdate> =
+                (1..=JOBS).map(|g| JobUpdate::new(JobKey::guild(JobKind::Daily, GuildId(g)), now, now.date_naive())).collect();
+            bots[0].put_jobs(&jobs).await.unwrap();
+            // Each bot claims a few at a time, as its scheduler's ticks do (one after another:
+            // a holder may take its own claims again), and finishes what it claimed (the job
+            // moves a day on); all the bots at once, each on its own connections.
+            let mut runs = Vec::new();
+            for bot in &bots {
+                let bot = bot.clone();
+                runs.push(tokio::spawn(async move {
+                    let mut taken = Vec::new();
+                    loop {
+                        let claimed = bot.due_jobs(now, 7).await.unwrap();
+                        if claimed.is_empty() {
+                            return taken;
+                        }
+                        for job in claimed {
+                            taken.push((bot.claim_owner().to_owned(), job.key.guild));
+                            let next = JobUpdate::new(job.key, now + Duration::days(1), now.date_naive() + Duration::days(1));
+                            bot.advance(&job, Some(next)).await.unwrap();
+                        }
+                    }
+                }));
+            }
+            let mut taken = Vec::new();
+            for run in runs {
+                taken.extend(run.await.unwrap());
+            }
+            let guilds: BTreeSet<GuildId> = taken.iter().map(|t| t.1).collect();
+            assert_eq!(guilds.len() as u64, JOBS, "every job was done ({url})");
+            // Every claim that came back is counted: a job two bots both took shows here.
+            assert_eq!(taken.len() as u64, JOBS, "and each exactly once ({url})");
+            let holders: BTreeSet<&str> = taken.iter().map(|t| t.0.as_str()).collect();
+            assert!(holders.len() > 1, "the work was shared, so the claims did meet ({url})");
+            for bot in &bots {
+                bot.close().await;
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_claim_holds_another_bot_off_until_released_or_its_lease_ends() {
+        for (url, _dir) in
+            crate::storage::test_support::database_urls("a_claim_holds_another_bot_off_until_released_or_its_lease_ends").await
+        {
+            let (a, b) = (Store::connect(&url).await.unwrap(), Store::connect(&url).await.unwrap());
+            let now = Utc::now();
+            a.put_job(JobUpdate::new(key(), now, now.date_naive())).await.unwrap();
+            assert_eq!(a.due_jobs(now, 10).await.unwrap().len(), 1);
+            assert_eq!(a.due_jobs(now, 10).await.unwrap().len(), 1, "its holder may take it again (a retry, the next tick)");
+            assert!(b.due_jobs(now, 10).await.unwrap().is_empty(), "another bot may not");
+            let later = now + crate::storage::CLAIM_LEASE + Duration::seconds(1);
+            assert_eq!(b.due_jobs(later, 10).await.unwrap().len(), 1, "after the lease (a crashed holder) it may");
+            assert!(a.due_jobs(later, 10).await.unwrap().is_empty(), "and then the first may not");
+            // A bot that stops cleanly lets go at once.
+            b.close().await;
+            assert_eq!(a.due_jobs(later, 10).await.unwrap().len(), 1);
+            a.close().await;
+        }
     }
 
     #[tokio::test]
@@ -622,17 +702,18 @@ mod tests {
 
     #[tokio::test]
     async fn a_forget_during_a_reminder_leaves_nothing_of_the_member() {
-        let (s, _dir) = store().await;
-        let now = Utc::now();
-        let k = JobKey::member(JobKind::Reminder, GuildId(5), UserId(7));
-        let job = scheduled(&s, k, now).await;
-        s.begin_delivery(k, "2026-W48", now).await.unwrap();
-        s.forget_member(GuildId(5), UserId(7), chrono::Utc::now()).await.unwrap();
-        let next = JobUpdate::new(k, now + Duration::days(7), now.date_naive() + Duration::days(7));
-        let sent = DeliveryOutcome::Sent { channel: ChannelId(1), message: MessageId(2), principle: None };
-        s.finish_delivery(&job, "2026-W48", sent, Some(next), now).await.unwrap();
-        assert_eq!(s.delivery(k, "2026-W48").await.unwrap(), None, "no delivery record written back");
-        assert_eq!(s.job(k).await.unwrap(), None, "no reminder job written back");
+        for (s, _dir) in stores("a_forget_during_a_reminder_leaves_nothing_of_the_member").await {
+            let now = Utc::now();
+            let k = JobKey::member(JobKind::Reminder, GuildId(5), UserId(7));
+            let job = scheduled(&s, k, now).await;
+            s.begin_delivery(k, "2026-W48", now).await.unwrap();
+            s.forget_member(GuildId(5), UserId(7), chrono::Utc::now()).await.unwrap();
+            let next = JobUpdate::new(k, now + Duration::days(7), now.date_naive() + Duration::days(7));
+            let sent = DeliveryOutcome::Sent { channel: ChannelId(1), message: MessageId(2), principle: None };
+            s.finish_delivery(&job, "2026-W48", sent, Some(next), now).await.unwrap();
+            assert_eq!(s.delivery(k, "2026-W48").await.unwrap(), None, "no delivery record written back");
+            assert_eq!(s.job(k).await.unwrap(), None, "no reminder job written back");
+        }
     }
 
     #[tokio::test]

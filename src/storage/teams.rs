@@ -26,14 +26,67 @@ pub struct TeamCounts {
     pub commitments: i64,
 }
 
+/// On PostgreSQL, where transactions on other connections run at once, locks the server's
+/// row until the transaction ends: two teams created at the same moment would otherwise both
+/// pass the name check and take the same next id. SQLite's one writer runs them in turn
+/// already, so there it does nothing.
+macro_rules! lock_guild {
+    ($conn:expr, $guild:expr) => {{
+        let conn = $conn;
+        let guild: GuildId = $guild;
+        if $crate::storage::on_postgres(&*conn) {
+            sqlx::query("SELECT 1 FROM guilds WHERE guild_id = $1 FOR UPDATE").bind(guild.to_db()).execute(&mut *conn).await?;
+        }
+    }};
+}
+
+/// The team (other than `except`) that already has this name, role or home channel: a role
+/// or a channel that made two teams would leave a member's or a command's team ambiguous.
+/// On either backend's connection.
+macro_rules! conflict {
+    ($conn:expr, $guild:expr, $except:expr, $name:expr, $role:expr, $home:expr) => {{
+        let conn = $conn;
+        let (guild, except, name, role, home): (GuildId, Option<TeamId>, &str, Option<RoleId>, Option<ChannelId>) =
+            ($guild, $except, $name, $role, $home);
+        let rows: Vec<(String, String, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT name, name_key, role_id, home_channel_id FROM teams WHERE guild_id = $1 AND ($2 IS NULL OR team_id != $2)",
+        )
+        .bind(guild.to_db())
+        .bind(except.map(TeamId::to_db))
+        .fetch_all(&mut *conn)
+        .await?;
+        find_conflict(&rows, name, role, home)
+    }};
+}
+
+fn find_conflict(
+    rows: &[(String, String, Option<i64>, Option<i64>)],
+    name: &str,
+    role: Option<RoleId>,
+    home: Option<ChannelId>,
+) -> Option<TeamConflict> {
+    let key = name_key(name);
+    if let Some((n, ..)) = rows.iter().find(|r| r.1 == key) {
+        return Some(TeamConflict::Name(n.clone()));
+    }
+    if let Some((n, ..)) = role.and_then(|role| rows.iter().find(|r| r.2 == Some(role.to_db()))) {
+        return Some(TeamConflict::Role(n.clone()));
+    }
+    if let Some((n, ..)) = home.and_then(|home| rows.iter().find(|r| r.3 == Some(home.to_db()))) {
+        return Some(TeamConflict::Home(n.clone()));
+    }
+    None
+}
+
 impl Store {
     /// A server's teams, the default team first (named "default" if it has no row yet).
     pub async fn teams(&self, guild: GuildId) -> Result<Vec<Team>> {
-        let rows: Vec<(i64, String, Option<i64>, Option<i64>)> =
-            sqlx::query_as("SELECT team_id, name, role_id, home_channel_id FROM teams WHERE guild_id = ? ORDER BY team_id")
-                .bind(guild.to_db())
-                .fetch_all(&mut *self.reader().await?)
-                .await?;
+        let rows: Vec<(i64, String, Option<i64>, Option<i64>)> = with_conn!(self, reader, |c| sqlx::query_as(
+            "SELECT team_id, name, role_id, home_channel_id FROM teams WHERE guild_id = $1 ORDER BY team_id"
+        )
+        .bind(guild.to_db())
+        .fetch_all(c)
+        .await?);
         let mut teams: Vec<Team> = rows
             .into_iter()
             .map(|(id, name, role, home)| Team {
@@ -51,20 +104,23 @@ impl Store {
 
     /// The role-less teams a member joined.
     pub async fn joined_teams(&self, guild: GuildId, user: UserId) -> Result<Vec<TeamId>> {
-        let ids: Vec<i64> = sqlx::query_scalar("SELECT team_id FROM team_members WHERE guild_id = ? AND user_id = ? ORDER BY team_id")
-            .bind(guild.to_db())
-            .bind(user.to_db())
-            .fetch_all(&mut *self.reader().await?)
-            .await?;
+        let ids: Vec<i64> = with_conn!(self, reader, |c| sqlx::query_scalar(
+            "SELECT team_id FROM team_members WHERE guild_id = $1 AND user_id = $2 ORDER BY team_id"
+        )
+        .bind(guild.to_db())
+        .bind(user.to_db())
+        .fetch_all(c)
+        .await?);
         Ok(ids.into_iter().map(TeamId::from_db).collect())
     }
 
     /// How many members joined each role-less team of a server.
     pub async fn joined_counts(&self, guild: GuildId) -> Result<Vec<(TeamId, i64)>> {
-        let rows: Vec<(i64, i64)> = sqlx::query_as("SELECT team_id, count(*) FROM team_members WHERE guild_id = ? GROUP BY team_id")
-            .bind(guild.to_db())
-            .fetch_all(&mut *self.reader().await?)
-            .await?;
+        let rows: Vec<(i64, i64)> =
+            with_conn!(self, reader, |c| sqlx::query_as("SELECT team_id, count(*) FROM team_members WHERE guild_id = $1 GROUP BY team_id")
+                .bind(guild.to_db())
+                .fetch_all(c)
+                .await?);
         Ok(rows.into_iter().map(|(t, n)| (TeamId::from_db(t), n)).collect())
     }
 
@@ -77,61 +133,66 @@ impl Store {
         home: Option<ChannelId>,
         now: DateTime<Utc>,
     ) -> Result<std::result::Result<Team, TeamConflict>> {
-        let mut w = self.writer().await?;
-        let mut tx = Self::begin_write(&mut w).await?;
-        super::guilds::ensure_rows(&mut tx, guild, now).await?;
-        if let Some(conflict) = conflict(&mut tx, guild, None, name, role, home).await? {
-            return Ok(Err(conflict));
-        }
-        // Ids are never reused while the highest one lives, and a deleted team's rows are
-        // deleted with it, so a reused id inherits nothing.
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO teams (guild_id, team_id, name, name_key, role_id, home_channel_id, created_at, updated_at) \
-             SELECT ?1, coalesce(max(team_id), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?6 FROM teams WHERE guild_id = ?1 RETURNING team_id",
-        )
-        .bind(guild.to_db())
-        .bind(name)
-        .bind(name_key(name))
-        .bind(role.map(RoleId::to_db))
-        .bind(home.map(ChannelId::to_db))
-        .bind(ts(now))
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Ok(Team { id: TeamId::from_db(id), name: name.to_owned(), role, home }))
+        Ok(with_tx!(self, |tx| {
+            ensure_rows!(&mut *tx, guild, now);
+            lock_guild!(&mut *tx, guild);
+            match conflict!(&mut *tx, guild, None, name, role, home) {
+                Some(conflict) => Err(conflict),
+                None => {
+                    // Ids are never reused while the highest one lives, and a deleted team's rows
+                    // are deleted with it, so a reused id inherits nothing.
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO teams (guild_id, team_id, name, name_key, role_id, home_channel_id, created_at, updated_at) \
+                         SELECT $1, coalesce(max(team_id), 0) + 1, $2, $3, $4, $5, $6, $6 FROM teams WHERE guild_id = $1 RETURNING team_id",
+                    )
+                    .bind(guild.to_db())
+                    .bind(name)
+                    .bind(name_key(name))
+                    .bind(role.map(RoleId::to_db))
+                    .bind(home.map(ChannelId::to_db))
+                    .bind(ts(now))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    Ok(Team { id: TeamId::from_db(id), name: name.to_owned(), role, home })
+                }
+            }
+        }))
     }
 
     /// Renames a team; refuses a name another team has. `false` when there is no such team.
     pub async fn rename_team(&self, team: TeamKey, name: &str, now: DateTime<Utc>) -> Result<std::result::Result<bool, TeamConflict>> {
-        let mut w = self.writer().await?;
-        let mut tx = Self::begin_write(&mut w).await?;
-        super::guilds::ensure_rows(&mut tx, team.guild, now).await?;
-        if let Some(conflict) = conflict(&mut tx, team.guild, Some(team.team), name, None, None).await? {
-            return Ok(Err(conflict));
-        }
-        let done = sqlx::query("UPDATE teams SET name = ?, name_key = ?, updated_at = ? WHERE guild_id = ? AND team_id = ?")
-            .bind(name)
-            .bind(name_key(name))
-            .bind(ts(now))
-            .bind(team.guild.to_db())
-            .bind(team.team.to_db())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        tx.commit().await?;
-        Ok(Ok(done > 0))
+        Ok(with_tx!(self, |tx| {
+            ensure_rows!(&mut *tx, team.guild, now);
+            lock_guild!(&mut *tx, team.guild);
+            match conflict!(&mut *tx, team.guild, Some(team.team), name, None, None) {
+                Some(conflict) => Err(conflict),
+                None => {
+                    let done =
+                        sqlx::query("UPDATE teams SET name = $1, name_key = $2, updated_at = $3 WHERE guild_id = $4 AND team_id = $5")
+                            .bind(name)
+                            .bind(name_key(name))
+                            .bind(ts(now))
+                            .bind(team.guild.to_db())
+                            .bind(team.team.to_db())
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                    Ok(done > 0)
+                }
+            }
+        }))
     }
 
     /// How many check-ins and commitments a team holds (what deleting it removes).
     pub async fn team_counts(&self, team: TeamKey) -> Result<TeamCounts> {
-        let (checkins, commitments) = sqlx::query_as(
-            "SELECT (SELECT count(*) FROM checkins WHERE guild_id = ?1 AND team_id = ?2), \
-             (SELECT count(*) FROM commitments WHERE guild_id = ?1 AND team_id = ?2)",
+        let (checkins, commitments) = with_conn!(self, reader, |c| sqlx::query_as(
+            "SELECT (SELECT count(*) FROM checkins WHERE guild_id = $1 AND team_id = $2), \
+             (SELECT count(*) FROM commitments WHERE guild_id = $1 AND team_id = $2)",
         )
         .bind(team.guild.to_db())
         .bind(team.team.to_db())
-        .fetch_one(&mut *self.reader().await?)
-        .await?;
+        .fetch_one(c)
+        .await?);
         Ok(TeamCounts { checkins, commitments })
     }
 
@@ -139,155 +200,127 @@ impl Store {
     /// transaction. `None` when there is no such team (deleted meanwhile).
     pub async fn delete_team(&self, team: TeamKey) -> Result<Option<TeamCounts>> {
         assert!(!team.team.is_default(), "the default team is never deleted");
-        let mut w = self.writer().await?;
-        let mut tx = Self::begin_write(&mut w).await?;
-        let gone = sqlx::query("DELETE FROM teams WHERE guild_id = ? AND team_id = ?")
-            .bind(team.guild.to_db())
-            .bind(team.team.to_db())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if gone == 0 {
-            return Ok(None);
-        }
-        // Its board messages go from Discord too (due at once: time 0 is before any now).
-        super::partners::queue_board_removals(&mut tx, team.guild, &format!("team_id = {}", team.team.to_db()), 0).await?;
-        sqlx::query("DELETE FROM charter_votes WHERE item_id IN (SELECT id FROM charter_items WHERE guild_id = ? AND team_id = ?)")
-            .bind(team.guild.to_db())
-            .bind(team.team.to_db())
-            .execute(&mut *tx)
-            .await?;
-        let mut counts = TeamCounts::default();
-        for (table, count) in [
-            ("checkins", Some(&mut counts.checkins)),
-            ("commitments", Some(&mut counts.commitments)),
-            ("partner_views", None),
-            ("commitment_tasks", None),
-            ("charter_items", None),
-            ("thanks", None),
-            ("team_posts", None),
-            ("schedule", None),
-            ("deliveries", None),
-            ("team_members", None),
-            ("team_pauses", None),
-        ] {
-            // The table names are the literals above.
-            let n = sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE guild_id = ? AND team_id = ?")))
-                .bind(team.guild.to_db())
-                .bind(team.team.to_db())
+        let (g, t) = (team.guild.to_db(), team.team.to_db());
+        Ok(with_tx!(self, |tx| {
+            let gone = sqlx::query("DELETE FROM teams WHERE guild_id = $1 AND team_id = $2")
+                .bind(g)
+                .bind(t)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            if let Some(c) = count {
-                *c = n as i64;
+            if gone == 0 {
+                None
+            } else {
+                // Its board messages go from Discord too (due at once: time 0 is before any now).
+                queue_message_removals!(&mut *tx, "board", g, &format!("team_id = {t}"), 0);
+                sqlx::query(
+                    "DELETE FROM charter_votes WHERE item_id IN (SELECT id FROM charter_items WHERE guild_id = $1 AND team_id = $2)",
+                )
+                .bind(g)
+                .bind(t)
+                .execute(&mut *tx)
+                .await?;
+                let mut counts = TeamCounts::default();
+                for (table, count) in [
+                    ("checkins", Some(&mut counts.checkins)),
+                    ("commitments", Some(&mut counts.commitments)),
+                    ("partner_views", None),
+                    ("commitment_tasks", None),
+                    ("charter_items", None),
+                    ("thanks", None),
+                    ("team_posts", None),
+                    ("schedule", None),
+                    ("deliveries", None),
+                    ("team_members", None),
+                    ("team_pauses", None),
+                ] {
+                    // The table names are the literals above.
+                    let n = sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE guild_id = $1 AND team_id = $2")))
+                        .bind(g)
+                        .bind(t)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if let Some(c) = count {
+                        *c = n as i64;
+                    }
+                }
+                Some(counts)
             }
-        }
-        tx.commit().await?;
-        Ok(Some(counts))
+        }))
     }
 
     /// A member joins a role-less team. `false` if they were in it already.
     pub async fn join_team(&self, team: TeamKey, user: UserId, now: DateTime<Utc>) -> Result<bool> {
-        let n = sqlx::query(
-            "INSERT INTO team_members (guild_id, user_id, team_id, joined_at) VALUES (?, ?, ?, ?) \
+        let n = with_conn!(self, writer, |c| sqlx::query(
+            "INSERT INTO team_members (guild_id, user_id, team_id, joined_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (guild_id, user_id, team_id) DO NOTHING",
         )
         .bind(team.guild.to_db())
         .bind(user.to_db())
         .bind(team.team.to_db())
         .bind(ts(now))
-        .execute(&mut *self.writer().await?)
+        .execute(c)
         .await?
-        .rows_affected();
+        .rows_affected());
         Ok(n > 0)
     }
 
     /// A member leaves a team they joined. `false` if they were not in it. Their answers stay
     /// the team's, like a member who left the server.
     pub async fn leave_team(&self, team: TeamKey, user: UserId) -> Result<bool> {
-        let n = sqlx::query("DELETE FROM team_members WHERE guild_id = ? AND user_id = ? AND team_id = ?")
+        let n = with_conn!(self, writer, |c| sqlx::query("DELETE FROM team_members WHERE guild_id = $1 AND user_id = $2 AND team_id = $3")
             .bind(team.guild.to_db())
             .bind(user.to_db())
             .bind(team.team.to_db())
-            .execute(&mut *self.writer().await?)
+            .execute(c)
             .await?
-            .rows_affected();
+            .rows_affected());
         Ok(n > 0)
     }
-}
-
-/// The team (other than `except`) that already has this name, role or home channel: a role
-/// or a channel that made two teams would leave a member's or a command's team ambiguous.
-async fn conflict(
-    conn: &mut sqlx::SqliteConnection,
-    guild: GuildId,
-    except: Option<TeamId>,
-    name: &str,
-    role: Option<RoleId>,
-    home: Option<ChannelId>,
-) -> Result<Option<TeamConflict>> {
-    let rows: Vec<(String, String, Option<i64>, Option<i64>)> =
-        sqlx::query_as("SELECT name, name_key, role_id, home_channel_id FROM teams WHERE guild_id = ? AND (? IS NULL OR team_id != ?)")
-            .bind(guild.to_db())
-            .bind(except.map(TeamId::to_db))
-            .bind(except.map(TeamId::to_db))
-            .fetch_all(&mut *conn)
-            .await?;
-    let key = name_key(name);
-    if let Some((n, ..)) = rows.iter().find(|r| r.1 == key) {
-        return Ok(Some(TeamConflict::Name(n.clone())));
-    }
-    if let Some(role) = role {
-        if let Some((n, ..)) = rows.iter().find(|r| r.2 == Some(role.to_db())) {
-            return Ok(Some(TeamConflict::Role(n.clone())));
-        }
-    }
-    if let Some(home) = home {
-        if let Some((n, ..)) = rows.iter().find(|r| r.3 == Some(home.to_db())) {
-            return Ok(Some(TeamConflict::Home(n.clone())));
-        }
-    }
-    Ok(None)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::test_support::store;
+    use crate::storage::test_support::{store, stores};
 
     #[tokio::test]
     async fn teams_are_created_renamed_and_deleted_with_their_rows() {
-        let (s, _dir) = store().await;
-        let (g, now) = (GuildId(1), Utc::now());
-        assert_eq!(s.teams(g).await.unwrap(), vec![Team::default_team()], "a server without teams has its default team");
-        let design = s.create_team(g, "Design", Some(RoleId(10)), Some(ChannelId(100)), now).await.unwrap().unwrap();
-        let eng = s.create_team(g, "Engineering", None, None, now).await.unwrap().unwrap();
-        assert_eq!((design.id, eng.id), (TeamId(1), TeamId(2)));
-        assert_eq!(s.create_team(g, "DESIGN", None, None, now).await.unwrap(), Err(TeamConflict::Name("Design".into())));
-        assert_eq!(s.create_team(g, "Default", None, None, now).await.unwrap(), Err(TeamConflict::Name("default".into())));
-        assert_eq!(s.create_team(g, "Ops", Some(RoleId(10)), None, now).await.unwrap(), Err(TeamConflict::Role("Design".into())));
-        assert_eq!(s.create_team(g, "Ops", None, Some(ChannelId(100)), now).await.unwrap(), Err(TeamConflict::Home("Design".into())));
-        // Another server's names are its own.
-        assert!(s.create_team(GuildId(2), "Design", Some(RoleId(10)), None, now).await.unwrap().is_ok());
-        assert_eq!(s.rename_team(TeamKey::new(g, eng.id), "design", now).await.unwrap(), Err(TeamConflict::Name("Design".into())));
-        assert_eq!(s.rename_team(TeamKey::new(g, design.id), "design", now).await.unwrap(), Ok(true), "a team may change its own case");
-        assert_eq!(s.teams(g).await.unwrap().iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), vec!["default", "design", "Engineering"]);
+        for (s, _dir) in stores("teams_are_created_renamed_and_deleted_with_their_rows").await {
+            let (g, now) = (GuildId(1), Utc::now());
+            assert_eq!(s.teams(g).await.unwrap(), vec![Team::default_team()], "a server without teams has its default team");
+            let design = s.create_team(g, "Design", Some(RoleId(10)), Some(ChannelId(100)), now).await.unwrap().unwrap();
+            let eng = s.create_team(g, "Engineering", None, None, now).await.unwrap().unwrap();
+            assert_eq!((design.id, eng.id), (TeamId(1), TeamId(2)));
+            assert_eq!(s.create_team(g, "DESIGN", None, None, now).await.unwrap(), Err(TeamConflict::Name("Design".into())));
+            assert_eq!(s.create_team(g, "Default", None, None, now).await.unwrap(), Err(TeamConflict::Name("default".into())));
+            assert_eq!(s.create_team(g, "Ops", Some(RoleId(10)), None, now).await.unwrap(), Err(TeamConflict::Role("Design".into())));
+            assert_eq!(s.create_team(g, "Ops", None, Some(ChannelId(100)), now).await.unwrap(), Err(TeamConflict::Home("Design".into())));
+            // Another server's names are its own.
+            assert!(s.create_team(GuildId(2), "Design", Some(RoleId(10)), None, now).await.unwrap().is_ok());
+            assert_eq!(s.rename_team(TeamKey::new(g, eng.id), "design", now).await.unwrap(), Err(TeamConflict::Name("Design".into())));
+            assert_eq!(s.rename_team(TeamKey::new(g, design.id), "design", now).await.unwrap(), Ok(true), "a team may change its own case");
+            assert_eq!(
+                s.teams(g).await.unwrap().iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+                vec!["default", "design", "Engineering"]
+            );
 
-        let key = TeamKey::new(g, eng.id);
-        assert!(s.join_team(key, UserId(5), now).await.unwrap());
-        assert!(!s.join_team(key, UserId(5), now).await.unwrap());
-        assert_eq!(s.joined_teams(g, UserId(5)).await.unwrap(), vec![eng.id]);
-        sqlx::query("INSERT INTO checkins (guild_id, team_id, user_id, kind, local_date, iso_week, rating, created_at, updated_at) VALUES (1, 2, 5, 'communication', '2026-11-30', '2026-W49', 4, 0, 0), (1, 0, 5, 'communication', '2026-11-30', '2026-W49', 4, 0, 0)")
-            .execute(&mut *s.writer().await.unwrap())
-            .await
-            .unwrap();
-        assert_eq!(s.team_counts(key).await.unwrap(), TeamCounts { checkins: 1, commitments: 0 });
-        assert_eq!(s.delete_team(key).await.unwrap(), Some(TeamCounts { checkins: 1, commitments: 0 }));
-        assert_eq!(s.delete_team(key).await.unwrap(), None);
-        assert!(s.joined_teams(g, UserId(5)).await.unwrap().is_empty());
-        assert_eq!(s.count_checkins(Some(g), None).await.unwrap(), 1, "the default team's check-in stays");
-        // A deleted team's id may be given again: nothing of the old team is left under it.
-        assert_eq!(s.create_team(g, "Ops", None, None, now).await.unwrap().unwrap().id, TeamId(2));
+            let key = TeamKey::new(g, eng.id);
+            assert!(s.join_team(key, UserId(5), now).await.unwrap());
+            assert!(!s.join_team(key, UserId(5), now).await.unwrap());
+            assert_eq!(s.joined_teams(g, UserId(5)).await.unwrap(), vec![eng.id]);
+            crate::storage::test_support::exec(&s, "INSERT INTO checkins (guild_id, team_id, user_id, kind, local_date, iso_week, rating, created_at, updated_at) VALUES (1, 2, 5, 'communication', '2026-11-30', '2026-W49', 4, 0, 0), (1, 0, 5, 'communication', '2026-11-30', '2026-W49', 4, 0, 0)")
+                .await
+                .unwrap();
+            assert_eq!(s.team_counts(key).await.unwrap(), TeamCounts { checkins: 1, commitments: 0 });
+            assert_eq!(s.delete_team(key).await.unwrap(), Some(TeamCounts { checkins: 1, commitments: 0 }));
+            assert_eq!(s.delete_team(key).await.unwrap(), None);
+            assert!(s.joined_teams(g, UserId(5)).await.unwrap().is_empty());
+            assert_eq!(s.count_checkins(Some(g), None).await.unwrap(), 1, "the default team's check-in stays");
+            // A deleted team's id may be given again: nothing of the old team is left under it.
+            assert_eq!(s.create_team(g, "Ops", None, None, now).await.unwrap().unwrap().id, TeamId(2));
+        }
     }
 
     #[tokio::test]

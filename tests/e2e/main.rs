@@ -14,6 +14,7 @@ mod board;
 mod charter;
 mod checkins;
 mod coaching;
+mod copy_digest;
 mod daily;
 mod digest;
 mod fake_api;

@@ -9,7 +9,7 @@ use crate::fake_discord::Interaction;
 use crate::helpers::{sqlite_only, PgDatabase, TestApp};
 
 /// A fresh database on the test server, or `None` (saying why) without one.
-async fn database(test: &str) -> Option<PgDatabase> {
+pub(crate) async fn database(test: &str) -> Option<PgDatabase> {
     let db = PgDatabase::create_if_available().await;
     if db.is_none() {
         eprintln!("{test}: skipped: no PostgreSQL server (PC_TEST_POSTGRES is not set; `scripts/with-postgres cargo test` runs it)");
