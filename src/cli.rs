@@ -132,7 +132,8 @@ fn init_logging(filter: &str) {
     for cap in ["tungstenite=debug", "tokio_tungstenite=debug"] {
         filter = filter.add_directive(cap.parse().expect("valid directive"));
     }
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    // Logs go to stderr: stdout is what a command prints (`digest --format json > w48.json`).
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).try_init();
 }
 
 /// `partner-coach check`: one line per check; exit 1 if any failed.

@@ -13,6 +13,7 @@ mod proptests;
 pub mod refusal;
 pub mod schedule;
 pub mod settings;
+pub mod shards;
 pub mod teams;
 pub mod text;
 pub mod time;

@@ -237,7 +237,9 @@ impl Store {
         // as busy; one that runs far longer than any of the bot's is stopped likewise.
         let busy = format!("{}s", BUSY_TIMEOUT.as_secs());
         let options = sqlx::postgres::PgConnectOptions::from_str(url)?
-            .options([("lock_timeout", busy.as_str()), ("statement_timeout", "60s")])
+            // The server's NOTICEs ("relation … already exists, skipping" from a migration run
+            // again) are not news to anyone running the bot.
+            .options([("lock_timeout", busy.as_str()), ("statement_timeout", "60s"), ("client_min_messages", "warning")])
             .application_name("partner-coach");
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(POSTGRES_CONNECTIONS)
