@@ -8,7 +8,16 @@
 //! cargo run --release --example load -- --teams 0          # every guild only its default team
 //! cargo run --release --example load -- --teams 0 --bot /work/base-target/release/partner-coach
 //! cargo run --release --example load -- --partners  # half the commitments name a partner; every team has a board
+//! cargo run --release --example load -- --database postgres://postgres@127.0.0.1:5432/postgres   # the bot on PostgreSQL
+//! cargo run --release --example load -- --database sqlite --database postgres://…   # both, one after the other, compared
 //! ```
+//! `--database` is `sqlite` (the default: a fresh file in a temporary folder) or the URL of a
+//! PostgreSQL server and a role that may create databases: the driver creates a fresh
+//! database there for the run, gives the bot its URL, and drops it at the end. Given more
+//! than once, the same load runs on each in turn, each with its own fake Discord and bot,
+//! and the report ends with their CPU per interaction side by side. On PostgreSQL part of the
+//! work is in the server's processes, not the bot's: the report gives the CPU of the server
+//! processes serving the bot's connections apart.
 //! By default each guild has four teams besides its default one (`/team create` with a role,
 //! sent before the load): a member is in one of the five, by their role, and every command
 //! that acts on a team is about theirs (half of the check-ins name it with `team`, the others
@@ -48,6 +57,36 @@ struct Args {
     bot: Option<PathBuf>,
     /// Half the commitments name a partner (who gets a DM), and every team has a board.
     partners: bool,
+    /// The databases to run the bot on, in turn (default: SQLite).
+    databases: Vec<DbChoice>,
+}
+
+/// Where the bot's database lives for one run.
+#[derive(Clone, Debug)]
+enum DbChoice {
+    /// A fresh SQLite file.
+    Sqlite,
+    /// A fresh database on this PostgreSQL server (the URL of a role that may create one).
+    Postgres(String),
+}
+
+impl DbChoice {
+    fn parse(v: &str) -> Self {
+        if v == "sqlite" {
+            DbChoice::Sqlite
+        } else if v.starts_with("postgres://") || v.starts_with("postgresql://") {
+            DbChoice::Postgres(v.to_owned())
+        } else {
+            panic!("--database {v}: use sqlite or postgres://user@host:port/db (a server where the role may create databases)")
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            DbChoice::Sqlite => "SQLite",
+            DbChoice::Postgres(_) => "PostgreSQL",
+        }
+    }
 }
 
 fn args() -> Args {
@@ -63,6 +102,7 @@ fn args() -> Args {
         teams: 4,
         bot: None,
         partners: false,
+        databases: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -79,14 +119,18 @@ fn args() -> Args {
             "--teams" => a.teams = num(),
             "--bot" => a.bot = Some(it.next().expect("--bot needs a path").into()),
             "--partners" => a.partners = true,
+            "--database" => a.databases.push(DbChoice::parse(&it.next().expect("--database needs sqlite or a postgres:// URL"))),
             "--help" | "-h" => {
                 println!(
-                    "load [--rate N/s] [--secs N] [--guilds N] [--members N per guild] [--idle-guilds N] [--teams N per guild] [--partners] [--bot PATH] [--find-max] [--no-validate]"
+                    "load [--rate N/s] [--secs N] [--guilds N] [--members N per guild] [--idle-guilds N] [--teams N per guild] [--partners] [--bot PATH] [--database sqlite|postgres://… (repeatable)] [--find-max] [--no-validate]"
                 );
                 std::process::exit(0);
             }
             other => panic!("unknown argument {other}"),
         }
+    }
+    if a.databases.is_empty() {
+        a.databases.push(DbChoice::Sqlite);
     }
     a
 }
@@ -198,6 +242,9 @@ struct Run {
     max: f64,
     over_3s: usize,
     bot_cpu_per_interaction_ms: f64,
+    /// PostgreSQL's server processes for the bot's connections, per interaction answered
+    /// (None on SQLite, whose work is inside the bot).
+    server_cpu_per_interaction_ms: Option<f64>,
     bot_cpu_share: f64,
     driver_cpu_share: f64,
     expected_rows: usize,
@@ -208,13 +255,110 @@ struct Run {
 struct Bot {
     child: std::process::Child,
     pid: String,
-    db_url: String,
+    db: Db,
     _dir: tempfile::TempDir,
 }
 
-async fn start_bot(fake: &FakeDiscord) -> (Bot, Duration, f64) {
+/// The bot's database as the driver reads it: counted with plain SQL (opening a `Store`
+/// would migrate an older bot's database under it).
+enum Db {
+    Sqlite {
+        url: String,
+    },
+    /// A database of this run on a PostgreSQL server, dropped by [`Db::drop_run_database`].
+    Postgres {
+        url: String,
+        admin: String,
+        name: String,
+    },
+}
+
+impl Db {
+    /// A fresh database for one run.
+    async fn create(choice: &DbChoice, dir: &std::path::Path) -> Self {
+        use sqlx::{Connection, Executor};
+        match choice {
+            DbChoice::Sqlite => Db::Sqlite { url: format!("sqlite://{}/load.db", dir.display()) },
+            DbChoice::Postgres(admin) => {
+                let name = format!("pc_load_{}_{}", std::process::id(), rand::random::<u32>());
+                let mut conn = sqlx::PgConnection::connect(admin).await.expect("the PostgreSQL server given to --database answers");
+                conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .await
+                    .expect("a database for the run (the role needs CREATEDB)");
+                conn.close().await.unwrap();
+                let mut url = reqwest::Url::parse(admin).expect("--database is a URL");
+                url.set_path(&name);
+                Db::Postgres { url: url.to_string(), admin: admin.clone(), name }
+            }
+        }
+    }
+
+    /// The bot's DATABASE_URL.
+    fn url(&self) -> &str {
+        match self {
+            Db::Sqlite { url } | Db::Postgres { url, .. } => url,
+        }
+    }
+
+    /// A plain connection pool on it.
+    async fn pool(&self) -> Pool {
+        match self {
+            Db::Sqlite { url } => Pool::Sqlite(sqlx::SqlitePool::connect(url).await.unwrap()),
+            Db::Postgres { url, .. } => Pool::Postgres(sqlx::PgPool::connect(url).await.unwrap()),
+        }
+    }
+
+    /// The server processes serving connections to this run's database, PostgreSQL only
+    /// (their CPU is the bot's work too).
+    async fn server_pids(&self) -> Vec<String> {
+        let Db::Postgres { admin, name, .. } = self else { return Vec::new() };
+        let pool = sqlx::PgPool::connect(admin).await.unwrap();
+        let pids: Vec<i32> = sqlx::query_scalar("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
+            .bind(name)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        pids.into_iter().map(|p| p.to_string()).collect()
+    }
+
+    /// Drops the run's PostgreSQL database (the bot has stopped).
+    async fn drop_run_database(&self) {
+        use sqlx::{Connection, Executor};
+        if let Db::Postgres { admin, name, .. } = self {
+            let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
+            conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await.unwrap();
+            conn.close().await.unwrap();
+        }
+    }
+}
+
+/// A pool on either backend, for the driver's counts.
+enum Pool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl Pool {
+    /// `SELECT count(*) …`: the same text on both backends.
+    async fn count(&self, sql: &'static str) -> i64 {
+        match self {
+            Pool::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+            Pool::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+        }
+    }
+
+    async fn close(&self) {
+        match self {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+async fn start_bot(fake: &FakeDiscord, choice: &DbChoice) -> (Bot, Duration, f64) {
     let dir = tempfile::tempdir().unwrap();
-    let db_url = format!("sqlite://{}/load.db", dir.path().display());
+    let db = Db::create(choice, dir.path()).await;
     // BOT_LOG keeps the bot's log at a path of your choosing; by default it goes with the temp dir.
     let log_path = std::env::var("BOT_LOG").map(PathBuf::from).unwrap_or_else(|_| dir.path().join("bot.log"));
     let log = std::fs::File::create(log_path).unwrap();
@@ -236,7 +380,7 @@ async fn start_bot(fake: &FakeDiscord) -> (Bot, Duration, f64) {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DISCORD_TOKEN", fake_discord::TOKEN)
         .env("DISCORD_API_URL", fake.api_url())
-        .env("DATABASE_URL", &db_url)
+        .env("DATABASE_URL", db.url())
         .env("RUST_LOG", std::env::var("BOT_RUST_LOG").unwrap_or_else(|_| "warn".into()))
         .stdout(log.try_clone().unwrap())
         .stderr(log)
@@ -247,7 +391,7 @@ async fn start_bot(fake: &FakeDiscord) -> (Bot, Duration, f64) {
     let pid = child.id().to_string();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle = rss_mb(&pid);
-    (Bot { child, pid, db_url, _dir: dir }, startup, idle)
+    (Bot { child, pid, db, _dir: dir }, startup, idle)
 }
 
 async fn run_load(fake: &FakeDiscord, bot: &Bot, a: &Args, rate: u64, secs: u64, epoch: &mut u64) -> Run {
@@ -263,6 +407,8 @@ async fn run_load(fake: &FakeDiscord, bot: &Bot, a: &Args, rate: u64, secs: u64,
     let mut sent: Vec<(String, Kind, u64, u64)> = Vec::with_capacity(total);
     let mut interval = tokio::time::interval(Duration::from_nanos(1_000_000_000 / rate));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let server_pids0 = bot.db.server_pids().await;
+    let server_cpu0: f64 = server_pids0.iter().map(|p| cpu_ms(p)).sum();
     let (bot_cpu0, drv_cpu0, t0) = (cpu_ms(&bot.pid), cpu_ms(&driver_pid), Instant::now());
     let mut per_second: Vec<f64> = Vec::new();
     let (mut last_cpu, mut last_answered, mut last_t) = (bot_cpu0, 0usize, Instant::now());
@@ -337,6 +483,12 @@ async fn run_load(fake: &FakeDiscord, bot: &Bot, a: &Args, rate: u64, secs: u64,
     }
     let wall = t0.elapsed().as_secs_f64() * 1000.0;
     let (bot_cpu, drv_cpu) = (cpu_ms(&bot.pid) - bot_cpu0, cpu_ms(&driver_pid) - drv_cpu0);
+    // Server processes that started during the run count from zero; the pool keeps its
+    // connections, so nearly all of them were there at the start.
+    let server_cpu = match &bot.db {
+        Db::Sqlite { .. } => None,
+        Db::Postgres { .. } => Some(bot.db.server_pids().await.iter().map(|p| cpu_ms(p)).sum::<f64>() - server_cpu0),
+    };
 
     let mut lat = Vec::new();
     let (mut failures, mut over_3s) = (0, 0);
@@ -375,18 +527,16 @@ async fn run_load(fake: &FakeDiscord, bot: &Bot, a: &Args, rate: u64, secs: u64,
         }
     }
     lat.sort_by(f64::total_cmp);
-    // Counted with plain SQL: opening a `Store` would migrate an older bot's database under it.
-    let pool = sqlx::SqlitePool::connect(&bot.db_url).await.unwrap();
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM checkins").fetch_one(&pool).await.unwrap();
+    let pool = bot.db.pool().await;
+    let rows = pool.count("SELECT count(*) FROM checkins").await;
     if a.partners {
         // Every DM and board message out once: what the database recorded against what the
         // fake received, after the queue has drained.
         let deadline = Instant::now() + Duration::from_secs(30);
         let (asked, posted) = loop {
-            let asked: i64 = sqlx::query_scalar("SELECT count(*) FROM partner_views").fetch_one(&pool).await.unwrap();
-            let posted: i64 = sqlx::query_scalar("SELECT count(*) FROM commitments WHERE created_at > 0").fetch_one(&pool).await.unwrap();
-            let pending: i64 =
-                sqlx::query_scalar("SELECT count(*) FROM commitment_tasks WHERE task IN ('ask', 'board')").fetch_one(&pool).await.unwrap();
+            let asked = pool.count("SELECT count(*) FROM partner_views").await;
+            let posted = pool.count("SELECT count(*) FROM commitments WHERE created_at > 0").await;
+            let pending = pool.count("SELECT count(*) FROM commitment_tasks WHERE task IN ('ask', 'board')").await;
             if pending == 0 || Instant::now() > deadline {
                 break (asked, posted);
             }
@@ -400,10 +550,7 @@ async fn run_load(fake: &FakeDiscord, bot: &Bot, a: &Args, rate: u64, secs: u64,
             let board = st.messages.iter().filter(|m| threads.contains(&m.channel_id)).count();
             (dms, board, threads.len())
         };
-        let sent_dms: i64 = sqlx::query_scalar("SELECT count(*) FROM deliveries WHERE kind = 'partner-ask' AND status = 'sent'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let sent_dms = pool.count("SELECT count(*) FROM deliveries WHERE kind = 'partner-ask' AND status = 'sent'").await;
         println!(
             "partners: {asked} commitments named a partner, {sent_dms} agree DMs recorded sent, {dms} DMs received by the fake{}; \
              board: {board_messages} messages in {threads} weekly threads for {posted} commitments{}",
@@ -413,6 +560,7 @@ async fn run_load(fake: &FakeDiscord, bot: &Bot, a: &Args, rate: u64, secs: u64,
     }
     pool.close().await;
     let answered = lat.len();
+    let server_cpu_per_interaction_ms = server_cpu.map(|c| c / answered.max(1) as f64);
     Run {
         rate,
         sent: sent.len(),
@@ -424,6 +572,7 @@ async fn run_load(fake: &FakeDiscord, bot: &Bot, a: &Args, rate: u64, secs: u64,
         max: lat.last().copied().unwrap_or(f64::NAN),
         over_3s,
         bot_cpu_per_interaction_ms: median(&mut per_second),
+        server_cpu_per_interaction_ms,
         bot_cpu_share: bot_cpu / wall,
         driver_cpu_share: drv_cpu / wall,
         expected_rows: comm_days.len() + commitments,
@@ -452,11 +601,40 @@ fn report(r: &Run) {
         r.bot_cpu_share / r.driver_cpu_share.max(f64::EPSILON),
         r.rss_after
     );
+    if let Some(server) = r.server_cpu_per_interaction_ms {
+        println!("  PostgreSQL server processes of the bot's connections: cpu/interaction {server:.3} ms (mean over the run)");
+    }
 }
 
 #[tokio::main]
 async fn main() {
     let a = args();
+    let mut results = Vec::new();
+    for choice in &a.databases {
+        println!("== the bot on {}", choice.name());
+        if let Some(r) = session(&a, choice).await {
+            results.push((choice.name(), r));
+        }
+    }
+    if results.len() > 1 {
+        let (base_name, base) = &results[0];
+        for (name, r) in &results[1..] {
+            println!(
+                "{name} against {base_name}: bot cpu/interaction {:.3} / {:.3} ms (x{:.2}){}; p99 {:.2} / {:.2} ms",
+                r.bot_cpu_per_interaction_ms,
+                base.bot_cpu_per_interaction_ms,
+                r.bot_cpu_per_interaction_ms / base.bot_cpu_per_interaction_ms.max(f64::EPSILON),
+                r.server_cpu_per_interaction_ms.map_or(String::new(), |s| format!(", plus {s:.3} ms in the PostgreSQL server")),
+                r.p99,
+                base.p99
+            );
+        }
+    }
+}
+
+/// One fake Discord, one bot on a fresh database of `choice`, the load, the report; the run
+/// (`None` for `--find-max` and `--secs 0`).
+async fn session(a: &Args, choice: &DbChoice) -> Option<Run> {
     let mut guilds: Vec<GuildSpec> = (0..a.guilds)
         .map(|g| {
             (1..=a.teams)
@@ -466,7 +644,7 @@ async fn main() {
         .collect();
     guilds.extend((0..a.idle_guilds).map(|g| GuildSpec::new(990_000_000_000_000_000 + g * 1000)));
     let fake = FakeDiscord::start_with(guilds, a.validate).await;
-    let (mut bot, startup, idle) = start_bot(&fake).await;
+    let (mut bot, startup, idle) = start_bot(&fake, choice).await;
     println!(
         "bot started: commands registered {:.0} ms after spawn; idle RSS {:.1} MB with {} guilds in the cache",
         startup.as_secs_f64() * 1000.0,
@@ -475,17 +653,18 @@ async fn main() {
     );
     if a.teams > 0 {
         let t = Instant::now();
-        create_teams(&fake, &a).await;
+        create_teams(&fake, a).await;
         println!("{} teams created in each of {} guilds in {:.0} ms", a.teams, a.guilds, t.elapsed().as_secs_f64() * 1000.0);
     }
     if a.partners {
-        set_up_boards(&fake, &a).await;
+        set_up_boards(&fake, a).await;
     }
     let mut epoch = 0;
+    let mut result = None;
     if a.find_max {
         let mut best = None;
         for rate in [250, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000] {
-            let r = run_load(&fake, &bot, &a, rate, a.secs.min(15), &mut epoch).await;
+            let r = run_load(&fake, &bot, a, rate, a.secs.min(15), &mut epoch).await;
             report(&r);
             if r.failures == 0 && r.p99 <= 20.0 {
                 best = Some(rate);
@@ -496,7 +675,7 @@ async fn main() {
         }
         println!("highest sustained rate with p99 <= 20 ms and no failure: {}", best.map_or("none".into(), |r| format!("{r}/s")));
     } else if a.secs > 0 {
-        let r = run_load(&fake, &bot, &a, a.rate, a.secs, &mut epoch).await;
+        let r = run_load(&fake, &bot, a, a.rate, a.secs, &mut epoch).await;
         report(&r);
         println!(
             "check-ins: {} expected in the database (commitment check-ins + distinct member-days of communication), {} found{}",
@@ -505,6 +684,7 @@ async fn main() {
             if r.rows as usize == r.expected_rows { "" } else { "  <-- MISMATCH" }
         );
         println!("answers over 3 s: {}", r.over_3s);
+        result = Some(r);
     }
     let violations = fake.violations();
     if !violations.is_empty() {
@@ -513,11 +693,18 @@ async fn main() {
     }
     // SIGTERM: the bot shuts down cleanly (and a profiler wrapping it writes its output).
     let _ = std::process::Command::new("kill").args(["-TERM", &bot.pid]).status();
+    let mut stopped = false;
     for _ in 0..300 {
         if bot.child.try_wait().ok().flatten().is_some() {
-            return;
+            stopped = true;
+            break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let _ = bot.child.kill();
+    if !stopped {
+        let _ = bot.child.kill();
+        let _ = bot.child.wait();
+    }
+    bot.db.drop_run_database().await;
+    result
 }
