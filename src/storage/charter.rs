@@ -598,7 +598,7 @@ impl Store {
 
     /// Messages due, claimed by this store (see [`super::claim_sql`]).
     pub async fn due_team_posts(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<TeamPost>> {
-        let sql = super::claim_sql("team_posts", "kind, ref_id", "kind, ref_id, attempts, queued, due_at", limit);
+        let sql = super::claim_sql("team_posts", "kind, ref_id", "kind, ref_id, attempts, queued, due_at", limit, self.shards);
         let (owner, until, now) = self.claim_args(now);
         let mut rows: Vec<(String, i64, i64, i64, i64)> =
             with_conn!(self, writer, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&owner).bind(until).bind(now).fetch_all(c).await?);

@@ -144,6 +144,9 @@ pub struct Store {
     /// The token this store's claims carry (see [`claim_sql`]): one per opened store, so a
     /// bot restarted on the same database is a new holder.
     owner: Arc<str>,
+    /// The shards of this process when it runs a range of them (`SHARDS`): it claims only
+    /// the work of their guilds. `None`: every guild's.
+    shards: Option<crate::domain::shards::ShardRange>,
 }
 
 #[derive(Clone, Debug)]
@@ -173,11 +176,18 @@ fn new_owner() -> Arc<str> {
 /// skips it; SQLite has one writer). A row is free when unclaimed, its lease is over, or this
 /// holder claimed it. Arguments: holder `$1`, lease end `$2`, now `$3`. The names are this
 /// module's literals.
-fn claim_sql(table: &str, key: &str, returning: &str, limit: u32) -> String {
+///
+/// With `shards`, only rows of guilds on those shards are claimed (the numbers are written
+/// in: they are this process's settings, integers).
+fn claim_sql(table: &str, key: &str, returning: &str, limit: u32, shards: Option<crate::domain::shards::ShardRange>) -> String {
     const FREE: &str = "(claimed_until IS NULL OR claimed_until <= $3 OR claimed_by = $1)";
+    let mine = match shards {
+        Some(r) if !r.is_all() => format!(" AND (guild_id >> 22) % {} BETWEEN {} AND {}", r.count, r.first, r.last),
+        _ => String::new(),
+    };
     format!(
         "UPDATE {table} SET claimed_by = $1, claimed_until = $2 WHERE ({key}) IN \
-         (SELECT {key} FROM {table} WHERE due_at <= $3 AND {FREE} ORDER BY due_at LIMIT {limit}) AND {FREE} RETURNING {returning}"
+         (SELECT {key} FROM {table} WHERE due_at <= $3 AND {FREE}{mine} ORDER BY due_at LIMIT {limit}) AND {FREE} RETURNING {returning}"
     )
 }
 
@@ -227,7 +237,7 @@ impl Store {
         MIGRATOR.run_direct(None, &mut *write.get().await?, false).await?;
         let read = Conns::open("read", options, READERS, ACQUIRE_TIMEOUT).await?;
         let (write, read) = (Arc::new(write), Arc::new(read));
-        Ok(Self { backend: Backend::Sqlite { write, read }, owner: new_owner() })
+        Ok(Self { backend: Backend::Sqlite { write, read }, owner: new_owner(), shards: None })
     }
 
     /// Connects to PostgreSQL at `url` and migrates it (migrations/postgres).
@@ -247,7 +257,7 @@ impl Store {
             .connect_with(options)
             .await?;
         POSTGRES_MIGRATOR.run(&pool).await.map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
-        Ok(Self { backend: Backend::Postgres(pool), owner: new_owner() })
+        Ok(Self { backend: Backend::Postgres(pool), owner: new_owner(), shards: None })
     }
 
     /// Opens the database `url` names: PostgreSQL for `postgres://` and `postgresql://`,
@@ -260,6 +270,37 @@ impl Store {
         }
         let options = crate::config::database_options(url).map_err(|e| sqlx::Error::Configuration(e.to_string().into()))?;
         Self::open(options).await
+    }
+
+    /// This store for a process that runs `shards` of the bot's gateway shards: it claims only
+    /// the scheduled work of their guilds.
+    pub fn for_shards(mut self, shards: crate::domain::shards::ShardRange) -> Self {
+        self.shards = Some(shards);
+        self
+    }
+
+    /// Claims interaction `id` for this bot: `true` for the first claimer, `false` for any
+    /// other (which must drop it unanswered). One insert that only one caller can make.
+    pub async fn claim_interaction(&self, id: u64, now: chrono::DateTime<chrono::Utc>) -> Result<bool> {
+        let n = with_conn!(self, writer, |c| sqlx::query(
+            "INSERT INTO interaction_claims (id, claimed_by, claimed_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING"
+        )
+        .bind(id as i64)
+        .bind(&*self.owner)
+        .bind(ts(now))
+        .execute(c)
+        .await?
+        .rows_affected());
+        Ok(n == 1)
+    }
+
+    /// Forgets interaction claims from before `before`.
+    pub async fn prune_interaction_claims(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64> {
+        Ok(with_conn!(self, writer, |c| sqlx::query("DELETE FROM interaction_claims WHERE claimed_at < $1")
+            .bind(ts(before))
+            .execute(c)
+            .await?
+            .rows_affected()))
     }
 
     /// The holder token of this store's claims.

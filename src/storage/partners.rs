@@ -327,6 +327,7 @@ impl Store {
             "commitment_id, task",
             "commitment_id, task, guild_id, team_id, due_at, attempts, queued",
             limit,
+            self.shards,
         );
         let (owner, until, now) = self.claim_args(now);
         let mut rows: Vec<(i64, String, i64, i64, i64, i64, i64)> =
@@ -446,7 +447,13 @@ impl Store {
 
     /// Board messages due for deletion, claimed by this store (see [`super::claim_sql`]).
     pub async fn due_board_removals(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<BoardRemoval>> {
-        let sql = super::claim_sql("board_removals", "channel_id, message_id", "guild_id, channel_id, message_id, attempts, due_at", limit);
+        let sql = super::claim_sql(
+            "board_removals",
+            "channel_id, message_id",
+            "guild_id, channel_id, message_id, attempts, due_at",
+            limit,
+            self.shards,
+        );
         let (owner, until, now) = self.claim_args(now);
         let mut rows: Vec<(i64, i64, i64, i64, i64)> =
             with_conn!(self, writer, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&owner).bind(until).bind(now).fetch_all(c).await?);

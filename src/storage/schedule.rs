@@ -328,6 +328,7 @@ impl Store {
             "kind, guild_id, team_id, user_id",
             "kind, guild_id, team_id, user_id, due_at, period_date, attempts",
             limit,
+            self.shards,
         );
         let (owner, until, now) = self.claim_args(now);
         let mut rows: Vec<(String, i64, i64, i64, i64, String, i64)> =
@@ -621,6 +622,63 @@ mod tests {
             b.close().await;
             assert_eq!(a.due_jobs(later, 10).await.unwrap().len(), 1);
             a.close().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_bot_on_some_shards_claims_only_the_work_of_their_guilds() {
+        use crate::domain::shards::{shard_of, ShardRange};
+        for (url, _dir) in crate::storage::test_support::database_urls("a_bot_on_some_shards_claims_only_the_work_of_their_guilds").await {
+            let zero = Store::connect(&url).await.unwrap().for_shards(ShardRange::new(Some((0, 0)), 2, "0").unwrap());
+            let one = Store::connect(&url).await.unwrap().for_shards(ShardRange::new(Some((1, 1)), 2, "1").unwrap());
+            let now = Utc::now();
+            // Snowflake-like ids: ten guilds, five on each shard.
+            let guilds: Vec<GuildId> = (0..10u64).map(|n| GuildId(((1_000 + n) << 22) | 77)).collect();
+            let jobs: Vec<JobUpdate> =
+                guilds.iter().map(|g| JobUpdate::new(JobKey::guild(JobKind::Daily, *g), now, now.date_naive())).collect();
+            zero.put_jobs(&jobs).await.unwrap();
+            let of = |jobs: Vec<Job>| jobs.into_iter().map(|j| j.key.guild).collect::<BTreeSet<_>>();
+            let (a, b) = (of(zero.due_jobs(now, 100).await.unwrap()), of(one.due_jobs(now, 100).await.unwrap()));
+            assert_eq!(a, guilds.iter().copied().filter(|g| shard_of(*g, 2) == 0).collect(), "{url}");
+            assert_eq!(b, guilds.iter().copied().filter(|g| shard_of(*g, 2) == 1).collect(), "{url}");
+            assert_eq!((a.len(), b.len()), (5, 5));
+            zero.close().await;
+            one.close().await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn an_interaction_is_claimed_by_exactly_one_of_the_bots_that_receive_it() {
+        for (url, _dir) in
+            crate::storage::test_support::database_urls("an_interaction_is_claimed_by_exactly_one_of_the_bots_that_receive_it").await
+        {
+            let bots = [Store::connect(&url).await.unwrap(), Store::connect(&url).await.unwrap(), Store::connect(&url).await.unwrap()];
+            let now = Utc::now();
+            // Each interaction reaches every bot at once, as it does while they run one shard.
+            let mut runs = Vec::new();
+            for bot in &bots {
+                let bot = bot.clone();
+                runs.push(tokio::spawn(async move {
+                    let mut won = Vec::new();
+                    for id in 1..=200u64 {
+                        if bot.claim_interaction(id, now).await.unwrap() {
+                            won.push(id);
+                        }
+                    }
+                    won
+                }));
+            }
+            let mut all = Vec::new();
+            for run in runs {
+                all.extend(run.await.unwrap());
+            }
+            all.sort_unstable();
+            assert_eq!(all, (1..=200).collect::<Vec<_>>(), "each once ({url})");
+            assert_eq!(bots[0].prune_interaction_claims(now + Duration::seconds(1)).await.unwrap(), 200);
+            assert!(bots[1].claim_interaction(7, now).await.unwrap(), "pruned, so claimable again");
+            for bot in &bots {
+                bot.close().await;
+            }
         }
     }
 
