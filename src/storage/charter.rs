@@ -598,6 +598,9 @@ impl Store {
 
     /// Messages due, claimed by this store (see [`super::claim_sql`]).
     pub async fn due_team_posts(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<TeamPost>> {
+        if !self.any_due("team_posts", now).await? {
+            return Ok(Vec::new());
+        }
         let sql = super::claim_sql("team_posts", "kind, ref_id", "kind, ref_id, attempts, queued, due_at", limit, self.shards);
         let (owner, until, now) = self.claim_args(now);
         let mut rows: Vec<(String, i64, i64, i64, i64)> =
@@ -617,6 +620,10 @@ impl Store {
     /// A message is done (or moot): its row goes, unless queued again since it was read;
     /// `retry_at` keeps it for another attempt instead.
     pub async fn team_post_done(&self, p: &TeamPost, retry_at: Option<(DateTime<Utc>, bool)>) -> Result<()> {
+        if retry_at.is_some() {
+            let kind = if p.kind == TeamPostKind::Thanks { super::JobKind::Thanks } else { super::JobKind::Charter };
+            super::schedule::count_delivery(kind, "retried");
+        }
         with_conn!(self, writer, |c| {
             match retry_at {
                 None => {

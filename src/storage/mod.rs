@@ -181,14 +181,19 @@ fn new_owner() -> Arc<str> {
 /// in: they are this process's settings, integers).
 fn claim_sql(table: &str, key: &str, returning: &str, limit: u32, shards: Option<crate::domain::shards::ShardRange>) -> String {
     const FREE: &str = "(claimed_until IS NULL OR claimed_until <= $3 OR claimed_by = $1)";
-    let mine = match shards {
-        Some(r) if !r.is_all() => format!(" AND (guild_id >> 22) % {} BETWEEN {} AND {}", r.count, r.first, r.last),
-        _ => String::new(),
-    };
+    let mine = shard_condition(shards);
     format!(
         "UPDATE {table} SET claimed_by = $1, claimed_until = $2 WHERE ({key}) IN \
          (SELECT {key} FROM {table} WHERE due_at <= $3 AND {FREE}{mine} ORDER BY due_at LIMIT {limit}) AND {FREE} RETURNING {returning}"
     )
+}
+
+/// ` AND` the condition that a row's guild is on `shards`, or nothing for every shard.
+fn shard_condition(shards: Option<crate::domain::shards::ShardRange>) -> String {
+    match shards {
+        Some(r) if !r.is_all() => format!(" AND (guild_id >> 22) % {} BETWEEN {} AND {}", r.count, r.first, r.last),
+        _ => String::new(),
+    }
 }
 
 /// Whether `url` names a PostgreSQL database.
@@ -308,6 +313,15 @@ impl Store {
         &self.owner
     }
 
+    /// Whether any row of `table` (one of [`CLAIMED`]) is due at `now` for this store's
+    /// shards: read first, so that a tick with nothing due writes nothing. On SQLite a claim is
+    /// a write on the one writer connection, and a tick that claimed nothing would still queue
+    /// behind (and keep waiting on) another process's lock, holding up the members' check-ins.
+    async fn any_due(&self, table: &str, now: chrono::DateTime<chrono::Utc>) -> Result<bool> {
+        let sql = format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE due_at <= $1{})", shard_condition(self.shards));
+        Ok(with_conn!(self, reader, |c| sqlx::query_scalar::<_, bool>(sqlx::AssertSqlSafe(sql)).bind(ts(now)).fetch_one(c).await?))
+    }
+
     /// The bindings of [`claim_sql`] at `now`.
     fn claim_args(&self, now: chrono::DateTime<chrono::Utc>) -> (String, i64, i64) {
         (self.owner.to_string(), ts(now) + CLAIM_LEASE.as_secs() as i64, ts(now))
@@ -363,6 +377,13 @@ impl Store {
             return Ok(());
         }
         sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut *self.reader().await?).await?;
+        Ok(())
+    }
+
+    /// Whether the database answers (one trivial query), for `/healthz`.
+    pub async fn ping(&self) -> Result<()> {
+        let one: i64 = with_conn!(self, reader, |c| sqlx::query_scalar("SELECT CAST(1 AS BIGINT)").fetch_one(c).await?);
+        debug_assert_eq!(one, 1);
         Ok(())
     }
 

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{from_ts, ts, Result, Store};
+use super::{from_ts, ts, JobKind, Result, Store};
 use crate::domain::checkin::Outcome;
 use crate::domain::ids::{ChannelId, GuildId, MessageId, TeamId, TeamKey, UserId};
 use crate::domain::time::IsoWeek;
@@ -321,6 +321,9 @@ macro_rules! drop_commitment_extras {
 impl Store {
     /// Tasks due at `now`, oldest first, claimed by this store (see [`super::claim_sql`]).
     pub async fn due_tasks(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Task>> {
+        if !self.any_due("commitment_tasks", now).await? {
+            return Ok(Vec::new());
+        }
         // The limit is written in, not bound: SQLite re-prepares a statement that binds it.
         let sql = super::claim_sql(
             "commitment_tasks",
@@ -372,6 +375,13 @@ impl Store {
             .execute(c)
             .await?
             .rows_affected());
+        let kind = match task.kind {
+            TaskKind::Ask => JobKind::PartnerAsk,
+            TaskKind::Check => JobKind::PartnerCheck,
+            TaskKind::Talk => JobKind::PartnerTalk,
+            TaskKind::Board => JobKind::Board,
+        };
+        super::schedule::count_delivery(kind, "retried");
         Ok(())
     }
 
@@ -447,6 +457,9 @@ impl Store {
 
     /// Board messages due for deletion, claimed by this store (see [`super::claim_sql`]).
     pub async fn due_board_removals(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<BoardRemoval>> {
+        if !self.any_due("board_removals", now).await? {
+            return Ok(Vec::new());
+        }
         let sql = super::claim_sql(
             "board_removals",
             "channel_id, message_id",

@@ -322,6 +322,9 @@ impl Store {
     /// job another bot holds is not returned. Finds them by the `schedule_due` index: the
     /// cost follows the number of due jobs, not the number of guilds.
     pub async fn due_jobs(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Job>> {
+        if !self.any_due("schedule", now).await? {
+            return Ok(Vec::new());
+        }
         // A literal limit: a bound `LIMIT ?` makes SQLite re-prepare on every tick.
         let sql = super::claim_sql(
             "schedule",
@@ -441,6 +444,7 @@ impl Store {
             end_delivery_query!(job.key, period, outcome, now).execute(&mut *tx).await?;
             advance_query!(job, next.as_ref()).execute(&mut *tx).await?;
         });
+        count_delivery(job.key.kind, outcome.result());
         Ok(())
     }
 
@@ -449,6 +453,7 @@ impl Store {
         with_conn!(self, writer, |c| {
             end_delivery_query!(key, period, outcome, now).execute(c).await?;
         });
+        count_delivery(key.kind, outcome.result());
         Ok(())
     }
 
@@ -469,6 +474,7 @@ impl Store {
                 .await?;
             advance_query!(job, Some(&retry)).execute(&mut *tx).await?;
         });
+        count_delivery(key.kind, "retried");
         Ok(())
     }
 
@@ -509,6 +515,24 @@ impl Store {
             .fetch_optional(c)
             .await?);
         Ok(row.map(|(kind, period, error, at)| Failure { kind, period, error: error.unwrap_or_default(), at: from_ts(at) }))
+    }
+}
+
+/// Counts a delivery's outcome for `/metrics`. Here, where every delivery's end is written,
+/// so that no path of the scheduler, the partner DMs, the board or the team posts goes
+/// uncounted.
+pub(super) fn count_delivery(kind: JobKind, result: &'static str) {
+    metrics::counter!(crate::metrics::DELIVERIES, "kind" => kind.as_str(), "result" => result).increment(1);
+}
+
+impl DeliveryOutcome<'_> {
+    /// The metrics' name of this outcome.
+    fn result(&self) -> &'static str {
+        match self {
+            DeliveryOutcome::Sent { .. } => "sent",
+            DeliveryOutcome::Failed { .. } => "failed",
+            DeliveryOutcome::Skipped { .. } => "skipped",
+        }
     }
 }
 
