@@ -28,6 +28,7 @@ pub mod discord;
 pub mod domain;
 pub mod export;
 pub mod keys;
+pub mod metrics;
 pub mod prompts;
 pub mod report;
 pub mod service;

@@ -228,14 +228,17 @@ pub fn failure_reply(
 ) -> (String, Option<serenity::CreateAttachment>) {
     match error {
         ServiceError::Refused(r) => {
+            crate::metrics::set_outcome("refused");
             info!(what, user = %caller.user, refusal = %r.key.0, "refused");
             refusal_reply(service, lang, r)
         }
         ServiceError::Busy(e) => {
+            crate::metrics::set_outcome("busy");
             warn!(what, user = %caller.user, error = %e, "database busy; nothing written");
             (service.prompts.text(lang, k::ERR_BUSY).to_owned(), None)
         }
         ServiceError::Unexpected(e) => {
+            crate::metrics::set_outcome("error");
             error!(what, user = %caller.user, error = ?e, "failed");
             (service.prompts.text(lang, k::ERR_GENERIC).to_owned(), None)
         }
@@ -263,6 +266,7 @@ pub async fn on_error(err: poise::FrameworkError<'_, Data, Error>) {
             }
         }
         poise::FrameworkError::ArgumentParse { error, ctx, input, .. } => {
+            crate::metrics::set_outcome("refused");
             info!(command = %ctx.command().qualified_name, ?input, %error, "could not parse options");
             let lang = Lang::from_locale(ctx.locale().unwrap_or("en-US"));
             let _ = reply_text(ctx, ctx.data().service.prompts.text(lang, k::ERR_GENERIC).to_owned()).await;

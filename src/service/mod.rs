@@ -60,6 +60,7 @@ impl From<crate::storage::Error> for ServiceError {
         // Which storage failure is "busy" is storage's knowledge; the use cases only see
         // the two outcomes.
         if crate::storage::is_busy(&e) {
+            metrics::counter!(crate::metrics::DATABASE_BUSY).increment(1);
             ServiceError::Busy(anyhow::Error::new(e))
         } else {
             ServiceError::Unexpected(anyhow::Error::new(e).context("database"))
