@@ -54,6 +54,15 @@ pub struct Settings {
     pub guild_id: Option<GuildId>,
     /// `RUST_LOG`.
     pub log_filter: String,
+    /// `SHARD_COUNT`: every process's shards together; `None` = Discord's recommendation.
+    pub shard_count: Option<u32>,
+    /// `SHARDS`: this process's shards, `(first, last)` inclusive, as given (checked against
+    /// the count once it is known); `None` = all of them.
+    pub shards: Option<(u32, u32)>,
+    /// `SHARDS` as written, for messages.
+    pub shards_text: String,
+    /// `METRICS_ADDR`: where `/metrics` and `/healthz` are served; `None` = nowhere.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// A setting that cannot be used, with what to do about it.
@@ -86,6 +95,12 @@ pub enum SettingsError {
     /// DISCORD_API_URL is not an http(s) URL.
     #[error("DISCORD_API_URL={0:?} is not a base URL; use http://host:port or https://host, or leave it unset for the real Discord")]
     BadApiUrl(String),
+    /// SHARD_COUNT or SHARDS cannot be used.
+    #[error(transparent)]
+    Shards(#[from] crate::domain::shards::ShardError),
+    /// METRICS_ADDR is not host:port.
+    #[error("METRICS_ADDR={0:?} is not an address to listen on; use IP:PORT such as 127.0.0.1:9100, or leave it unset")]
+    BadMetricsAddr(String),
     /// DISCORD_GUILD_ID is not a snowflake.
     #[error("DISCORD_GUILD_ID={0:?} is not a server id; right-click the server with Developer Mode on, choose Copy Server ID, or leave it unset")]
     BadGuildId(String),
@@ -119,7 +134,19 @@ impl Settings {
             Some(g) => Some(g.parse::<GuildId>().ok().filter(|g| g.get() > 0).ok_or(SettingsError::BadGuildId(g))?),
         };
         let log_filter = non_empty("RUST_LOG").unwrap_or_else(|| "info".to_owned());
-        Ok(Self { token, database_url, api_url, guild_id, log_filter })
+        let shard_count = non_empty("SHARD_COUNT").map(|c| crate::domain::shards::parse_count(&c)).transpose()?;
+        let shards_text = non_empty("SHARDS").unwrap_or_default();
+        let shards = if shards_text.is_empty() { None } else { Some(crate::domain::shards::parse_range(&shards_text)?) };
+        // A range checked against a count given here fails at once; against Discord's
+        // recommendation, once the bot has asked for it.
+        if let (Some(count), Some(range)) = (shard_count, shards) {
+            crate::domain::shards::ShardRange::new(Some(range), count, &shards_text)?;
+        }
+        let metrics_addr = match non_empty("METRICS_ADDR") {
+            None => None,
+            Some(a) => Some(a.parse::<std::net::SocketAddr>().map_err(|_| SettingsError::BadMetricsAddr(a))?),
+        };
+        Ok(Self { token, database_url, api_url, guild_id, log_filter, shard_count, shards, shards_text, metrics_addr })
     }
 
     /// The token, or the error `run` reports without one.
@@ -252,11 +279,30 @@ mod tests {
     }
 
     #[test]
+    fn shard_settings_are_read_and_a_bad_one_is_one_clear_line() {
+        let s = settings(&[("SHARD_COUNT", "4"), ("SHARDS", "2-3"), ("METRICS_ADDR", "127.0.0.1:9100")]).unwrap();
+        assert_eq!((s.shard_count, s.shards, s.metrics_addr.map(|a| a.port())), (Some(4), Some((2, 3)), Some(9100)));
+        let s = settings(&[("SHARDS", "5")]).unwrap();
+        assert_eq!((s.shard_count, s.shards), (None, Some((5, 5))), "checked once Discord says how many");
+        for (vars, says) in [
+            (vec![("SHARDS", "3-1")], "runs backwards"),
+            (vec![("SHARD_COUNT", "8"), ("SHARDS", "9")], "names shard 9, but there are 8 shards"),
+            (vec![("SHARDS", "one")], "is not a shard"),
+            (vec![("SHARD_COUNT", "0")], "SHARD_COUNT=\"0\""),
+            (vec![("METRICS_ADDR", "localhost")], "METRICS_ADDR=\"localhost\""),
+        ] {
+            let e = settings(&vars).unwrap_err().to_string();
+            assert!(e.contains(says) && !e.contains('\n'), "{vars:?}: {e}");
+        }
+    }
+
+    #[test]
     fn defaults_match_the_design_table() {
         let s = settings(&[]).unwrap();
         assert_eq!(s.database_url, "sqlite://partner-coach.db");
         assert!(s.token.is_none() && s.api_url.is_none() && s.guild_id.is_none());
         assert_eq!(s.log_filter, "info");
+        assert!(s.shard_count.is_none() && s.shards.is_none() && s.metrics_addr.is_none(), "all shards, as Discord recommends; no metrics");
     }
 
     #[test]

@@ -93,19 +93,53 @@ pub async fn run(
         let _ = stopping_tx.send(true);
     });
 
-    let commands = commands::all();
-    let registered = tokio::select! {
-        r = register_with_retries(&http, &commands, settings.guild_id, registration) => r,
-        () = stop_requested(stopping.clone()) => {
-            info!("shutting down before the commands were registered");
-            return Ok(());
-        }
+    let shards = tokio::select! {
+        r = shard_plan(&http, settings) => r?,
+        () = stop_requested(stopping.clone()) => return Ok(()),
     };
-    registered?;
+    // Several processes share the work through the database's claims, which take one
+    // database server: a SQLite file is one process's.
+    if !shards.is_all() && service.store.backend_name() == "SQLite" {
+        anyhow::bail!(
+            "SHARDS={} runs {shards} only, so other processes run the rest, and they must share one database: \
+             set DATABASE_URL to PostgreSQL (postgres://…); a SQLite file serves one process running every shard",
+            settings.shards_text
+        );
+    }
+    if !shards.is_all() {
+        service.store.set_shards(shards);
+    }
+    info!(%shards, "gateway shards");
+
+    let commands = commands::all();
+    // One process registers the commands: the one that runs shard 0 (which also gets the
+    // DMs). Two processes registering at once would race each other's overwrite.
+    if shards.has_shard_zero() {
+        let registered = tokio::select! {
+            r = register_with_retries(&http, &commands, settings.guild_id, registration) => r,
+            () = stop_requested(stopping.clone()) => {
+                info!("shutting down before the commands were registered");
+                return Ok(());
+            }
+        };
+        registered?;
+    } else {
+        info!("the commands are registered by the process that runs shard 0");
+    }
+    let states = crate::metrics::ShardStates::new(shards.first..=shards.last);
+    let inflight = Inflight::default();
+    let metrics_server = match settings.metrics_addr {
+        Some(addr) => {
+            let health = crate::metrics::Health { shards: states.clone(), store: service.store.clone() };
+            Some(crate::metrics::serve(addr, health, stop_requested(stopping.clone())).await?)
+        }
+        None => None,
+    };
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let scheduler: Arc<Mutex<Option<JoinHandle<()>>>> = Arc::default();
     let api_url = settings.api_url.clone();
+    let (store, clock) = (service.store.clone(), service.clock());
     let framework = {
         let scheduler = scheduler.clone();
         poise::Framework::builder()
@@ -132,22 +166,45 @@ pub async fn run(
     let mut cache = serenity::cache::Settings::default();
     // The bot never reads messages; caching them would only cost memory.
     cache.max_messages = 0;
+    let gate = Gate {
+        inner: framework,
+        store,
+        clock,
+        // Only while processes may overlap on a shard: a claim costs a write per interaction.
+        claims: settings.shards.is_some(),
+        states,
+        inflight: inflight.clone(),
+    };
     let mut client = serenity::ClientBuilder::new_with_http(http, INTENTS)
-        .framework(framework)
+        .framework(gate)
         .cache_settings(cache)
         .await
         .context("could not build the Discord client")?;
 
-    let shards = client.shard_manager.clone();
+    let manager = client.shard_manager.clone();
     let (closed_tx, closed_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        stop_requested(stopping).await;
-        info!("shutting down: closing the gateway");
-        shards.shutdown_all().await;
-        let _ = closed_tx.send(());
-    });
+    {
+        let (scheduler, stop_tx) = (scheduler.clone(), stop_tx.clone());
+        tokio::spawn(async move {
+            stop_requested(stopping).await;
+            // A rolling restart loses nothing: the answers being written and the scheduler's
+            // tick finish before the gateway closes (another process takes over what comes next).
+            info!("shutting down: finishing the interactions and the scheduler tick in flight");
+            let _ = stop_tx.send(true);
+            let handle = scheduler.lock().expect("scheduler slot").take();
+            if let Some(handle) = handle {
+                let _ = handle.await;
+            }
+            if !inflight.idle_within(DRAIN_GRACE).await {
+                warn!("interactions still in flight after {DRAIN_GRACE:?}; closing the gateway anyway");
+            }
+            info!("shutting down: closing the gateway");
+            manager.shutdown_all().await;
+            let _ = closed_tx.send(());
+        });
+    }
     let result = tokio::select! {
-        r = client.start() => r.context("the Discord client stopped with an error"),
+        r = client.start_shard_range(shards.serenity_range(), shards.count) => r.context("the Discord client stopped with an error"),
         // A shard that is retrying a connection (Discord unreachable) does not notice the
         // shutdown; do not let that keep the process alive.
         _ = async {
@@ -166,7 +223,153 @@ pub async fn run(
     if let Some(handle) = handle {
         let _ = handle.await;
     }
+    if let Some(server) = metrics_server {
+        let _ = server.await;
+    }
     result
+}
+
+/// How long a shutdown waits for interactions in flight before closing the gateway.
+const DRAIN_GRACE: Duration = Duration::from_secs(10);
+
+/// The shards this process runs: `SHARDS` of `SHARD_COUNT`, the count asked of Discord
+/// (`GET /gateway/bot`, its recommendation) when it is not set.
+async fn shard_plan(http: &serenity::Http, settings: &Settings) -> anyhow::Result<crate::domain::shards::ShardRange> {
+    let count = match settings.shard_count {
+        Some(count) => count,
+        None => {
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                match http.get_bot_gateway().await {
+                    Ok(g) => break g.shards.max(1),
+                    Err(e) if tries < 5 => {
+                        warn!(error = %describe(&e), "could not ask Discord how many shards to run; retrying");
+                        tokio::time::sleep(Duration::from_secs(tries)).await;
+                    }
+                    Err(e) => anyhow::bail!("could not ask Discord how many shards to run (set SHARD_COUNT to say): {}", describe(&e)),
+                }
+            }
+        }
+    };
+    Ok(crate::domain::shards::ShardRange::new(settings.shards, count, &settings.shards_text)?)
+}
+
+/// Interaction handlers running now, so a shutdown can wait for them.
+#[derive(Clone, Default)]
+struct Inflight {
+    count: Arc<std::sync::atomic::AtomicUsize>,
+    idle: Arc<tokio::sync::Notify>,
+}
+
+impl Inflight {
+    /// Counts a handler in until the guard drops.
+    fn enter(&self) -> InflightGuard {
+        self.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        InflightGuard(self.clone())
+    }
+
+    /// Whether no handler runs, waiting up to `grace` for that.
+    async fn idle_within(&self, grace: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + grace;
+        loop {
+            let notified = self.idle.notified();
+            if self.count.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.count.load(std::sync::atomic::Ordering::SeqCst) == 0;
+            }
+        }
+    }
+}
+
+struct InflightGuard(Inflight);
+
+impl Drop for InflightGuard {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+/// poise's framework behind a gate that every event passes first: an interaction is claimed
+/// by its id when processes may overlap on a shard (the loser drops it unanswered), counted
+/// and timed for `/metrics`, and tracked while in flight; shard state changes feed
+/// `/healthz`.
+struct Gate {
+    inner: poise::Framework<Data, Error>,
+    store: crate::storage::Store,
+    clock: Arc<dyn crate::clock::Clock>,
+    claims: bool,
+    states: crate::metrics::ShardStates,
+    inflight: Inflight,
+}
+
+#[serenity::async_trait]
+impl serenity::Framework for Gate {
+    async fn init(&mut self, client: &serenity::Client) {
+        self.inner.init(client).await;
+    }
+
+    async fn dispatch(&self, ctx: serenity::Context, event: serenity::FullEvent) {
+        match &event {
+            serenity::FullEvent::InteractionCreate { interaction } => {
+                let _guard = self.inflight.enter();
+                let label = interaction_label(interaction);
+                if self.claims {
+                    match self.store.claim_interaction(interaction.id().get(), self.clock.now()).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            debug!(interaction = %interaction.id(), "answered by another process running this shard");
+                            crate::metrics::dropped(label);
+                            return;
+                        }
+                        // Answering without a claim risks a second answer (which Discord
+                        // refuses); not answering is sure to leave the member without one.
+                        Err(e) => warn!(error = %e, "could not claim an interaction; handling it anyway"),
+                    }
+                }
+                crate::metrics::timed(label, self.inner.dispatch(ctx, event)).await;
+                return;
+            }
+            serenity::FullEvent::ShardStageUpdate { event: e } => {
+                self.states.set(e.shard_id.0, e.new == serenity::ConnectionStage::Connected);
+            }
+            serenity::FullEvent::Ready { .. } | serenity::FullEvent::Resume { .. } => self.states.set(ctx.shard_id.0, true),
+            _ => {}
+        }
+        self.inner.dispatch(ctx, event).await;
+    }
+}
+
+/// An interaction's name in the metrics: a command's full name, or the kind of button or
+/// form (the custom id's prefix, before its first `:`), never a member's input.
+fn interaction_label(i: &serenity::Interaction) -> String {
+    fn command_name(data: &serenity::CommandData) -> String {
+        let mut name = data.name.clone();
+        let mut options = &data.options;
+        while let Some(o) = options.first() {
+            match &o.value {
+                serenity::CommandDataOptionValue::SubCommand(inner) | serenity::CommandDataOptionValue::SubCommandGroup(inner) => {
+                    name.push(' ');
+                    name.push_str(&o.name);
+                    options = inner;
+                }
+                _ => break,
+            }
+        }
+        name
+    }
+    let prefix = |id: &str| id.split(':').next().unwrap_or_default().chars().take(24).collect::<String>();
+    match i {
+        serenity::Interaction::Command(c) => command_name(&c.data),
+        serenity::Interaction::Autocomplete(c) => format!("autocomplete:{}", command_name(&c.data)),
+        serenity::Interaction::Component(c) => format!("button:{}", prefix(&c.data.custom_id)),
+        serenity::Interaction::Modal(m) => format!("modal:{}", prefix(&m.data.custom_id)),
+        _ => "other".into(),
+    }
 }
 
 /// Resolves once shutdown was asked for; never, if it cannot be any more.

@@ -211,6 +211,11 @@ impl Service {
         }
     }
 
+    /// The injected clock.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
     /// Now, from the injected clock.
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()

@@ -601,7 +601,7 @@ impl Store {
         if !self.any_due("team_posts", now).await? {
             return Ok(Vec::new());
         }
-        let sql = super::claim_sql("team_posts", "kind, ref_id", "kind, ref_id, attempts, queued, due_at", limit, self.shards);
+        let sql = super::claim_sql("team_posts", "kind, ref_id", "kind, ref_id, attempts, queued, due_at", limit, self.shards());
         let (owner, until, now) = self.claim_args(now);
         let mut rows: Vec<(String, i64, i64, i64, i64)> =
             with_conn!(self, writer, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&owner).bind(until).bind(now).fetch_all(c).await?);

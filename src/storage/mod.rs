@@ -145,8 +145,9 @@ pub struct Store {
     /// bot restarted on the same database is a new holder.
     owner: Arc<str>,
     /// The shards of this process when it runs a range of them (`SHARDS`): it claims only
-    /// the work of their guilds. `None`: every guild's.
-    shards: Option<crate::domain::shards::ShardRange>,
+    /// the work of their guilds. Unset: every guild's. Set once, when the bot knows the count
+    /// (Discord may say it), and shared by every clone of the store.
+    shards: Arc<std::sync::OnceLock<crate::domain::shards::ShardRange>>,
 }
 
 #[derive(Clone, Debug)]
@@ -242,7 +243,7 @@ impl Store {
         MIGRATOR.run_direct(None, &mut *write.get().await?, false).await?;
         let read = Conns::open("read", options, READERS, ACQUIRE_TIMEOUT).await?;
         let (write, read) = (Arc::new(write), Arc::new(read));
-        Ok(Self { backend: Backend::Sqlite { write, read }, owner: new_owner(), shards: None })
+        Ok(Self { backend: Backend::Sqlite { write, read }, owner: new_owner(), shards: Arc::default() })
     }
 
     /// Connects to PostgreSQL at `url` and migrates it (migrations/postgres).
@@ -262,7 +263,7 @@ impl Store {
             .connect_with(options)
             .await?;
         POSTGRES_MIGRATOR.run(&pool).await.map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
-        Ok(Self { backend: Backend::Postgres(pool), owner: new_owner(), shards: None })
+        Ok(Self { backend: Backend::Postgres(pool), owner: new_owner(), shards: Arc::default() })
     }
 
     /// Opens the database `url` names: PostgreSQL for `postgres://` and `postgresql://`,
@@ -278,10 +279,21 @@ impl Store {
     }
 
     /// This store for a process that runs `shards` of the bot's gateway shards: it claims only
-    /// the scheduled work of their guilds.
-    pub fn for_shards(mut self, shards: crate::domain::shards::ShardRange) -> Self {
-        self.shards = Some(shards);
+    /// the scheduled work of their guilds (every clone of it too). Set once; a second call
+    /// changes nothing.
+    pub fn set_shards(&self, shards: crate::domain::shards::ShardRange) {
+        let _ = self.shards.set(shards);
+    }
+
+    /// [`Store::set_shards`], by value.
+    pub fn for_shards(self, shards: crate::domain::shards::ShardRange) -> Self {
+        self.set_shards(shards);
         self
+    }
+
+    /// The shards whose work this store claims, if not all.
+    fn shards(&self) -> Option<crate::domain::shards::ShardRange> {
+        self.shards.get().copied()
     }
 
     /// Claims interaction `id` for this bot: `true` for the first claimer, `false` for any
@@ -318,7 +330,7 @@ impl Store {
     /// a write on the one writer connection, and a tick that claimed nothing would still queue
     /// behind (and keep waiting on) another process's lock, holding up the members' check-ins.
     async fn any_due(&self, table: &str, now: chrono::DateTime<chrono::Utc>) -> Result<bool> {
-        let sql = format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE due_at <= $1{})", shard_condition(self.shards));
+        let sql = format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE due_at <= $1{})", shard_condition(self.shards()));
         Ok(with_conn!(self, reader, |c| sqlx::query_scalar::<_, bool>(sqlx::AssertSqlSafe(sql)).bind(ts(now)).fetch_one(c).await?))
     }
 

@@ -330,7 +330,7 @@ impl Store {
             "commitment_id, task",
             "commitment_id, task, guild_id, team_id, due_at, attempts, queued",
             limit,
-            self.shards,
+            self.shards(),
         );
         let (owner, until, now) = self.claim_args(now);
         let mut rows: Vec<(i64, String, i64, i64, i64, i64, i64)> =
@@ -465,7 +465,7 @@ impl Store {
             "channel_id, message_id",
             "guild_id, channel_id, message_id, attempts, due_at",
             limit,
-            self.shards,
+            self.shards(),
         );
         let (owner, until, now) = self.claim_args(now);
         let mut rows: Vec<(i64, i64, i64, i64, i64)> =

@@ -331,7 +331,7 @@ impl Store {
             "kind, guild_id, team_id, user_id",
             "kind, guild_id, team_id, user_id, due_at, period_date, attempts",
             limit,
-            self.shards,
+            self.shards(),
         );
         let (owner, until, now) = self.claim_args(now);
         let mut rows: Vec<(String, i64, i64, i64, i64, String, i64)> =
