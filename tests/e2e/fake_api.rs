@@ -526,3 +526,280 @@ async fn events_follow_the_sessions_intents_and_guild_create_carries_active_thre
     assert_eq!(fake.dispatched("MESSAGE_UPDATE").len(), 1);
     fake.assert_clean();
 }
+
+// Sharding, as Discord does it: a guild's events on its shard's sessions, DMs on shard 0,
+// every session of a shard getting them all, IDENTIFY checked and rate limited.
+
+/// Guilds whose shard of 2 is known: `(n << 22) + k` is on shard `n % 2`.
+const SHARD0_A: u64 = (214_576_000_000 << 22) + 17;
+const SHARD1_A: u64 = (214_576_000_001 << 22) + 17;
+const SHARD0_B: u64 = (214_576_000_002 << 22) + 17;
+const SHARD1_B: u64 = (214_576_000_003 << 22) + 17;
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A gateway client by hand: connects, identifies with `shard`, reads frames.
+struct Gateway {
+    ws: Ws,
+}
+
+impl Gateway {
+    /// Connects to `url` and sends IDENTIFY with `shard` (left out when `None`).
+    async fn identify(url: &str, shard: Option<[u32; 2]>) -> Self {
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let mut d = json!({ "token": TOKEN, "intents": intents::GUILDS, "properties": { "os": "linux", "browser": "t", "device": "t" } });
+        if let Some(shard) = shard {
+            d["shard"] = json!(shard);
+        }
+        ws.send(WsMessage::Text(json!({ "op": 2, "d": d }).to_string())).await.unwrap();
+        Self { ws }
+    }
+
+    /// The next dispatch (op 0), within 5 s.
+    async fn next(&mut self) -> Value {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(5), self.ws.next()).await.expect("a frame within 5 s").unwrap().unwrap();
+            let v: Value = serde_json::from_str(frame.to_text().unwrap()).unwrap();
+            if v["op"] == 0 {
+                return v;
+            }
+        }
+    }
+
+    /// Every dispatch up to and including the first `t` that `pred` accepts.
+    async fn until(&mut self, t: &str, pred: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let mut seen = Vec::new();
+        loop {
+            let v = self.next().await;
+            let done = v["t"] == t && pred(&v["d"]);
+            seen.push(v);
+            if done {
+                return seen;
+            }
+        }
+    }
+
+    /// READY and the GUILD_CREATEs that follow it, up to the first other event: (READY's `d`,
+    /// the guild ids). `marker` is an event sent after them, to know they are all there.
+    async fn ready_and_guilds(&mut self, marker: &str) -> (Value, Vec<u64>) {
+        let frames = self.until("INTERACTION_CREATE", |d| d["token"] == marker).await;
+        assert_eq!(frames[0]["t"], "READY", "READY comes first");
+        let guilds = frames.iter().filter(|f| f["t"] == "GUILD_CREATE").map(|f| f["d"]["id"].as_str().unwrap().parse().unwrap()).collect();
+        (frames[0]["d"].clone(), guilds)
+    }
+
+    /// The close frame the fake ends the connection with.
+    async fn close_frame(&mut self) -> (u16, String) {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), self.ws.next()).await.expect("closed within 5 s") {
+                Some(Ok(WsMessage::Close(Some(frame)))) => return (frame.code.into(), frame.reason.to_string()),
+                Some(Ok(_)) => continue,
+                other => panic!("no close frame: {other:?}"),
+            }
+        }
+    }
+}
+
+/// The tokens of the INTERACTION_CREATEs among `frames`.
+fn interaction_tokens(frames: &[Value]) -> Vec<String> {
+    frames.iter().filter(|f| f["t"] == "INTERACTION_CREATE").map(|f| f["d"]["token"].as_str().unwrap().to_owned()).collect()
+}
+
+fn sharded_guilds() -> Vec<GuildSpec> {
+    [SHARD0_A, SHARD1_A, SHARD0_B, SHARD1_B].into_iter().map(GuildSpec::new).collect()
+}
+
+#[tokio::test]
+async fn gateway_bot_recommends_the_configured_shards_with_one_identify_per_5_s() {
+    let fake = FakeDiscord::start(vec![GuildSpec::new(GUILD)]).await;
+    let one = http(&fake).get_bot_gateway().await.unwrap();
+    assert_eq!((one.shards, one.session_start_limit.max_concurrency), (1, 1), "one shard unless a test says otherwise");
+    fake.set_shard_count(4);
+    let four = http(&fake).get_bot_gateway().await.unwrap();
+    assert_eq!((four.shards, four.session_start_limit.max_concurrency), (4, 1));
+    assert_eq!(four.url, fake.shared().gateway_url);
+    assert_eq!(crate::fake_discord::shard_of(SHARD1_B, 2), 1);
+    assert_eq!(crate::fake_discord::shard_of(SHARD0_B, 2), 0);
+}
+
+#[tokio::test]
+async fn each_guild_comes_on_its_shards_session_and_dms_on_shard_zero() {
+    let fake = FakeDiscord::start(sharded_guilds()).await;
+    fake.set_shard_count(2);
+    // The fake's own tests identify by hand, so they may space IDENTIFYs less than 5 s.
+    fake.set_identify_limit(Some(Duration::from_millis(300)));
+    let url = fake.shared().gateway_url.clone();
+    let mut zero = Gateway::identify(&url, Some([0, 2])).await;
+    fake.wait_for("shard 0", |i| i.connected_via("", 0).then_some(())).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut one = Gateway::identify(&url, Some([1, 2])).await;
+    fake.wait_for("shard 1", |i| i.connected_via("", 1).then_some(())).await;
+
+    // READY names the session's shard and its guilds; GUILD_CREATE follows for those only.
+    let mark0 = fake.dispatch_interaction(&Interaction::command("help").in_guild(SHARD0_A));
+    let mark1 = fake.dispatch_interaction(&Interaction::command("help").in_guild(SHARD1_A));
+    let (ready0, guilds0) = zero.ready_and_guilds(&mark0).await;
+    let (ready1, guilds1) = one.ready_and_guilds(&mark1).await;
+    assert_eq!((&ready0["shard"], guilds0.as_slice()), (&json!([0, 2]), [SHARD0_A, SHARD0_B].as_slice()));
+    assert_eq!((&ready1["shard"], guilds1.as_slice()), (&json!([1, 2]), [SHARD1_A, SHARD1_B].as_slice()));
+    let unavailable: Vec<&str> = ready1["guilds"].as_array().unwrap().iter().map(|g| g["id"].as_str().unwrap()).collect();
+    assert_eq!(unavailable, [SHARD1_A.to_string(), SHARD1_B.to_string()]);
+    let parsed: serenity::Ready = serde_json::from_value(ready1).unwrap();
+    assert_eq!(parsed.shard.map(|s| (s.id.0, s.total)), Some((1, 2)), "serenity reads the shard");
+
+    // Interactions, a DM and a new guild: each on its own shard's connection. An event on the
+    // other connection would have come before the marker sent after it.
+    let on1 = fake.dispatch_interaction(&Interaction::sub("checkin", "communication").int("rating", 4).in_guild(SHARD1_B));
+    let dm = fake.dispatch_interaction(&Interaction::command("help").in_dm());
+    let new_guild = (214_576_000_005 << 22) + 3;
+    fake.add_guild(GuildSpec::new(new_guild));
+    let end0 = fake.dispatch_interaction(&Interaction::command("help").in_guild(SHARD0_B));
+    let end1 = fake.dispatch_interaction(&Interaction::command("help").in_guild(SHARD1_A));
+    let got0 = zero.until("INTERACTION_CREATE", |d| d["token"] == end0.as_str()).await;
+    let got1 = one.until("INTERACTION_CREATE", |d| d["token"] == end1.as_str()).await;
+    assert_eq!(interaction_tokens(&got0), [dm.clone(), end0.clone()], "the DM on shard 0");
+    assert_eq!(interaction_tokens(&got1), [on1.clone(), end1.clone()]);
+    let created: Vec<&Value> = got1.iter().filter(|f| f["t"] == "GUILD_CREATE").collect();
+    assert_eq!((created.len(), &created[0]["d"]["id"]), (1, &json!(new_guild.to_string())), "(n << 22) with n odd: shard 1");
+    assert!(got0.iter().all(|f| f["t"] != "GUILD_CREATE"));
+    assert_eq!((fake.delivered_to(&on1), fake.delivered_to(&dm)), (vec![String::new()], vec![String::new()]));
+    // Each session numbers its own frames.
+    let seqs: Vec<u64> = got1.iter().map(|f| f["s"].as_u64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+    let sessions = fake.gateway_sessions();
+    assert_eq!(sessions.iter().map(|s| (s.shard, s.count)).collect::<Vec<_>>(), [(0, 2), (1, 2)]);
+    fake.assert_clean();
+}
+
+#[tokio::test]
+async fn two_sessions_of_one_shard_both_get_its_events_and_one_resumes_what_it_missed() {
+    let fake = FakeDiscord::start(sharded_guilds()).await;
+    fake.set_shard_count(2);
+    fake.set_identify_limit(Some(Duration::from_millis(200)));
+    let old_url = fake.shared().gateway_url.clone();
+    let new_api = fake.endpoint("new").await;
+    let new_url = http_get_json(&format!("{new_api}/api/v10/gateway")).await["url"].as_str().unwrap().to_owned();
+    assert_ne!(new_url, old_url, "each endpoint has its own gateway");
+
+    // A rolling restart: the old process's session of shard 1 and the new one's, at once.
+    let mut old = Gateway::identify(&old_url, Some([1, 2])).await;
+    fake.wait_for("the old session", |i| i.connected_via("", 1).then_some(())).await;
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let mut new = Gateway::identify(&new_url, Some([1, 2])).await;
+    fake.wait_connected("new", 1).await;
+    let both = fake.dispatch_interaction(&Interaction::command("principles").in_guild(SHARD1_A));
+    for gw in [&mut old, &mut new] {
+        let frames = gw.until("INTERACTION_CREATE", |d| d["token"] == both.as_str()).await;
+        assert_eq!(frames.iter().filter(|f| f["t"] == "GUILD_CREATE").count(), 2, "each session gets its shard's guilds");
+    }
+    assert_eq!(fake.delivered_to(&both), ["", "new"], "written to both connections");
+
+    // The old connection drops: the new one alone gets what follows; the old session,
+    // resumed, gets it replayed.
+    let session = fake.gateway_sessions()[0].clone();
+    fake.drop_connections("", 1);
+    fake.wait_for("the drop", |i| i.sessions[0].conn.is_none().then_some(())).await;
+    let missed = fake.dispatch_interaction(&Interaction::command("principles").in_guild(SHARD1_B));
+    assert_eq!(interaction_tokens(&new.until("INTERACTION_CREATE", |d| d["token"] == missed.as_str()).await), [missed.clone()]);
+    assert_eq!(fake.delivered_to(&missed), ["new"]);
+    let (mut ws, _) = tokio_tungstenite::connect_async(&old_url).await.unwrap();
+    let resume = json!({ "op": 6, "d": { "token": TOKEN, "session_id": session.id, "seq": session.seq } });
+    ws.send(WsMessage::Text(resume.to_string())).await.unwrap();
+    let mut resumed = Gateway { ws };
+    let replay = resumed.until("RESUMED", |_| true).await;
+    assert_eq!(interaction_tokens(&replay), [missed], "replayed in the resumed session");
+    assert_eq!(replay[0]["s"].as_u64(), Some(session.seq + 1), "in that session's own sequence");
+    fake.assert_clean();
+}
+
+#[tokio::test]
+async fn an_identify_with_a_wrong_shard_or_too_soon_is_a_violation_as_discord_refuses_it() {
+    let fake = FakeDiscord::start(sharded_guilds()).await;
+    fake.set_shard_count(2);
+    let url = fake.shared().gateway_url.clone();
+    // Without `shard`, on a bot of two shards: Discord's 4011.
+    let (code, reason) = Gateway::identify(&url, None).await.close_frame().await;
+    assert_eq!((code, reason.as_str()), (4011, "Sharding required"));
+    let v = fake.violations();
+    assert!(v.len() == 1 && v[0].contains("no `shard`"), "{v:#?}");
+    fake.clear_violations();
+
+    // A shard beyond the count: 4010. And it came right after the first one: the rate limit
+    // (5 s, the real one: nothing here waits for it) is broken too.
+    let (code, _) = Gateway::identify(&url, Some([2, 2])).await.close_frame().await;
+    assert_eq!(code, 4010);
+    let v = fake.violations();
+    assert_eq!(v.len(), 2, "{v:#?}");
+    assert!(v.iter().any(|e| e.contains("with max_concurrency 1 Discord allows one IDENTIFY per 5 s")), "{v:#?}");
+    assert!(v.iter().any(|e| e.contains("[2, 2]") && e.contains("below the number of shards")), "{v:#?}");
+    fake.clear_violations();
+
+    // Another count than the bot's: the session runs (Discord cannot tell), the test fails.
+    fake.set_identify_limit(None);
+    let mut other = Gateway::identify(&url, Some([0, 3])).await;
+    assert_eq!(other.next().await["t"], "READY");
+    let v = fake.violations();
+    assert!(v.len() == 1 && v[0].contains("the bot has 2 shards"), "{v:#?}");
+    fake.clear_violations();
+    assert_eq!(fake.identify_log().iter().map(|r| r.shard).collect::<Vec<_>>(), [None, Some((2, 2)), Some((0, 3))]);
+
+    // What the test told the bot counts, whatever Discord recommends.
+    fake.expect_shard_count(3);
+    fake.set_identify_limit(None);
+    let mut three = Gateway::identify(&url, Some([2, 3])).await;
+    assert_eq!(three.next().await["d"]["shard"], json!([2, 3]));
+    fake.assert_clean();
+}
+
+#[tokio::test]
+async fn identifies_spaced_by_the_limit_pass_and_an_unsharded_fake_does_not_count_them() {
+    // One shard (every other test's fake): a bot restarted at once identifies again at once.
+    let fake = FakeDiscord::start(vec![GuildSpec::new(GUILD)]).await;
+    let url = fake.shared().gateway_url.clone();
+    let mut a = Gateway::identify(&url, Some([0, 1])).await;
+    let mut b = Gateway::identify(&url, None).await;
+    assert_eq!((a.next().await["t"].clone(), b.next().await["t"].clone()), (json!("READY"), json!("READY")));
+    fake.assert_clean();
+
+    // Sharded, IDENTIFYs spaced by the (shortened) interval are fine.
+    let sharded = FakeDiscord::start(sharded_guilds()).await;
+    sharded.set_shard_count(2);
+    sharded.set_identify_limit(Some(Duration::from_millis(400)));
+    let url = sharded.shared().gateway_url.clone();
+    let _zero = Gateway::identify(&url, Some([0, 2])).await;
+    sharded.wait_for("shard 0", |i| i.connected_via("", 0).then_some(())).await;
+    sharded.wait_identify_window().await;
+    let mut one = Gateway::identify(&url, Some([1, 2])).await;
+    assert_eq!(one.next().await["t"], "READY");
+    let log = sharded.identify_log();
+    assert!(log[1].at - log[0].at >= Duration::from_millis(400), "{:?}", log[1].at - log[0].at);
+    sharded.assert_clean();
+}
+
+/// A GET through the fake's REST API, as JSON (with the bot's token).
+async fn http_get_json(url: &str) -> Value {
+    reqwest::Client::new().get(url).header("authorization", format!("Bot {TOKEN}")).send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_request_through_an_endpoint_is_labelled_with_it() {
+    let fake = FakeDiscord::start(vec![GuildSpec::new(GUILD)]).await;
+    let b = fake.endpoint("b").await;
+    let via_b = serenity::HttpBuilder::new(TOKEN).proxy(b).ratelimiter_disabled(true).build();
+    ChannelId::new(GUILD + 1).send_message(&via_b, post("from b")).await.unwrap();
+    ChannelId::new(GUILD + 1).send_message(&http(&fake), post("from the fake's own")).await.unwrap();
+    let via: Vec<String> = fake.requests().iter().map(|r| r.via.clone()).collect();
+    assert_eq!(via, ["b", ""]);
+    assert_eq!(fake.messages_in(GUILD + 1).len(), 2, "one Discord behind both");
+
+    // The answer to an interaction says which endpoint it came through.
+    let token = fake.dispatch_interaction(&Interaction::command("help"));
+    let id = serenity::InteractionId::new(fake.shared_state().interactions[&token].id);
+    let answer = CreateInteractionResponse::Message(CreateInteractionResponseMessage::new().content("hi"));
+    via_b.create_interaction_response(id, &token, &answer, vec![]).await.unwrap();
+    let again = http(&fake).create_interaction_response(id, &token, &answer, vec![]).await.unwrap_err();
+    assert_eq!(discord_code(&again), Some(40060), "{again}");
+    assert_eq!(fake.answered_via(&token).as_deref(), Some("b"));
+    let attempts: Vec<(String, u16)> = fake.callback_requests(&token).into_iter().map(|r| (r.via, r.status)).collect();
+    assert_eq!(attempts, [("b".to_owned(), 204), (String::new(), 400)], "a second answer is refused, and counted");
+}

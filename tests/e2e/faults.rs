@@ -81,7 +81,7 @@ async fn after_sigkill_every_answered_checkin_is_in_the_database_and_it_opens_cl
     // And the bot starts again on it.
     let puts = app.fake.shared_command_puts();
     let _bot = ProcessBot::spawn(&app.fake.api_url(), &db, dir.path());
-    app.fake.wait_for("the restarted bot", |i| (i.command_puts > puts && i.conn.is_some()).then_some(())).await;
+    app.fake.wait_for("the restarted bot", |i| (i.command_puts > puts && i.connected()).then_some(())).await;
     let r = app.fake.send(Interaction::command("commitments").by(MEMBER + 1)).await;
     assert!(r.text().contains("promise 1"), "{}", r.text());
 }

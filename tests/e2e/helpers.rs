@@ -267,7 +267,7 @@ impl TestApp {
     pub async fn start(&mut self) {
         let puts_before = self.fake.shared_command_puts();
         self.launch(self.bot_options());
-        self.fake.wait_for("the bot to register its commands", |i| (i.command_puts > puts_before && i.conn.is_some()).then_some(())).await;
+        self.fake.wait_for("the bot to register its commands", |i| (i.command_puts > puts_before && i.connected()).then_some(())).await;
     }
 
     /// Starts the bot with `options` and returns at once, without waiting for anything.
@@ -400,6 +400,11 @@ impl ProcessBot {
     /// Starts `partner-coach run` against the fake with the given database; logs go to a file
     /// (a pipe nobody reads would fill up and block the bot).
     pub fn spawn(api_url: &str, database_url: &str, dir: &std::path::Path) -> Self {
+        Self::spawn_with(api_url, database_url, dir, &[])
+    }
+
+    /// As [`Self::spawn`], with more settings (`SHARDS`, `METRICS_ADDR`, ...) in `env`.
+    pub fn spawn_with(api_url: &str, database_url: &str, dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
         let log = dir.join(format!("bot-{}.log", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
         let file = std::fs::File::create(&log).unwrap();
         let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_partner-coach"))
@@ -410,6 +415,7 @@ impl ProcessBot {
             .env("DISCORD_API_URL", api_url)
             .env("DATABASE_URL", database_url)
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .current_dir(dir)
             .stdout(file.try_clone().unwrap())
             .stderr(file)

@@ -484,6 +484,8 @@ impl FakeDiscord {
                 followups: Vec::new(),
                 edits: Vec::new(),
                 message: i.message.as_ref().map(|(_, at)| *at),
+                delivered: Vec::new(),
+                answered_via: None,
             },
         );
         s.dispatch("INTERACTION_CREATE", payload);

@@ -169,6 +169,10 @@ pub struct Recorded {
     pub files: Vec<(String, Vec<u8>)>,
     /// Status the fake answered.
     pub status: u16,
+    /// The endpoint it came in on: `""` for the fake's own ([`FakeDiscord::api_url`]), else
+    /// the label given to [`FakeDiscord::endpoint`] (one per bot process, so a test can tell
+    /// which process sent it).
+    pub via: String,
 }
 
 /// A fault to inject on matching requests.
@@ -332,12 +336,93 @@ pub struct InteractionState {
     /// (channel, message). An UPDATE_MESSAGE callback, and an edit of `@original` after a
     /// DEFERRED_UPDATE_MESSAGE one, edit that message.
     pub message: Option<(u64, u64)>,
+    /// The endpoints ([`Recorded::via`]) of the connections the INTERACTION_CREATE was written
+    /// to, one entry per session that had a connection then: two while two sessions run the
+    /// interaction's shard.
+    pub delivered: Vec<String>,
+    /// The endpoint the accepted callback came in on: which process answered.
+    pub answered_via: Option<String>,
 }
 
 pub(crate) enum WsCmd {
     Send(String),
     /// Drop the TCP connection without a close frame, as a network failure would.
     Drop,
+    /// Close the connection with a close code and reason, as Discord ends a session it
+    /// refuses (4010 Invalid shard, 4011 Sharding required).
+    Close(u16, String),
+}
+
+/// A gateway session: what one IDENTIFY started, on one shard. Several sessions may run the
+/// same shard at once (while a rolling restart overlaps two processes): Discord sends each of
+/// them every event of that shard, and so does the fake.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// `session_id` in READY, and what a RESUME names.
+    pub id: String,
+    /// The shard, and the count, as the IDENTIFY gave them (`[0, 1]` without `shard`).
+    pub shard: u32,
+    pub count: u32,
+    pub intents: u64,
+    /// The last sequence number sent in this session.
+    pub seq: u64,
+    /// Frames sent in this session, for replay after a RESUME: (sequence, frame).
+    pub log: Vec<(u64, String)>,
+    /// The connection it runs on now (`None` after a drop, until a RESUME).
+    pub conn: Option<u64>,
+    /// The endpoint ([`Recorded::via`]) of that connection, or of the last one.
+    pub via: String,
+    tx: Option<mpsc::UnboundedSender<WsCmd>>,
+}
+
+impl Session {
+    /// Sends `t` in this session: numbered, kept for a replay, written to its connection if
+    /// it has one. Returns whether it was written.
+    fn send(&mut self, t: &str, d: &Value) -> bool {
+        self.seq += 1;
+        let text = json!({ "op": 0, "t": t, "s": self.seq, "d": d }).to_string();
+        self.log.push((self.seq, text.clone()));
+        match &self.tx {
+            Some(tx) => tx.send(WsCmd::Send(text)).is_ok(),
+            None => false,
+        }
+    }
+}
+
+/// One IDENTIFY the fake received.
+#[derive(Clone, Debug)]
+pub struct IdentifyRecord {
+    pub at: Instant,
+    /// `shard` as sent, if it was a pair of integers.
+    pub shard: Option<(u32, u32)>,
+    /// The endpoint ([`Recorded::via`]) of its connection.
+    pub via: String,
+}
+
+/// Discord's identify limit for a bot whose `max_concurrency` is 1 (what `GET /gateway/bot`
+/// answers here): one IDENTIFY per 5 seconds, all shards and processes together
+/// (topics/gateway.mdx, "Session Start Limit Object").
+pub const IDENTIFY_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How much less than the interval two IDENTIFYs may be apart before the fake calls it a
+/// violation. serenity spaces the *connects* of its shards by 5 s (its shard queue), and each
+/// IDENTIFY follows its connect by the HELLO round trip, which varies by a few milliseconds
+/// (more on a loaded 2-core machine): measured at the IDENTIFYs, a correct bot can be a hair
+/// under 5 s. Anything that does not wait at all (two processes started together) is off by
+/// seconds, far beyond this.
+pub const IDENTIFY_SLACK: Duration = Duration::from_millis(250);
+
+/// The shard a guild's events go to (topics/gateway.mdx, "Sharding"): `(guild_id >> 22) %
+/// num_shards`.
+pub fn shard_of(guild: u64, count: u32) -> u32 {
+    ((guild >> 22) % u64::from(count.max(1))) as u32
+}
+
+/// The guild an event is about: its `guild_id`, or for a guild's own events its `id`;
+/// `None` for events without a guild (DMs), which Discord sends on shard 0.
+fn event_guild(t: &str, d: &Value) -> Option<u64> {
+    let id = if t.starts_with("GUILD_") && d.get("guild_id").is_none() { d.get("id") } else { d.get("guild_id") };
+    id.and_then(|v| v.as_str().and_then(|s| s.parse().ok()).or_else(|| v.as_u64()))
 }
 
 #[derive(Default)]
@@ -368,15 +453,23 @@ pub(crate) struct Inner {
     pub dispatched: Vec<(String, Value)>,
     pub counter: u64,
     // Gateway.
-    pub conn: Option<(u64, mpsc::UnboundedSender<WsCmd>)>,
+    /// Every session identified, in order (ended ones too: a session can be resumed).
+    pub sessions: Vec<Session>,
     pub conn_counter: u64,
-    pub session_id: Option<String>,
-    pub seq: u64,
+    /// Every event dispatched, INTERACTION_CREATE included, one frame each in dispatch order
+    /// (numbered by the fake; each session numbers its own frames, see [`Session::seq`]).
     pub log: Vec<(u64, String)>,
     pub identifies: usize,
     pub resumes: usize,
-    /// The intents of the last IDENTIFY (`None` before one).
-    pub intents: Option<u64>,
+    /// Every IDENTIFY, in order.
+    pub identify_log: Vec<IdentifyRecord>,
+    /// The shard count `GET /gateway/bot` recommends.
+    pub recommended_shards: u32,
+    /// The count the bot was told (`SHARD_COUNT`), when a test says it differs from the
+    /// recommendation.
+    pub expected_shards: Option<u32>,
+    /// The least time between two IDENTIFYs ([`IDENTIFY_INTERVAL`]); `None`: not checked.
+    pub identify_limit: Option<Duration>,
 }
 
 /// Gateway intents (events/gateway.mdx, "List of Intents") that gate events the fake sends.
@@ -390,6 +483,32 @@ pub mod intents {
 }
 
 impl Inner {
+    /// The shard count IDENTIFYs must carry and events are routed by: the one the bot was
+    /// told, else Discord's recommendation.
+    pub fn shard_count(&self) -> u32 {
+        self.expected_shards.unwrap_or(self.recommended_shards).max(1)
+    }
+
+    /// Keeps an event sent (in one session or more) in [`Self::log`] and, INTERACTION_CREATE
+    /// aside, in [`Self::dispatched`].
+    pub(crate) fn record_event(&mut self, t: &str, d: Value) {
+        let n = self.log.len() as u64 + 1;
+        self.log.push((n, json!({ "op": 0, "t": t, "s": n, "d": d }).to_string()));
+        if t != "INTERACTION_CREATE" {
+            self.dispatched.push((t.to_owned(), d));
+        }
+    }
+
+    /// Whether some session has a connection: the bot is on the gateway.
+    pub fn connected(&self) -> bool {
+        self.sessions.iter().any(|s| s.conn.is_some())
+    }
+
+    /// Whether a session of `shard` runs on a connection of endpoint `via`.
+    pub fn connected_via(&self, via: &str, shard: u32) -> bool {
+        self.sessions.iter().any(|s| s.conn.is_some() && s.via == via && s.shard == shard)
+    }
+
     /// The thread with this id, deleted or not.
     pub fn thread(&self, id: u64) -> Option<&StoredThread> {
         self.threads.iter().find(|t| t.id == id)
@@ -448,27 +567,41 @@ impl Shared {
         payloads::snowflake_at(at, i.counter)
     }
 
-    /// Sends a gateway event (or queues it for replay after a resume).
+    /// Sends a gateway event to every session of its guild's shard (shard 0 without a guild),
+    /// each numbering it in its own sequence and keeping it for a replay after a RESUME.
     pub fn dispatch(&self, t: &str, d: Value) {
-        let mut i = self.lock();
-        if t != "INTERACTION_CREATE" {
-            i.dispatched.push((t.to_owned(), d.clone()));
-        }
-        i.seq += 1;
-        let text = json!({ "op": 0, "t": t, "s": i.seq, "d": d }).to_string();
-        let seq = i.seq;
-        i.log.push((seq, text.clone()));
-        if let Some((_, tx)) = &i.conn {
-            let _ = tx.send(WsCmd::Send(text));
-        }
+        self.dispatch_to(None, t, d);
     }
 
     /// Sends an event only a session that identified with `intent` receives, as Discord does
-    /// (events/gateway.mdx, "Gateway Intents"). Before any IDENTIFY the event is kept (there
-    /// is no session to leave it out for).
+    /// (events/gateway.mdx, "Gateway Intents"). While no session runs the event's shard the
+    /// event is kept (there is no session to leave it out for).
     pub fn dispatch_for(&self, intent: u64, t: &str, d: Value) {
-        if self.lock().intents.is_none_or(|have| have & intent != 0) {
-            self.dispatch(t, d);
+        self.dispatch_to(Some(intent), t, d);
+    }
+
+    fn dispatch_to(&self, intent: Option<u64>, t: &str, d: Value) {
+        let mut i = self.lock();
+        let shard = event_guild(t, &d).map_or(0, |g| shard_of(g, i.shard_count()));
+        let on_shard = i.sessions.iter().filter(|s| s.shard == shard).count();
+        let takers: Vec<usize> = (0..i.sessions.len())
+            .filter(|&n| i.sessions[n].shard == shard && intent.is_none_or(|b| i.sessions[n].intents & b != 0))
+            .collect();
+        if on_shard > 0 && takers.is_empty() {
+            return;
+        }
+        i.record_event(t, d.clone());
+        let mut delivered = Vec::new();
+        for n in takers {
+            let session = &mut i.sessions[n];
+            if session.send(t, &d) {
+                delivered.push(session.via.clone());
+            }
+        }
+        if t == "INTERACTION_CREATE" {
+            if let Some(state) = d["token"].as_str().and_then(|token| i.interactions.get_mut(token)) {
+                state.delivered.extend(delivered);
+            }
         }
     }
 
@@ -480,12 +613,36 @@ impl Shared {
     }
 }
 
+/// One pair of listeners (REST and gateway) of the fake: its own, or one a test added for a
+/// bot process ([`FakeDiscord::endpoint`]). Everything arriving on it is labelled with it.
+pub(crate) struct Endpoint {
+    pub shared: Arc<Shared>,
+    /// `""` for the fake's own.
+    pub label: String,
+    /// Its gateway's URL: what `GET /gateway` answers on its REST listener, READY's
+    /// `resume_gateway_url` on its gateway.
+    pub gateway_url: String,
+}
+
+impl Endpoint {
+    /// Binds a REST and a gateway listener on ports the OS picks and serves them; returns
+    /// the REST base URL and the two tasks.
+    async fn start(shared: Arc<Shared>, label: &str) -> (String, [tokio::task::JoinHandle<()>; 2]) {
+        let rest = TcpListener::bind("127.0.0.1:0").await.expect("bind REST");
+        let ws = TcpListener::bind("127.0.0.1:0").await.expect("bind gateway");
+        let base_url = format!("http://{}", rest.local_addr().unwrap());
+        let gateway_url = format!("ws://{}", ws.local_addr().unwrap());
+        let ep = Arc::new(Endpoint { shared, label: label.to_owned(), gateway_url });
+        (base_url, [tokio::spawn(rest::serve(rest, ep.clone())), tokio::spawn(gateway::serve(ws, ep))])
+    }
+}
+
 /// The fake Discord. Dropping it shuts its servers down and fails the test if the bot sent
 /// an invalid request.
 pub struct FakeDiscord {
     shared: Arc<Shared>,
     base_url: String,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 /// How long helpers wait for the bot before failing a test.
@@ -500,24 +657,119 @@ impl FakeDiscord {
     /// As [`Self::start`]; `validate: false` skips the request checks (load runs that want
     /// to measure the bot without the validator's cost in the same process).
     pub async fn start_with(guilds: Vec<GuildSpec>, validate: bool) -> Self {
-        let rest = TcpListener::bind("127.0.0.1:0").await.expect("bind REST");
+        // The gateway's URL is known only once it is bound; `Shared` keeps the first
+        // endpoint's for the tests that connect by hand.
         let ws = TcpListener::bind("127.0.0.1:0").await.expect("bind gateway");
+        let rest = TcpListener::bind("127.0.0.1:0").await.expect("bind REST");
         let base_url = format!("http://{}", rest.local_addr().unwrap());
         let gateway_url = format!("ws://{}", ws.local_addr().unwrap());
         let shared = Arc::new(Shared {
-            inner: Mutex::new(Inner { guilds, nonce_ttl: NONCE_TTL, ..Default::default() }),
+            inner: Mutex::new(Inner { guilds, nonce_ttl: NONCE_TTL, recommended_shards: 1, ..Default::default() }),
             changed: Notify::new(),
             validator: validate.then(|| validate::Validator::new(include_str!("../../data/discord-openapi.json"))),
-            gateway_url,
+            gateway_url: gateway_url.clone(),
             callback_deadline: Duration::from_secs(3),
         });
-        let tasks = vec![tokio::spawn(rest::serve(rest, shared.clone())), tokio::spawn(gateway::serve(ws, shared.clone()))];
-        Self { shared, base_url, tasks }
+        let ep = Arc::new(Endpoint { shared: shared.clone(), label: String::new(), gateway_url });
+        let tasks = vec![tokio::spawn(rest::serve(rest, ep.clone())), tokio::spawn(gateway::serve(ws, ep))];
+        Self { shared, base_url, tasks: Mutex::new(tasks) }
     }
 
     /// The value for `DISCORD_API_URL`.
     pub fn api_url(&self) -> String {
         self.base_url.clone()
+    }
+
+    /// Another REST and gateway listener on this same Discord, labelled `label`, and its
+    /// value for `DISCORD_API_URL`: a bot process pointed at it talks to the same guilds and
+    /// interactions, and every request and gateway connection of it carries the label
+    /// ([`Recorded::via`], [`Session::via`], [`InteractionState::delivered`] and
+    /// `answered_via`). Discord is one service behind many addresses; this is how a test of
+    /// several processes tells them apart.
+    pub async fn endpoint(&self, label: &str) -> String {
+        assert!(!label.is_empty(), "the empty label is the fake's own endpoint");
+        let (url, tasks) = Endpoint::start(self.shared.clone(), label).await;
+        self.tasks.lock().unwrap().extend(tasks);
+        url
+    }
+
+    /// Discord recommends `count` shards (`GET /gateway/bot`), IDENTIFYs must carry
+    /// `shard: [id, count]`, each guild's events go to the sessions of its shard, and the
+    /// identify rate limit ([`IDENTIFY_INTERVAL`]) is checked. Call before the bot starts.
+    pub fn set_shard_count(&self, count: u32) {
+        assert!(count >= 1, "a bot has at least one shard");
+        let mut i = self.shared.lock();
+        i.recommended_shards = count;
+        i.identify_limit = Some(IDENTIFY_INTERVAL);
+    }
+
+    /// The bot was told `SHARD_COUNT=count`, whatever Discord recommends: IDENTIFYs must
+    /// carry it, and events are routed by it. The identify rate limit is checked.
+    pub fn expect_shard_count(&self, count: u32) {
+        assert!(count >= 1, "a bot has at least one shard");
+        let mut i = self.shared.lock();
+        i.expected_shards = Some(count);
+        i.identify_limit = Some(IDENTIFY_INTERVAL);
+    }
+
+    /// How far apart IDENTIFYs must be (`None`: not checked). The default is not to check it
+    /// on an unsharded fake: the single-shard tests restart the bot within a second
+    /// (`TestApp::restart`), which Discord would answer with an Invalid Session and serenity
+    /// with an IDENTIFY 5 s later; that restart speed is the tests', not the bot's. A sharded
+    /// fake checks [`IDENTIFY_INTERVAL`]. A shorter interval is only for the fake's own tests
+    /// that identify by hand: serenity's 5 s wait passes any interval up to 5 s, but two bot
+    /// processes started closer than 5 s would pass a shorter one and not Discord.
+    pub fn set_identify_limit(&self, interval: Option<Duration>) {
+        assert!(interval.is_none_or(|d| d <= IDENTIFY_INTERVAL), "Discord's limit is one IDENTIFY per 5 s; a longer one is not Discord's");
+        self.shared.lock().identify_limit = interval;
+    }
+
+    /// Every gateway session so far, in the order they identified.
+    pub fn gateway_sessions(&self) -> Vec<Session> {
+        self.shared.lock().sessions.clone()
+    }
+
+    /// Every IDENTIFY so far.
+    pub fn identify_log(&self) -> Vec<IdentifyRecord> {
+        self.shared.lock().identify_log.clone()
+    }
+
+    /// Waits until a session of `shard` runs on a connection of endpoint `via` and has been
+    /// sent READY (and its guilds).
+    pub async fn wait_connected(&self, via: &str, shard: u32) {
+        self.wait_for(&format!("a session of shard {shard} via {via:?}"), |i| i.connected_via(via, shard).then_some(())).await;
+    }
+
+    /// Sleeps until an IDENTIFY now would keep the identify rate limit (the interval after
+    /// the last one, [`IDENTIFY_INTERVAL`] unless a test shortened it). A test starting
+    /// another bot process calls this first, as an operator's rollout spaces its processes:
+    /// serenity spaces only one process's shards.
+    pub async fn wait_identify_window(&self) {
+        let (last, interval) = {
+            let i = self.shared.lock();
+            (i.identify_log.last().map(|r| r.at), i.identify_limit.unwrap_or(IDENTIFY_INTERVAL))
+        };
+        if let Some(last) = last {
+            tokio::time::sleep_until((last + interval).into()).await;
+        }
+    }
+
+    /// The endpoints the interaction with `token` was written to (see
+    /// [`InteractionState::delivered`]).
+    pub fn delivered_to(&self, token: &str) -> Vec<String> {
+        self.shared.lock().interactions.get(token).map(|s| s.delivered.clone()).unwrap_or_default()
+    }
+
+    /// The endpoint the interaction's accepted callback came in on, if answered.
+    pub fn answered_via(&self, token: &str) -> Option<String> {
+        self.shared.lock().interactions.get(token).and_then(|s| s.answered_via.clone())
+    }
+
+    /// Every callback request made for the interaction with `token`, accepted or refused
+    /// (a second answer is refused with 40060): more than one means it was answered twice.
+    pub fn callback_requests(&self, token: &str) -> Vec<Recorded> {
+        let suffix = format!("/{token}/callback");
+        self.shared.lock().requests.iter().filter(|r| r.method == "POST" && r.path.ends_with(&suffix)).cloned().collect()
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
@@ -548,7 +800,7 @@ impl FakeDiscord {
 
     /// Waits until the bot has identified and registered its commands.
     pub async fn wait_ready(&self) {
-        self.wait_for("command registration", |i| (i.command_puts > 0 && i.conn.is_some()).then_some(())).await;
+        self.wait_for("command registration", |i| (i.command_puts > 0 && i.connected()).then_some(())).await;
     }
 
     /// The commands the bot registered last.
@@ -801,10 +1053,19 @@ impl FakeDiscord {
         self.shared.lock().closed_dms.insert(user);
     }
 
-    /// Drops the gateway connection as a network failure would; the bot must resume.
+    /// Drops every gateway connection as a network failure would; the bot must resume.
     pub fn drop_gateway(&self) {
         let i = self.shared.lock();
-        if let Some((_, tx)) = &i.conn {
+        for tx in i.sessions.iter().filter_map(|s| s.tx.as_ref()) {
+            let _ = tx.send(WsCmd::Drop);
+        }
+    }
+
+    /// Drops the connections of `shard`'s sessions on endpoint `via`, as a network failure
+    /// would; their sessions stay resumable.
+    pub fn drop_connections(&self, via: &str, shard: u32) {
+        let i = self.shared.lock();
+        for tx in i.sessions.iter().filter(|s| s.via == via && s.shard == shard).filter_map(|s| s.tx.as_ref()) {
             let _ = tx.send(WsCmd::Drop);
         }
     }
@@ -817,7 +1078,7 @@ impl FakeDiscord {
 
     /// Waits for the bot to resume after [`Self::drop_gateway`].
     pub async fn wait_resumed(&self, before: usize) {
-        self.wait_for("a RESUME", |i| (i.resumes > before && i.conn.is_some()).then_some(())).await;
+        self.wait_for("a RESUME", |i| (i.resumes > before && i.connected()).then_some(())).await;
     }
 
     /// Sends GUILD_CREATE for a new guild.
@@ -877,10 +1138,10 @@ pub(crate) fn remove_message(s: &Shared, channel: u64, message: u64) -> bool {
 
 impl Drop for FakeDiscord {
     fn drop(&mut self) {
-        for t in &self.tasks {
+        for t in self.tasks.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             t.abort();
         }
-        if let Some((_, tx)) = self.shared.lock().conn.take() {
+        for tx in self.shared.lock().sessions.iter_mut().filter_map(|s| s.tx.take()) {
             let _ = tx.send(WsCmd::Drop);
         }
         if !std::thread::panicking() {

@@ -338,14 +338,14 @@ pub fn registered_command(cmd: &Value, id: u64, app_id: u64, guild_id: Option<u6
 }
 
 /// READY for a session.
-pub fn ready(bot: Value, app_id: u64, session_id: &str, resume_url: &str, guild_ids: &[u64]) -> Value {
+pub fn ready(bot: Value, app_id: u64, session_id: &str, resume_url: &str, guild_ids: &[u64], shard: [u32; 2]) -> Value {
     json!({
         "v": 10,
         "user": bot,
         "guilds": guild_ids.iter().map(|g| json!({ "id": g.to_string(), "unavailable": true })).collect::<Vec<_>>(),
         "session_id": session_id,
         "resume_gateway_url": resume_url,
-        "shard": [0, 1],
+        "shard": shard,
         "application": { "id": app_id.to_string(), "flags": 0 }
     })
 }

@@ -13,10 +13,10 @@ use tokio::net::TcpListener;
 
 use chrono::{DateTime, Utc};
 
-use super::{intents, payloads, perms, NonceRecord, Recorded, Shared, StoredMessage, StoredThread, APP_ID, TOKEN};
+use super::{intents, payloads, perms, Endpoint, NonceRecord, Recorded, Shared, StoredMessage, StoredThread, APP_ID, TOKEN};
 
-pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
-    let app = Router::new().fallback(handle).with_state(shared);
+pub async fn serve(listener: TcpListener, endpoint: Arc<Endpoint>) {
+    let app = Router::new().fallback(handle).with_state(endpoint);
     // No Nagle: small answers go out at once, as from Discord's edge.
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);
@@ -83,7 +83,11 @@ fn parse_body(headers: &HeaderMap, body: &Bytes) -> (Value, Vec<(String, Vec<u8>
     }
 }
 
-async fn handle(State(s): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(State(ep): State<Arc<Endpoint>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let s = &*ep.shared;
+    let finish = |m: &str, path: &str, query: &str, body: Value, files: Vec<(String, Vec<u8>)>, resp: Response| {
+        record(s, &ep.label, m, path, query, body, files, resp)
+    };
     let path = uri.path().to_owned();
     let query = uri.query().unwrap_or("").to_owned();
     let (json_body, files) = parse_body(&headers, &body);
@@ -96,7 +100,7 @@ async fn handle(State(s): State<Arc<Shared>>, method: Method, uri: Uri, headers:
     let auth_ok = headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bot {TOKEN}"));
     if !token_routes && !auth_ok {
         s.lock().violations.push(format!("{m} {path}: missing or wrong Authorization header"));
-        return finish(&s, &m, &path, &query, json_body, files, discord_error(401, 0, "401: Unauthorized"));
+        return finish(&m, &path, &query, json_body, files, discord_error(401, 0, "401: Unauthorized"));
     }
 
     // Validate the body against the spec and the docs' limits.
@@ -115,7 +119,7 @@ async fn handle(State(s): State<Arc<Shared>>, method: Method, uri: Uri, headers:
                 400,
                 json!({ "code": 50035, "message": "Invalid Form Body", "errors": { "_errors": errors.iter().map(|e| json!({"code": "INVALID", "message": e})).collect::<Vec<_>>() } }),
             );
-            return finish(&s, &m, &path, &query, json_body, files, resp);
+            return finish(&m, &path, &query, json_body, files, resp);
         }
     }
 
@@ -139,7 +143,7 @@ async fn handle(State(s): State<Arc<Shared>>, method: Method, uri: Uri, headers:
             tokio::time::sleep(delay).await;
         }
         if lose_response {
-            let _ = route(&s, &m, &segs, &query, &json_body, &files);
+            let _ = route(&ep, &m, &segs, &query, &json_body, &files);
         }
         let resp = if status == 429 {
             let mut r = reply(429, json!({ "message": "You are being rate limited.", "retry_after": retry_after, "global": false }));
@@ -148,16 +152,35 @@ async fn handle(State(s): State<Arc<Shared>>, method: Method, uri: Uri, headers:
         } else {
             discord_error(status, 0, "500: Internal Server Error")
         };
-        return finish(&s, &m, &path, &query, json_body, files, resp);
+        return finish(&m, &path, &query, json_body, files, resp);
     }
 
-    let resp = route(&s, &m, &segs, &query, &json_body, &files);
-    finish(&s, &m, &path, &query, json_body, files, resp)
+    let resp = route(&ep, &m, &segs, &query, &json_body, &files);
+    finish(&m, &path, &query, json_body, files, resp)
 }
 
-fn finish(s: &Shared, method: &str, path: &str, query: &str, body: Value, files: Vec<(String, Vec<u8>)>, resp: Response) -> Response {
+/// Records the request (with the endpoint it came in on) and wakes the waiters.
+#[allow(clippy::too_many_arguments)]
+fn record(
+    s: &Shared,
+    via: &str,
+    method: &str,
+    path: &str,
+    query: &str,
+    body: Value,
+    files: Vec<(String, Vec<u8>)>,
+    resp: Response,
+) -> Response {
     let status = resp.status().as_u16();
-    s.lock().requests.push(Recorded { method: method.into(), path: path.into(), query: query.into(), body, files, status });
+    s.lock().requests.push(Recorded {
+        method: method.into(),
+        path: path.into(),
+        query: query.into(),
+        body,
+        files,
+        status,
+        via: via.into(),
+    });
     s.changed.notify_waiters();
     resp
 }
@@ -166,13 +189,20 @@ fn bot_user() -> Value {
     payloads::user(APP_ID, "partner-coach", true)
 }
 
-fn route(s: &Shared, m: &str, segs: &[&str], query: &str, body: &Value, files: &[(String, Vec<u8>)]) -> Response {
+fn route(ep: &Endpoint, m: &str, segs: &[&str], query: &str, body: &Value, files: &[(String, Vec<u8>)]) -> Response {
+    let s = &*ep.shared;
     match (m, segs) {
-        ("GET", ["gateway"]) => reply(200, json!({ "url": s.gateway_url })),
-        ("GET", ["gateway", "bot"]) => reply(
-            200,
-            json!({ "url": s.gateway_url, "shards": 1, "session_start_limit": { "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1 } }),
-        ),
+        ("GET", ["gateway"]) => reply(200, json!({ "url": ep.gateway_url })),
+        // gateway.mdx, "Get Gateway Bot": the recommended shard count, and the session start
+        // limit, whose `max_concurrency` 1 means one IDENTIFY per 5 s (checked by the gateway).
+        ("GET", ["gateway", "bot"]) => {
+            let i = s.lock();
+            let remaining = 1000usize.saturating_sub(i.identifies);
+            reply(
+                200,
+                json!({ "url": ep.gateway_url, "shards": i.recommended_shards, "session_start_limit": { "total": 1000, "remaining": remaining, "reset_after": 86_400_000, "max_concurrency": 1 } }),
+            )
+        }
         ("GET", ["oauth2", "applications", "@me"]) => reply(200, payloads::application(APP_ID, payloads::user(1, "owner", false))),
         ("GET", ["users", "@me"]) => reply(200, bot_user()),
         ("PUT", ["applications", app, "commands"]) | ("PUT", ["applications", app, "guilds", _, "commands"]) => {
@@ -207,6 +237,7 @@ fn route(s: &Shared, m: &str, segs: &[&str], query: &str, body: &Value, files: &
             state.callbacks.push(body.clone());
             state.callback_files = files.to_vec();
             state.callback_at = Some(Instant::now());
+            state.answered_via = Some(ep.label.clone());
             // UPDATE_MESSAGE edits the message the component was attached to
             // (receiving-and-responding.mdx, callback type 7).
             let update = state.message.filter(|_| body["type"].as_u64() == Some(7));

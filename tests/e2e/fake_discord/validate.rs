@@ -1620,6 +1620,54 @@ fn is_image(bytes: &[u8]) -> bool {
         || (bytes.len() > 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP")
 }
 
+/// What the gateway makes of an IDENTIFY's `shard` (events/gateway-events.mdx, "Identify":
+/// `shard`, "array of two integers (shard_id, num_shards)"; topics/gateway.mdx, "Sharding").
+#[derive(Debug, PartialEq, Eq)]
+pub struct ShardCheck {
+    /// `(shard_id, num_shards)` when `shard` is a pair of integers.
+    pub shard: Option<(u32, u32)>,
+    /// What the bot got wrong.
+    pub problems: Vec<String>,
+    /// The close code and reason Discord ends the connection with, if it does.
+    pub close: Option<(u16, &'static str)>,
+}
+
+/// Checks an IDENTIFY's `d.shard` against `expected`, the bot's shard count (Discord's
+/// recommendation, or what the test told the bot): it must be there when the bot has more
+/// than one shard (Discord closes with 4011 Sharding required), be `[id, count]` with
+/// `id < count` (else 4010 Invalid shard), and `count` must be the bot's: a process with
+/// another count puts the guilds on other shards than its peers do.
+pub fn identify_shard(d: &Value, expected: u32) -> ShardCheck {
+    let mut check = ShardCheck { shard: None, problems: Vec::new(), close: None };
+    let raw = d.get("shard").filter(|v| !v.is_null());
+    let Some(raw) = raw else {
+        if expected > 1 {
+            check.problems.push(format!("no `shard`, but the bot has {expected} shards: it must name one as [shard_id, {expected}]"));
+            check.close = Some((4011, "Sharding required"));
+        }
+        return check;
+    };
+    let pair = raw.as_array().filter(|a| a.len() == 2).and_then(|a| {
+        let n = |v: &Value| v.as_u64().and_then(|n| u32::try_from(n).ok());
+        Some((n(&a[0])?, n(&a[1])?))
+    });
+    let Some((id, count)) = pair else {
+        check.problems.push(format!("`shard` is {raw}, not an array of two integers [shard_id, num_shards]"));
+        check.close = Some((4010, "Invalid shard"));
+        return check;
+    };
+    check.shard = Some((id, count));
+    if count == 0 || id >= count {
+        check.problems.push(format!("`shard` [{id}, {count}]: the shard id must be below the number of shards"));
+        check.close = Some((4010, "Invalid shard"));
+    } else if count != expected {
+        check.problems.push(format!(
+            "`shard` [{id}, {count}]: the bot has {expected} shards (Discord's recommendation or SHARD_COUNT), so its guilds are on other shards than this session expects"
+        ));
+    }
+    check
+}
+
 #[cfg(test)]
 mod tests {
     //! Representative cases of the oracle's own suite (`shared/discord/test_validate.py`);
@@ -1811,5 +1859,27 @@ mod tests {
         assert_valid("PATCH", ORIG, &json!({"content": null, "embeds": [digest_embed()]}), None);
         let errors = check("POST", "/api/v10/nope", &json!({}), None);
         assert_eq!(errors, ["no such route in spec: POST /api/v10/nope"]);
+    }
+
+    #[test]
+    fn identify_names_its_shard_as_discord_requires() {
+        use super::identify_shard;
+        let d = |shard: Value| json!({ "token": "t", "intents": 1, "shard": shard });
+        // serenity always sends it, [0, 1] on one shard; without it one shard is fine.
+        assert_eq!(identify_shard(&d(json!([0, 1])), 1).problems, Vec::<String>::new());
+        assert_eq!(identify_shard(&json!({ "token": "t" }), 1).close, None);
+        let ok = identify_shard(&d(json!([1, 2])), 2);
+        assert_eq!((ok.shard, ok.problems.len(), ok.close), (Some((1, 2)), 0, None));
+        // Past one shard, it must be there, be a pair, and below the count.
+        assert_eq!(identify_shard(&json!({ "token": "t" }), 2).close, Some((4011, "Sharding required")));
+        for bad in [json!([2, 2]), json!([0, 0]), json!([0]), json!(["0", "2"]), json!([-1, 2]), json!({"id": 0})] {
+            let c = identify_shard(&d(bad.clone()), 2);
+            assert_eq!(c.close, Some((4010, "Invalid shard")), "{bad}");
+            assert_eq!(c.problems.len(), 1, "{bad}");
+        }
+        // Another count than the bot's is a mistake Discord cannot see: a violation only.
+        let other = identify_shard(&d(json!([0, 3])), 2);
+        assert_eq!((other.shard, other.close), (Some((0, 3)), None));
+        assert!(other.problems[0].contains("the bot has 2 shards"), "{:?}", other.problems);
     }
 }
