@@ -27,6 +27,7 @@ mod postgres;
 mod principles;
 mod privacy;
 mod registration;
+mod shards;
 mod teams;
 mod trend;
 mod upgrade;
