@@ -356,6 +356,37 @@ async fn processes_split_the_shards_overlap_in_a_rolling_restart_and_survive_a_s
     );
     assert!(b2.metrics().await.contains("partner_coach_shard_connected{shard=\"1\"} 1"));
 
+    // A graceful hand-over: `a` is told to stop (SIGTERM, as systemd or a rollout does) in
+    // the middle of check-ins on shard 0, which `c` runs too. Nothing is lost: each one is
+    // answered once, by whichever claimed it, and `a` finishes what it took before it goes.
+    let mut a = a;
+    let pid = a.process.child.id().expect("a runs").to_string();
+    let shard0: Vec<u64> = GUILDS.into_iter().filter(|g| shard_of(*g, 2) == 0).collect();
+    let mut handover = Vec::new();
+    for n in 300..340u64 {
+        let g = shard0[(n % 2) as usize];
+        handover.push((n, fake.dispatch_interaction(&checkin(g, n))));
+        if n == 310 {
+            let term = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+            assert!(term.success());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for (n, token) in &handover {
+        fake.reply_to(token).await;
+        assert_eq!(fake.callback_requests(token).len(), 1, "check-in {n} answered once");
+    }
+    let exit = tokio::time::timeout(Duration::from_secs(20), a.process.child.wait()).await.expect("a stopped").unwrap();
+    assert!(exit.success(), "a stopped cleanly: {exit:?}\n{}", a.process.logs());
+    assert!(a.process.logs().contains("shutting down"), "{}", a.process.logs());
+    let stored = stored_commitments(&db).await;
+    for (n, _) in &handover {
+        assert_eq!(stored.get(&promise(*n)), Some(&1), "check-in {n} stored once");
+    }
+    let by_a = handover.iter().filter(|(_, t)| fake.answered_via(t).as_deref() == Some("a")).count();
+    let by_c = handover.iter().filter(|(_, t)| fake.answered_via(t).as_deref() == Some("c")).count();
+    assert_eq!(by_a + by_c, handover.len(), "answered by a (before it went) or c");
+
     // Every post on its own day, once: three days, three deliveries sent per guild.
     let mut conn = sqlx::PgConnection::connect(&db).await.unwrap();
     let days: Vec<(i64, i64)> = sqlx::query_as(
