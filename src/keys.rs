@@ -165,6 +165,7 @@ keys! {
     SETUP_CLEARED_NOTHING = "setup.cleared_nothing";
     SETUP_SHOW_FAILURE = "setup.show_failure";
     SETUP_SHOW_NO_FAILURE = "setup.show_no_failure";
+    SETUP_SHOW_LATE = "setup.show_late";
     SETUP_WEEKDAYS_ONLY = "setup.weekdays_only";
     SETUP_EVERY_DAY = "setup.every_day";
 

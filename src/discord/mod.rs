@@ -154,7 +154,8 @@ pub async fn run(
                     info!(bot = %ready.user.name, guilds = ready.guilds.len(), "connected");
                     // poise runs `setup` once, on the first READY; a reconnect does not start
                     // a second scheduler.
-                    let outbox = RestOutbox::new(api_url.as_deref(), token, service.prompts.clone(), Some(ctx.cache.clone()));
+                    let outbox = RestOutbox::new(api_url.as_deref(), token, service.prompts.clone(), Some(ctx.cache.clone()))
+                        .with_budget(rest_share(shards));
                     let handle = tokio::spawn(scheduler_loop(service.clone(), outbox, scheduler_interval, stop_rx));
                     *scheduler.lock().expect("scheduler slot") = Some(handle);
                     Ok(Data { service })
@@ -227,6 +228,19 @@ pub async fn run(
         let _ = server.await;
     }
     result
+}
+
+/// The scheduler's REST calls a second, all processes together: Discord's global limit is
+/// 50 a bot (interaction answers aside), and some room is left for the follow-ups and edits
+/// the interaction handlers make.
+pub const REST_PER_SECOND: u32 = 40;
+
+/// This process's share of [`REST_PER_SECOND`]: its part of the shards, as each process
+/// handles its shards' guilds (a proxy that holds the limit for all, such as
+/// twilight-http-proxy, would let a busy process borrow an idle one's share; README.md says
+/// how).
+pub fn rest_share(shards: crate::domain::shards::ShardRange) -> u32 {
+    (REST_PER_SECOND * shards.len()).div_ceil(shards.count).max(1)
 }
 
 /// How long a shutdown waits for interactions in flight before closing the gateway.
@@ -495,6 +509,16 @@ pub async fn scheduler_loop<O: Outbox>(service: Arc<Service>, outbox: O, interva
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_process_takes_its_shards_share_of_the_rest_budget() {
+        use crate::domain::shards::ShardRange;
+        assert_eq!(rest_share(ShardRange::all(1)), REST_PER_SECOND);
+        assert_eq!(rest_share(ShardRange::new(Some((0, 0)), 2, "0").unwrap()), REST_PER_SECOND / 2);
+        // Shares round up, never to nothing: three processes of one shard each get 14 of 40.
+        assert_eq!(rest_share(ShardRange::new(Some((2, 2)), 3, "2").unwrap()), 14);
+        assert_eq!(rest_share(ShardRange::new(Some((7, 7)), 4096, "7").unwrap()), 1);
+    }
 
     #[test]
     fn durations_in_the_registration_error_read_as_an_operator_writes_them() {

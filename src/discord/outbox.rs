@@ -30,6 +30,9 @@ pub struct RestOutbox {
     token: Token,
     prompts: Arc<Prompts>,
     cache: Option<Arc<serenity::Cache>>,
+    /// This process's share of Discord's global REST limit: every request waits for it, so a
+    /// burst of due posts is spread out rather than answered with 429s.
+    budget: Option<Arc<governor::DefaultDirectRateLimiter>>,
 }
 
 #[derive(Deserialize)]
@@ -57,7 +60,14 @@ impl RestOutbox {
             .user_agent(concat!("DiscordBot (https://github.com/partner-coach, ", env!("CARGO_PKG_VERSION"), ")"))
             .build()
             .expect("a TLS backend is compiled in");
-        Self { client, base: base.unwrap_or(DISCORD_BASE).trim_end_matches('/').to_owned(), token, prompts, cache }
+        Self { client, base: base.unwrap_or(DISCORD_BASE).trim_end_matches('/').to_owned(), token, prompts, cache, budget: None }
+    }
+
+    /// The same sender, making at most `per_second` requests a second.
+    pub fn with_budget(mut self, per_second: u32) -> Self {
+        let quota = governor::Quota::per_second(std::num::NonZeroU32::new(per_second.max(1)).expect("at least one"));
+        self.budget = Some(Arc::new(governor::RateLimiter::direct(quota)));
+        self
     }
 
     async fn call(&self, path: &str, body: &serde_json::Value) -> Result<serde_json::Value, SendError> {
@@ -76,6 +86,9 @@ impl RestOutbox {
     /// Sends a request and reads Discord's answer: JSON on success; 429 and 5xx worth a retry
     /// (with Discord's `retry_after`), anything else not.
     async fn answer(&self, req: reqwest::RequestBuilder) -> Result<serde_json::Value, SendError> {
+        if let Some(budget) = &self.budget {
+            budget.until_ready().await;
+        }
         let res = req.send().await.map_err(|e| SendError::Retry { after: None, reason: format!("network: {}", without_url(&e)) })?;
         self.answer_response(res).await
     }

@@ -477,6 +477,15 @@ pub fn setup_show(p: &Prompts, lang: Lang, v: &SetupView, today: chrono::NaiveDa
         ),
         None => p.text(lang, k::SETUP_SHOW_NO_FAILURE).to_owned(),
     });
+    if let Some(late) = &v.last_late {
+        let minutes = ((late.late_secs + 30) / 60).max(1);
+        lines.push(t(
+            p,
+            lang,
+            k::SETUP_SHOW_LATE,
+            &[("what", format!("{} {}", late.kind, late.period)), ("minutes", minutes.to_string()), ("when", stamp(late.at, 'R'))],
+        ));
+    }
     CreateEmbed::new()
         .colour(COLOR)
         .title(p.text(lang, k::SETUP_SHOW_TITLE))

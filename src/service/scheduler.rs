@@ -228,6 +228,9 @@ impl Delivery {
 pub(super) const TICK_BATCH: u32 = 256;
 pub(super) const CONCURRENCY: usize = 16;
 
+/// A post this many seconds after its time or more is reported as late in `/setup show`.
+pub const LATE_NOTICE_SECS: i64 = 60;
+
 /// The longest wait between retries of one delivery.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
@@ -581,6 +584,14 @@ impl Service {
                 info!(kind = job.key.kind.as_str(), guild = %job.key.guild, %period, %message, "delivered");
                 let sent = DeliveryOutcome::Sent { channel, message, principle: d.principle };
                 self.store.finish_delivery(&job, period, sent, Some(after_this), now).await?;
+                // Late from when it was due (a retry's due time is its retry's: then from its
+                // first attempt), to now, after the wait for the REST budget.
+                let due = if job.attempts == 0 { job.due_at } else { opened };
+                let late = (self.now() - due).num_seconds();
+                if late >= LATE_NOTICE_SECS {
+                    info!(kind = job.key.kind.as_str(), guild = %job.key.guild, %period, late_secs = late, "delivered late");
+                    self.store.record_lateness(job.key, period, late).await?;
+                }
                 if job.key.kind == JobKind::Digest {
                     self.focus_changed(job.key.team_key());
                 }

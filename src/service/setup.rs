@@ -50,6 +50,8 @@ pub struct SetupView {
     pub next_digest: Option<Occurrence>,
     /// The last failed delivery.
     pub last_failure: Option<Failure>,
+    /// The latest post in the last week that went out a minute late or more.
+    pub last_late: Option<crate::storage::LatePost>,
     /// The server's teams, when the caller has Manage Server and the server has several.
     pub teams: Vec<crate::domain::teams::Team>,
 }
@@ -235,14 +237,22 @@ impl Service {
     pub async fn setup_show(&self, session: &Session) -> Result<SetupView> {
         session.require_manager()?;
         let team = session.team();
-        let (daily_job, digest_job, last_failure) = tokio::try_join!(
+        let (daily_job, digest_job, last_failure, last_late) = tokio::try_join!(
             self.store.job(JobKey::team(JobKind::Daily, team)),
             self.store.job(JobKey::team(JobKind::Digest, team)),
             self.store.last_failure(team),
+            self.store.last_late_post(team, self.now() - chrono::Duration::days(7)),
         )?;
         let occ = |j: Option<crate::storage::Job>| j.map(|j| Occurrence { date: j.period_date, at: j.due_at });
         let teams = if session.has_teams() { session.teams.to_vec() } else { Vec::new() };
-        Ok(SetupView { settings: session.settings.clone(), next_daily: occ(daily_job), next_digest: occ(digest_job), last_failure, teams })
+        Ok(SetupView {
+            settings: session.settings.clone(),
+            next_daily: occ(daily_job),
+            next_digest: occ(digest_job),
+            last_failure,
+            last_late,
+            teams,
+        })
     }
 
     /// The bot is in a guild (GUILD_CREATE). If it had been removed before, its schedule is

@@ -40,7 +40,12 @@ macro_rules! with_tx {
                         Ok::<_, $crate::storage::Error>(out)
                     };
                     match run.await {
-                        Err(e) if !retried && $crate::storage::is_conflict(&e) => retried = true,
+                        Err(e) if !retried && $crate::storage::is_conflict(&e) => {
+                            retried = true;
+                            // Not at once: the winner needs a moment to take the rows it
+                            // waited for, or the two would meet again the same way.
+                            tokio::time::sleep($crate::storage::conflict_pause()).await;
+                        }
                         done => break done?,
                     }
                 }
@@ -127,6 +132,12 @@ pub fn is_busy(e: &Error) -> bool {
         sqlx::Error::PoolTimedOut => true,
         _ => false,
     }
+}
+
+/// How long a transaction that lost a conflict waits before it runs again: 20 to 50 ms,
+/// random, so two losers do not come back in step.
+pub(crate) fn conflict_pause() -> Duration {
+    Duration::from_millis(20 + rand::random::<u64>() % 30)
 }
 
 /// Whether PostgreSQL rolled a transaction back because it conflicted with another one

@@ -177,6 +177,19 @@ pub struct Failure {
     pub at: DateTime<Utc>,
 }
 
+/// A post that went out late, for `/setup show`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LatePost {
+    /// `daily` or `digest`.
+    pub kind: String,
+    /// The period it was for.
+    pub period: String,
+    /// How late, in seconds.
+    pub late_secs: i64,
+    /// When it went out.
+    pub at: DateTime<Utc>,
+}
+
 /// A delivered (or failed) record, for tests and `/me show`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delivery {
@@ -311,6 +324,12 @@ const OPENED_SQL: &str =
 
 const JOB_SQL: &str =
     "SELECT due_at, period_date, attempts FROM schedule WHERE kind = $1 AND guild_id = $2 AND team_id = $3 AND user_id = $4";
+
+const LATE_SQL: &str =
+    "UPDATE deliveries SET late_secs = $1 WHERE kind = $2 AND guild_id = $3 AND team_id = $4 AND user_id = $5 AND period = $6";
+const LAST_LATE_SQL: &str = "SELECT kind, period, late_secs, updated_at FROM deliveries \
+     WHERE guild_id = $1 AND team_id = $2 AND user_id = 0 AND status = 'sent' AND late_secs IS NOT NULL AND updated_at >= $3 \
+     ORDER BY updated_at DESC LIMIT 1";
 
 const LAST_FAILURE_SQL: &str = "SELECT kind, period, last_error, updated_at FROM deliveries f \
      WHERE guild_id = $1 AND status = 'failed' AND team_id = $2 AND user_id = 0 \
@@ -504,6 +523,32 @@ impl Store {
             last_error,
             principle: principle.map(|p| p as u8),
         }))
+    }
+
+    /// Records that a sent delivery went out `late_secs` late.
+    pub async fn record_lateness(&self, key: JobKey, period: &str, late_secs: i64) -> Result<()> {
+        with_conn!(self, writer, |c| sqlx::query(LATE_SQL)
+            .bind(late_secs)
+            .bind(key.kind.as_str())
+            .bind(key.guild.to_db())
+            .bind(key.team.to_db())
+            .bind(key.user.to_db())
+            .bind(period)
+            .execute(c)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
+    /// The team's latest post that went out late, since `since`.
+    pub async fn last_late_post(&self, team: TeamKey, since: DateTime<Utc>) -> Result<Option<LatePost>> {
+        let row: Option<(String, String, i64, i64)> = with_conn!(self, reader, |c| sqlx::query_as(LAST_LATE_SQL)
+            .bind(team.guild.to_db())
+            .bind(team.team.to_db())
+            .bind(ts(since))
+            .fetch_optional(c)
+            .await?);
+        Ok(row.map(|(kind, period, late_secs, at)| LatePost { kind, period, late_secs, at: from_ts(at) }))
     }
 
     /// The most recent failed delivery (daily or digest) of a team, unless a later delivery

@@ -11,6 +11,7 @@ mod fake_discord;
 mod helpers;
 
 mod board;
+mod burst;
 mod charter;
 mod checkins;
 mod coaching;
