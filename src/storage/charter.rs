@@ -637,7 +637,7 @@ impl Store {
                 // `count`: a 429 names its wait and spends no attempt.
                 Some((at, count)) => {
                     sqlx::query(
-                        "UPDATE team_posts SET attempts = attempts + $1, due_at = $2 WHERE kind = $3 AND ref_id = $4 AND queued = $5",
+                        "UPDATE team_posts SET attempts = attempts + $1, due_at = $2, claimed_by = NULL, claimed_until = NULL WHERE kind = $3 AND ref_id = $4 AND queued = $5",
                     )
                     .bind(i64::from(count))
                     .bind(ts(at))

@@ -183,11 +183,13 @@ fn new_owner() -> Arc<str> {
 
 /// The statement that claims up to `limit` due rows of `table` (keyed by `key`, the columns
 /// of its primary key) and returns `returning` of each: one conditional UPDATE, so of several
-/// connections or processes running it at once, each row is returned to exactly one (on
-/// PostgreSQL a second claimer waits for the first's row lock, then finds the row taken and
-/// skips it; SQLite has one writer). A row is free when unclaimed, its lease is over, or this
-/// holder claimed it. Arguments: holder `$1`, lease end `$2`, now `$3`. The names are this
-/// module's literals.
+/// connections or processes running it at once, each row is returned to exactly one. On
+/// PostgreSQL a second claimer waits for the first's row lock, then checks the row again as
+/// it is now and skips it if it is taken or no longer due (done meanwhile, its claim
+/// released); only the conditions outside the subquery are checked again, so both are
+/// written there (the concurrency test found the job done twice without the second). SQLite
+/// has one writer. A row is free when unclaimed, its lease is over, or this holder claimed it.
+/// Arguments: holder `$1`, lease end `$2`, now `$3`. The names are this module's literals.
 ///
 /// With `shards`, only rows of guilds on those shards are claimed (the numbers are written
 /// in: they are this process's settings, integers).
@@ -196,7 +198,7 @@ fn claim_sql(table: &str, key: &str, returning: &str, limit: u32, shards: Option
     let mine = shard_condition(shards);
     format!(
         "UPDATE {table} SET claimed_by = $1, claimed_until = $2 WHERE ({key}) IN \
-         (SELECT {key} FROM {table} WHERE due_at <= $3 AND {FREE}{mine} ORDER BY due_at LIMIT {limit}) AND {FREE} RETURNING {returning}"
+         (SELECT {key} FROM {table} WHERE due_at <= $3 AND {FREE}{mine} ORDER BY due_at LIMIT {limit}) AND due_at <= $3 AND {FREE} RETURNING {returning}"
     )
 }
 

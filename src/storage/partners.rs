@@ -217,7 +217,7 @@ pub enum PartnerAnswer {
 // bound as a `bool`, which each driver maps to its own column type.
 
 const FINISH_TASK_SQL: &str = "DELETE FROM commitment_tasks WHERE commitment_id = $1 AND task = $2 AND queued = $3";
-const RETRY_TASK_SQL: &str = "UPDATE commitment_tasks SET attempts = attempts + $1, due_at = $2 \
+const RETRY_TASK_SQL: &str = "UPDATE commitment_tasks SET attempts = attempts + $1, due_at = $2, claimed_by = NULL, claimed_until = NULL \
      WHERE commitment_id = $3 AND task = $4 AND queued = $5";
 const UNREACHABLE_SQL: &str = "UPDATE partner_views SET unreachable = $1 WHERE commitment_id = $2";
 const AGREEMENT_SQL: &str = "UPDATE partner_views SET agreement = $1, agreed_at = $2 WHERE commitment_id = $3";
@@ -225,7 +225,7 @@ const VERDICT_SQL: &str = "UPDATE partner_views SET verdict = $1, verdict_at = $
 const TALK_SQL: &str = "INSERT INTO commitment_tasks (commitment_id, task, guild_id, team_id, due_at) VALUES ($1, 'talk', $2, $3, $4) \
      ON CONFLICT DO NOTHING";
 const REMOVAL_DONE_SQL: &str = "DELETE FROM board_removals WHERE channel_id = $1 AND message_id = $2";
-const REMOVAL_RETRY_SQL: &str = "UPDATE board_removals SET attempts = attempts + 1, due_at = $1 WHERE channel_id = $2 AND message_id = $3";
+const REMOVAL_RETRY_SQL: &str = "UPDATE board_removals SET attempts = attempts + 1, due_at = $1, claimed_by = NULL, claimed_until = NULL WHERE channel_id = $2 AND message_id = $3";
 const RESET_BOARD_SQL: &str =
     "DELETE FROM deliveries WHERE kind = 'board-week' AND guild_id = $1 AND team_id = $2 AND status IN ('failed', 'skipped')";
 const TASK_COMMITMENT_SQL: &str =

@@ -232,12 +232,14 @@ macro_rules! put_job_query {
     }};
 }
 
-pub(super) const ADVANCE_SQL: &str = "UPDATE schedule SET due_at = $1, period_date = $2, attempts = $3 \
+pub(super) const ADVANCE_SQL: &str =
+    "UPDATE schedule SET due_at = $1, period_date = $2, attempts = $3, claimed_by = NULL, claimed_until = NULL \
      WHERE kind = $4 AND guild_id = $5 AND team_id = $6 AND user_id = $7 AND due_at = $8 AND period_date = $9 AND attempts = $10";
 pub(super) const ADVANCE_DELETE_SQL: &str =
     "DELETE FROM schedule WHERE kind = $1 AND guild_id = $2 AND team_id = $3 AND user_id = $4 AND due_at = $5 AND period_date = $6 AND attempts = $7";
 
-/// Moves a job on from the occurrence it was read at, unless it changed meanwhile: a
+/// Moves a job on from the occurrence it was read at (and lets go of its claim: the work it
+/// was claimed for is done), unless it changed meanwhile: a
 /// `/setup daily` or a `/forget` while a delivery was in flight wins over the next due time
 /// the delivery computed before sending (or over re-creating a deleted job).
 macro_rules! advance_query {
@@ -687,9 +689,14 @@ mod tests {
             let later = now + crate::storage::CLAIM_LEASE + Duration::seconds(1);
             assert_eq!(b.due_jobs(later, 10).await.unwrap().len(), 1, "after the lease (a crashed holder) it may");
             assert!(a.due_jobs(later, 10).await.unwrap().is_empty(), "and then the first may not");
+            // Work done lets go of its claim: the job's next occurrence is anyone's.
+            let job = b.due_jobs(later, 10).await.unwrap().remove(0);
+            b.advance(&job, Some(JobUpdate::new(key(), later, later.date_naive()))).await.unwrap();
+            assert_eq!(a.due_jobs(later, 10).await.unwrap().len(), 1, "advanced, so free again at once");
             // A bot that stops cleanly lets go at once.
+            b.due_jobs(later + crate::storage::CLAIM_LEASE * 2, 10).await.unwrap();
             b.close().await;
-            assert_eq!(a.due_jobs(later, 10).await.unwrap().len(), 1);
+            assert_eq!(a.due_jobs(later + crate::storage::CLAIM_LEASE * 2, 10).await.unwrap().len(), 1);
             a.close().await;
         }
     }
