@@ -10,6 +10,7 @@
 //! cargo run --release --example load -- --partners  # half the commitments name a partner; every team has a board
 //! cargo run --release --example load -- --database postgres://postgres@127.0.0.1:5432/postgres   # the bot on PostgreSQL
 //! cargo run --release --example load -- --database sqlite --database postgres://…   # both, one after the other, compared
+//! cargo run --release --example load -- --processes 2 --database postgres://…   # two bot processes, a shard each
 //! ```
 //! `--database` is `sqlite` (the default: a fresh file in a temporary folder) or the URL of a
 //! PostgreSQL server and a role that may create databases: the driver creates a fresh
@@ -57,6 +58,9 @@ struct Args {
     bot: Option<PathBuf>,
     /// Half the commitments name a partner (who gets a DM), and every team has a board.
     partners: bool,
+    /// Bot processes, each running one of as many gateway shards (`SHARD_COUNT`, `SHARDS`), on
+    /// one database (PostgreSQL past one).
+    processes: u32,
     /// The databases to run the bot on, in turn (default: SQLite).
     databases: Vec<DbChoice>,
 }
@@ -96,6 +100,7 @@ fn args() -> Args {
         guilds: 20,
         members: 100,
         idle_guilds: 0,
+        processes: 1,
         find_max: false,
         validate: true,
         only: None,
@@ -113,6 +118,7 @@ fn args() -> Args {
             "--guilds" => a.guilds = num(),
             "--members" => a.members = num(),
             "--idle-guilds" => a.idle_guilds = num(),
+            "--processes" => a.processes = num() as u32,
             "--find-max" => a.find_max = true,
             "--no-validate" => a.validate = false,
             "--only" => a.only = it.next(),
@@ -122,7 +128,7 @@ fn args() -> Args {
             "--database" => a.databases.push(DbChoice::parse(&it.next().expect("--database needs sqlite or a postgres:// URL"))),
             "--help" | "-h" => {
                 println!(
-                    "load [--rate N/s] [--secs N] [--guilds N] [--members N per guild] [--idle-guilds N] [--teams N per guild] [--partners] [--bot PATH] [--database sqlite|postgres://… (repeatable)] [--find-max] [--no-validate]"
+                    "load [--rate N/s] [--secs N] [--guilds N] [--members N per guild] [--idle-guilds N] [--processes N] [--teams N per guild] [--partners] [--bot PATH] [--database sqlite|postgres://… (repeatable)] [--find-max] [--no-validate]"
                 );
                 std::process::exit(0);
             }
@@ -253,10 +259,22 @@ struct Run {
 }
 
 struct Bot {
-    child: std::process::Child,
-    pid: String,
+    /// Each process of the bot and its pid.
+    procs: Vec<(std::process::Child, String)>,
     db: Db,
     _dir: tempfile::TempDir,
+}
+
+impl Bot {
+    /// CPU time of all its processes, in milliseconds.
+    fn cpu_ms(&self) -> f64 {
+        self.procs.iter().map(|(_, pid)| cpu_ms(pid)).sum()
+    }
+
+    /// RSS of all its processes, in MB.
+    fn rss_mb(&self) -> f64 {
+        self.procs.iter().map(|(_, pid)| rss_mb(pid)).sum()
+    }
 }
 
 /// The bot's database as the driver reads it: counted with plain SQL (opening a `Store`
@@ -356,42 +374,63 @@ impl Pool {
     }
 }
 
-async fn start_bot(fake: &FakeDiscord, choice: &DbChoice) -> (Bot, Duration, f64) {
+async fn start_bot(fake: &FakeDiscord, choice: &DbChoice, processes: u32) -> (Bot, Duration, f64) {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::create(choice, dir.path()).await;
-    // BOT_LOG keeps the bot's log at a path of your choosing; by default it goes with the temp dir.
-    let log_path = std::env::var("BOT_LOG").map(PathBuf::from).unwrap_or_else(|_| dir.path().join("bot.log"));
-    let log = std::fs::File::create(log_path).unwrap();
+    if processes > 1 {
+        fake.set_shard_count(processes);
+    }
     let started = Instant::now();
-    // BOT_WRAPPER runs the bot under a profiler, e.g. "valgrind --tool=callgrind";
-    // BOT_RUST_LOG sets its log filter (default warn), e.g. "sqlx::query=debug".
-    let mut cmd = match std::env::var("BOT_WRAPPER") {
-        Ok(w) if !w.trim().is_empty() => {
-            let mut parts = w.split_whitespace();
-            let mut c = std::process::Command::new(parts.next().unwrap());
-            c.args(parts).arg(bot_binary());
-            c
+    let mut procs = Vec::new();
+    let mut startup = Duration::ZERO;
+    for shard in 0..processes {
+        // Each process on its own endpoint of the fake, so its connections are told apart.
+        let via = if shard == 0 { String::new() } else { format!("bot-{shard}") };
+        let api = if via.is_empty() { fake.api_url() } else { fake.endpoint(&via).await };
+        // BOT_LOG keeps the bot's log at a path of your choosing; by default it goes with the temp dir.
+        let log_path = std::env::var("BOT_LOG")
+            .map(|p| PathBuf::from(format!("{p}{}", if shard == 0 { String::new() } else { format!(".{shard}") })))
+            .unwrap_or_else(|_| dir.path().join(format!("bot-{shard}.log")));
+        let log = std::fs::File::create(log_path).unwrap();
+        // BOT_WRAPPER runs the bot under a profiler, e.g. "valgrind --tool=callgrind";
+        // BOT_RUST_LOG sets its log filter (default warn), e.g. "sqlx::query=debug".
+        let mut cmd = match std::env::var("BOT_WRAPPER") {
+            Ok(w) if !w.trim().is_empty() => {
+                let mut parts = w.split_whitespace();
+                let mut c = std::process::Command::new(parts.next().unwrap());
+                c.args(parts).arg(bot_binary());
+                c
+            }
+            _ => std::process::Command::new(bot_binary()),
+        };
+        cmd.arg("run")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DISCORD_TOKEN", fake_discord::TOKEN)
+            .env("DISCORD_API_URL", &api)
+            .env("DATABASE_URL", db.url())
+            .env("RUST_LOG", std::env::var("BOT_RUST_LOG").unwrap_or_else(|_| "warn".into()));
+        if processes > 1 {
+            cmd.env("SHARD_COUNT", processes.to_string()).env("SHARDS", shard.to_string());
+            // Discord allows one IDENTIFY per five seconds; serenity spaces only one
+            // process's shards, so the processes are started that far apart, as an operator's
+            // rollout does.
+            fake.wait_identify_window().await;
         }
-        _ => std::process::Command::new(bot_binary()),
-    };
-    let child = cmd
-        .arg("run")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DISCORD_TOKEN", fake_discord::TOKEN)
-        .env("DISCORD_API_URL", fake.api_url())
-        .env("DATABASE_URL", db.url())
-        .env("RUST_LOG", std::env::var("BOT_RUST_LOG").unwrap_or_else(|_| "warn".into()))
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    fake.wait_ready().await;
-    let startup = started.elapsed();
-    let pid = child.id().to_string();
+        let child = cmd.stdout(log.try_clone().unwrap()).stderr(log).spawn().unwrap();
+        let pid = child.id().to_string();
+        procs.push((child, pid));
+        if shard == 0 {
+            fake.wait_ready().await;
+            startup = started.elapsed();
+        } else {
+            fake.wait_connected(&via, shard).await;
+        }
+    }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let idle = rss_mb(&pid);
-    (Bot { child, pid, db, _dir: dir }, startup, idle)
+    let bot = Bot { procs, db, _dir: dir };
+    let idle = bot.rss_mb();
+    (bot, startup, idle)
 }
 
 async fn run_load(fake: &FakeDiscord, bot: &Bot, a: &Args, rate: u64, secs: u64, epoch: &mut u64) -> Run {
@@ -409,7 +448,7 @@ async fn run_load(fake: &FakeDiscord, bot: &Bot, a: &Args, rate: u64, secs: u64,
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let server_pids0 = bot.db.server_pids().await;
     let server_cpu0: f64 = server_pids0.iter().map(|p| cpu_ms(p)).sum();
-    let (bot_cpu0, drv_cpu0, t0) = (cpu_ms(&bot.pid), cpu_ms(&driver_pid), Instant::now());
+    let (bot_cpu0, drv_cpu0, t0) = (bot.cpu_ms(), cpu_ms(&driver_pid), Instant::now());
     let mut per_second: Vec<f64> = Vec::new();
     let (mut last_cpu, mut last_answered, mut last_t) = (bot_cpu0, 0usize, Instant::now());
     for n in 0..total {
@@ -460,7 +499,7 @@ async fn run_load(fake: &FakeDiscord, bot: &Bot, a: &Args, rate: u64, secs: u64,
         sent.push((token, kind, m, g));
         if last_t.elapsed() >= Duration::from_secs(1) {
             let answered = fake.shared_state().interactions.values().filter(|s| s.callback_at.is_some()).count();
-            let cpu = cpu_ms(&bot.pid);
+            let cpu = bot.cpu_ms();
             let done = answered.saturating_sub(last_answered);
             if done > 0 {
                 per_second.push((cpu - last_cpu) / done as f64);
@@ -482,7 +521,7 @@ async fn run_load(fake: &FakeDiscord, bot: &Bot, a: &Args, rate: u64, secs: u64,
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let wall = t0.elapsed().as_secs_f64() * 1000.0;
-    let (bot_cpu, drv_cpu) = (cpu_ms(&bot.pid) - bot_cpu0, cpu_ms(&driver_pid) - drv_cpu0);
+    let (bot_cpu, drv_cpu) = (bot.cpu_ms() - bot_cpu0, cpu_ms(&driver_pid) - drv_cpu0);
     // Server processes that started during the run count from zero; the pool keeps its
     // connections, so nearly all of them were there at the start.
     let server_cpu = match &bot.db {
@@ -577,7 +616,7 @@ async fn run_load(fake: &FakeDiscord, bot: &Bot, a: &Args, rate: u64, secs: u64,
         driver_cpu_share: drv_cpu / wall,
         expected_rows: comm_days.len() + commitments,
         rows,
-        rss_after: rss_mb(&bot.pid),
+        rss_after: bot.rss_mb(),
     }
 }
 
@@ -609,6 +648,10 @@ fn report(r: &Run) {
 #[tokio::main]
 async fn main() {
     let a = args();
+    if a.processes > 1 && a.databases.iter().any(|d| matches!(d, DbChoice::Sqlite)) {
+        eprintln!("--processes {}: several bot processes share one PostgreSQL database; give --database postgres://…", a.processes);
+        std::process::exit(2);
+    }
     let mut results = Vec::new();
     for choice in &a.databases {
         println!("== the bot on {}", choice.name());
@@ -644,7 +687,14 @@ async fn session(a: &Args, choice: &DbChoice) -> Option<Run> {
         .collect();
     guilds.extend((0..a.idle_guilds).map(|g| GuildSpec::new(990_000_000_000_000_000 + g * 1000)));
     let fake = FakeDiscord::start_with(guilds, a.validate).await;
-    let (mut bot, startup, idle) = start_bot(&fake, choice).await;
+    let (mut bot, startup, idle) = start_bot(&fake, choice, a.processes).await;
+    if a.processes > 1 {
+        let mut per = vec![0u64; a.processes as usize];
+        for g in 0..a.guilds {
+            per[((guild_id(g) >> 22) % u64::from(a.processes)) as usize] += 1;
+        }
+        println!("{} processes, one shard each; the load's guilds per shard: {per:?}", a.processes);
+    }
     println!(
         "bot started: commands registered {:.0} ms after spawn; idle RSS {:.1} MB with {} guilds in the cache",
         startup.as_secs_f64() * 1000.0,
@@ -692,18 +742,22 @@ async fn session(a: &Args, choice: &DbChoice) -> Option<Run> {
         fake.clear_violations();
     }
     // SIGTERM: the bot shuts down cleanly (and a profiler wrapping it writes its output).
-    let _ = std::process::Command::new("kill").args(["-TERM", &bot.pid]).status();
-    let mut stopped = false;
-    for _ in 0..300 {
-        if bot.child.try_wait().ok().flatten().is_some() {
-            stopped = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    for (_, pid) in &bot.procs {
+        let _ = std::process::Command::new("kill").args(["-TERM", pid]).status();
     }
-    if !stopped {
-        let _ = bot.child.kill();
-        let _ = bot.child.wait();
+    for (child, _) in &mut bot.procs {
+        let mut stopped = false;
+        for _ in 0..300 {
+            if child.try_wait().ok().flatten().is_some() {
+                stopped = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if !stopped {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
     bot.db.drop_run_database().await;
     result
