@@ -139,6 +139,17 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let scheduler: Arc<Mutex<Option<JoinHandle<()>>>> = Arc::default();
     let api_url = settings.api_url.clone();
+    // Several processes (SHARDS set) take turns to identify: serenity spaces one process's
+    // shards by five seconds, and the database spaces the processes.
+    if settings.shards.is_some() {
+        let span = IDENTIFY_SPACING * shards.len();
+        let start = service.store.reserve_identify_window(service.now(), span).await?;
+        let wait = (start - service.now()).to_std().unwrap_or_default();
+        if !wait.is_zero() {
+            info!(wait_ms = wait.as_millis() as u64, "another process is identifying its shards; waiting for the gateway's turn");
+            tokio::time::sleep(wait).await;
+        }
+    }
     let (store, clock) = (service.store.clone(), service.clock());
     let framework = {
         let scheduler = scheduler.clone();
@@ -242,6 +253,10 @@ pub const REST_PER_SECOND: u32 = 40;
 pub fn rest_share(shards: crate::domain::shards::ShardRange) -> u32 {
     (REST_PER_SECOND * shards.len()).div_ceil(shards.count).max(1)
 }
+
+/// How long one shard's IDENTIFY holds Discord's identify limit (one per five seconds), with
+/// a margin.
+const IDENTIFY_SPACING: Duration = Duration::from_millis(5_500);
 
 /// How long a shutdown waits for interactions in flight before closing the gateway.
 const DRAIN_GRACE: Duration = Duration::from_secs(10);

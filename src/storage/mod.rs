@@ -324,6 +324,26 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// Reserves a window of `span` in which this process may IDENTIFY its shards, the next one
+    /// after every other process's, and returns when it starts (now, if nobody identifies
+    /// now). One conditional statement: of processes starting together, each gets its own.
+    pub async fn reserve_identify_window(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        span: Duration,
+    ) -> Result<chrono::DateTime<chrono::Utc>> {
+        let (now_ms, span_ms) = (now.timestamp_millis(), span.as_millis() as i64);
+        let end: i64 = with_conn!(self, writer, |c| sqlx::query_scalar(
+            "UPDATE identify_window SET next_free_ms = CASE WHEN next_free_ms > $1 THEN next_free_ms ELSE $1 END + $2 \
+             WHERE id = 1 RETURNING next_free_ms"
+        )
+        .bind(now_ms)
+        .bind(span_ms)
+        .fetch_one(c)
+        .await?);
+        Ok(chrono::DateTime::from_timestamp_millis(end - span_ms).unwrap_or(now))
+    }
+
     /// Forgets interaction claims from before `before`.
     pub async fn prune_interaction_claims(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64> {
         Ok(with_conn!(self, writer, |c| sqlx::query("DELETE FROM interaction_claims WHERE claimed_at < $1")

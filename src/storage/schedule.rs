@@ -758,6 +758,36 @@ mod tests {
         }
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn processes_starting_together_each_get_their_own_identify_window() {
+        for (url, _dir) in
+            crate::storage::test_support::database_urls("processes_starting_together_each_get_their_own_identify_window").await
+        {
+            let bots = [Store::connect(&url).await.unwrap(), Store::connect(&url).await.unwrap(), Store::connect(&url).await.unwrap()];
+            let now = Utc::now();
+            let span = std::time::Duration::from_millis(5_500);
+            let mut runs = Vec::new();
+            for bot in &bots {
+                let bot = bot.clone();
+                runs.push(tokio::spawn(async move { bot.reserve_identify_window(now, span).await.unwrap() }));
+            }
+            let mut starts = Vec::new();
+            for run in runs {
+                starts.push(run.await.unwrap());
+            }
+            starts.sort();
+            let gaps: Vec<i64> = starts.windows(2).map(|w| (w[1] - w[0]).num_milliseconds()).collect();
+            assert_eq!(starts[0].timestamp_millis(), now.timestamp_millis(), "the first starts at once ({url})");
+            assert_eq!(gaps, vec![5_500, 5_500], "each after the one before ({url})");
+            // Long after, the window is free again: no wait.
+            let later = now + Duration::minutes(5);
+            assert_eq!(bots[0].reserve_identify_window(later, span).await.unwrap().timestamp_millis(), later.timestamp_millis());
+            for bot in &bots {
+                bot.close().await;
+            }
+        }
+    }
+
     #[tokio::test]
     async fn a_delivery_is_pending_until_sent_and_then_final() {
         // On SQLite, and on PostgreSQL when a test server is given: the same code.
