@@ -54,6 +54,10 @@ enum Value {
     Text(Option<String>),
 }
 
+/// Tables `copy-db` leaves alone: the gateway's identify window and the interaction claims of
+/// running bots (a stopped bot's are of no use to the next).
+const NOT_COPIED: [&str; 2] = ["identify_window", "interaction_claims"];
+
 impl Store {
     /// Copies every table of this (SQLite) database into the empty PostgreSQL database at
     /// `target`, and returns each table's row counts on both sides.
@@ -66,6 +70,9 @@ impl Store {
         )
         .fetch_all(&mut pg)
         .await?;
+        // Not data but the running bots' coordination, which each database keeps for itself
+        // (the identify window is a row the migration writes).
+        let columns = columns.into_iter().filter(|c| !NOT_COPIED.contains(&c.0.as_str()));
         let mut tables: Vec<(String, Vec<Column>)> = Vec::new();
         for (table, column, kind, identity) in columns {
             if tables.last().is_none_or(|(t, _)| *t != table) {
