@@ -11,6 +11,7 @@
 //! cargo run --release --example load -- --database postgres://postgres@127.0.0.1:5432/postgres   # the bot on PostgreSQL
 //! cargo run --release --example load -- --database sqlite --database postgres://…   # both, one after the other, compared
 //! cargo run --release --example load -- --processes 2 --database postgres://…   # two bot processes, a shard each
+//! cargo run --release --example load -- --secs 0 --due-posts 10000   # 10,000 daily posts due at one minute, Discord's global limit enforced
 //! ```
 //! `--database` is `sqlite` (the default: a fresh file in a temporary folder) or the URL of a
 //! PostgreSQL server and a role that may create databases: the driver creates a fresh
@@ -58,6 +59,9 @@ struct Args {
     bot: Option<PathBuf>,
     /// Half the commitments name a partner (who gets a DM), and every team has a board.
     partners: bool,
+    /// Guilds whose daily posts all fall due at the same minute, against a fake Discord that
+    /// enforces the global REST limit (50/s): how long they take to drain.
+    due_posts: u64,
     /// Bot processes, each running one of as many gateway shards (`SHARD_COUNT`, `SHARDS`), on
     /// one database (PostgreSQL past one).
     processes: u32,
@@ -101,6 +105,7 @@ fn args() -> Args {
         members: 100,
         idle_guilds: 0,
         processes: 1,
+        due_posts: 0,
         find_max: false,
         validate: true,
         only: None,
@@ -119,6 +124,7 @@ fn args() -> Args {
             "--members" => a.members = num(),
             "--idle-guilds" => a.idle_guilds = num(),
             "--processes" => a.processes = num() as u32,
+            "--due-posts" => a.due_posts = num(),
             "--find-max" => a.find_max = true,
             "--no-validate" => a.validate = false,
             "--only" => a.only = it.next(),
@@ -128,7 +134,7 @@ fn args() -> Args {
             "--database" => a.databases.push(DbChoice::parse(&it.next().expect("--database needs sqlite or a postgres:// URL"))),
             "--help" | "-h" => {
                 println!(
-                    "load [--rate N/s] [--secs N] [--guilds N] [--members N per guild] [--idle-guilds N] [--processes N] [--teams N per guild] [--partners] [--bot PATH] [--database sqlite|postgres://… (repeatable)] [--find-max] [--no-validate]"
+                    "load [--rate N/s] [--secs N] [--guilds N] [--members N per guild] [--idle-guilds N] [--due-posts N] [--processes N] [--teams N per guild] [--partners] [--bot PATH] [--database sqlite|postgres://… (repeatable)] [--find-max] [--no-validate]"
                 );
                 std::process::exit(0);
             }
@@ -145,6 +151,71 @@ fn args() -> Args {
 /// on consecutive shards, as real guilds spread evenly.
 fn guild_id(n: u64) -> u64 {
     910_000_000_000_000_000 + (n << 22)
+}
+
+/// Guild `n` of `--due-posts` (its `general` channel is the id + 1).
+fn due_guild(n: u64) -> u64 {
+    980_000_000_000_000_000 + n * 1000
+}
+
+/// `--due-posts`: every one of `n` guilds sets its daily post for the same minute; Discord's
+/// global limit is enforced from then on; reports how long the posts took from that minute to
+/// the last, how many requests met the limit, and that each went out once.
+async fn due_posts(fake: &FakeDiscord, n: u64) {
+    use chrono::Timelike;
+    // Two minutes ahead, on the minute: time to set every guild up first.
+    let due = chrono::Utc::now() + chrono::Duration::minutes(2);
+    let due = due.with_second(0).unwrap().with_nanosecond(0).unwrap();
+    let time = format!("{:02}:{:02}", due.hour(), due.minute());
+    let t = Instant::now();
+    let ids: Vec<u64> = (0..n).collect();
+    for chunk in ids.chunks(200) {
+        futures::future::join_all(chunk.iter().map(|g| {
+            let setup = Interaction::sub("setup", "daily")
+                .channel_opt("channel", due_guild(*g) + 1)
+                .str("time", &time)
+                .str("timezone", "UTC")
+                .manager()
+                .in_guild(due_guild(*g));
+            fake.send(setup)
+        }))
+        .await;
+    }
+    println!("{n} daily posts set for {time} UTC in {:.1} s", t.elapsed().as_secs_f64());
+    fake.set_global_limit(50);
+    let wait = (due - chrono::Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(wait).await;
+    let started = Instant::now();
+    let channels: std::collections::HashSet<u64> = (0..n).map(|g| due_guild(g) + 1).collect();
+    let count = || fake.shared_state().messages.iter().filter(|m| channels.contains(&m.channel_id)).count() as u64;
+    let mut last;
+    loop {
+        let sent = count();
+        last = sent;
+        if sent >= n || started.elapsed() > Duration::from_secs(30 * 60) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let drained = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let per_channel = {
+        let i = fake.shared_state();
+        let mut per: std::collections::HashMap<u64, u64> = Default::default();
+        for m in i.messages.iter().filter(|m| channels.contains(&m.channel_id)) {
+            *per.entry(m.channel_id).or_default() += 1;
+        }
+        per
+    };
+    let twice = per_channel.values().filter(|c| **c > 1).count();
+    println!(
+        "{} of {n} posts out {:.1} s after they were due ({:.1}/s); {} requests met the global limit; {} channels got more than one",
+        last,
+        drained.as_secs_f64(),
+        last as f64 / drained.as_secs_f64().max(0.001),
+        fake.global_429s(),
+        twice
+    );
 }
 
 /// The role of team `k` (1-based) of guild `g`; its holders are the team.
@@ -688,6 +759,7 @@ async fn session(a: &Args, choice: &DbChoice) -> Option<Run> {
         })
         .collect();
     guilds.extend((0..a.idle_guilds).map(|g| GuildSpec::new(990_000_000_000_000_000 + g * 1000)));
+    guilds.extend((0..a.due_posts).map(|g| GuildSpec::new(due_guild(g))));
     let fake = FakeDiscord::start_with(guilds, a.validate).await;
     let (mut bot, startup, idle) = start_bot(&fake, choice, a.processes).await;
     if a.processes > 1 {
@@ -710,6 +782,9 @@ async fn session(a: &Args, choice: &DbChoice) -> Option<Run> {
     }
     if a.partners {
         set_up_boards(&fake, a).await;
+    }
+    if a.due_posts > 0 {
+        due_posts(&fake, a.due_posts).await;
     }
     let mut epoch = 0;
     let mut result = None;

@@ -63,9 +63,14 @@ impl RestOutbox {
         Self { client, base: base.unwrap_or(DISCORD_BASE).trim_end_matches('/').to_owned(), token, prompts, cache, budget: None }
     }
 
-    /// The same sender, making at most `per_second` requests a second.
+    /// The same sender, making at most `per_second` requests a second. A burst is allowed an
+    /// eighth of that at once: any one second then sees the rate plus that eighth at most,
+    /// within Discord's 50 (a full second's burst on top of the rate would make 80; the fake
+    /// Discord's global limit found it).
     pub fn with_budget(mut self, per_second: u32) -> Self {
-        let quota = governor::Quota::per_second(std::num::NonZeroU32::new(per_second.max(1)).expect("at least one"));
+        let rate = std::num::NonZeroU32::new(per_second.max(1)).expect("at least one");
+        let burst = std::num::NonZeroU32::new((per_second / 8).max(1)).expect("at least one");
+        let quota = governor::Quota::per_second(rate).allow_burst(burst);
         self.budget = Some(Arc::new(governor::RateLimiter::direct(quota)));
         self
     }

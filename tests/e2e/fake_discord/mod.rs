@@ -465,6 +465,12 @@ pub(crate) struct Inner {
     pub identify_log: Vec<IdentifyRecord>,
     /// The shard count `GET /gateway/bot` recommends.
     pub recommended_shards: u32,
+    /// Discord's global REST limit, when a test enforces it: requests a second (interaction
+    /// callbacks and webhooks aside), the instants of those in the last second, and how many
+    /// were answered 429 for it.
+    pub global_limit: Option<u32>,
+    pub global_window: std::collections::VecDeque<Instant>,
+    pub global_429s: u64,
     /// The count the bot was told (`SHARD_COUNT`), when a test says it differs from the
     /// recommendation.
     pub expected_shards: Option<u32>,
@@ -691,6 +697,18 @@ impl FakeDiscord {
         let (url, tasks) = Endpoint::start(self.shared.clone(), label).await;
         self.tasks.lock().unwrap().extend(tasks);
         url
+    }
+
+    /// Enforces Discord's global rate limit: more than `per_second` requests within a second
+    /// (interaction callbacks and follow-ups, which Discord exempts, aside) are answered 429
+    /// with `global: true`.
+    pub fn set_global_limit(&self, per_second: u32) {
+        self.shared.lock().global_limit = Some(per_second);
+    }
+
+    /// How many requests met the global limit.
+    pub fn global_429s(&self) -> u64 {
+        self.shared.lock().global_429s
     }
 
     /// Discord recommends `count` shards (`GET /gateway/bot`), IDENTIFYs must carry

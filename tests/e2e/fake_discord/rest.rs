@@ -123,6 +123,27 @@ async fn handle(State(ep): State<Arc<Endpoint>>, method: Method, uri: Uri, heade
         }
     }
 
+    // Discord's global limit, when enforced: interaction callbacks and webhooks are exempt.
+    let exempt = matches!(segs.first(), Some(&"interactions") | Some(&"webhooks"));
+    if !exempt {
+        let mut i = s.lock();
+        if let Some(limit) = i.global_limit {
+            let now = Instant::now();
+            while i.global_window.front().is_some_and(|t| now.duration_since(*t) >= std::time::Duration::from_secs(1)) {
+                i.global_window.pop_front();
+            }
+            if i.global_window.len() >= limit as usize {
+                i.global_429s += 1;
+                let wait = 1.0 - now.duration_since(*i.global_window.front().expect("full")).as_secs_f64();
+                drop(i);
+                let mut r = reply(429, json!({ "message": "You are being rate limited.", "retry_after": wait, "global": true }));
+                r.headers_mut().insert("x-ratelimit-global", HeaderValue::from_static("true"));
+                return finish(&m, &path, &query, json_body, files, r);
+            }
+            i.global_window.push_back(now);
+        }
+    }
+
     // Injected faults. The lock is released before any wait (a hang must not stall the fake).
     let hit = {
         let mut i = s.lock();
