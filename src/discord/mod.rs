@@ -4,9 +4,11 @@
 pub mod charter;
 pub mod commands;
 pub mod context;
+pub mod guilds;
 pub mod interactions;
 pub mod outbox;
 pub mod partners;
+pub mod permissions;
 pub mod render;
 
 use std::future::Future;
@@ -25,8 +27,8 @@ use crate::service::{Outbox, Service};
 use context::{Data, Error};
 use outbox::RestOutbox;
 
-/// The gateway intents the bot needs: guild create/delete (and the guild's channels and
-/// roles, to check where it may post). Interactions need no intent; nothing privileged.
+/// The gateway intents the bot needs: guild create/delete (a guild's name and owner, and
+/// whether the bot is still in it). Interactions need no intent; nothing privileged.
 pub const INTENTS: serenity::GatewayIntents = serenity::GatewayIntents::GUILDS;
 
 /// How long a shutdown waits for the gateway to close before giving up on it.
@@ -140,7 +142,9 @@ pub async fn run(
     let scheduler: Arc<Mutex<Option<JoinHandle<()>>>> = Arc::default();
     let api_url = settings.api_url.clone();
     let (store, clock) = (service.store.clone(), service.clock());
+    let guilds = Arc::new(guilds::Guilds::default());
     let framework = {
+        let guilds = guilds.clone();
         let scheduler = scheduler.clone();
         poise::Framework::builder()
             .options(poise::FrameworkOptions {
@@ -149,12 +153,13 @@ pub async fn run(
                 event_handler: |fw, event| Box::pin(on_event(fw.serenity_context, event, fw.user_data)),
                 ..Default::default()
             })
-            .setup(move |ctx, ready, _framework| {
+            .setup(move |_ctx, ready, _framework| {
                 Box::pin(async move {
                     info!(bot = %ready.user.name, guilds = ready.guilds.len(), "connected");
                     // poise runs `setup` once, on the first READY; a reconnect does not start
                     // a second scheduler.
-                    let outbox = RestOutbox::new(api_url.as_deref(), token, service.prompts.clone(), Some(ctx.cache.clone()))
+                    let me = Some(ready.user.id.get());
+                    let outbox = RestOutbox::new(api_url.as_deref(), token, service.prompts.clone(), Some(guilds), me)
                         .with_budget(rest_share(shards));
                     let handle = tokio::spawn(scheduler_loop(service.clone(), outbox, scheduler_interval, stop_rx));
                     *scheduler.lock().expect("scheduler slot") = Some(handle);
@@ -164,9 +169,16 @@ pub async fn run(
             .build()
     };
 
+    // No guild cache: a guild's channels, roles and members cost ~36 KB a guild in it, for
+    // what the bot reads of them: a guild's name and owner (kept in `guilds` from
+    // GUILD_CREATE) and its own permissions in a channel at `/setup` (asked of Discord then,
+    // see `permissions`). The bot never reads messages, and a user cache would only fill
+    // from the guilds' members. The current user is kept apart from these maps (READY).
     let mut cache = serenity::cache::Settings::default();
-    // The bot never reads messages; caching them would only cost memory.
     cache.max_messages = 0;
+    cache.cache_guilds = false;
+    cache.cache_channels = false;
+    cache.cache_users = false;
     let gate = Gate {
         inner: framework,
         store,
@@ -175,6 +187,7 @@ pub async fn run(
         claims: settings.shards.is_some(),
         states,
         inflight: inflight.clone(),
+        guilds,
     };
     let mut client = serenity::ClientBuilder::new_with_http(http, INTENTS)
         .framework(gate)
@@ -319,6 +332,9 @@ struct Gate {
     claims: bool,
     states: crate::metrics::ShardStates,
     inflight: Inflight,
+    /// Guild names and owners, kept from the events that pass here (poise's handlers run
+    /// only once its setup has run; these events may come before).
+    guilds: Arc<guilds::Guilds>,
 }
 
 #[serenity::async_trait]
@@ -328,6 +344,7 @@ impl serenity::Framework for Gate {
     }
 
     async fn dispatch(&self, ctx: serenity::Context, event: serenity::FullEvent) {
+        self.guilds.observe(&event);
         match &event {
             serenity::FullEvent::InteractionCreate { interaction } => {
                 let _guard = self.inflight.enter();
