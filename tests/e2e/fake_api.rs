@@ -159,7 +159,7 @@ async fn the_guild_and_the_bots_roles_are_what_a_permission_check_needs() {
     let me = http.get_member(GuildId::new(GUILD), UserId::new(APP_ID)).await.unwrap();
     assert_eq!(me.roles, [bot_role], "the bot holds its managed role");
     let plain = FakeDiscord::start(vec![GuildSpec::new(GUILD + 9)]).await;
-    let none = http(&plain).get_member(GuildId::new(GUILD + 9), UserId::new(APP_ID)).await.unwrap();
+    let none = crate::fake_api::http(&plain).get_member(GuildId::new(GUILD + 9), UserId::new(APP_ID)).await.unwrap();
     assert!(none.roles.is_empty(), "no managed role without permissions at invite");
     let unknown = http.get_guild(GuildId::new(GUILD + 7)).await.unwrap_err();
     assert_eq!(discord_code(&unknown), Some(10004), "{unknown}");
