@@ -143,6 +143,7 @@ pub async fn run(
     let api_url = settings.api_url.clone();
     let (store, clock) = (service.store.clone(), service.clock());
     let guilds = Arc::new(guilds::Guilds::default());
+    let gate_service = service.clone();
     let framework = {
         let guilds = guilds.clone();
         let scheduler = scheduler.clone();
@@ -188,6 +189,7 @@ pub async fn run(
         states,
         inflight: inflight.clone(),
         guilds,
+        service: gate_service,
     };
     let mut client = serenity::ClientBuilder::new_with_http(http, INTENTS)
         .framework(gate)
@@ -335,6 +337,7 @@ struct Gate {
     /// Guild names and owners, kept from the events that pass here (poise's handlers run
     /// only once its setup has run; these events may come before).
     guilds: Arc<guilds::Guilds>,
+    service: Arc<Service>,
 }
 
 #[serenity::async_trait]
@@ -345,6 +348,19 @@ impl serenity::Framework for Gate {
 
     async fn dispatch(&self, ctx: serenity::Context, event: serenity::FullEvent) {
         self.guilds.observe(&event);
+        if let serenity::FullEvent::GuildCreate { guild, .. } = &event {
+            // The guild's id is all that is left to use: the event (every channel, role and
+            // member) is dropped before the database is asked, or a start's 10,000
+            // GUILD_CREATEs waiting for a connection would hold them all at once (150-250 MB
+            // at the peak, kept by the allocator afterwards).
+            let id = GuildId(guild.id.get());
+            drop(event);
+            debug!(guild = %id, "guild available");
+            if let Err(e) = self.service.guild_available(id).await {
+                warn!(error = ?e, guild = %id, "could not note a guild's return");
+            }
+            return;
+        }
         match &event {
             serenity::FullEvent::InteractionCreate { interaction } => {
                 let _guard = self.inflight.enter();
@@ -478,10 +494,6 @@ fn human(d: Duration) -> String {
 async fn on_event(ctx: &serenity::Context, event: &serenity::FullEvent, data: &Data) -> Result<(), Error> {
     match event {
         serenity::FullEvent::InteractionCreate { interaction } => interactions::handle(ctx, data, interaction).await,
-        serenity::FullEvent::GuildCreate { guild, .. } => {
-            debug!(guild = %guild.id, "guild available");
-            data.service.guild_available(GuildId(guild.id.get())).await?
-        }
         // `unavailable` means an outage, not a removal: keep posting once it is back.
         serenity::FullEvent::GuildDelete { incomplete, .. } if !incomplete.unavailable => {
             info!(guild = %incomplete.id, "removed from a guild; its posts stop, its data stays");
