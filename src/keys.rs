@@ -140,6 +140,7 @@ keys! {
     // /setup
     SETUP_DAILY_DONE = "setup.daily_done";
     SETUP_DIGEST_DONE = "setup.digest_done";
+    SETUP_UNCHECKED = "setup.unchecked";
     SETUP_LEAD_ROLE_DONE = "setup.lead_role_done";
     SETUP_LANGUAGE_DONE = "setup.language_done";
     SETUP_RETENTION_DONE = "setup.retention_done";

@@ -4,9 +4,11 @@
 pub mod charter;
 pub mod commands;
 pub mod context;
+pub mod guilds;
 pub mod interactions;
 pub mod outbox;
 pub mod partners;
+pub mod permissions;
 pub mod render;
 
 use std::future::Future;
@@ -25,8 +27,8 @@ use crate::service::{Outbox, Service};
 use context::{Data, Error};
 use outbox::RestOutbox;
 
-/// The gateway intents the bot needs: guild create/delete (and the guild's channels and
-/// roles, to check where it may post). Interactions need no intent; nothing privileged.
+/// The gateway intents the bot needs: guild create/delete (a guild's name and owner, and
+/// whether the bot is still in it). Interactions need no intent; nothing privileged.
 pub const INTENTS: serenity::GatewayIntents = serenity::GatewayIntents::GUILDS;
 
 /// How long a shutdown waits for the gateway to close before giving up on it.
@@ -151,7 +153,10 @@ pub async fn run(
         }
     }
     let (store, clock) = (service.store.clone(), service.clock());
+    let guilds = Arc::new(guilds::Guilds::default());
+    let gate_service = service.clone();
     let framework = {
+        let guilds = guilds.clone();
         let scheduler = scheduler.clone();
         poise::Framework::builder()
             .options(poise::FrameworkOptions {
@@ -160,12 +165,13 @@ pub async fn run(
                 event_handler: |fw, event| Box::pin(on_event(fw.serenity_context, event, fw.user_data)),
                 ..Default::default()
             })
-            .setup(move |ctx, ready, _framework| {
+            .setup(move |_ctx, ready, _framework| {
                 Box::pin(async move {
                     info!(bot = %ready.user.name, guilds = ready.guilds.len(), "connected");
                     // poise runs `setup` once, on the first READY; a reconnect does not start
                     // a second scheduler.
-                    let outbox = RestOutbox::new(api_url.as_deref(), token, service.prompts.clone(), Some(ctx.cache.clone()))
+                    let me = Some(ready.user.id.get());
+                    let outbox = RestOutbox::new(api_url.as_deref(), token, service.prompts.clone(), Some(guilds), me)
                         .with_budget(rest_share(shards));
                     let handle = tokio::spawn(scheduler_loop(service.clone(), outbox, scheduler_interval, stop_rx));
                     *scheduler.lock().expect("scheduler slot") = Some(handle);
@@ -175,9 +181,16 @@ pub async fn run(
             .build()
     };
 
+    // No guild cache: a guild's channels, roles and members cost ~36 KB a guild in it, for
+    // what the bot reads of them: a guild's name and owner (kept in `guilds` from
+    // GUILD_CREATE) and its own permissions in a channel at `/setup` (asked of Discord then,
+    // see `permissions`). The bot never reads messages, and a user cache would only fill
+    // from the guilds' members. The current user is kept apart from these maps (READY).
     let mut cache = serenity::cache::Settings::default();
-    // The bot never reads messages; caching them would only cost memory.
     cache.max_messages = 0;
+    cache.cache_guilds = false;
+    cache.cache_channels = false;
+    cache.cache_users = false;
     let gate = Gate {
         inner: framework,
         store,
@@ -186,6 +199,8 @@ pub async fn run(
         claims: settings.shards.is_some(),
         states,
         inflight: inflight.clone(),
+        guilds,
+        service: gate_service,
     };
     let mut client = serenity::ClientBuilder::new_with_http(http, INTENTS)
         .framework(gate)
@@ -334,6 +349,10 @@ struct Gate {
     claims: bool,
     states: crate::metrics::ShardStates,
     inflight: Inflight,
+    /// Guild names and owners, kept from the events that pass here (poise's handlers run
+    /// only once its setup has run; these events may come before).
+    guilds: Arc<guilds::Guilds>,
+    service: Arc<Service>,
 }
 
 #[serenity::async_trait]
@@ -343,6 +362,20 @@ impl serenity::Framework for Gate {
     }
 
     async fn dispatch(&self, ctx: serenity::Context, event: serenity::FullEvent) {
+        self.guilds.observe(&event);
+        if let serenity::FullEvent::GuildCreate { guild, .. } = &event {
+            // The guild's id is all that is left to use: the event (every channel, role and
+            // member) is dropped before the database is asked, or a start's 10,000
+            // GUILD_CREATEs waiting for a connection would hold them all at once (150-250 MB
+            // at the peak, kept by the allocator afterwards).
+            let id = GuildId(guild.id.get());
+            drop(event);
+            debug!(guild = %id, "guild available");
+            if let Err(e) = self.service.guild_available(id).await {
+                warn!(error = ?e, guild = %id, "could not note a guild's return");
+            }
+            return;
+        }
         match &event {
             serenity::FullEvent::InteractionCreate { interaction } => {
                 let _guard = self.inflight.enter();
@@ -476,10 +509,6 @@ fn human(d: Duration) -> String {
 async fn on_event(ctx: &serenity::Context, event: &serenity::FullEvent, data: &Data) -> Result<(), Error> {
     match event {
         serenity::FullEvent::InteractionCreate { interaction } => interactions::handle(ctx, data, interaction).await,
-        serenity::FullEvent::GuildCreate { guild, .. } => {
-            debug!(guild = %guild.id, "guild available");
-            data.service.guild_available(GuildId(guild.id.get())).await?
-        }
         // `unavailable` means an outage, not a removal: keep posting once it is back.
         serenity::FullEvent::GuildDelete { incomplete, .. } if !incomplete.unavailable => {
             info!(guild = %incomplete.id, "removed from a guild; its posts stop, its data stays");

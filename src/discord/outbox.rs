@@ -8,10 +8,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use poise::serenity_prelude as serenity;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::guilds::Guilds;
 use super::render;
 use crate::config::Token;
 use chrono::{DateTime, Utc};
@@ -29,7 +29,12 @@ pub struct RestOutbox {
     base: String,
     token: Token,
     prompts: Arc<Prompts>,
-    cache: Option<Arc<serenity::Cache>>,
+    /// Guild names and owners from the gateway (`None`: names read `server <id>`, owners
+    /// are asked of Discord).
+    guilds: Option<Arc<Guilds>>,
+    /// The bot's user id, to tell its own messages and threads from others' (`None`: any
+    /// author counts).
+    me: Option<u64>,
     /// This process's share of Discord's global REST limit: every request waits for it, so a
     /// burst of due posts is spread out rather than answered with 429s.
     budget: Option<Arc<governor::DefaultDirectRateLimiter>>,
@@ -53,14 +58,15 @@ struct ErrorBody {
 }
 
 impl RestOutbox {
-    /// A sender for `base` (`https://discord.com` or a fake on loopback).
-    pub fn new(base: Option<&str>, token: Token, prompts: Arc<Prompts>, cache: Option<Arc<serenity::Cache>>) -> Self {
+    /// A sender for `base` (`https://discord.com` or a fake on loopback); see the fields for
+    /// `guilds` and `me`.
+    pub fn new(base: Option<&str>, token: Token, prompts: Arc<Prompts>, guilds: Option<Arc<Guilds>>, me: Option<u64>) -> Self {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
             .user_agent(concat!("DiscordBot (https://github.com/partner-coach, ", env!("CARGO_PKG_VERSION"), ")"))
             .build()
             .expect("a TLS backend is compiled in");
-        Self { client, base: base.unwrap_or(DISCORD_BASE).trim_end_matches('/').to_owned(), token, prompts, cache, budget: None }
+        Self { client, base: base.unwrap_or(DISCORD_BASE).trim_end_matches('/').to_owned(), token, prompts, guilds, me, budget: None }
     }
 
     /// The same sender, making at most `per_second` requests a second. A burst is allowed an
@@ -124,13 +130,13 @@ impl RestOutbox {
     }
 
     /// The channel a destination means: the channel itself, or the DM channel of a member or
-    /// of the guild's owner (from the cache, else from Discord).
+    /// of the guild's owner (from the gateway's GUILD_CREATE, else from Discord).
     async fn channel_of(&self, to: Destination) -> Result<ChannelId, SendError> {
         match to {
             Destination::Channel(c) => Ok(c),
             Destination::User(u) => self.dm_channel(u).await,
             Destination::Owner(g) => {
-                let cached = self.cache.as_ref().and_then(|c| c.guild(serenity::GuildId::new(g.get().max(1))).map(|g| g.owner_id.get()));
+                let cached = self.guilds.as_ref().and_then(|guilds| guilds.owner(g));
                 let owner = match cached {
                     Some(o) => o,
                     None => {
@@ -181,7 +187,7 @@ impl RestOutbox {
     }
 
     fn body(&self, post: &Post, nonce: &str) -> (serde_json::Value, Vec<(String, Vec<u8>)>) {
-        let body = render::post(&self.prompts, post, self.cache.as_deref());
+        let body = render::post(&self.prompts, post, self.guilds.as_deref());
         let mut v = json!({
             // Posts can quote member text (digest notes): never ping anyone but the member a
             // post is for (a thank-you), whatever the text says.
@@ -204,7 +210,7 @@ impl RestOutbox {
     /// An edit's body: the post as rendered now, all of it replaced (an empty `components`
     /// removes buttons), pinging nobody.
     fn edit_body(&self, post: &Post) -> serde_json::Value {
-        let body = render::post(&self.prompts, post, self.cache.as_deref());
+        let body = render::post(&self.prompts, post, self.guilds.as_deref());
         json!({
             "allowed_mentions": allowed_mentions(&body.ping),
             "content": body.content.unwrap_or_default(),
@@ -291,7 +297,7 @@ impl Outbox for RestOutbox {
         let after = snowflake_at(since - chrono::Duration::minutes(1));
         let listed = self.request(reqwest::Method::GET, &format!("/channels/{channel}/messages?limit=100&after={after}"), None).await?;
         let sent = self.body(post, "").0;
-        let me = self.cache.as_ref().map(|c| c.current_user().id.get());
+        let me = self.me;
         Ok(listed.as_array().into_iter().flatten().find(|m| same_post(m, &sent, me)).and_then(|m| {
             let id = m["id"].as_str()?.parse().ok()?;
             Some((channel, MessageId(id)))
@@ -324,7 +330,7 @@ impl Outbox for RestOutbox {
 
     async fn find_thread(&self, guild: GuildId, parent: ChannelId, name: &str) -> Result<Option<ChannelId>, SendError> {
         let v = self.request(reqwest::Method::GET, &format!("/guilds/{guild}/threads/active"), None).await?;
-        let me = self.cache.as_ref().map(|c| c.current_user().id.get().to_string());
+        let me = self.me.map(|me| me.to_string());
         Ok(v["threads"].as_array().into_iter().flatten().find_map(|t| {
             let mine = me.as_deref().is_none_or(|me| t["owner_id"].as_str() == Some(me));
             (mine && t["parent_id"].as_str() == Some(&parent.to_string()) && t["name"].as_str() == Some(name))

@@ -155,13 +155,11 @@ pub struct PostBody {
     pub ping: Vec<UserId>,
 }
 
-/// Renders a scheduled post. The cache (when there is one) gives a reminder the guild's name.
-pub fn post(p: &Prompts, post: &Post, cache: Option<&serenity::Cache>) -> PostBody {
+/// Renders a scheduled post. `guilds` (when there are) give a reminder the guild's name.
+pub fn post(p: &Prompts, post: &Post, guilds: Option<&super::guilds::Guilds>) -> PostBody {
     match post {
         Post::Reminder { lang, guild, principle, teams } => {
-            let name = cache
-                .and_then(|c| c.guild(serenity::GuildId::new(guild.get().max(1))).map(|g| g.name.clone()))
-                .unwrap_or_else(|| format!("server {guild}"));
+            let name = guilds.and_then(|g| g.name(*guild)).unwrap_or_else(|| format!("server {guild}"));
             let title = p.catalog.get(*principle).text(*lang).title.clone();
             let mut args = vec![("guild", neutralize(&name)), ("number", principle.to_string()), ("title", title)];
             // Named only in a server with teams; with one, the reminder reads as it always did.
@@ -176,9 +174,7 @@ pub fn post(p: &Prompts, post: &Post, cache: Option<&serenity::Cache>) -> PostBo
             PostBody { content: Some(shorten(&text, 2000)), embed: None, files: Vec::new(), components: Vec::new(), ping: Vec::new() }
         }
         Post::ChannelGone { lang, guild, what, channel } => {
-            let name = cache
-                .and_then(|c| c.guild(serenity::GuildId::new(guild.get().max(1))).map(|g| g.name.clone()))
-                .unwrap_or_else(|| format!("server {guild}"));
+            let name = guilds.and_then(|g| g.name(*guild)).unwrap_or_else(|| format!("server {guild}"));
             let key = if *what == JobKind::Digest { k::NOTICE_DIGEST_GONE } else { k::NOTICE_DAILY_GONE };
             let text = t(p, *lang, key, &[("guild", neutralize(&name)), ("channel", channel.to_string())]);
             PostBody { content: Some(shorten(&text, 2000)), embed: None, files: Vec::new(), components: Vec::new(), ping: Vec::new() }
@@ -193,9 +189,9 @@ pub fn post(p: &Prompts, post: &Post, cache: Option<&serenity::Cache>) -> PostBo
                 ping: Vec::new(),
             }
         }
-        Post::PartnerAsk(dm) => partners::dm(p, dm, partners::DmKind::Ask, cache),
-        Post::PartnerCheck(dm) => partners::dm(p, dm, partners::DmKind::Check, cache),
-        Post::PartnerTalk(dm) => partners::dm(p, dm, partners::DmKind::Talk, cache),
+        Post::PartnerAsk(dm) => partners::dm(p, dm, partners::DmKind::Ask, guilds),
+        Post::PartnerCheck(dm) => partners::dm(p, dm, partners::DmKind::Check, guilds),
+        Post::PartnerTalk(dm) => partners::dm(p, dm, partners::DmKind::Talk, guilds),
         Post::Board(entry) => partners::board(p, entry),
         Post::Charter(c) => charter::proposal(p, c),
         Post::Thanks(t) => charter::thanks(p, t),

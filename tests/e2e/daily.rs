@@ -102,6 +102,40 @@ async fn bad_times_zones_and_channels_are_refused_and_change_nothing() {
 }
 
 #[tokio::test]
+async fn the_bots_permissions_come_with_the_interaction_here_and_from_discord_elsewhere() {
+    use partner_coach::domain::ids::{ChannelId, TeamKey};
+    const READ_ONLY: u64 = GUILD + 5;
+    const NEWS: u64 = GUILD + 6;
+    let app = TestApp::spawn_with(vec![GuildSpec::new(GUILD).read_only_channel(READ_ONLY, "announcements").channel(NEWS, "news")]).await;
+    let asked = |app: &TestApp| {
+        let f = &app.fake;
+        (
+            f.count_requests("GET", &format!("/channels/{READ_ONLY}")) + f.count_requests("GET", &format!("/channels/{NEWS}")),
+            f.count_requests("GET", &format!("/guilds/{GUILD}")),
+        )
+    };
+    // In the command's own channel the interaction's app_permissions tell: nothing is asked.
+    let reply = app.fake.send(setup_daily(READ_ONLY, "09:00", "UTC").in_channel(READ_ONLY)).await;
+    assert!(reply.text().contains("can't post in") && reply.text().contains("Send Messages"), "{}", reply.text());
+    assert_eq!(asked(&app), (0, 0));
+    // Elsewhere Discord is asked: the channel, then the guild's roles and the bot's.
+    let reply = app.fake.send(setup_daily(NEWS, "09:00", "UTC")).await;
+    assert!(reply.text().contains("Done") && !reply.text().contains("could not check"), "{}", reply.text());
+    assert_eq!(asked(&app), (1, 2));
+    assert_eq!(app.fake.count_requests("GET", &format!("/guilds/{GUILD}/members/{}", crate::fake_discord::APP_ID)), 1);
+    // When Discord does not answer, the setup is not blocked: the answer says what was not
+    // checked, and the first post will tell.
+    app.fake.fail_next("GET", &format!("/channels/{READ_ONLY}"), 1, 500, 0.0);
+    let reply = app.fake.send(setup_daily(READ_ONLY, "10:00", "UTC")).await;
+    assert!(reply.text().contains("Done") && reply.text().contains("could not check my permissions"), "{}", reply.text());
+    let settings = app.store().await.team_settings(TeamKey::default_of(GuildId(GUILD))).await.unwrap().unwrap();
+    assert_eq!(settings.daily.unwrap().channel, ChannelId(READ_ONLY));
+    // With Discord answering again, the same channel is refused as before.
+    let reply = app.fake.send(setup_daily(READ_ONLY, "10:00", "UTC")).await;
+    assert!(reply.text().contains("can't post in"), "{}", reply.text());
+}
+
+#[tokio::test]
 async fn timezone_autocomplete_finds_cities() {
     let app = TestApp::spawn().await;
     let reply = app.fake.send(Interaction::autocomplete("setup", Some("daily"), "timezone", "ho chi").manager()).await;

@@ -143,6 +143,46 @@ async fn a_member_is_found_until_they_leave() {
     assert_eq!(discord_code(&unknown_guild), Some(10004));
 }
 
+#[tokio::test]
+async fn the_guild_and_the_bots_roles_are_what_a_permission_check_needs() {
+    // What `/setup` asks of Discord instead of a guild cache: the guild's roles and owner,
+    // the bot's roles, a channel's overwrites; serenity parses each answer.
+    let fake = FakeDiscord::start(vec![board_guild().role(GUILD + 50, "leads").bot_permissions(perms::MANAGE_THREADS)]).await;
+    let http = http(&fake);
+    let guild = http.get_guild(GuildId::new(GUILD)).await.unwrap();
+    assert_eq!((guild.id.get(), guild.owner_id.get()), (GUILD, 1));
+    let spec = board_guild().bot_permissions(perms::MANAGE_THREADS);
+    let bot_role = RoleId::new(spec.bot_role());
+    assert_eq!(guild.roles.len(), 3, "@everyone, leads and the bot's: {:?}", guild.roles.keys());
+    assert_eq!(guild.roles[&bot_role].permissions.bits(), perms::MANAGE_THREADS);
+    assert_eq!(guild.roles[&RoleId::new(GUILD)].permissions.bits(), perms::MEMBER);
+    let me = http.get_member(GuildId::new(GUILD), UserId::new(APP_ID)).await.unwrap();
+    assert_eq!(me.roles, [bot_role], "the bot holds its managed role");
+    let plain = FakeDiscord::start(vec![GuildSpec::new(GUILD + 9)]).await;
+    let none = crate::fake_api::http(&plain).get_member(GuildId::new(GUILD + 9), UserId::new(APP_ID)).await.unwrap();
+    assert!(none.roles.is_empty(), "no managed role without permissions at invite");
+    let unknown = http.get_guild(GuildId::new(GUILD + 7)).await.unwrap_err();
+    assert_eq!(discord_code(&unknown), Some(10004), "{unknown}");
+    let channel = http.get_channel(ChannelId::new(NO_THREADS)).await.unwrap().guild().unwrap();
+    assert_eq!(channel.guild_id.get(), GUILD);
+    let deny = channel.permission_overwrites[0].deny.bits();
+    assert_eq!(deny, perms::CREATE_PUBLIC_THREADS | perms::CREATE_PRIVATE_THREADS);
+    fake.assert_clean();
+    plain.assert_clean();
+}
+
+#[tokio::test]
+async fn app_permissions_are_the_bots_in_the_interactions_channel() {
+    let spec = GuildSpec::new(GUILD).read_only_channel(GUILD + 5, "announcements").bot_permissions(perms::MANAGE_THREADS);
+    let fake = FakeDiscord::start(vec![spec]).await;
+    assert_eq!(fake.app_permissions(&Interaction::command("help")), Some(perms::MEMBER | perms::MANAGE_THREADS));
+    let seen = fake.app_permissions(&Interaction::command("help").in_channel(GUILD + 5));
+    assert_eq!(seen, Some((perms::MEMBER | perms::MANAGE_THREADS) & !perms::SEND_MESSAGES));
+    let admin = FakeDiscord::start(vec![GuildSpec::new(GUILD).bot_permissions(perms::ADMINISTRATOR)]).await;
+    let all = admin.app_permissions(&Interaction::command("help")).unwrap();
+    assert!(all & perms::ADMINISTRATOR != 0 && all & perms::SEND_MESSAGES != 0 && all < 1 << 51, "{all:b}");
+}
+
 /// The board channel threads are started in, in the default test guild.
 const BOARD: u64 = GUILD + 20;
 /// A channel where the bot may post but not start threads.

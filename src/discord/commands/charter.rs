@@ -2,7 +2,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::setup::can_post;
+use super::setup::may_post;
 use super::CharterKindChoice;
 use crate::discord::context::{reply_text, team_session, within_window, Context, Error};
 use crate::discord::render;
@@ -41,7 +41,8 @@ pub async fn propose(
     let s = team_session(ctx, team.as_deref()).await?;
     let service = &ctx.data().service;
     let here = Some(ChannelId(ctx.channel_id().get()));
-    let postable = |c: ChannelId| can_post(ctx, serenity::ChannelId::new(c.get().max(1)));
+    let postable = postable_team_channel(ctx, &s, here).await;
+    let postable = |c: ChannelId| postable.filter(|(at, _)| *at == c).and_then(|(_, can)| can);
     let proposed = within_window(ctx, true, service.charter_propose(&s, &kind.0, &text, here, postable)).await?;
     let text = render::t(
         &service.prompts,
@@ -97,6 +98,17 @@ pub async fn retire(
     reply_text(ctx, text).await
 }
 
+/// Whether the bot can post where the service will post the team's proposal or thanks (its
+/// home channel, else here), asked before the service runs, as the check may ask Discord.
+async fn postable_team_channel(
+    ctx: Context<'_>,
+    s: &crate::service::Session,
+    here: Option<ChannelId>,
+) -> Option<(ChannelId, Option<bool>)> {
+    let channel = s.settings.team.home.or(here)?;
+    Some((channel, may_post(ctx, serenity::ChannelId::new(channel.get().max(1))).await))
+}
+
 /// The team's adopted items for `item`.
 async fn autocomplete_item(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
     let team = crate::discord::context::typed_option(ctx, "team");
@@ -136,7 +148,8 @@ pub async fn thanks(
     let s = team_session(ctx, team.as_deref()).await?;
     let service = &ctx.data().service;
     let here = Some(ChannelId(ctx.channel_id().get()));
-    let postable = |c: ChannelId| can_post(ctx, serenity::ChannelId::new(c.get().max(1)));
+    let postable = postable_team_channel(ctx, &s, here).await;
+    let postable = |c: ChannelId| postable.filter(|(at, _)| *at == c).and_then(|(_, can)| can);
     let to = UserId(member.id.get());
     let work = service.thank(&s, to, member.bot, &note, principle.as_deref(), here, postable);
     let channel = within_window(ctx, true, work).await?;

@@ -4,6 +4,7 @@ use poise::serenity_prelude as serenity;
 
 use super::{ClearChoice, DayChoice, LanguageChoice};
 use crate::discord::context::{reply_embed, reply_text, session, setup_session, within_window, Context, Error};
+use crate::discord::permissions;
 use crate::discord::render::{self, stamp, t};
 use crate::domain::ids::{ChannelId, RoleId};
 use crate::domain::time::{search_zones, weekday_code};
@@ -45,10 +46,10 @@ pub async fn daily(
     #[autocomplete = "crate::discord::context::autocomplete_team_response"]
     team: Option<String>,
 ) -> Result<(), Error> {
-    check_in_guild(ctx, Some(channel.id), None)?;
     let s = setup_session(ctx, team.as_deref()).await?;
+    s.require_manager()?;
     let service = &ctx.data().service;
-    let postable = can_post(ctx, channel.id);
+    let postable = can_post(ctx, channel.id).await?;
     let work = service.setup_daily(&s, ChannelId(channel.id.get()), &time, &timezone, weekdays_only.unwrap_or(false), postable);
     let (daily, zone, next) = within_window(ctx, true, work).await?;
     let p = &service.prompts;
@@ -65,7 +66,7 @@ pub async fn daily(
             ("next", stamp(next.at, 'F')),
         ],
     );
-    reply_text(ctx, text).await
+    reply_text(ctx, unless_checked(ctx, s.lang, text, postable, channel.id)).await
 }
 
 /// Where and when to post the weekly digest
@@ -87,10 +88,10 @@ pub async fn digest(
     #[autocomplete = "crate::discord::context::autocomplete_team_response"]
     team: Option<String>,
 ) -> Result<(), Error> {
-    check_in_guild(ctx, Some(channel.id), None)?;
     let s = setup_session(ctx, team.as_deref()).await?;
+    s.require_manager()?;
     let service = &ctx.data().service;
-    let postable = can_post(ctx, channel.id);
+    let postable = can_post(ctx, channel.id).await?;
     let (d, next) = within_window(ctx, true, service.setup_digest(&s, ChannelId(channel.id.get()), &day.0, &time, postable)).await?;
     let text = t(
         &service.prompts,
@@ -104,7 +105,7 @@ pub async fn digest(
             ("next", stamp(next.at, 'F')),
         ],
     );
-    reply_text(ctx, text).await
+    reply_text(ctx, unless_checked(ctx, s.lang, text, postable, channel.id)).await
 }
 
 /// The role whose members may read digests
@@ -119,8 +120,9 @@ pub async fn lead_role(
     #[autocomplete = "crate::discord::context::autocomplete_team_response"]
     team: Option<String>,
 ) -> Result<(), Error> {
-    check_in_guild(ctx, None, Some(role))?;
     let s = setup_session(ctx, team.as_deref()).await?;
+    s.require_manager()?;
+    check_in_guild(ctx, None, Some(role)).await?;
     let service = &ctx.data().service;
     within_window(ctx, true, service.setup_lead_role(&s, RoleId(role.get()))).await?;
     reply_text(ctx, t(&service.prompts, s.lang, k::SETUP_LEAD_ROLE_DONE, &[("role", format!("<@&{role}>"))])).await
@@ -143,10 +145,10 @@ pub async fn board(
     #[autocomplete = "crate::discord::context::autocomplete_team_response"]
     team: Option<String>,
 ) -> Result<(), Error> {
-    check_in_guild(ctx, Some(channel.id), None)?;
     let s = setup_session(ctx, team.as_deref()).await?;
+    s.require_manager()?;
     let service = &ctx.data().service;
-    let threads = can_open_threads(ctx, channel.id);
+    let threads = can_open_threads(ctx, channel.id).await?;
     within_window(ctx, true, service.setup_board(&s, ChannelId(channel.id.get()), threads)).await?;
     let text = t(
         &service.prompts,
@@ -154,7 +156,7 @@ pub async fn board(
         k::SETUP_BOARD_DONE,
         &[("channel", format!("<#{}>", channel.id)), ("team", s.settings.team.name.clone())],
     );
-    reply_text(ctx, text).await
+    reply_text(ctx, unless_checked(ctx, s.lang, text, threads, channel.id)).await
 }
 
 /// The language the bot speaks in this server
@@ -302,47 +304,90 @@ pub async fn pause(
     reply_text(ctx, text).await
 }
 
-/// Refuses a channel or role that the cache knows is not this server's (a forged or stale
-/// option); `Ok` when the cache cannot tell, as Discord only offers the server's own.
-pub fn check_in_guild(ctx: Context<'_>, channel: Option<serenity::ChannelId>, role: Option<serenity::RoleId>) -> Result<(), Error> {
+/// Refuses a channel or role that Discord says is not this server's (a forged or stale
+/// option); `Ok` when Discord cannot tell or does not answer, as it only offers the server's
+/// own.
+pub async fn check_in_guild(ctx: Context<'_>, channel: Option<serenity::ChannelId>, role: Option<serenity::RoleId>) -> Result<(), Error> {
     let Some(guild_id) = ctx.guild_id() else { return Ok(()) };
-    let Some(guild) = ctx.serenity_context().cache.guild(guild_id) else { return Ok(()) };
     if let Some(c) = channel {
-        // Threads live in their own map.
-        if !guild.channels.contains_key(&c) && !guild.threads.iter().any(|t| t.id == c) {
-            return Err(crate::domain::refusal::Refusal::new(k::ERR_FOREIGN_CHANNEL).into());
+        // The command's own channel is this server's by definition.
+        if c != ctx.channel_id() {
+            let me = ctx.serenity_context().cache.current_user().id;
+            let facts = permissions::look_up_channel(ctx.http(), guild_id, me, c, false).await;
+            if facts.in_guild == Some(false) {
+                return Err(crate::domain::refusal::Refusal::new(k::ERR_FOREIGN_CHANNEL).into());
+            }
         }
     }
     if let Some(r) = role {
-        if !guild.roles.contains_key(&r) {
+        if permissions::role_in_guild(ctx.http(), guild_id, r).await == Some(false) {
             return Err(crate::domain::refusal::Refusal::new(k::ERR_FOREIGN_ROLE).into());
         }
     }
     Ok(())
 }
 
-/// Whether the bot can post in a channel, from the cache: View Channel, Send Messages and
-/// Embed Links after the channel's overwrites. `None` when the cache cannot tell (then the
-/// first post's failure shows up in `/setup show`).
-pub(crate) fn can_post(ctx: Context<'_>, channel: serenity::ChannelId) -> Option<bool> {
-    bot_permissions_in(ctx, channel).map(|p| p.view_channel() && p.send_messages() && p.embed_links())
+/// Whether the bot can post in a channel: View Channel, Send Messages and Embed Links after
+/// the channel's overwrites; refuses a channel of another server. `None` when that could not
+/// be checked (then the answer says so, and the first post's failure shows up in `/setup
+/// show`).
+pub(crate) async fn can_post(ctx: Context<'_>, channel: serenity::ChannelId) -> Result<Option<bool>, Error> {
+    Ok(ours(bot_permissions_in(ctx, channel).await)?.map(postable))
 }
 
-/// Whether the bot may open public threads in `channel` and post in them (`None`: the cache
-/// does not know the channel or the bot's roles yet, and Discord will tell at the first post).
-fn can_open_threads(ctx: Context<'_>, channel: serenity::ChannelId) -> Option<bool> {
-    bot_permissions_in(ctx, channel).map(|p| p.view_channel() && p.create_public_threads() && p.send_messages_in_threads())
+/// [`can_post`] for a channel the bot chose itself (a team's home channel): one Discord does
+/// not know (deleted since) is not refused as another server's, and the post will tell.
+pub(crate) async fn may_post(ctx: Context<'_>, channel: serenity::ChannelId) -> Option<bool> {
+    bot_permissions_in(ctx, channel).await.bot.map(postable)
 }
 
-/// The bot's permissions in `channel` after its overwrites, from the cache.
-fn bot_permissions_in(ctx: Context<'_>, channel: serenity::ChannelId) -> Option<serenity::Permissions> {
-    let guild_id = ctx.guild_id()?;
-    let cache = &ctx.serenity_context().cache;
-    let me = cache.current_user().id;
-    let guild = cache.guild(guild_id)?;
-    let ch = guild.channels.get(&channel)?;
-    let member = guild.members.get(&me)?;
-    Some(guild.user_permissions_in(ch, member))
+fn postable(p: serenity::Permissions) -> bool {
+    p.view_channel() && p.send_messages() && p.embed_links()
+}
+
+/// Whether the bot may open public threads in `channel` and post in them (`None`: that
+/// could not be checked, and Discord will tell at the first post).
+async fn can_open_threads(ctx: Context<'_>, channel: serenity::ChannelId) -> Result<Option<bool>, Error> {
+    Ok(ours(bot_permissions_in(ctx, channel).await)?.map(|p| p.view_channel() && p.create_public_threads() && p.send_messages_in_threads()))
+}
+
+/// The bot's permissions, refusing a channel Discord says is not this server's.
+fn ours(facts: permissions::ChannelFacts) -> Result<Option<serenity::Permissions>, Error> {
+    if facts.in_guild == Some(false) {
+        return Err(crate::domain::refusal::Refusal::new(k::ERR_FOREIGN_CHANNEL).into());
+    }
+    Ok(facts.bot)
+}
+
+/// What is known of `channel` and the bot's permissions there after its overwrites. In the
+/// command's own channel they came with the interaction (`app_permissions`); elsewhere they
+/// are asked of Discord.
+async fn bot_permissions_in(ctx: Context<'_>, channel: serenity::ChannelId) -> permissions::ChannelFacts {
+    let Some(guild_id) = ctx.guild_id() else { return permissions::ChannelFacts::default() };
+    if channel == ctx.channel_id() {
+        if let poise::Context::Application(a) = ctx {
+            if let Some(p) = a.interaction.app_permissions {
+                return permissions::ChannelFacts { in_guild: Some(true), bot: Some(p) };
+            }
+        }
+    }
+    let me = ctx.serenity_context().cache.current_user().id;
+    permissions::look_up_channel(ctx.http(), guild_id, me, channel, true).await
+}
+
+/// A setup's answer, with a word when the bot could not check the channel's permissions.
+fn unless_checked(
+    ctx: Context<'_>,
+    lang: crate::domain::lang::Lang,
+    text: String,
+    checked: Option<bool>,
+    channel: serenity::ChannelId,
+) -> String {
+    if checked.is_some() {
+        return text;
+    }
+    let note = t(&ctx.data().service.prompts, lang, k::SETUP_UNCHECKED, &[("channel", format!("<#{channel}>"))]);
+    format!("{text}\n{note}")
 }
 
 /// IANA zones matching what was typed ("ho chi" finds Asia/Ho_Chi_Minh).

@@ -42,7 +42,7 @@ pub async fn create(
     #[channel_types("Text", "News", "Forum")]
     channel: Option<serenity::PartialChannel>,
 ) -> Result<(), Error> {
-    check_in_guild(ctx, channel.as_ref().map(|c| c.id), role)?;
+    check_in_guild(ctx, channel.as_ref().map(|c| c.id), role).await?;
     let s = session(ctx).await?;
     let service = &ctx.data().service;
     let work = service.team_create(&s, &name, role.map(|r| RoleId(r.get())), channel.as_ref().map(|c| ChannelId(c.id.get())));

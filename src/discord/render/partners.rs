@@ -25,11 +25,9 @@ pub enum DmKind {
 }
 
 /// A DM about a commitment, with its buttons.
-pub fn dm(p: &Prompts, dm: &PartnerDm, kind: DmKind, cache: Option<&serenity::Cache>) -> PostBody {
+pub fn dm(p: &Prompts, dm: &PartnerDm, kind: DmKind, guilds: Option<&crate::discord::guilds::Guilds>) -> PostBody {
     let lang = dm.lang;
-    let guild = cache
-        .and_then(|c| c.guild(serenity::GuildId::new(dm.guild.get().max(1))).map(|g| g.name.clone()))
-        .unwrap_or_else(|| format!("server {}", dm.guild));
+    let guild = guilds.and_then(|g| g.name(dm.guild)).unwrap_or_else(|| format!("server {}", dm.guild));
     let team = dm.team.as_deref().map(|name| t(p, lang, k::PARTNER_TEAM, &[("team", neutralize(name))])).unwrap_or_default();
     // The text is quoted on one line per paragraph: a newline would end the quote.
     let text = neutralize(&dm.text).replace('\n', "\n> ");

@@ -455,6 +455,17 @@ impl FakeDiscord {
         self.reply_to(&token).await
     }
 
+    /// The interaction's `app_permissions` as Discord computes them: the bot's in its
+    /// channel (a thread's from its parent), overwrites included, as the fake's own checks
+    /// do; `None` outside the guilds the fake has (the payload's default stays).
+    pub fn app_permissions(&self, i: &Interaction) -> Option<u64> {
+        let spec = i.guild.and_then(|g| self.shared().lock().guild(g).cloned())?;
+        let at = i.thread_parent.unwrap_or(i.channel_id());
+        let deny = spec.channels.iter().find(|c| c.0 == at).map_or(0, |c| c.2);
+        // Administrator is every permission; Discord sends the bits it has defined.
+        Some(spec.bot_perms(deny) & ((1u64 << 51) - 1))
+    }
+
     /// Sends an interaction without waiting; returns its token.
     pub fn dispatch_interaction(&self, i: &Interaction) -> String {
         let s = self.shared();
@@ -471,7 +482,10 @@ impl FakeDiscord {
         let id = s.next_id();
         let token = format!("itoken-{id}");
         let command_id = s.lock().commands.iter().find(|c| c["name"] == i.name).and_then(|c| c["id"].as_str().map(str::to_owned));
-        let payload = i.payload(id, &token, command_id);
+        let mut payload = i.payload(id, &token, command_id);
+        if let Some(p) = self.app_permissions(i) {
+            payload["app_permissions"] = json!(p.to_string());
+        }
         s.lock().interactions.insert(
             token.clone(),
             InteractionState {

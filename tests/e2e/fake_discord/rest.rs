@@ -330,6 +330,7 @@ fn route(ep: &Endpoint, m: &str, segs: &[&str], query: &str, body: &Value, files
         ("PATCH", ["channels", ch]) => modify_channel(s, ch, body),
         ("GET", ["guilds", guild, "threads", "active"]) => active_threads(s, guild),
         ("GET", ["guilds", guild, "members", user]) => guild_member(s, guild, user),
+        ("GET", ["guilds", guild]) => get_guild(s, guild),
         _ => {
             s.lock()
                 .violations
@@ -859,7 +860,41 @@ fn guild_member(s: &Shared, guild: &str, user: &str) -> Response {
     if i.left_members.contains(&(guild, user)) {
         return discord_error(404, 10007, "Unknown Member");
     }
-    let roles = i.member_roles.get(&(guild, user)).cloned().unwrap_or_default();
+    // The bot holds its managed role (when it was invited with permissions) unless a test
+    // set its roles.
+    let bot_roles = || i.guild(guild).filter(|g| g.bot_permissions != 0).map(|g| vec![g.bot_role()]).unwrap_or_default();
+    let roles = match i.member_roles.get(&(guild, user)) {
+        Some(r) => r.clone(),
+        None if user == APP_ID => bot_roles(),
+        None => Vec::new(),
+    };
     let (name, bot) = if user == APP_ID { ("partner-coach", true) } else { ("member", false) };
     reply(200, payloads::member(user, name, &roles, None, bot))
+}
+
+/// `GET /guilds/{id}` (guild.mdx, Get Guild): the guild object without what only GUILD_CREATE
+/// carries (members, channels, threads, presences, voice states and the like).
+fn get_guild(s: &Shared, guild: &str) -> Response {
+    let Ok(guild) = guild.parse::<u64>() else { return discord_error(404, 10004, "Unknown Guild") };
+    let i = s.lock();
+    let Some(spec) = i.guild(guild) else { return discord_error(404, 10004, "Unknown Guild") };
+    let mut object = spec.payload();
+    if let Some(o) = object.as_object_mut() {
+        for gateway_only in [
+            "joined_at",
+            "large",
+            "unavailable",
+            "member_count",
+            "voice_states",
+            "members",
+            "channels",
+            "threads",
+            "presences",
+            "stage_instances",
+            "guild_scheduled_events",
+        ] {
+            o.remove(gateway_only);
+        }
+    }
+    reply(200, object)
 }
