@@ -128,6 +128,7 @@ pub async fn run(
     } else {
         info!("the commands are registered by the process that runs shard 0");
     }
+    let trimmer = tokio::spawn(trim_memory());
     let states = crate::metrics::ShardStates::new(shards.first..=shards.last);
     let inflight = Inflight::default();
     let metrics_server = match settings.metrics_addr {
@@ -253,6 +254,7 @@ pub async fn run(
     if let Some(server) = metrics_server {
         let _ = server.await;
     }
+    trimmer.abort();
     result
 }
 
@@ -272,6 +274,25 @@ pub fn rest_share(shards: crate::domain::shards::ShardRange) -> u32 {
 /// How long one shard's IDENTIFY holds Discord's identify limit (one per five seconds), with
 /// a margin.
 const IDENTIFY_SPACING: Duration = Duration::from_millis(5_500);
+
+/// Hands memory that is free back to the system, now and then. At start Discord sends one
+/// GUILD_CREATE per server at once; parsing ten thousand of them allocates far more than the
+/// bot keeps (59 MB live of 150-280 MB resident for 10,000 guilds), and glibc keeps what was
+/// freed for later instead of returning it. `malloc_trim` returns it; it is glibc's, so other
+/// C libraries skip this.
+async fn trim_memory() {
+    let mut wait = Duration::from_secs(5);
+    loop {
+        tokio::time::sleep(wait).await;
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim only releases free memory of the allocator's own arenas; it takes
+        // the allocator's locks like any allocation and touches no memory in use.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+        wait = Duration::from_secs(60);
+    }
+}
 
 /// How long a shutdown waits for interactions in flight before closing the gateway.
 const DRAIN_GRACE: Duration = Duration::from_secs(10);
