@@ -500,7 +500,9 @@ async fn start_bot(fake: &FakeDiscord, choice: &DbChoice, processes: u32) -> (Bo
             fake.wait_connected(&via, shard).await;
         }
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Idle means settled: past the start's burst of GUILD_CREATEs and the bot's first trim of
+    // freed memory (five seconds after it starts).
+    tokio::time::sleep(Duration::from_secs(8)).await;
     let bot = Bot { procs, db, _dir: dir };
     let idle = bot.rss_mb();
     (bot, startup, idle)
