@@ -228,6 +228,11 @@ impl Delivery {
 pub(super) const TICK_BATCH: u32 = 256;
 pub(super) const CONCURRENCY: usize = 16;
 
+/// How long after its time a post not yet tried still goes out for its own day when that day
+/// is over: the longest a burst of due posts takes to drain (10,000 in about five minutes at
+/// the REST budget), with room.
+pub const QUEUE_GRACE: Duration = Duration::from_secs(30 * 60);
+
 /// A post this many seconds after its time or more is reported as late in `/setup show`.
 pub const LATE_NOTICE_SECS: i64 = 60;
 
@@ -534,7 +539,11 @@ impl Service {
     /// goes out at once if its time has passed: "missed earlier today, sent late, once").
     async fn current_period(&self, job: Job, rec: Recurrence, tz: chrono_tz::Tz, now: DateTime<Utc>) -> Result<Option<NaiveDate>> {
         let today = local_date(tz, now);
-        if job.period_date < today {
+        // A first attempt a short while past midnight is a post that waited its turn (a
+        // burst spread within Discord's limit), not one missed while the bot was down: it
+        // still goes out, for its own day.
+        let queued = job.attempts == 0 && now - job.due_at < chrono::Duration::from_std(QUEUE_GRACE).unwrap_or_default();
+        if job.period_date < today && !queued {
             let period = self.period_key(job.key.kind, job.period_date);
             let next = rec.on_or_after(tz, today);
             let update = JobUpdate::new(job.key, next.at, next.date);

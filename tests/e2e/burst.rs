@@ -65,3 +65,27 @@ async fn setup_show_says_when_a_post_went_out_late_and_by_how_much() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!show().await.text().contains("late"), "{}", show().await.text());
 }
+
+#[tokio::test]
+async fn a_post_that_waited_its_turn_past_midnight_still_goes_out_for_its_own_day() {
+    use partner_coach::domain::ids::GuildId;
+    use partner_coach::domain::principles::principle_of_day;
+    let app = TestApp::spawn().await;
+    let (guild, channel) = (crate::fake_discord::interactions::GUILD, crate::fake_discord::interactions::CHANNEL);
+    let setup = Interaction::sub("setup", "daily").channel_opt("channel", channel).str("time", "23:59").str("timezone", "UTC");
+    app.fake.send(setup.manager()).await;
+    // Due at 23:59 on the 27th (the tests' day); its turn comes at 00:03 on the 28th (a long
+    // queue of posts).
+    app.set_time(at("2026-11-28T00:03:00Z"));
+    let msgs = app.fake.wait_for_messages(channel, 1).await;
+    let expected = principle_of_day(GuildId(guild), "2026-11-27".parse().unwrap());
+    let title = msgs[0].body["embeds"][0]["title"].as_str().unwrap().to_owned();
+    assert!(title.contains(&format!("{expected}. ")), "the 27th's principle: {title}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.fake.messages_in(channel).len(), 1, "once");
+    let text = app.fake.send(Interaction::sub("setup", "show").manager()).await.text();
+    assert!(text.contains("daily 2026-11-27 post went out 4 min late"), "{text}");
+    // The 28th's goes out at its own time.
+    app.set_time(at("2026-11-28T23:59:00Z"));
+    app.fake.wait_for_messages(channel, 2).await;
+}
