@@ -581,6 +581,18 @@ pub(crate) mod test_support {
         read.await.unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
+    /// The one text column of every row `sql` (no parameters) reads, sorted, on either backend.
+    pub async fn rows(s: &Store, sql: &str) -> Vec<String> {
+        let read = async {
+            Ok::<_, Error>(with_conn!(s, reader, |c| sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_all(c)
+                .await?))
+        };
+        let mut rows = read.await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        rows.sort();
+        rows
+    }
+
     /// One text (or NULL) that `sql` (no parameters) reads, on either backend.
     pub async fn text(s: &Store, sql: &str) -> Option<String> {
         let read = async {

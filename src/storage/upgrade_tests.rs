@@ -5,7 +5,9 @@
 //! moved to it, 0006's focus rule (NULL for old digests); then rows the code of 0005–0006
 //! wrote (a named team with its members, holiday, check-in, commitment and digest record)
 //! through 0007 (which rebuilds `commitments`) and 0008. `postgres_tests.rs` runs the same
-//! history on PostgreSQL.
+//! history on PostgreSQL. A database at 0008 with rows in every table 0007–0008 made goes
+//! through 0009–0012 (claims, interaction claims, late posts, the identify window) on both
+//! backends, every column of every row kept and its old work claimed by today's code.
 
 use std::path::Path;
 
@@ -311,4 +313,126 @@ async fn a_database_from_the_earlier_migrations_upgrades_and_loses_nothing() {
         .unwrap();
     assert_eq!((undone.reopened, undone.removed), (None, None));
     assert_eq!(s.open_commitments(TeamKey::default_of(GuildId(1)), UserId(5)).await.unwrap().len(), 1);
+}
+
+/// Rows the code of 0007–0008 wrote, in the tables those migrations made (which the later
+/// ones alter): a private commitment to a partner who agreed, its pending "was it kept?" task,
+/// a board message to delete and its record, a proposal with a vote, a thank-you queued to
+/// post. Portable SQL (SQLite reads TRUE as 1).
+const PARTNER_ROWS: &str = "
+INSERT INTO commitments (guild_id, team_id, user_id, text, due_date, partner_id, status, created_week, created_at, private)
+    VALUES (2, 0, 20, 'call the vendor', '2026-12-09', 21, 'open', '2026-W50', 1796600000, TRUE);
+INSERT INTO partner_views (commitment_id, guild_id, team_id, user_id, partner_id, agreement, agreed_at, created_at)
+    VALUES ((SELECT max(id) FROM commitments), 2, 0, 20, 21, 'agreed', 1796600100, 1796600000);
+INSERT INTO commitment_tasks (commitment_id, task, guild_id, team_id, due_at, later_at, attempts, queued)
+    VALUES ((SELECT max(id) FROM commitments), 'check', 2, 0, 1796900000, 1796900000, 1, 2);
+INSERT INTO board_removals (channel_id, message_id, guild_id, due_at, attempts) VALUES (70, 71, 2, 1796600000, 3);
+INSERT INTO deliveries (kind, guild_id, team_id, user_id, period, status, channel_id, message_id, attempts, created_at, updated_at)
+    VALUES ('board', 2, 0, 20, '77', 'sent', 73, 74, 0, 1796600000, 1796600000);
+INSERT INTO charter_items (guild_id, team_id, kind, text, author_id, status, proposed_at, expires_at, channel_id)
+    VALUES (2, 0, 'agreement', 'reply within a day', 20, 'proposed', 1796600000, 1797800000, 72);
+INSERT INTO charter_votes (item_id, guild_id, user_id, vote, voted_at) VALUES ((SELECT max(id) FROM charter_items), 2, 21, 'agree', 1796600200);
+INSERT INTO thanks (guild_id, team_id, from_id, to_id, note, principle, local_date, iso_week, channel_id, created_at)
+    VALUES (2, 0, 21, 20, 'thanks for the demo', 4, '2026-12-07', '2026-W50', 72, 1796600300);
+INSERT INTO team_posts (kind, ref_id, guild_id, team_id, due_at, attempts, queued) VALUES ('thanks', (SELECT max(id) FROM thanks), 2, 0, 1796600300, 0, 0);
+INSERT INTO schedule (kind, guild_id, team_id, user_id, due_at, period_date, attempts) VALUES ('daily', 2, 0, 0, 1796600000, '2026-12-07', 0);
+";
+
+/// Every column of the tables 0009–0012 alter, and of those 0007–0008 made, as 0008 left them.
+const TABLES_AT_0008: &[(&str, &str)] = &[
+    ("commitments", "id, guild_id, team_id, user_id, text, due_date, partner_id, status, created_week, created_at, private"),
+    (
+        "partner_views",
+        "commitment_id, guild_id, team_id, user_id, partner_id, agreement, agreed_at, verdict, verdict_at, unreachable, created_at",
+    ),
+    ("commitment_tasks", "commitment_id, task, guild_id, team_id, due_at, later_at, attempts, queued"),
+    ("board_removals", "channel_id, message_id, guild_id, due_at, attempts"),
+    ("deliveries", "kind, guild_id, team_id, user_id, period, status, channel_id, message_id, attempts, created_at, updated_at"),
+    ("charter_items", "id, guild_id, team_id, kind, text, author_id, status, proposed_at, expires_at, channel_id"),
+    ("charter_votes", "item_id, guild_id, user_id, vote, voted_at"),
+    ("thanks", "id, guild_id, team_id, from_id, to_id, note, principle, local_date, iso_week, channel_id, created_at"),
+    ("team_posts", "kind, ref_id, guild_id, team_id, due_at, attempts, queued"),
+    ("schedule", "kind, guild_id, team_id, user_id, due_at, period_date, attempts"),
+];
+
+/// `SELECT` of a table's rows as text (`'∅'` for NULL), in SQL both backends read alike.
+fn dump_sql(table: &str, columns: &str) -> String {
+    let row = columns.split(", ").map(|c| format!("coalesce(CAST({c} AS TEXT), '∅')")).collect::<Vec<_>>().join(" || '|' || ");
+    format!("SELECT {row} FROM {table} WHERE guild_id = 2")
+}
+
+#[tokio::test]
+async fn a_database_from_0008_keeps_every_row_through_the_claims_and_its_old_work_is_claimed() {
+    for (url, dir) in super::test_support::database_urls("a_database_from_0008_keeps_every_row_through_the_claims").await {
+        let scratch = tempfile::tempdir().unwrap();
+        let postgres = is_postgres_url(&url);
+        let old = Migrator::new(old_migrations(if postgres { "postgres" } else { "sqlite" }, scratch.path(), 8).as_path()).await.unwrap();
+        // 0001–0008 as released, the rows of their code, and every row as text.
+        let mut before = Vec::new();
+        if postgres {
+            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            old.run_direct(None, &mut conn, false).await.unwrap();
+            sqlx::raw_sql(PARTNER_ROWS).execute(&mut conn).await.unwrap();
+            for (table, columns) in TABLES_AT_0008 {
+                let mut rows: Vec<String> =
+                    sqlx::query_scalar(sqlx::AssertSqlSafe(dump_sql(table, columns))).fetch_all(&mut conn).await.unwrap();
+                rows.sort();
+                before.push(rows);
+            }
+            conn.close().await.unwrap();
+        } else {
+            let options = crate::config::database_options(&url).unwrap().create_if_missing(true);
+            let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
+            old.run_direct(None, &mut conn, false).await.unwrap();
+            sqlx::raw_sql(PARTNER_ROWS).execute(&mut conn).await.unwrap();
+            for (table, columns) in TABLES_AT_0008 {
+                let mut rows: Vec<String> =
+                    sqlx::query_scalar(sqlx::AssertSqlSafe(dump_sql(table, columns))).fetch_all(&mut conn).await.unwrap();
+                rows.sort();
+                before.push(rows);
+            }
+            conn.close().await.unwrap();
+        }
+
+        // The current code opens it, running 0009–0012 over those rows.
+        let s = Store::connect(&url).await.unwrap();
+        let migrations = super::test_support::int(&s, "SELECT count(*) FROM _sqlx_migrations WHERE success").await;
+        let total = if postgres { POSTGRES_MIGRATOR.iter().count() } else { MIGRATOR.iter().count() };
+        assert_eq!(migrations as usize, total, "every migration applied ({url})");
+        for ((table, columns), rows) in TABLES_AT_0008.iter().zip(&before) {
+            let after = super::test_support::rows(&s, &dump_sql(table, columns)).await;
+            assert_eq!(&after, rows, "{table} changed by the later migrations ({url})");
+            assert!(!rows.is_empty(), "{table} had rows to keep");
+        }
+        // The new columns start empty: no old row is claimed or marked late, and the identify
+        // window is free.
+        for table in ["schedule", "commitment_tasks", "team_posts", "board_removals"] {
+            let claimed = super::test_support::int(
+                &s,
+                &format!("SELECT count(*) FROM {table} WHERE claimed_by IS NOT NULL OR claimed_until IS NOT NULL"),
+            )
+            .await;
+            assert_eq!(claimed, 0, "{table} ({url})");
+        }
+        assert_eq!(super::test_support::int(&s, "SELECT count(*) FROM deliveries WHERE late_secs IS NOT NULL").await, 0);
+        assert_eq!(super::test_support::int(&s, "SELECT next_free_ms FROM identify_window").await, 0);
+        // And the old rows are work today's code claims and reads: the task, the removal,
+        // the post and the job, each once.
+        let now = crate::storage::from_ts(1_797_000_000);
+        let tasks = s.due_tasks(now, 10).await.unwrap();
+        assert_eq!(tasks.iter().map(|t| (t.kind, t.attempts, t.queued)).collect::<Vec<_>>(), vec![(TaskKind::Check, 1, 2)]);
+        let c = s.task_commitment(tasks[0].commitment).await.unwrap().unwrap();
+        assert!(c.private && c.view.is_some_and(|v| v.agreement == Some(Agreement::Agreed)), "0007's flag and view read as written");
+        assert_eq!(
+            s.due_board_removals(now, 10).await.unwrap().iter().map(|r| (r.message.get(), r.attempts)).collect::<Vec<_>>(),
+            vec![(71, 3)]
+        );
+        assert_eq!(s.due_team_posts(now, 10).await.unwrap().len(), 1);
+        assert_eq!(s.due_jobs(now, 10).await.unwrap().iter().filter(|j| j.key.guild == GuildId(2)).count(), 1);
+        let other = Store::connect(&url).await.unwrap();
+        assert!(other.due_tasks(now, 10).await.unwrap().is_empty(), "claimed once, by the first ({url})");
+        other.close().await;
+        s.close().await;
+        drop(dir);
+    }
 }
