@@ -160,7 +160,7 @@ async fn check(settings: &Settings) -> ExitCode {
         Ok(p) => line(true, "prompts", format!("{} principles in en and vi, all messages present", p.catalog.all().len())),
         Err(e) => line(false, "prompts", e.to_string()),
     }
-    if is_postgres(&settings.database_url) {
+    if crate::storage::is_postgres_url(&settings.database_url) {
         check_postgres(settings, &mut line).await;
     } else {
         check_sqlite(settings, &mut line).await;
@@ -170,10 +170,6 @@ async fn check(settings: &Settings) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
-}
-
-fn is_postgres(url: &str) -> bool {
-    crate::storage::is_postgres_url(url)
 }
 
 /// `check` on PostgreSQL: the backend, the server's version and the schema's migration state,
@@ -249,7 +245,7 @@ async fn copy_db(from: &str, to: &str) -> anyhow::Result<()> {
     if !from.starts_with("sqlite:") {
         anyhow::bail!("--from {}: copy-db copies from a SQLite database (sqlite://FILE)", redacted(from));
     }
-    if !is_postgres(to) {
+    if !crate::storage::is_postgres_url(to) {
         anyhow::bail!("--to {}: copy-db copies into a PostgreSQL database (postgres://user:pass@host/db)", redacted(to));
     }
     let store = crate::storage::Store::open(crate::config::database_options(from)?).await?;
@@ -424,7 +420,7 @@ async fn cli_team(
 
 /// `partner-coach backup PATH`.
 async fn backup(settings: &Settings, path: &std::path::Path) -> anyhow::Result<()> {
-    if is_postgres(&settings.database_url) {
+    if crate::storage::is_postgres_url(&settings.database_url) {
         anyhow::bail!(
             "DATABASE_URL is a PostgreSQL database: back it up with PostgreSQL's own tool, e.g. \
              pg_dump --format=custom --file={} \"$DATABASE_URL\" (restore with pg_restore --dbname=…)",

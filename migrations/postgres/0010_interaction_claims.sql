@@ -1,7 +1,8 @@
 -- Interactions claimed by id: while two processes run the same shard (a rolling restart),
 -- Discord sends each interaction to both, and the one whose claim is stored first answers it;
--- the other drops it. Written only when the bot runs a range of shards (`SHARDS`); kept an
--- hour, far past the fifteen minutes an interaction can be answered in.
+-- the other drops it. Written only when the bot runs a range of shards (`SHARDS`); the daily
+-- retention deletes those over an hour old, far past the fifteen minutes an interaction can
+-- be answered in.
 CREATE TABLE interaction_claims (
     id         BIGINT PRIMARY KEY,
     claimed_by TEXT NOT NULL,

@@ -101,7 +101,7 @@ pub async fn run(
     };
     // Several processes share the work through the database's claims, which take one
     // database server: a SQLite file is one process's.
-    if !shards.is_all() && service.store.backend_name() == "SQLite" {
+    if !shards.is_all() && !service.store.is_postgres() {
         anyhow::bail!(
             "SHARDS={} runs {shards} only, so other processes run the rest, and they must share one database: \
              set DATABASE_URL to PostgreSQL (postgres://…); a SQLite file serves one process running every shard",

@@ -642,6 +642,9 @@ impl Store {
                 deleted
             });
         }
+        // Interaction claims are only needed while the interaction can arrive at a second
+        // process (seconds, at most the fifteen minutes it can be answered in).
+        deleted += self.prune_interaction_claims(now - chrono::Duration::hours(1)).await?;
         Ok(deleted)
     }
 }
@@ -960,7 +963,12 @@ mod tests {
             s.finish_delivery(&job, "2025-W41", crate::storage::DeliveryOutcome::Skipped { reason: "away" }, None, old).await.unwrap();
             s.begin_delivery(key, "2026-W48", now).await.unwrap();
 
+            // Interaction claims an hour old go whatever the guild's retention; a recent one stays.
+            s.claim_interaction(7, now - chrono::Duration::hours(2)).await.unwrap();
+            s.claim_interaction(8, now).await.unwrap();
             s.apply_retention(now).await.unwrap();
+            assert!(s.claim_interaction(7, now).await.unwrap(), "an old claim is pruned");
+            assert!(!s.claim_interaction(8, now).await.unwrap(), "a recent one is kept");
             let open = s.open_commitments(crate::domain::ids::TeamKey::default_of(g), UserId(2)).await.unwrap();
             assert_eq!(open.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), vec!["still open"], "an open promise is never deleted");
             assert!(

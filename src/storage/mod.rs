@@ -298,12 +298,6 @@ impl Store {
         let _ = self.shards.set(shards);
     }
 
-    /// [`Store::set_shards`], by value.
-    pub fn for_shards(self, shards: crate::domain::shards::ShardRange) -> Self {
-        self.set_shards(shards);
-        self
-    }
-
     /// The shards whose work this store claims, if not all.
     fn shards(&self) -> Option<crate::domain::shards::ShardRange> {
         self.shards.get().copied()
@@ -380,6 +374,11 @@ impl Store {
             with_conn!(self, writer, |c| sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&*self.owner).execute(c).await?.rows_affected());
         }
         Ok(())
+    }
+
+    /// Whether this store is on PostgreSQL (several processes may share it).
+    pub fn is_postgres(&self) -> bool {
+        self.pg().is_some()
     }
 
     /// Which backend this store is on, for `check` and the logs.

@@ -705,8 +705,9 @@ mod tests {
     async fn a_bot_on_some_shards_claims_only_the_work_of_their_guilds() {
         use crate::domain::shards::{shard_of, ShardRange};
         for (url, _dir) in crate::storage::test_support::database_urls("a_bot_on_some_shards_claims_only_the_work_of_their_guilds").await {
-            let zero = Store::connect(&url).await.unwrap().for_shards(ShardRange::new(Some((0, 0)), 2, "0").unwrap());
-            let one = Store::connect(&url).await.unwrap().for_shards(ShardRange::new(Some((1, 1)), 2, "1").unwrap());
+            let (zero, one) = (Store::connect(&url).await.unwrap(), Store::connect(&url).await.unwrap());
+            zero.set_shards(ShardRange::new(Some((0, 0)), 2, "0").unwrap());
+            one.set_shards(ShardRange::new(Some((1, 1)), 2, "1").unwrap());
             let now = Utc::now();
             // Snowflake-like ids: ten guilds, five on each shard.
             let guilds: Vec<GuildId> = (0..10u64).map(|n| GuildId(((1_000 + n) << 22) | 77)).collect();
